@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// nodetool: the command lines ringsnap runs and the parsers of their outputs. Each output has
+// exactly one parser here, tested against verbatim outputs of Cassandra 3.11, 4.0, 4.1 and 5.0
+// (../shared/reference/cassandra-facts.md); operations never parse nodetool text themselves.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ringsnap/cluster.hpp>
+#include <ringsnap/result.hpp>
+
+namespace ringsnap {
+
+// `<nodetool> [-u USER -pwf FILE] <args...>`, every piece shell-quoted, run through sudo when the
+// node has a sudo user. Global options go before the subcommand: after it, nodetool reads them
+// as positional arguments. The JMX password is never on the command line, only its file.
+std::string nodetool_command(const Node& node, const std::vector<std::string>& args);
+
+struct CassandraVersion {
+    int major = 0;
+    int minor = 0;
+    int patch = 0;
+    std::string text;  // as printed: "4.1.6", "5.0-beta1"
+
+    bool at_least(int want_major, int want_minor) const
+    {
+        return major > want_major || (major == want_major && minor >= want_minor);
+    }
+};
+
+// `nodetool version`: "ReleaseVersion: 4.1.6" (5.0 -v adds a GitSHA line).
+Result<CassandraVersion> parse_version(const std::string& out);
+
+// One row of `nodetool status`.
+struct StatusRow {
+    std::string datacenter;
+    char status = '?';  // 'U' up, 'D' down, '?' unknown
+    char state = '?';   // 'N' normal, 'L' leaving, 'J' joining, 'M' moving
+    std::string address;
+    std::string load;                // "96.55 KiB", or "?"
+    std::optional<int> token_count;  // vnodes: the Tokens column
+    std::string token;               // one token per node: the Token column
+    std::string owns;                // "33.3%", or "?"
+    std::string host_id;
+    std::string rack;
+};
+
+// `nodetool status`, 3.11 (printf columns that overflow) and 4.0+ (TableBuilder) formats, every
+// data center, both the vnode (Tokens) and the single-token (Token) layouts.
+Result<std::vector<StatusRow>> parse_status(const std::string& out);
+
+// What `nodetool info` says about the node itself.
+struct NodeInfo {
+    std::string host_id;
+    bool gossip_active = false;
+    bool native_transport_active = false;
+    std::string load;
+    std::string datacenter;
+    std::string rack;
+    long uptime_seconds = 0;
+};
+
+// `nodetool info`: "%-23s: %s" lines; the ID, Data Center and Rack lines are required.
+Result<NodeInfo> parse_info(const std::string& out);
+
+} // namespace ringsnap

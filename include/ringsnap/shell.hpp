@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Remote commands are built from validated pieces only, and every argument that reaches a remote
+// shell goes through shell_quote (design.md). Names a user gives are checked here before any node
+// is touched.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <ringsnap/result.hpp>
+
+namespace ringsnap {
+
+// One argument for a POSIX shell. Words made only of [A-Za-z0-9_./=:,+@%-] stay bare; anything
+// else is single-quoted, with each ' written as '\''. The empty string becomes ''.
+std::string shell_quote(std::string_view arg);
+
+// Each argument quoted, joined by spaces.
+std::string shell_join(const std::vector<std::string>& argv);
+
+// `sudo -n -u USER -- sh -c '<command>'` when a sudo user is set, else the command unchanged.
+// -n: a sudo that wants a password fails at once instead of waiting for one.
+std::string with_sudo(const std::string& command, const std::optional<std::string>& sudo_user);
+
+// Keyspace and table names: Cassandra's identifier rule, [A-Za-z0-9_]{1,48}. `what` names the
+// thing in the message ("keyspace", "table"). ErrorKind::usage.
+Status validate_cql_identifier(std::string_view name, std::string_view what);
+
+// Snapshot tags: [A-Za-z0-9_.-], 1 to 200 characters, no leading dot. ErrorKind::usage.
+Status validate_tag(std::string_view tag);
+
+struct KeyspaceTable {
+    std::string keyspace;
+    std::string table;
+};
+
+// "ks.table" -> {ks, table}, both validated. ErrorKind::usage.
+Result<KeyspaceTable> parse_keyspace_table(std::string_view text);
+
+} // namespace ringsnap
