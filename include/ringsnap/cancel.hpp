@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Process-wide cancellation: Ctrl-C and SIGTERM set it (cli/signals.cpp); the executor checks it
+// between short read slices, starts no new node once it is set, and kills what runs.
+
+namespace ringsnap {
+
+void request_cancel();
+bool cancel_requested();
+void reset_cancel();  // for tests
+
+} // namespace ringsnap

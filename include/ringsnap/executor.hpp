@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The executor runs a job on many nodes at once. A job is a function of one node's remote
+// shell: it may run many commands, and they all share one SSH session (one handshake per node).
+// Partial failure is data: every node gets a NodeRun, ok or failed with the step, the kind of
+// failure, the exit code and the stderr tail. Operations see only this interface; the SSH
+// implementation lives in src/ssh and unit tests use a recording fake.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ringsnap/cluster.hpp>
+#include <ringsnap/duration.hpp>
+#include <ringsnap/result.hpp>
+
+namespace ringsnap {
+
+// What a remote command printed and how it ended.
+struct CommandOutput {
+    int exit_status = -1;     // -1 when the command died of a signal or sent no status
+    std::string exit_signal;  // "KILL", "TERM"... when it died of a signal
+    std::string out;
+    std::string err;
+    Duration duration{};
+
+    bool succeeded() const { return exit_status == 0; }
+};
+
+// One command a node ran, kept for the per-node report (`-v`, `--json`).
+struct StepRecord {
+    std::string name;                     // what the step is for: "nodetool version"
+    std::string command;                  // as sent; built only from validated, secret-free pieces
+    std::optional<CommandOutput> output;  // absent when it never produced one
+    std::optional<Error> error;           // timeout, lost connection, interrupt
+};
+
+struct NodeRun {
+    explicit NodeRun(Node of) : node(std::move(of)) {}
+
+    Node node;
+    bool started = false;         // false: never reached (interrupted before its turn)
+    std::optional<Error> error;   // the failure that ended the job; none when ok
+    std::string failed_step;      // the step that failed, or "connect" / "authenticate"
+    std::vector<StepRecord> steps;
+    Duration connect_time{};      // TCP + SSH handshake + authentication
+    Duration duration{};          // connect + job
+
+    bool ok() const { return started && !error; }
+};
+
+// One node's shell for the length of a job.
+class RemoteShell {
+public:
+    virtual ~RemoteShell() = default;
+
+    virtual const Node& node() const = 0;
+
+    // Runs `command` through the node's login shell and records it as step `step`. The
+    // output comes back whatever the exit status; an Error means the command could not run to
+    // its end: ErrorKind::timeout (the step's deadline, default the node's command_timeout,
+    // passed and the remote process group was killed), connect (the session broke) or
+    // interrupted.
+    virtual Result<CommandOutput> run(const std::string& step, const std::string& command,
+                                      std::optional<Duration> timeout = std::nullopt) = 0;
+
+    // One SSH request/reply round trip, measured now (0 for fakes or when it failed).
+    virtual std::chrono::microseconds round_trip() const { return {}; }
+};
+
+// run() that also requires exit status 0: otherwise ErrorKind::command, with the exit status
+// and the last line of stderr (or stdout when stderr is empty) in the message.
+Result<CommandOutput> run_checked(RemoteShell& shell, const std::string& step, const std::string& command,
+                                  std::optional<Duration> timeout = std::nullopt);
+
+// The job for one node; `index` is the node's position in the list given to run_on_nodes.
+using NodeJob = std::function<Status(RemoteShell& shell, std::size_t index)>;
+
+struct ExecutorOptions {
+    int parallel = 32;                  // -j: nodes in flight at once
+    int per_dc = 0;                     // --per-dc: nodes in flight per data center (0: no limit)
+    bool accept_new_host_keys = false;  // record unknown host keys instead of refusing them
+};
+
+class Executor {
+public:
+    virtual ~Executor() = default;
+
+    // Runs `job` on every node through a sliding window: at most `parallel` nodes at once and
+    // at most `per_dc` per data center; a slow node never holds up the others. Returns one
+    // NodeRun per node, in the order given. After cancel_requested() no new node starts.
+    virtual std::vector<NodeRun> run_on_nodes(const std::vector<Node>& nodes, const NodeJob& job) = 0;
+};
+
+} // namespace ringsnap

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <ringsnap/executor.hpp>
+
+#include <fmt/format.h>
+
+namespace ringsnap {
+
+namespace {
+
+// The last non-empty line of `text`, which is where tools put the reason they failed.
+std::string last_line(const std::string& text)
+{
+    auto end = text.find_last_not_of(" \t\r\n");
+    if (end == std::string::npos) {
+        return {};
+    }
+    auto start = text.rfind('\n', end);
+    start = (start == std::string::npos) ? 0 : start + 1;
+    return text.substr(start, end - start + 1);
+}
+
+} // namespace
+
+Result<CommandOutput> run_checked(RemoteShell& shell, const std::string& step, const std::string& command,
+                                  std::optional<Duration> timeout)
+{
+    auto output = shell.run(step, command, timeout);
+    if (!output || output->succeeded()) {
+        return output;
+    }
+    std::string reason = last_line(output->err);
+    if (reason.empty()) {
+        reason = last_line(output->out);
+    }
+    std::string status = output->exit_signal.empty()
+                             ? fmt::format("exit status {}", output->exit_status)
+                             : fmt::format("killed by signal {}", output->exit_signal);
+    return make_error(ErrorKind::command,
+                      reason.empty() ? fmt::format("{} failed ({})", step, status)
+                                     : fmt::format("{} failed ({}): {}", step, status, reason));
+}
+
+} // namespace ringsnap

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// One SSH session to one node: connect, check the host key, authenticate, then run any number of
+// commands on it. A session belongs to one thread at a time (libssh's threading rule).
+
+#include <mutex>
+#include <string>
+
+#include <ringsnap/cluster.hpp>
+#include <ringsnap/executor.hpp>
+#include <ringsnap/result.hpp>
+
+#include "ssh/handles.hpp"
+#include "ssh/key_store.hpp"
+
+namespace ringsnap::ssh {
+
+// What every session of a run shares.
+struct SessionContext {
+    KeyStore& keys;
+    std::mutex& known_hosts_mutex;  // known_hosts appends are serialised (libssh does fopen "a")
+    bool accept_new_host_keys = false;
+};
+
+class Session {
+public:
+    // Connects and authenticates within the node's connect_timeout. Errors:
+    // ErrorKind::connect (refused, unreachable, handshake failed), timeout (no answer in time),
+    // host_key (unknown without --accept-new-host-keys, or changed: always refused), auth.
+    static Result<Session> open(const Node& node, const SessionContext& context);
+
+    // Runs `command` through the node's login shell until it ends or `timeout` passes. Reads
+    // stdout and stderr together. On timeout or cancel the remote process group is killed
+    // (a closed channel alone does not stop a command without a terminal) and the error is
+    // ErrorKind::timeout / interrupted. A broken session is ErrorKind::connect.
+    Result<CommandOutput> run(const std::string& command, Duration timeout);
+
+    // One SSH request/reply round trip (a keepalive), or an error if the peer stopped answering.
+    Result<std::chrono::microseconds> measure_round_trip();
+
+private:
+    Session(SessionHandle handle, const Node& node) : m_session(std::move(handle)), m_host(node.host) {}
+
+    Status kill_process_group(long pid);
+    void set_blocking_timeout(Duration timeout);
+
+    SessionHandle m_session;
+    std::string m_host;
+};
+
+} // namespace ringsnap::ssh
