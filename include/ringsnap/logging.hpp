@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Logs go to stderr (and to --log-file); stdout is only for results (tables, --json). Every
+// per-node line starts with `[host]`. Secrets never reach a log: remote commands are built from
+// validated pieces and carry file paths, never passwords.
+
+#include <filesystem>
+#include <optional>
+
+#include <ringsnap/result.hpp>
+
+namespace ringsnap {
+
+enum class Verbosity { quiet, normal, verbose, trace };  // -q, default, -v, -vv
+
+// Sets up the stderr logger (warn with -q, info by default, debug with -v, trace with -vv) and,
+// with a log file, a file sink that always records debug and above. ErrorKind::config when the
+// file cannot be opened for appending.
+Status init_logging(Verbosity verbosity, const std::optional<std::filesystem::path>& log_file);
+
+} // namespace ringsnap

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// `ringsnap check`: can we reach every node, and is the cluster what the file says it is?
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ringsnap/executor.hpp>
+#include <ringsnap/nodetool.hpp>
+
+namespace ringsnap::ops {
+
+// What one node told us about itself and about the ring.
+struct NodeHealth {
+    std::optional<CassandraVersion> version;
+    std::optional<NodeInfo> info;
+    std::vector<StatusRow> ring;               // its `nodetool status`
+    std::vector<std::string> unreadable_dirs;  // data directories it cannot list
+    std::chrono::microseconds round_trip{};    // one SSH request/reply
+};
+
+// One line of the topology table: a node of the file, or a ring member the file lacks.
+struct TopologyRow {
+    std::string datacenter;
+    std::string rack;
+    std::string host;
+    std::string host_id;
+    std::string version;
+    std::string state;      // "UN", "DN", ... as the reachable nodes see it; "?" when none does
+    bool reachable = false;
+    bool in_cluster_file = true;
+    std::chrono::microseconds round_trip{};
+};
+
+struct CheckReport {
+    std::vector<NodeRun> runs;
+    std::vector<NodeHealth> health;  // same order as runs
+    std::vector<TopologyRow> topology;
+    std::vector<std::string> problems;
+
+    bool healthy() const { return problems.empty(); }
+};
+
+// Per node: connect and authenticate, `nodetool version`, `nodetool info`, `nodetool status`,
+// and the data directories readable. Then compares what the nodes say with the file: a node
+// unreachable, nodetool failing, a node down, data center or rack differing, a ring member
+// missing from the file (only when `whole_cluster`: no --hosts filter), mixed versions.
+CheckReport check_cluster(Executor& executor, const std::vector<Node>& nodes, bool whole_cluster);
+
+// The problems found in a finished check; separate so unit tests can feed them directly.
+std::vector<TopologyRow> build_topology(const std::vector<NodeRun>& runs, const std::vector<NodeHealth>& health,
+                                        bool whole_cluster);
+std::vector<std::string> find_problems(const std::vector<NodeRun>& runs, const std::vector<NodeHealth>& health,
+                                       const std::vector<TopologyRow>& topology);
+
+} // namespace ringsnap::ops

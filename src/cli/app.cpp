@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/app.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <ringsnap/cancel.hpp>
+#include <ringsnap/logging.hpp>
+#include <ringsnap/outcome.hpp>
+
+#include "cli/commands.hpp"
+
+namespace ringsnap::cli {
+
+namespace {
+
+constexpr const char* k_exit_codes_help =
+    "Exit codes: 0 everything succeeded; 1 partial (some nodes failed, the rest is recorded);\n"
+    "2 usage or configuration error, nothing was touched; 3 failed, nothing usable produced;\n"
+    "4 verification found a mismatch; 130 interrupted.";
+
+// First Ctrl-C / SIGTERM: stop starting nodes, kill what runs, report. A second one: leave now.
+void on_signal(int signal)
+{
+    if (cancel_requested()) {
+        std::signal(signal, SIG_DFL);
+        std::raise(signal);
+        return;
+    }
+    request_cancel();
+}
+
+void install_signal_handlers()
+{
+    struct sigaction action {};
+    action.sa_handler = on_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);  // a node that drops its connection must not kill us
+}
+
+void add_global_options(CLI::App& app, GlobalOptions& options)
+{
+    app.add_option("-c,--cluster", options.cluster_file, "Cluster file (YAML); default $RINGSNAP_CLUSTER")
+        ->envname("RINGSNAP_CLUSTER");
+    app.add_option("--dc", options.datacenters, "Only these data centers")->delimiter(',');
+    app.add_option("--hosts", options.hosts, "Only these hosts")->delimiter(',');
+    app.add_option("--seed", options.seed, "Read the topology from `nodetool status` on this host");
+    app.add_option("-j,--parallel", options.parallel, "Nodes worked on at once")
+        ->check(CLI::Range(1, 4096))
+        ->capture_default_str();
+    app.add_option("--per-dc", options.per_dc, "Nodes worked on at once per data center (0: no limit)")
+        ->check(CLI::Range(0, 4096))
+        ->capture_default_str();
+    app.add_flag("--json", options.json, "Print one JSON object on stdout instead of tables");
+    app.add_flag("-q,--quiet", options.quiet, "Only warnings and errors on stderr");
+    app.add_flag("-v,--verbose", options.verbose, "More detail on stderr (-vv: SSH protocol too)");
+    app.add_option("--log-file", options.log_file, "Also append a debug log to this file");
+    app.add_flag("--accept-new-host-keys", options.accept_new_host_keys,
+                 "Record host keys not yet in known_hosts (a changed key is always refused)");
+}
+
+Verbosity verbosity_of(const GlobalOptions& options)
+{
+    if (options.quiet) {
+        return Verbosity::quiet;
+    }
+    if (options.verbose >= 2) {
+        return Verbosity::trace;
+    }
+    return options.verbose == 1 ? Verbosity::verbose : Verbosity::normal;
+}
+
+} // namespace
+
+int run(int argc, char** argv)
+{
+    GlobalOptions options;
+    Action action;
+    CLI::App app{"ringsnap: back up and restore every node of a Cassandra cluster over SSH", "ringsnap"};
+    app.set_version_flag("--version", std::string("ringsnap ") + RINGSNAP_VERSION);
+    app.footer(k_exit_codes_help);
+    app.require_subcommand(1);
+    app.fallthrough();  // global options may also follow the verb: `ringsnap check --json`
+    add_global_options(app, options);
+    add_check_command(app, action);
+    add_exec_command(app, action);
+    add_pending_commands(app, action);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        int code = app.exit(error);  // prints help, version or the parse error
+        return code == 0 ? exit_code::ok : exit_code::usage;
+    }
+
+    Context context(options);
+    std::optional<std::filesystem::path> log_file;
+    if (!options.log_file.empty()) {
+        log_file = options.log_file;
+    }
+    if (auto status = init_logging(verbosity_of(options), log_file); !status) {
+        return context.refuse(status.error());
+    }
+    install_signal_handlers();
+    try {
+        return action(context);
+    } catch (const std::exception& error) {
+        spdlog::critical("internal error: {}", error.what());
+        return exit_code::failed;
+    }
+}
+
+} // namespace ringsnap::cli

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// One function per verb: declares its options on `app` and sets `action` to run it.
+
+#include <CLI/CLI.hpp>
+
+#include "cli/context.hpp"
+
+namespace ringsnap::cli {
+
+void add_check_command(CLI::App& app, Action& action);
+void add_exec_command(CLI::App& app, Action& action);
+// Verbs whose issues are still open: listed in --help, refused with exit 2 when run.
+void add_pending_commands(CLI::App& app, Action& action);
+
+} // namespace ringsnap::cli

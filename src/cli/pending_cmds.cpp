@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+// Verbs of design.md whose issues are still open. They are registered so that --help shows the
+// whole product, and they refuse to run rather than silently doing nothing.
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+
+namespace ringsnap::cli {
+
+namespace {
+
+struct PendingVerb {
+    const char* name;
+    const char* description;
+};
+
+constexpr PendingVerb k_pending_verbs[] = {
+    {"snapshot", "Take a snapshot of every selected node and record it in a manifest"},
+    {"incremental", "Take an incremental backup chained to a snapshot; enable|disable|status"},
+    {"restore", "Restore a backup onto the nodes, or into another cluster"},
+    {"list", "List the backups in the catalog (--live: the snapshots on the nodes)"},
+    {"verify", "Compare the nodes' files with a backup's manifest"},
+    {"clear", "Clear snapshots by tag or by age, keeping what incremental chains need"},
+};
+
+} // namespace
+
+void add_pending_commands(CLI::App& app, Action& action)
+{
+    for (const auto& verb : k_pending_verbs) {
+        auto* command = app.add_subcommand(verb.name, fmt::format("{} (not implemented yet)", verb.description));
+        command->allow_extras();
+        command->callback([name = std::string(verb.name), &action] {
+            action = [name](Context& context) {
+                return context.refuse(make_error(ErrorKind::usage,
+                                                 fmt::format("`{}` is not implemented yet in this version", name)));
+            };
+        });
+    }
+}
+
+} // namespace ringsnap::cli

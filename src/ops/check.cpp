@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <ringsnap/ops/check.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include <ringsnap/shell.hpp>
+
+namespace ringsnap::ops {
+
+namespace {
+
+// Errors after which the session is gone, so further steps on the node are pointless.
+bool session_lost(const Error& error)
+{
+    return error.kind == ErrorKind::connect || error.kind == ErrorKind::timeout ||
+           error.kind == ErrorKind::interrupted;
+}
+
+// Prints each data directory that the (sudo) user cannot list, one per line.
+std::string unreadable_dirs_command(const Node& node)
+{
+    std::vector<std::string> quoted;
+    for (const auto& dir : node.data_dirs()) {
+        quoted.push_back(shell_quote(dir));
+    }
+    return with_sudo(fmt::format("for d in {}; do [ -d \"$d\" ] && [ -r \"$d\" ] && [ -x \"$d\" ] || "
+                                 "printf '%s\\n' \"$d\"; done",
+                                 fmt::join(quoted, " ")),
+                     node.ssh.sudo);
+}
+
+std::vector<std::string> lines_of(const std::string& text)
+{
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        auto end = text.find('\n', start);
+        if (end == std::string::npos) {
+            end = text.size();
+        }
+        if (end > start) {
+            lines.push_back(text.substr(start, end - start));
+        }
+        start = end + 1;
+    }
+    return lines;
+}
+
+// Runs one nodetool command and parses its output into `slot`. Returns the error, if any.
+template <class T, class Parser>
+std::optional<Error> probe(RemoteShell& shell, const std::string& subcommand, Parser parse, std::optional<T>& slot)
+{
+    auto output = run_checked(shell, "nodetool " + subcommand, nodetool_command(shell.node(), {subcommand}));
+    if (!output) {
+        return output.error();
+    }
+    auto parsed = parse(output->out);
+    if (!parsed) {
+        return make_error(ErrorKind::parse, fmt::format("nodetool {}: {}", subcommand, parsed.error().message));
+    }
+    slot = std::move(*parsed);
+    return std::nullopt;
+}
+
+Status check_node(RemoteShell& shell, NodeHealth& health)
+{
+    std::optional<Error> first_error;
+    auto note = [&](std::optional<Error> error) {
+        if (error && !first_error) {
+            first_error = error;
+        }
+        return error && session_lost(*error);
+    };
+    if (note(probe(shell, "version", parse_version, health.version))) {
+        return *first_error;
+    }
+    if (note(probe(shell, "info", parse_info, health.info))) {
+        return *first_error;
+    }
+    std::optional<std::vector<StatusRow>> ring;
+    if (note(probe(shell, "status", parse_status, ring))) {
+        return *first_error;
+    }
+    if (ring) {
+        health.ring = std::move(*ring);
+    }
+    auto dirs = run_checked(shell, "data directories", unreadable_dirs_command(shell.node()));
+    if (dirs) {
+        health.unreadable_dirs = lines_of(dirs->out);
+    } else if (note(dirs.error())) {
+        return *first_error;
+    }
+    health.round_trip = shell.round_trip();
+    if (first_error) {
+        return *first_error;
+    }
+    return {};
+}
+
+bool reached(const NodeRun& run)
+{
+    return run.started && (!run.error || (run.failed_step != "connect" && run.failed_step != "authenticate" &&
+                                          run.failed_step != "host key"));
+}
+
+// Everything the reachable nodes say about one ring member, keyed by host id.
+struct RingMember {
+    StatusRow row;
+    std::set<char> statuses;  // 'U', 'D', '?' as seen by the different nodes
+};
+
+std::map<std::string, RingMember> collect_ring(const std::vector<NodeHealth>& health)
+{
+    std::map<std::string, RingMember> members;
+    for (const auto& view : health) {
+        for (const auto& row : view.ring) {
+            auto& member = members.try_emplace(row.host_id, RingMember{row, {}}).first->second;
+            member.statuses.insert(row.status);
+        }
+    }
+    return members;
+}
+
+// "UN" when every view agrees; a node that any view sees down counts as down.
+std::string state_of(const RingMember& member)
+{
+    char status = member.statuses.count('D') ? 'D' : (member.statuses.count('U') ? 'U' : '?');
+    return fmt::format("{}{}", status, member.row.state);
+}
+
+const RingMember* find_member(const std::map<std::string, RingMember>& ring, const NodeRun& run,
+                              const NodeHealth& health)
+{
+    if (health.info) {
+        auto found = ring.find(health.info->host_id);
+        return found == ring.end() ? nullptr : &found->second;
+    }
+    for (const auto& [id, member] : ring) {
+        if (member.row.address == run.node.host) {
+            return &member;
+        }
+    }
+    return nullptr;
+}
+
+} // namespace
+
+std::vector<TopologyRow> build_topology(const std::vector<NodeRun>& runs, const std::vector<NodeHealth>& health,
+                                        bool whole_cluster)
+{
+    auto ring = collect_ring(health);
+    std::set<std::string> matched_ids;
+    std::set<std::string> selected_dcs;
+    std::vector<TopologyRow> rows;
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        const auto& run = runs[i];
+        TopologyRow row;
+        row.datacenter = run.node.datacenter;
+        row.rack = run.node.rack;
+        row.host = run.node.host;
+        selected_dcs.insert(run.node.datacenter);
+        row.reachable = reached(run);
+        row.round_trip = health[i].round_trip;
+        row.version = health[i].version ? health[i].version->text : "";
+        row.host_id = health[i].info ? health[i].info->host_id : "";
+        row.state = "?";
+        if (const auto* member = find_member(ring, run, health[i])) {
+            row.state = state_of(*member);
+            row.host_id = member->row.host_id;
+            matched_ids.insert(member->row.host_id);
+        }
+        rows.push_back(std::move(row));
+    }
+    if (whole_cluster) {
+        for (const auto& [id, member] : ring) {
+            if (!matched_ids.count(id) && selected_dcs.count(member.row.datacenter)) {
+                TopologyRow extra;
+                extra.datacenter = member.row.datacenter;
+                extra.rack = member.row.rack;
+                extra.host = member.row.address;
+                extra.host_id = id;
+                extra.state = state_of(member);
+                extra.in_cluster_file = false;
+                rows.push_back(std::move(extra));
+            }
+        }
+    }
+    return rows;
+}
+
+std::vector<std::string> find_problems(const std::vector<NodeRun>& runs, const std::vector<NodeHealth>& health,
+                                       const std::vector<TopologyRow>& topology)
+{
+    std::vector<std::string> problems;
+    std::map<std::string, int> nodes_by_version;
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        const auto& run = runs[i];
+        const auto& node = run.node;
+        if (run.error) {
+            problems.push_back(reached(run) ? fmt::format("{}: {} failed: {}", node.host, run.failed_step, run.error->message)
+                                            : fmt::format("{}: unreachable ({}): {}", node.host, run.failed_step,
+                                                          run.error->message));
+        }
+        for (const auto& dir : health[i].unreadable_dirs) {
+            problems.push_back(fmt::format("{}: data directory {} is missing or not readable", node.host, dir));
+        }
+        if (const auto& info = health[i].info) {
+            bool dc_differs = info->datacenter != node.datacenter;
+            bool rack_differs = !node.rack.empty() && info->rack != node.rack;
+            if (dc_differs || rack_differs) {
+                problems.push_back(fmt::format("{}: the cluster file says {}/{}, the node says {}/{}", node.host,
+                                               node.datacenter, node.rack.empty() ? "-" : node.rack,
+                                               info->datacenter, info->rack));
+            }
+        }
+        if (health[i].version) {
+            ++nodes_by_version[health[i].version->text];
+        }
+    }
+    for (const auto& row : topology) {
+        if (!row.in_cluster_file) {
+            problems.push_back(fmt::format("{} ({}/{}, host id {}) is in the ring but not in the cluster file",
+                                           row.host, row.datacenter, row.rack, row.host_id));
+        }
+        if (!row.state.empty() && row.state[0] == 'D') {
+            problems.push_back(fmt::format("{} ({}/{}) is down ({}) according to nodetool status", row.host,
+                                           row.datacenter, row.rack, row.state));
+        }
+    }
+    if (nodes_by_version.size() > 1) {
+        std::vector<std::string> parts;
+        for (const auto& [version, count] : nodes_by_version) {
+            parts.push_back(fmt::format("{} on {} node{}", version, count, count == 1 ? "" : "s"));
+        }
+        problems.push_back(fmt::format("mixed Cassandra versions: {}", fmt::join(parts, ", ")));
+    }
+    return problems;
+}
+
+CheckReport check_cluster(Executor& executor, const std::vector<Node>& nodes, bool whole_cluster)
+{
+    CheckReport report;
+    report.health.resize(nodes.size());
+    report.runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) {
+        return check_node(shell, report.health[index]);
+    });
+    report.topology = build_topology(report.runs, report.health, whole_cluster);
+    report.problems = find_problems(report.runs, report.health, report.topology);
+    return report;
+}
+
+} // namespace ringsnap::ops
