@@ -77,6 +77,10 @@ public:
 Result<CommandOutput> run_checked(RemoteShell& shell, const std::string& step, const std::string& command,
                                   std::optional<Duration> timeout = std::nullopt);
 
+// The step a failed job is reported under: the first that failed (error or non-zero exit),
+// else the last one run, else "job".
+std::string failed_step_of(const std::vector<StepRecord>& steps);
+
 // The job for one node; `index` is the node's position in the list given to run_on_nodes.
 using NodeJob = std::function<Status(RemoteShell& shell, std::size_t index)>;
 

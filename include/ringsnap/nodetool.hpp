@@ -31,7 +31,9 @@ struct CassandraVersion {
     }
 };
 
-// `nodetool version`: "ReleaseVersion: 4.1.6" (5.0 -v adds a GitSHA line).
+// `nodetool version`: "ReleaseVersion: 4.1.6" (5.0 -v adds a GitSHA line, which is skipped).
+// Accepts MAJOR.MINOR[.PATCH] with any suffix ("5.0-beta1", "4.1.6-SNAPSHOT"); a missing patch
+// reads as 0. ErrorKind::parse when there is no ReleaseVersion line or it holds no version.
 Result<CassandraVersion> parse_version(const std::string& out);
 
 // One row of `nodetool status`.
@@ -49,7 +51,10 @@ struct StatusRow {
 };
 
 // `nodetool status`, 3.11 (printf columns that overflow) and 4.0+ (TableBuilder) formats, every
-// data center, both the vnode (Tokens) and the single-token (Token) layouts.
+// data center, both the vnode (Tokens) and the single-token (Token) layouts. Rows come in output
+// order. Lines before the first "Datacenter:" are skipped (JVM noise); inside a data center any
+// line that is neither banner, header, row, blank nor "Note:" is an ErrorKind::parse error quoting
+// it, as is an "Error:" line or an output with no node at all.
 Result<std::vector<StatusRow>> parse_status(const std::string& out);
 
 // What `nodetool info` says about the node itself.
@@ -57,13 +62,16 @@ struct NodeInfo {
     std::string host_id;
     bool gossip_active = false;
     bool native_transport_active = false;
-    std::string load;
+    std::string load;       // "96.55 KiB"
+    long generation = 0;    // gossip generation: changes at every restart
+    long uptime_seconds = 0;
     std::string datacenter;
     std::string rack;
-    long uptime_seconds = 0;
 };
 
-// `nodetool info`: "%-23s: %s" lines; the ID, Data Center and Rack lines are required.
+// `nodetool info`: "%-23s: %s" lines (3.11 adds Thrift, 5.0 more lines; unknown labels are
+// skipped). The ID (a UUID), Data Center and Rack lines are required; a boolean or number line
+// that does not read as one is an ErrorKind::parse error quoting it.
 Result<NodeInfo> parse_info(const std::string& out);
 
 } // namespace ringsnap

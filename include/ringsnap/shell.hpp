@@ -14,30 +14,38 @@
 
 namespace ringsnap {
 
-// One argument for a POSIX shell. Words made only of [A-Za-z0-9_./=:,+@%-] stay bare; anything
-// else is single-quoted, with each ' written as '\''. The empty string becomes ''.
+// One argument for a POSIX shell (sh, dash, bash). Words made only of [A-Za-z0-9_./=:,+@%-] stay
+// bare (a leading '-' included: options are ours to choose); anything else is single-quoted, with
+// each ' written as '\''. The empty string becomes ''. Bytes are passed through unchanged, so
+// UTF-8 and newlines survive. A NUL byte cannot be carried by any shell command line: it throws
+// std::invalid_argument (a bug in the caller, which validates its inputs first).
 std::string shell_quote(std::string_view arg);
 
-// Each argument quoted, joined by spaces.
+// Each argument through shell_quote, joined by single spaces.
 std::string shell_join(const std::vector<std::string>& argv);
 
-// `sudo -n -u USER -- sh -c '<command>'` when a sudo user is set, else the command unchanged.
-// -n: a sudo that wants a password fails at once instead of waiting for one.
+// `sudo -n -u USER -- sh -c '<command>'` when a sudo user is set (and not empty), else the command
+// unchanged. -n: a sudo that wants a password fails at once instead of waiting for one.
 std::string with_sudo(const std::string& command, const std::optional<std::string>& sudo_user);
+
+// A user's value shown in an error message: in double quotes, with control characters, '"' and
+// '\' escaped (\n, \x1b, ...) so that a hostile value cannot garble the terminal.
+std::string quote_for_message(std::string_view text);
 
 // Keyspace and table names: Cassandra's identifier rule, [A-Za-z0-9_]{1,48}. `what` names the
 // thing in the message ("keyspace", "table"). ErrorKind::usage.
-Status validate_cql_identifier(std::string_view name, std::string_view what);
+[[nodiscard]] Status validate_cql_identifier(std::string_view name, std::string_view what);
 
-// Snapshot tags: [A-Za-z0-9_.-], 1 to 200 characters, no leading dot. ErrorKind::usage.
-Status validate_tag(std::string_view tag);
+// Snapshot tags: [A-Za-z0-9_.-], 1 to 200 characters, no leading dot (so neither "." nor "..",
+// and never a hidden directory). ErrorKind::usage.
+[[nodiscard]] Status validate_tag(std::string_view tag);
 
 struct KeyspaceTable {
     std::string keyspace;
     std::string table;
 };
 
-// "ks.table" -> {ks, table}, both validated. ErrorKind::usage.
-Result<KeyspaceTable> parse_keyspace_table(std::string_view text);
+// "ks.table" -> {ks, table}, both validated; exactly one dot. ErrorKind::usage.
+[[nodiscard]] Result<KeyspaceTable> parse_keyspace_table(std::string_view text);
 
 } // namespace ringsnap

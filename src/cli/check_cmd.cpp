@@ -76,8 +76,11 @@ int run_check(Context& context)
     if (!nodes) {
         return context.refuse(nodes.error());
     }
-    bool whole_cluster = context.options().hosts.empty();
-    auto report = ops::check_cluster(context.executor(), *nodes, whole_cluster);
+    const auto& options = context.options();
+    auto scope = !options.hosts.empty()       ? ops::RingScope::checked_nodes
+                 : !options.datacenters.empty() ? ops::RingScope::checked_datacenters
+                                                : ops::RingScope::whole_ring;
+    auto report = ops::check_cluster(context.executor(), *nodes, scope);
     auto status = check_status(report);
     auto json = run_summary_json(status, report.runs, context.options().verbose > 0);
     json["healthy"] = report.healthy();

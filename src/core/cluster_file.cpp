@@ -1,347 +1,610 @@
 // SPDX-License-Identifier: Apache-2.0
 // The cluster file: YAML in, a validated Cluster out. Every error names the file, the line and
 // the key path, and says what was expected, because operators keep these files for years and
-// fix them from the message alone.
+// fix them from the message alone. Unknown keys are refused so that a typo (`prot:`) cannot
+// silently fall back to a default.
 
 #include <ringsnap/cluster.hpp>
 
+#include <arpa/inet.h>
+#include <pwd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
+
+#include <ringsnap/shell.hpp>
 
 namespace ringsnap {
 
 namespace {
 
-// A node of the YAML tree with its key path, for messages.
+// Every key the file may hold, per mapping (design.md, "Cluster file"). A contract with users:
+// add keys freely, never rename these.
+const std::vector<std::string_view> k_top_keys{"cluster", "catalog", "ssh", "cassandra", "datacenters"};
+const std::vector<std::string_view> k_ssh_keys{"user",           "port",        "identity_file",
+                                               "known_hosts",    "connect_timeout", "command_timeout",
+                                               "sudo",           "connect_retries"};
+const std::vector<std::string_view> k_cassandra_keys{"nodetool",      "jmx_user",      "jmx_password_file",
+                                                     "data_dirs",     "commitlog_dir", "sstableloader",
+                                                     "stop_command",  "start_command"};
+const std::vector<std::string_view> k_datacenter_keys{"ssh", "cassandra", "nodes"};
+const std::vector<std::string_view> k_node_keys{"host", "rack", "ssh", "cassandra"};
+
+constexpr const char* k_default_catalog = "~/.local/share/ringsnap";
+constexpr int k_max_connect_retries = 20;
+constexpr std::size_t k_max_name = 200;
+
+// A YAML node with the key path that leads to it ("datacenters.dc1.nodes[0].ssh.port").
 struct Field {
-    const YAML::Node& node;
+    Field() = default;
+    Field(YAML::Node node_, std::string path_, YAML::Node key_ = {})
+        : node(std::move(node_)), path(std::move(path_)), key(std::move(key_))
+    {
+    }
+
+    YAML::Node node;
     std::string path;
+    YAML::Node key;  // names the line for `key:` with no value (yaml-cpp puts that null on the next line)
 };
 
-class Reader {
-public:
-    explicit Reader(std::string file_name) : m_file_name(std::move(file_name)) {}
+std::string child_path(const std::string& parent, std::string_view key)
+{
+    return parent.empty() ? std::string(key) : fmt::format("{}.{}", parent, key);
+}
 
-    Error error(const YAML::Node& node, const std::string& path, const std::string& message) const
-    {
-        int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
-        std::string where = line > 0 ? fmt::format("{}:{}", m_file_name, line) : m_file_name;
-        return make_error(ErrorKind::config, fmt::format("{}: {}: {}", where, path, message));
+bool is_ascii_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+std::string lowercase(std::string text)
+{
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+    return text;
+}
+
+// Edit distance, for "did you mean" on unknown keys.
+std::size_t edit_distance(std::string_view a, std::string_view b)
+{
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
     }
-
-    // Refuses keys outside `known`, so that a typo cannot silently fall back to a default.
-    Status check_keys(const Field& map, std::initializer_list<const char*> known) const
-    {
-        if (!map.node.IsMap()) {
-            return error(map.node, map.path, fmt::format("expected a mapping with keys {}", join(known)));
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
         }
-        for (const auto& entry : map.node) {
-            std::string key = entry.first.Scalar();
-            if (std::none_of(known.begin(), known.end(), [&](const char* name) { return key == name; })) {
-                return error(entry.first, child_path(map.path, key),
-                             fmt::format("unknown key; known keys: {}", join(known)));
-            }
-        }
-        return {};
     }
+    return row[b.size()];
+}
 
-    Result<std::string> text(const Field& field) const
-    {
-        if (!field.node.IsScalar() || field.node.Scalar().empty()) {
-            return error(field.node, field.path, "expected a non-empty text value");
-        }
-        const std::string& value = field.node.Scalar();
-        if (value.find_first_of("\n\r") != std::string::npos || value.find('\0') != std::string::npos) {
-            return error(field.node, field.path, "must be a single line");
-        }
-        return value;
+std::string home_directory()
+{
+    if (const char* home = std::getenv("HOME"); home && *home) {
+        return home;
     }
-
-    Result<int> whole_number(const Field& field, int min, int max) const
-    {
-        auto value = text(field);
-        if (!value) {
-            return value.error();
-        }
-        try {
-            std::size_t used = 0;
-            long parsed = std::stol(*value, &used);
-            if (used == value->size() && parsed >= min && parsed <= max) {
-                return static_cast<int>(parsed);
-            }
-        } catch (const std::exception&) {
-        }
-        return error(field.node, field.path,
-                     fmt::format("expected a whole number from {} to {}, got \"{}\"", min, max, *value));
+    if (const passwd* entry = getpwuid(getuid()); entry && entry->pw_dir) {
+        return entry->pw_dir;
     }
+    return {};
+}
 
-    Result<Duration> duration(const Field& field) const
-    {
-        auto value = text(field);
-        if (!value) {
-            return value.error();
-        }
-        auto parsed = parse_duration(*value);
-        if (!parsed) {
-            return error(field.node, field.path, parsed.error().message);
-        }
-        return *parsed;
-    }
-
-    // Names that end up in paths or command lines: letters, digits and `_.-`, no leading dot.
-    Result<std::string> safe_name(const Field& field, const char* what) const
-    {
-        auto value = text(field);
-        if (!value) {
-            return value.error();
-        }
-        bool safe = std::all_of(value->begin(), value->end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-        });
-        if (!safe || value->front() == '.' || value->front() == '-') {
-            return error(field.node, field.path,
-                         fmt::format("invalid {} \"{}\": use letters, digits, '_', '.' and '-', not starting "
-                                     "with '.' or '-'",
-                                     what, *value));
-        }
-        return *value;
-    }
-
-    Result<std::string> absolute_path(const Field& field) const
-    {
-        auto value = text(field);
-        if (value && value->front() != '/') {
-            return error(field.node, field.path, fmt::format("expected an absolute path, got \"{}\"", *value));
-        }
-        return value;
-    }
-
-    static std::string child_path(const std::string& parent, const std::string& key)
-    {
-        return parent.empty() ? key : parent + "." + key;
-    }
-
-    const std::string& file_name() const { return m_file_name; }
-
-private:
-    static std::string join(std::initializer_list<const char*> names)
-    {
-        std::string joined;
-        for (const char* name : names) {
-            joined += joined.empty() ? name : std::string(", ") + name;
-        }
-        return joined;
-    }
-
-    std::string m_file_name;
-};
-
+// `~` and `~/...` on the operator host. `~user` is not expanded (refused by the caller).
 std::string expand_home(const std::string& path)
 {
     if (path == "~" || path.rfind("~/", 0) == 0) {
-        if (const char* home = std::getenv("HOME")) {
-            return std::string(home) + path.substr(1);
+        std::string home = home_directory();
+        if (!home.empty()) {
+            return home + path.substr(1);
         }
     }
     return path;
 }
 
-// A name or an address ssh can connect to. libssh refuses '_' in names and "host:port".
-Status check_host(const Reader& reader, const Field& field, const std::string& host)
+// What a node holds, for "expected X, got <this>" messages.
+std::string describe(const YAML::Node& node)
 {
-    auto is_name_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; };
-    auto is_ipv6_char = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.' || c == '%'; };
-    bool ipv6 = host.find(':') != std::string::npos;
-    if (!ipv6 && host.find('_') != std::string::npos) {
-        return reader.error(field.node, field.path,
-                            fmt::format("\"{}\": libssh refuses '_' in host names; use the node's address or a "
-                                        "name without '_'",
-                                        host));
+    switch (node.Type()) {
+    case YAML::NodeType::Null:
+        return "nothing";
+    case YAML::NodeType::Scalar:
+        return quote_for_message(node.Scalar());
+    case YAML::NodeType::Sequence:
+        return "a list";
+    case YAML::NodeType::Map:
+        return "a mapping";
+    case YAML::NodeType::Undefined:
+        break;
     }
-    bool valid = ipv6 ? std::all_of(host.begin(), host.end(), is_ipv6_char)
-                      : std::all_of(host.begin(), host.end(), is_name_char);
-    if (!valid || host.front() == '-' || host.front() == '.') {
-        return reader.error(field.node, field.path,
-                            fmt::format("\"{}\" is not a host name or IP address (set the port with `port:`)", host));
-    }
-    return {};
+    return "nothing";
 }
 
-#define RINGSNAP_ASSIGN(target, expression)      \
-    do {                                         \
-        auto assigned_value = (expression);      \
-        if (!assigned_value) {                   \
-            return assigned_value.error();       \
-        }                                        \
-        target = std::move(*assigned_value);     \
+// One `key: value` of a mapping; the key's node gives the line of key errors.
+struct Entry {
+    std::string key;
+    YAML::Node key_node;
+    Field value;
+};
+
+// The keys of one mapping, checked, in file order.
+class Mapping {
+public:
+    Mapping() = default;
+    explicit Mapping(std::vector<Entry> entries) : m_entries(std::move(entries)) {}
+
+    const std::vector<Entry>& entries() const { return m_entries; }
+
+    const Field* find(std::string_view key) const
+    {
+        auto found = std::find_if(m_entries.begin(), m_entries.end(), [&](const Entry& e) { return e.key == key; });
+        return found == m_entries.end() ? nullptr : &found->value;
+    }
+
+private:
+    std::vector<Entry> m_entries;
+};
+
+class ClusterFileReader {
+public:
+    explicit ClusterFileReader(std::string file_name) : m_file_name(std::move(file_name)) {}
+
+    Result<Cluster> read(const YAML::Node& root);
+
+private:
+    Error error(const YAML::Node& node, const std::string& path, const std::string& message) const;
+    Error error(const Field& field, const std::string& message) const
+    {
+        bool use_key = field.node.IsNull() && field.key.IsDefined() && !field.key.Mark().is_null();
+        return error(use_key ? field.key : field.node, field.path, message);
+    }
+    std::string where(const YAML::Node& node) const;
+
+    Result<Mapping> mapping(const Field& field, const std::vector<std::string_view>& known,
+                            std::string_view example) const;
+    Result<std::string> text(const Field& field) const;
+    Result<int> whole_number(const Field& field, int min, int max) const;
+    Result<Duration> duration(const Field& field) const;
+    Result<std::string> name(const Field& field, std::string_view what, std::string_view extra_chars) const;
+    Result<std::string> absolute_path(const Field& field) const;
+    Result<std::string> program(const Field& field) const;
+    Result<std::string> local_path(const Field& field) const;
+    Result<std::vector<std::string>> absolute_paths(const Field& field) const;
+    Result<std::string> host(const Field& field) const;
+
+    Result<SshSettings> ssh(const Field& field) const;
+    Result<CassandraSettings> cassandra(const Field& field) const;
+    Status settings(const Mapping& map, SshSettings& ssh_out, CassandraSettings& cassandra_out) const;
+    Status jmx_pair(const Field& field, const CassandraSettings& cassandra) const;
+    Result<Node> node(const Field& field, const std::string& datacenter) const;
+    Status datacenters(const Field& field, Cluster& cluster) const;
+
+    std::string m_file_name;
+};
+
+// Assigns the value of a Result expression, or returns its error from the enclosing function.
+#define RINGSNAP_ASSIGN_OR_RETURN(target, expression)                                              \
+    do {                                                                                           \
+        auto assign_result = (expression);                                                         \
+        if (!assign_result) {                                                                      \
+            return assign_result.error();                                                          \
+        }                                                                                          \
+        target = std::move(*assign_result);                                                        \
     } while (false)
 
-Result<SshSettings> read_ssh(const Reader& reader, const Field& map)
+#define RINGSNAP_CHECK(expression)                                                                 \
+    do {                                                                                           \
+        auto check_status = (expression);                                                          \
+        if (!check_status) {                                                                       \
+            return check_status.error();                                                           \
+        }                                                                                          \
+    } while (false)
+
+std::string ClusterFileReader::where(const YAML::Node& node) const
 {
-    SshSettings ssh;
-    if (auto status = reader.check_keys(map, {"user", "port", "identity_file", "known_hosts", "connect_timeout",
-                                              "command_timeout", "sudo", "connect_retries"});
-        !status) {
-        return status.error();
+    const YAML::Mark mark = node.IsDefined() ? node.Mark() : YAML::Mark::null_mark();
+    return mark.is_null() ? m_file_name : fmt::format("{}:{}", m_file_name, mark.line + 1);
+}
+
+Error ClusterFileReader::error(const YAML::Node& node, const std::string& path, const std::string& message) const
+{
+    return make_error(ErrorKind::config,
+                      fmt::format("{}: {}: {}", where(node), path.empty() ? "(top level)" : path, message));
+}
+
+// Checks that `field` is a mapping whose keys are all in `known` (any key when `known` is empty),
+// each given once.
+Result<Mapping> ClusterFileReader::mapping(const Field& field, const std::vector<std::string_view>& known,
+                                           std::string_view example) const
+{
+    if (!field.node.IsMap()) {
+        return error(field, fmt::format("expected a mapping like {}, got {}", example, describe(field.node)));
     }
-    for (const auto& entry : map.node) {
+    std::vector<Entry> entries;
+    for (const auto& entry : field.node) {
+        if (!entry.first.IsScalar()) {
+            return error(entry.first, field.path, "keys must be plain names");
+        }
         std::string key = entry.first.Scalar();
-        Field field{entry.second, Reader::child_path(map.path, key)};
+        std::string path = child_path(field.path, key);
+        if (!known.empty() && std::find(known.begin(), known.end(), key) == known.end()) {
+            auto closest = std::min_element(known.begin(), known.end(), [&](auto a, auto b) {
+                return edit_distance(key, a) < edit_distance(key, b);
+            });
+            std::string hint = edit_distance(key, *closest) <= 2 ? fmt::format(" (did you mean {}?)", *closest) : "";
+            return error(entry.first, path,
+                         fmt::format("unknown key{}; known keys: {}", hint, fmt::join(known, ", ")));
+        }
+        auto same = [&](const Entry& seen) { return seen.key == key; };
+        if (auto first = std::find_if(entries.begin(), entries.end(), same); first != entries.end()) {
+            return error(entry.first, path, fmt::format("given twice (first at {})", where(first->key_node)));
+        }
+        entries.push_back(Entry{key, entry.first, Field{entry.second, path, entry.first}});
+    }
+    return Mapping(std::move(entries));
+}
+
+Result<std::string> ClusterFileReader::text(const Field& field) const
+{
+    if (!field.node.IsScalar() || field.node.Scalar().empty()) {
+        return error(field, fmt::format("expected a text value, got {}", describe(field.node)));
+    }
+    const std::string& value = field.node.Scalar();
+    if (value.find_first_of(std::string_view("\n\r\0", 3)) != std::string::npos) {
+        return error(field, fmt::format("expected a single line, got {}", quote_for_message(value)));
+    }
+    return value;
+}
+
+Result<int> ClusterFileReader::whole_number(const Field& field, int min, int max) const
+{
+    auto expected = fmt::format("expected a whole number from {} to {}", min, max);
+    if (!field.node.IsScalar()) {
+        return error(field, fmt::format("{}, got {}", expected, describe(field.node)));
+    }
+    const std::string& value = field.node.Scalar();
+    bool digits = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits && value.size() <= 9) {
+        int number = std::stoi(value);
+        if (number >= min && number <= max) {
+            return number;
+        }
+    }
+    return error(field, fmt::format("{}, got {}", expected, quote_for_message(value)));
+}
+
+Result<Duration> ClusterFileReader::duration(const Field& field) const
+{
+    std::string value;
+    RINGSNAP_ASSIGN_OR_RETURN(value, text(field));
+    auto parsed = parse_duration(value);
+    if (!parsed) {
+        return error(field, parsed.error().message);
+    }
+    return *parsed;
+}
+
+// Names that end up in folder names, logs or command lines: ASCII letters, digits, '_', '.',
+// '-' and `extra_chars`; no leading '.' (hidden, "." and "..") or '-' (read as an option).
+Result<std::string> ClusterFileReader::name(const Field& field, std::string_view what,
+                                            std::string_view extra_chars) const
+{
+    std::string value;
+    RINGSNAP_ASSIGN_OR_RETURN(value, text(field));
+    auto allowed = [&](char c) {
+        return is_ascii_alnum(c) || c == '_' || c == '.' || c == '-' || extra_chars.find(c) != std::string_view::npos;
+    };
+    auto bad = std::find_if_not(value.begin(), value.end(), allowed);
+    std::string rule = fmt::format("use letters, digits, '_', '.'{} and '-', not starting with '.' or '-'",
+                                   extra_chars.empty() ? "" : fmt::format(", '{}'", extra_chars));
+    if (bad != value.end()) {
+        return error(field, fmt::format("invalid {} {}: it contains {}; {}", what, quote_for_message(value),
+                                        quote_for_message(std::string(1, *bad)), rule));
+    }
+    if (value.front() == '.' || value.front() == '-' || value.size() > k_max_name) {
+        return error(field, fmt::format("invalid {} {}: {} (at most {} characters)", what,
+                                        quote_for_message(value), rule, k_max_name));
+    }
+    return value;
+}
+
+// A path on the node: absolute, because nothing says what the remote working directory is.
+Result<std::string> ClusterFileReader::absolute_path(const Field& field) const
+{
+    std::string value;
+    RINGSNAP_ASSIGN_OR_RETURN(value, text(field));
+    if (value.front() == '~') {
+        return error(field, fmt::format("expected an absolute path, got {}: `~` is not expanded on the nodes",
+                                        quote_for_message(value)));
+    }
+    if (value.front() != '/') {
+        return error(field, fmt::format("expected an absolute path (starting with /), got {}",
+                                        quote_for_message(value)));
+    }
+    while (value.size() > 1 && value.back() == '/') {  // "/data1/" and "/data1" are one directory
+        value.pop_back();
+    }
+    return value;
+}
+
+// A program on the node (nodetool, sstableloader): a full path or a name found on the PATH.
+Result<std::string> ClusterFileReader::program(const Field& field) const
+{
+    std::string value;
+    RINGSNAP_ASSIGN_OR_RETURN(value, text(field));
+    if (value.front() == '~') {
+        return error(field, fmt::format("expected a full path or a program name, got {}: `~` is not expanded "
+                                        "on the nodes",
+                                        quote_for_message(value)));
+    }
+    if (value.front() == '-') {
+        return error(field, fmt::format("expected a full path or a program name, got {}", quote_for_message(value)));
+    }
+    return value;
+}
+
+// A file on the operator host; `~/` means $HOME there.
+Result<std::string> ClusterFileReader::local_path(const Field& field) const
+{
+    std::string value;
+    RINGSNAP_ASSIGN_OR_RETURN(value, text(field));
+    if (value.front() == '~' && value != "~" && value.rfind("~/", 0) != 0) {
+        return error(field, fmt::format("only ~/ is expanded (to $HOME), not ~user; got {}", quote_for_message(value)));
+    }
+    return expand_home(value);
+}
+
+Result<std::vector<std::string>> ClusterFileReader::absolute_paths(const Field& field) const
+{
+    if (!field.node.IsSequence() || field.node.size() == 0) {
+        return error(field, fmt::format("expected a list of absolute paths like [/var/lib/cassandra/data], got {}",
+                                        field.node.IsSequence() ? "an empty list" : describe(field.node)));
+    }
+    std::vector<std::string> paths;
+    for (std::size_t i = 0; i < field.node.size(); ++i) {
+        Field item{field.node[i], fmt::format("{}[{}]", field.path, i)};
+        std::string path;
+        RINGSNAP_ASSIGN_OR_RETURN(path, absolute_path(item));
+        if (std::find(paths.begin(), paths.end(), path) != paths.end()) {
+            return error(item, fmt::format("{} is listed twice", quote_for_message(path)));
+        }
+        paths.push_back(std::move(path));
+    }
+    return paths;
+}
+
+// The name or address ssh connects to. It reaches libssh and log lines, never a shell, but is
+// held to the strict form anyway: a hostname (letters, digits, '-', dots) or an IPv4 or IPv6
+// literal. libssh refuses '_' in host names, and "host:port" is not a host.
+Result<std::string> ClusterFileReader::host(const Field& field) const
+{
+    std::string value;
+    RINGSNAP_ASSIGN_OR_RETURN(value, text(field));
+    auto refuse = [&](std::string_view why) {
+        return error(field, fmt::format("{} is not a host name or IP address: {}", quote_for_message(value), why));
+    };
+    if (value.front() == '[') {
+        return refuse("write an IPv6 address without brackets, and the port under ssh: {port: N}");
+    }
+    if (value.find(':') != std::string::npos) {
+        std::string address = value.substr(0, value.find('%'));  // fe80::1%eth0: a zone index
+        std::string zone = value.size() > address.size() ? value.substr(address.size() + 1) : "";
+        in6_addr parsed{};
+        bool zone_ok = std::all_of(zone.begin(), zone.end(), [](char c) { return is_ascii_alnum(c) || c == '_' || c == '.' || c == '-'; });
+        if (inet_pton(AF_INET6, address.c_str(), &parsed) == 1 && zone_ok &&
+            (value.size() == address.size() || !zone.empty())) {
+            return value;
+        }
+        if (std::count(value.begin(), value.end(), ':') == 1) {
+            return refuse("set the port under ssh: {port: N}, not after the host");
+        }
+        return refuse("it has ':' but is not an IPv6 address");
+    }
+    if (value.find('_') != std::string::npos) {
+        return refuse("libssh refuses '_' in host names; use the node's address, or a DNS name or "
+                      "/etc/hosts alias without '_'");
+    }
+    auto bad = std::find_if_not(value.begin(), value.end(), [](char c) { return is_ascii_alnum(c) || c == '.' || c == '-'; });
+    if (bad != value.end()) {
+        return refuse(fmt::format("it contains {}; use letters, digits, '-' and '.'", quote_for_message(std::string(1, *bad))));
+    }
+    if (value.front() == '-') {
+        return refuse("it starts with '-'");
+    }
+    if (value.size() > 253) {
+        return refuse("it is longer than 253 characters");
+    }
+    std::string_view rest = value;
+    if (rest.back() == '.') {
+        rest.remove_suffix(1);  // a fully qualified name may end with a dot
+    }
+    bool numeric = true;
+    for (std::size_t start = 0; start <= rest.size();) {
+        auto end = std::min(rest.find('.', start), rest.size());
+        std::string_view label = rest.substr(start, end - start);
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+            return refuse("each dot-separated part must be 1 to 63 letters, digits or '-', not starting or "
+                          "ending with '-'");
+        }
+        numeric = numeric && std::all_of(label.begin(), label.end(), [](char c) { return c >= '0' && c <= '9'; });
+        start = end + 1;
+    }
+    in_addr parsed{};
+    if (numeric && inet_pton(AF_INET, value.c_str(), &parsed) != 1) {
+        return refuse("an IPv4 address has four numbers from 0 to 255");
+    }
+    return value;
+}
+
+Result<SshSettings> ClusterFileReader::ssh(const Field& field) const
+{
+    Mapping map;
+    RINGSNAP_ASSIGN_OR_RETURN(map, mapping(field, k_ssh_keys, "{user: ops, port: 22}"));
+    SshSettings ssh;
+    for (const auto& [key, key_node, value] : map.entries()) {
         if (key == "user") {
-            RINGSNAP_ASSIGN(ssh.user, reader.safe_name(field, "user name"));
+            RINGSNAP_ASSIGN_OR_RETURN(ssh.user, name(value, "user name", "@"));
         } else if (key == "port") {
-            RINGSNAP_ASSIGN(ssh.port, reader.whole_number(field, 1, 65535));
+            RINGSNAP_ASSIGN_OR_RETURN(ssh.port, whole_number(value, 1, 65535));
         } else if (key == "identity_file") {
-            RINGSNAP_ASSIGN(ssh.identity_file, reader.text(field));
-            ssh.identity_file = expand_home(*ssh.identity_file);
+            RINGSNAP_ASSIGN_OR_RETURN(ssh.identity_file, local_path(value));
         } else if (key == "known_hosts") {
-            RINGSNAP_ASSIGN(ssh.known_hosts, reader.text(field));
-            ssh.known_hosts = expand_home(*ssh.known_hosts);
+            RINGSNAP_ASSIGN_OR_RETURN(ssh.known_hosts, local_path(value));
         } else if (key == "connect_timeout") {
-            RINGSNAP_ASSIGN(ssh.connect_timeout, reader.duration(field));
+            RINGSNAP_ASSIGN_OR_RETURN(ssh.connect_timeout, duration(value));
         } else if (key == "command_timeout") {
-            RINGSNAP_ASSIGN(ssh.command_timeout, reader.duration(field));
+            RINGSNAP_ASSIGN_OR_RETURN(ssh.command_timeout, duration(value));
         } else if (key == "sudo") {
-            RINGSNAP_ASSIGN(ssh.sudo, reader.safe_name(field, "sudo user"));
+            RINGSNAP_ASSIGN_OR_RETURN(ssh.sudo, name(value, "sudo user", ""));
         } else if (key == "connect_retries") {
-            RINGSNAP_ASSIGN(ssh.connect_retries, reader.whole_number(field, 0, 10));
+            RINGSNAP_ASSIGN_OR_RETURN(ssh.connect_retries, whole_number(value, 0, k_max_connect_retries));
         }
     }
     return ssh;
 }
 
-Result<std::vector<std::string>> read_data_dirs(const Reader& reader, const Field& field)
+Result<CassandraSettings> ClusterFileReader::cassandra(const Field& field) const
 {
-    if (!field.node.IsSequence() || field.node.size() == 0) {
-        return reader.error(field.node, field.path, "expected a list of absolute paths, e.g. [/var/lib/cassandra/data]");
-    }
-    std::vector<std::string> dirs;
-    for (std::size_t i = 0; i < field.node.size(); ++i) {
-        std::string path;
-        RINGSNAP_ASSIGN(path, reader.absolute_path(Field{field.node[i], fmt::format("{}[{}]", field.path, i)}));
-        dirs.push_back(std::move(path));
-    }
-    return dirs;
-}
-
-Result<CassandraSettings> read_cassandra(const Reader& reader, const Field& map)
-{
+    Mapping map;
+    RINGSNAP_ASSIGN_OR_RETURN(map, mapping(field, k_cassandra_keys, "{nodetool: /usr/bin/nodetool}"));
     CassandraSettings cassandra;
-    if (auto status = reader.check_keys(map, {"nodetool", "jmx_user", "jmx_password_file", "data_dirs",
-                                              "commitlog_dir", "sstableloader", "stop_command", "start_command"});
-        !status) {
-        return status.error();
-    }
-    for (const auto& entry : map.node) {
-        std::string key = entry.first.Scalar();
-        Field field{entry.second, Reader::child_path(map.path, key)};
+    for (const auto& [key, key_node, value] : map.entries()) {
         if (key == "nodetool") {
-            RINGSNAP_ASSIGN(cassandra.nodetool, reader.text(field));
+            RINGSNAP_ASSIGN_OR_RETURN(cassandra.nodetool, program(value));
         } else if (key == "jmx_user") {
-            RINGSNAP_ASSIGN(cassandra.jmx_user, reader.safe_name(field, "JMX user"));
+            RINGSNAP_ASSIGN_OR_RETURN(cassandra.jmx_user, name(value, "JMX user", "@"));
         } else if (key == "jmx_password_file") {
-            RINGSNAP_ASSIGN(cassandra.jmx_password_file, reader.absolute_path(field));
+            RINGSNAP_ASSIGN_OR_RETURN(cassandra.jmx_password_file, absolute_path(value));
         } else if (key == "data_dirs") {
-            RINGSNAP_ASSIGN(cassandra.data_dirs, read_data_dirs(reader, field));
+            RINGSNAP_ASSIGN_OR_RETURN(cassandra.data_dirs, absolute_paths(value));
         } else if (key == "commitlog_dir") {
-            RINGSNAP_ASSIGN(cassandra.commitlog_dir, reader.absolute_path(field));
+            RINGSNAP_ASSIGN_OR_RETURN(cassandra.commitlog_dir, absolute_path(value));
         } else if (key == "sstableloader") {
-            RINGSNAP_ASSIGN(cassandra.sstableloader, reader.text(field));
-        } else if (key == "stop_command") {
-            RINGSNAP_ASSIGN(cassandra.stop_command, reader.text(field));
+            RINGSNAP_ASSIGN_OR_RETURN(cassandra.sstableloader, program(value));
+        } else if (key == "stop_command") {  // the operator's own shell command, run as written
+            RINGSNAP_ASSIGN_OR_RETURN(cassandra.stop_command, text(value));
         } else if (key == "start_command") {
-            RINGSNAP_ASSIGN(cassandra.start_command, reader.text(field));
+            RINGSNAP_ASSIGN_OR_RETURN(cassandra.start_command, text(value));
         }
     }
     return cassandra;
 }
 
 // The `ssh:` and `cassandra:` blocks of a mapping, whichever are present.
-Status read_settings(const Reader& reader, const Field& map, SshSettings& ssh, CassandraSettings& cassandra)
+Status ClusterFileReader::settings(const Mapping& map, SshSettings& ssh_out, CassandraSettings& cassandra_out) const
 {
-    if (const auto& block = map.node["ssh"]) {
-        RINGSNAP_ASSIGN(ssh, read_ssh(reader, Field{block, Reader::child_path(map.path, "ssh")}));
+    if (const Field* block = map.find("ssh")) {
+        RINGSNAP_ASSIGN_OR_RETURN(ssh_out, ssh(*block));
     }
-    if (const auto& block = map.node["cassandra"]) {
-        RINGSNAP_ASSIGN(cassandra, read_cassandra(reader, Field{block, Reader::child_path(map.path, "cassandra")}));
+    if (const Field* block = map.find("cassandra")) {
+        RINGSNAP_ASSIGN_OR_RETURN(cassandra_out, cassandra(*block));
     }
     return {};
 }
 
-Result<Node> read_node(const Reader& reader, const Field& field, const std::string& datacenter)
+// nodetool reads the password file only with -u, and asks for a password on a console when -u
+// comes without one, so the two settings go together (after the cascade).
+Status ClusterFileReader::jmx_pair(const Field& field, const CassandraSettings& cassandra) const
+{
+    if (cassandra.jmx_user.has_value() != cassandra.jmx_password_file.has_value()) {
+        return error(field, cassandra.jmx_user ? "cassandra.jmx_user is set without cassandra.jmx_password_file "
+                                                 "(nodetool would ask for a password)"
+                                               : "cassandra.jmx_password_file is set without cassandra.jmx_user "
+                                                 "(nodetool reads the file only for a user)");
+    }
+    return {};
+}
+
+Result<Node> ClusterFileReader::node(const Field& field, const std::string& datacenter) const
 {
     Node node;
     node.datacenter = datacenter;
     if (field.node.IsScalar()) {  // `- 10.0.1.11`: a node that needs nothing but its host
-        RINGSNAP_ASSIGN(node.host, reader.text(field));
-        if (auto status = check_host(reader, field, node.host); !status) {
-            return status.error();
-        }
+        RINGSNAP_ASSIGN_OR_RETURN(node.host, host(field));
         return node;
     }
-    if (auto status = reader.check_keys(field, {"host", "rack", "ssh", "cassandra"}); !status) {
-        return status.error();
+    Mapping map;
+    RINGSNAP_ASSIGN_OR_RETURN(map, mapping(field, k_node_keys, "{host: 10.0.1.11, rack: rack1}"));
+    const Field* host_field = map.find("host");
+    if (!host_field) {
+        return error(field, "missing host: (the name or address ssh connects to)");
     }
-    if (!field.node["host"]) {
-        return reader.error(field.node, field.path, "missing `host:` (the name or address ssh connects to)");
+    RINGSNAP_ASSIGN_OR_RETURN(node.host, host(*host_field));
+    if (const Field* rack = map.find("rack")) {
+        RINGSNAP_ASSIGN_OR_RETURN(node.rack, name(*rack, "rack name", ""));
     }
-    Field host{field.node["host"], field.path + ".host"};
-    RINGSNAP_ASSIGN(node.host, reader.text(host));
-    if (auto status = check_host(reader, host, node.host); !status) {
-        return status.error();
-    }
-    if (const auto& rack = field.node["rack"]) {
-        RINGSNAP_ASSIGN(node.rack, reader.safe_name(Field{rack, field.path + ".rack"}, "rack"));
-    }
-    if (auto status = read_settings(reader, field, node.ssh, node.cassandra); !status) {
-        return status.error();
-    }
+    RINGSNAP_CHECK(settings(map, node.ssh, node.cassandra));
     return node;
 }
 
-Status read_datacenters(const Reader& reader, const Field& map, Cluster& cluster)
+// The name a host is known by for duplicate detection: case-folded names, canonical IPv6.
+std::string endpoint_key(const Node& node)
 {
-    if (!map.node.IsMap()) {
-        return reader.error(map.node, map.path, "expected a mapping of data center names, e.g. dc1: {nodes: [...]}");
+    std::string host = lowercase(node.host);
+    in6_addr address{};
+    char text[INET6_ADDRSTRLEN] = {};
+    if (host.find(':') != std::string::npos && host.find('%') == std::string::npos &&
+        inet_pton(AF_INET6, host.c_str(), &address) == 1 && inet_ntop(AF_INET6, &address, text, sizeof text)) {
+        host = text;
     }
-    std::map<std::string, std::string> seen_at;  // "host:port" -> where it was listed
-    for (const auto& entry : map.node) {
+    return fmt::format("{} port {}", host, node.ssh.port.value_or(22));
+}
+
+Status ClusterFileReader::datacenters(const Field& field, Cluster& cluster) const
+{
+    const bool is_empty = field.node.IsNull() || (field.node.IsMap() && field.node.size() == 0);
+    if (is_empty) {
+        return error(field, "no data center listed; list them (dc1: {nodes: [...]}), or remove the key to take "
+                            "the topology from --seed");
+    }
+    Mapping dcs;
+    RINGSNAP_ASSIGN_OR_RETURN(dcs, mapping(field, {}, "{dc1: {nodes: [{host: 10.0.1.11}]}}"));
+    std::map<std::string, std::string> seen;  // endpoint_key -> where it was first listed
+    for (const auto& [dc_name, dc_key, dc_field] : dcs.entries()) {
         std::string datacenter;
-        Field name{entry.first, map.path};
-        RINGSNAP_ASSIGN(datacenter, reader.safe_name(name, "data center name"));
-        Field dc{entry.second, "datacenters." + datacenter};
-        if (auto status = reader.check_keys(dc, {"nodes", "ssh", "cassandra"}); !status) {
-            return status;
-        }
+        RINGSNAP_ASSIGN_OR_RETURN(datacenter, name(Field{dc_key, dc_field.path}, "data center name", ""));
+        Mapping dc;
+        RINGSNAP_ASSIGN_OR_RETURN(dc, mapping(dc_field, k_datacenter_keys, "{nodes: [{host: 10.0.1.11}]}"));
         SshSettings dc_ssh;
         CassandraSettings dc_cassandra;
-        if (auto status = read_settings(reader, dc, dc_ssh, dc_cassandra); !status) {
-            return status;
-        }
-        const auto& nodes = dc.node["nodes"];
-        if (!nodes || !nodes.IsSequence() || nodes.size() == 0) {
-            return reader.error(nodes ? nodes : dc.node, dc.path + ".nodes",
-                                "expected a non-empty list of nodes, e.g. [{host: 10.0.1.11, rack: rack1}]");
-        }
+        RINGSNAP_CHECK(settings(dc, dc_ssh, dc_cassandra));
         dc_ssh.inherit(cluster.ssh);
         dc_cassandra.inherit(cluster.cassandra);
-        for (std::size_t i = 0; i < nodes.size(); ++i) {
-            Field field{nodes[i], fmt::format("{}.nodes[{}]", dc.path, i)};
+        const Field* nodes = dc.find("nodes");
+        if (!nodes || !nodes->node.IsSequence() || nodes->node.size() == 0) {
+            const Field& at = nodes ? *nodes : dc_field;
+            return error(at.node, child_path(dc_field.path, "nodes"),
+                         fmt::format("expected a non-empty list of nodes like [{{host: 10.0.1.11, rack: rack1}}], "
+                                     "got {}",
+                                     !nodes ? "no nodes: key" : nodes->node.IsSequence() ? "an empty list"
+                                                                                         : describe(nodes->node)));
+        }
+        for (std::size_t i = 0; i < nodes->node.size(); ++i) {
+            Field node_field{nodes->node[i], fmt::format("{}[{}]", nodes->path, i)};
             Node node;
-            RINGSNAP_ASSIGN(node, read_node(reader, field, datacenter));
+            RINGSNAP_ASSIGN_OR_RETURN(node, this->node(node_field, datacenter));
             node.ssh.inherit(dc_ssh);
             node.cassandra.inherit(dc_cassandra);
-            std::string endpoint = fmt::format("{}:{}", node.host, node.ssh.port.value_or(22));
-            if (auto [it, fresh] = seen_at.emplace(endpoint, field.path); !fresh) {
-                return reader.error(field.node, field.path,
-                                    fmt::format("{} is listed twice (also at {})", endpoint, it->second));
+            RINGSNAP_CHECK(jmx_pair(node_field, node.cassandra));
+            std::string here = fmt::format("{} ({})", node_field.path, where(node_field.node));
+            if (auto [first, fresh] = seen.emplace(endpoint_key(node), here); !fresh) {
+                return error(node_field, fmt::format("{} is listed twice: also at {}", endpoint_key(node), first->second));
             }
             cluster.nodes.push_back(std::move(node));
         }
@@ -349,38 +612,38 @@ Status read_datacenters(const Reader& reader, const Field& map, Cluster& cluster
     return {};
 }
 
-Result<Cluster> read_cluster(const Reader& reader, const YAML::Node& root)
+Result<Cluster> ClusterFileReader::read(const YAML::Node& root)
 {
-    Field top{root, "(top level)"};
-    if (!root.IsMap()) {
-        return reader.error(root, top.path, "expected a mapping with at least `cluster:` and `datacenters:`");
+    if (!root.IsDefined() || root.IsNull()) {
+        return make_error(ErrorKind::config,
+                          fmt::format("{}: the file is empty; a cluster file needs at least `cluster: NAME`", m_file_name));
     }
-    Field keys{root, ""};
-    if (auto status = reader.check_keys(keys, {"cluster", "catalog", "ssh", "cassandra", "datacenters"}); !status) {
-        return status.error();
-    }
+    Mapping keys;
+    RINGSNAP_ASSIGN_OR_RETURN(keys, mapping(Field{root, ""}, k_top_keys, "{cluster: prod-main, datacenters: ...}"));
     Cluster cluster;
-    if (!root["cluster"]) {
-        return reader.error(root, "cluster", "missing: every cluster file names its cluster (cluster: prod-main)");
+    const Field* name_field = keys.find("cluster");
+    if (!name_field) {
+        return error(root, "cluster", "missing; every cluster file names its cluster (cluster: prod-main)");
     }
-    RINGSNAP_ASSIGN(cluster.name, reader.safe_name(Field{root["cluster"], "cluster"}, "cluster name"));
-    std::string catalog = "~/.local/share/ringsnap";
-    if (const auto& node = root["catalog"]) {
-        RINGSNAP_ASSIGN(catalog, reader.text(Field{node, "catalog"}));
+    RINGSNAP_ASSIGN_OR_RETURN(cluster.name, name(*name_field, "cluster name", ""));
+    cluster.catalog = expand_home(k_default_catalog);
+    if (const Field* catalog = keys.find("catalog")) {
+        std::string path;
+        RINGSNAP_ASSIGN_OR_RETURN(path, local_path(*catalog));
+        cluster.catalog = path;
     }
-    cluster.catalog = expand_home(catalog);
-    if (auto status = read_settings(reader, keys, cluster.ssh, cluster.cassandra); !status) {
-        return status.error();
-    }
-    if (const auto& datacenters = root["datacenters"]) {
-        if (auto status = read_datacenters(reader, Field{datacenters, "datacenters"}, cluster); !status) {
-            return status.error();
-        }
+    RINGSNAP_CHECK(settings(keys, cluster.ssh, cluster.cassandra));
+    if (const Field* datacenters_field = keys.find("datacenters")) {
+        RINGSNAP_CHECK(datacenters(*datacenters_field, cluster));
+    } else {
+        // Nodes found later (--seed) get the cluster-level settings only.
+        RINGSNAP_CHECK(jmx_pair(Field{root, ""}, cluster.cassandra));
     }
     return cluster;
 }
 
-#undef RINGSNAP_ASSIGN
+#undef RINGSNAP_CHECK
+#undef RINGSNAP_ASSIGN_OR_RETURN
 
 template <class T>
 void inherit_value(std::optional<T>& value, const std::optional<T>& parent)
@@ -418,25 +681,44 @@ void CassandraSettings::inherit(const CassandraSettings& parent)
 
 Result<Cluster> parse_cluster_yaml(const std::string& text, const std::string& name)
 {
-    Reader reader(name);
-    YAML::Node root;
+    std::vector<YAML::Node> documents;
     try {
-        root = YAML::Load(text);
-    } catch (const YAML::ParserException& error) {
-        return make_error(ErrorKind::config,
-                          fmt::format("{}:{}: not valid YAML: {}", name, error.mark.line + 1, error.msg));
+        documents = YAML::LoadAll(text);
+    } catch (const YAML::Exception& error) {
+        std::string where = error.mark.is_null() ? name : fmt::format("{}:{}", name, error.mark.line + 1);
+        return make_error(ErrorKind::config, fmt::format("{}: not valid YAML: {}", where, error.msg));
     }
-    return read_cluster(reader, root);
+    if (documents.size() > 1) {
+        return make_error(ErrorKind::config,
+                          fmt::format("{}:{}: a cluster file holds one YAML document, found {} (remove the extra `---`)",
+                                      name, documents[1].Mark().line + 1, documents.size()));
+    }
+    try {
+        return ClusterFileReader(name).read(documents.empty() ? YAML::Node() : documents.front());
+    } catch (const YAML::Exception& error) {  // not expected: the reader checks types before use
+        return make_error(ErrorKind::config, fmt::format("{}: {}", name, error.what()));
+    }
 }
 
 Result<Cluster> load_cluster_file(const std::filesystem::path& path)
 {
-    std::ifstream in(path);
-    if (!in) {
-        return make_error(ErrorKind::config, fmt::format("cannot read cluster file {}", path.string()));
+    std::error_code ec;
+    auto status = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(status)) {
+        return make_error(ErrorKind::config, fmt::format("cannot read cluster file {}: {}", path.string(),
+                                                         ec ? ec.message() : "no such file"));
     }
+    if (std::filesystem::is_directory(status)) {
+        return make_error(ErrorKind::config,
+                          fmt::format("cannot read cluster file {}: it is a directory", path.string()));
+    }
+    std::ifstream in(path, std::ios::binary);
     std::stringstream buffer;
     buffer << in.rdbuf();
+    if (!in || in.bad()) {
+        return make_error(ErrorKind::config,
+                          fmt::format("cannot read cluster file {}: {}", path.string(), std::strerror(errno)));
+    }
     auto cluster = parse_cluster_yaml(buffer.str(), path.string());
     if (cluster) {
         cluster->source_file = path;
@@ -457,27 +739,27 @@ Node make_discovered_node(const Cluster& cluster, std::string host, std::string 
 
 Result<std::vector<Node>> select_nodes(const std::vector<Node>& nodes, const NodeSelection& selection)
 {
-    auto known = [&](auto member) {
-        std::set<std::string> values;
+    auto check = [&](const std::vector<std::string>& wanted, std::string Node::*member,
+                     std::string_view what) -> Status {
+        std::vector<std::string> known;  // in file order, once each
         for (const auto& node : nodes) {
-            values.insert(node.*member);
+            if (std::find(known.begin(), known.end(), node.*member) == known.end()) {
+                known.push_back(node.*member);
+            }
         }
-        return values;
-    };
-    auto check = [&](const std::vector<std::string>& wanted, const std::set<std::string>& existing,
-                     const char* what) -> Status {
         for (const auto& name : wanted) {
-            if (!existing.count(name)) {
-                return make_error(ErrorKind::usage, fmt::format("unknown {} \"{}\"; the cluster has: {}", what, name,
-                                                                fmt::join(existing, ", ")));
+            if (std::find(known.begin(), known.end(), name) == known.end()) {
+                return make_error(ErrorKind::usage,
+                                  fmt::format("unknown {} {}; the cluster has: {}", what, quote_for_message(name),
+                                              known.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(known, ", "))));
             }
         }
         return {};
     };
-    if (auto status = check(selection.datacenters, known(&Node::datacenter), "data center"); !status) {
+    if (auto status = check(selection.datacenters, &Node::datacenter, "data center"); !status) {
         return status.error();
     }
-    if (auto status = check(selection.hosts, known(&Node::host), "host"); !status) {
+    if (auto status = check(selection.hosts, &Node::host, "host"); !status) {
         return status.error();
     }
     auto wanted = [](const std::vector<std::string>& list, const std::string& value) {
@@ -489,8 +771,10 @@ Result<std::vector<Node>> select_nodes(const std::vector<Node>& nodes, const Nod
             selected.push_back(node);
         }
     }
-    if (selected.empty()) {
-        return make_error(ErrorKind::usage, "--dc and --hosts together select no node");
+    if (selected.empty() && !selection.datacenters.empty() && !selection.hosts.empty()) {
+        return make_error(ErrorKind::usage, fmt::format("no node is both in --dc {} and in --hosts {}",
+                                                        fmt::join(selection.datacenters, ","),
+                                                        fmt::join(selection.hosts, ",")));
     }
     return selected;
 }

@@ -21,6 +21,16 @@ std::string last_line(const std::string& text)
 
 } // namespace
 
+std::string failed_step_of(const std::vector<StepRecord>& steps)
+{
+    for (const auto& step : steps) {
+        if (step.error || (step.output && !step.output->succeeded())) {
+            return step.name;
+        }
+    }
+    return steps.empty() ? "job" : steps.back().name;
+}
+
 Result<CommandOutput> run_checked(RemoteShell& shell, const std::string& step, const std::string& command,
                                   std::optional<Duration> timeout)
 {

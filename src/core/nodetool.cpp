@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
+// nodetool command lines and output parsers. The parsers read words, not columns: Cassandra 3.11
+// prints `nodetool status` with printf widths that a long value overflows (a Load of
+// "103.67 KiB" is wider than its %-9s), so header offsets do not locate the later columns.
+
 #include <ringsnap/nodetool.hpp>
 
 #include <algorithm>
-#include <sstream>
+#include <charconv>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -12,44 +17,87 @@ namespace ringsnap {
 
 namespace {
 
-std::vector<std::string> split_lines(const std::string& text)
+std::vector<std::string_view> split_lines(std::string_view text)
 {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
+    std::vector<std::string_view> lines;
+    while (!text.empty()) {
+        auto end = text.find('\n');
+        std::string_view line = text.substr(0, end);
         if (!line.empty() && line.back() == '\r') {
-            line.pop_back();
+            line.remove_suffix(1);
         }
-        lines.push_back(std::move(line));
+        lines.push_back(line);
+        if (end == std::string_view::npos) {
+            break;
+        }
+        text.remove_prefix(end + 1);
     }
     return lines;
 }
 
-std::vector<std::string> split_words(const std::string& line)
+bool is_blank(char c)
 {
-    std::vector<std::string> words;
-    std::istringstream in(line);
-    for (std::string word; in >> word;) {
-        words.push_back(std::move(word));
+    return c == ' ' || c == '\t';
+}
+
+std::vector<std::string_view> split_words(std::string_view line)
+{
+    std::vector<std::string_view> words;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && is_blank(line[i])) {
+            ++i;
+        }
+        std::size_t start = i;
+        while (i < line.size() && !is_blank(line[i])) {
+            ++i;
+        }
+        if (i > start) {
+            words.push_back(line.substr(start, i - start));
+        }
     }
     return words;
 }
 
-std::string trim(const std::string& text)
+std::string_view trim(std::string_view text)
 {
-    auto start = text.find_first_not_of(" \t");
-    if (start == std::string::npos) {
-        return {};
+    while (!text.empty() && is_blank(text.front())) {
+        text.remove_prefix(1);
     }
-    return text.substr(start, text.find_last_not_of(" \t") - start + 1);
+    while (!text.empty() && is_blank(text.back())) {
+        text.remove_suffix(1);
+    }
+    return text;
 }
 
-Error parse_error(const std::string& what, const std::string& line)
+bool starts_with(std::string_view text, std::string_view prefix)
 {
-    return make_error(ErrorKind::parse, fmt::format("unexpected {} line: \"{}\"", what, line));
+    return text.substr(0, prefix.size()) == prefix;
 }
 
-bool is_host_id(const std::string& text)
+bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+Error line_error(std::string_view command, std::string_view what, std::string_view line)
+{
+    return make_error(ErrorKind::parse,
+                      fmt::format("nodetool {}: {}: {}", command, what, quote_for_message(line)));
+}
+
+// A whole number that fits T; nothing else on the word.
+template <class T>
+bool read_number(std::string_view text, T& value)
+{
+    if (text.empty()) {
+        return false;
+    }
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool is_host_id(std::string_view text)
 {
     if (text.size() != 36) {
         return false;
@@ -63,69 +111,126 @@ bool is_host_id(const std::string& text)
     return true;
 }
 
-bool is_load_unit(const std::string& word)
+// FileUtils.stringifyFileSize: DecimalFormat("#.##") and a binary unit ("KB"-style from older
+// releases accepted too). The decimal separator follows the JVM's locale.
+bool is_load_number(std::string_view word)
 {
-    return word == "bytes" || word == "KiB" || word == "MiB" || word == "GiB" || word == "TiB" || word == "KB" ||
-           word == "MB" || word == "GB" || word == "TB";
+    return !word.empty() && is_digit(word.front()) &&
+           std::all_of(word.begin(), word.end(), [](char c) { return is_digit(c) || c == '.' || c == ','; });
 }
 
-// A data row: "UN  127.0.0.1  96.55 KiB  16  100.0%  <host id>  rack1". Words, not columns: in
-// 3.11 a Load longer than its printf width pushes every later column to the right.
-Result<StatusRow> parse_status_row(const std::string& line, const std::string& datacenter, bool single_token)
+bool is_load_unit(std::string_view word)
+{
+    static constexpr std::string_view k_units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB",
+                                                   "KB",    "MB",  "GB",  "TB"};
+    return std::find(std::begin(k_units), std::end(k_units), word) != std::end(k_units);
+}
+
+// DecimalFormat("##0.0%"), or "?" when ownership is not meaningful.
+bool is_owns(std::string_view word)
+{
+    if (word == "?") {
+        return true;
+    }
+    return word.size() >= 2 && word.back() == '%' && is_load_number(word.substr(0, word.size() - 1));
+}
+
+// The layout a data center's header announces.
+enum class StatusLayout {
+    vnodes,       // --  Address  Load  Tokens  Owns  Host ID  Rack
+    single_token  // --  Address  Load  Owns  Host ID  Token  Rack
+};
+
+Result<StatusLayout> read_status_header(std::string_view line)
 {
     auto words = split_words(line);
-    if (words.size() < 6 || words[0].size() != 2) {
-        return parse_error("nodetool status", line);
+    bool has_address = std::find(words.begin(), words.end(), "Address") != words.end();
+    bool has_owns = std::find(words.begin(), words.end(), "Owns") != words.end();
+    bool tokens = std::find(words.begin(), words.end(), "Tokens") != words.end();
+    bool token = std::find(words.begin(), words.end(), "Token") != words.end();
+    if (!has_address || !has_owns || tokens == token) {
+        return line_error("status", "unexpected table header", line);
+    }
+    return tokens ? StatusLayout::vnodes : StatusLayout::single_token;
+}
+
+// A data row, e.g. "UN  127.0.0.1  96.55 KiB  16  100.0%  <host id>  rack1".
+Result<StatusRow> read_status_row(std::string_view line, const std::string& datacenter, StatusLayout layout)
+{
+    auto bad = [&](std::string_view what) { return line_error("status", what, line); };
+    auto words = split_words(line);
+    if (words.size() < 6) {
+        return bad("too few columns in row");
     }
     StatusRow row;
     row.datacenter = datacenter;
-    row.status = words[0][0];
-    row.state = words[0][1];
-    row.address = words[1];
+    std::string_view flags = words[0];
+    if (flags.size() != 2 || std::string_view("UD?").find(flags[0]) == std::string_view::npos ||
+        std::string_view("NLJM").find(flags[1]) == std::string_view::npos) {
+        return bad("expected a status and state like UN or DN at the start of row");
+    }
+    row.status = flags[0];
+    row.state = flags[1];
+    row.address = std::string(words[1]);
     std::size_t next = 2;
     if (words[next] == "?") {
         row.load = "?";
         next += 1;
-    } else if (next + 1 < words.size() && is_load_unit(words[next + 1])) {
-        row.load = words[next] + " " + words[next + 1];
+    } else if (is_load_number(words[next]) && is_load_unit(words[next + 1])) {
+        row.load = fmt::format("{} {}", words[next], words[next + 1]);
         next += 2;
     } else {
-        return parse_error("nodetool status", line);
+        return bad("expected a load like \"96.55 KiB\" or \"?\" in row");
     }
-    std::size_t needed = next + 3;  // owns, host id and tokens, in the layout's order
-    if (words.size() < needed) {
-        return parse_error("nodetool status", line);
+    if (words.size() < next + 3) {
+        return bad("too few columns in row");
     }
-    if (single_token) {
-        row.owns = words[next];
-        row.host_id = words[next + 1];
-        row.token = words[next + 2];
-        next += 3;
+    std::string_view owns;
+    std::string_view host_id;
+    if (layout == StatusLayout::vnodes) {
+        int count = 0;
+        if (!read_number(words[next], count) || count < 0) {
+            return bad("expected a token count in row");
+        }
+        row.token_count = count;
+        owns = words[next + 1];
+        host_id = words[next + 2];
     } else {
-        try {
-            row.token_count = std::stoi(words[next]);
-        } catch (const std::exception&) {
-            return parse_error("nodetool status", line);
-        }
-        row.owns = words[next + 1];
-        row.host_id = words[next + 2];
-        next += 3;
+        owns = words[next];
+        host_id = words[next + 1];
+        row.token = std::string(words[next + 2]);
     }
-    if (!is_host_id(row.host_id) || std::string("UD?").find(row.status) == std::string::npos) {
-        return parse_error("nodetool status", line);
+    next += 3;
+    if (!is_owns(owns)) {
+        return bad("expected an ownership like \"33.3%\" or \"?\" in row");
     }
-    for (; next < words.size(); ++next) {
-        if (!row.rack.empty()) {
-            row.rack += ' ';
-        }
-        row.rack += words[next];
+    if (!is_host_id(host_id)) {
+        return bad("expected a host ID (a UUID) in row");
+    }
+    row.owns = std::string(owns);
+    row.host_id = std::string(host_id);
+    for (; next < words.size(); ++next) {  // a rack is one word in practice; keep any spaces
+        row.rack += row.rack.empty() ? std::string(words[next]) : fmt::format(" {}", words[next]);
     }
     return row;
 }
 
-bool parse_bool(const std::string& value)
+// Lines of a data center's banner, which say nothing the rows do not.
+bool is_banner_line(std::string_view line)
 {
-    return value == "true";
+    return (!line.empty() && line.find_first_not_of('=') == std::string_view::npos) ||
+           starts_with(line, "Status=") || starts_with(line, "|/ State=");
+}
+
+Result<bool> read_bool(std::string_view value, std::string_view line)
+{
+    if (value == "true") {
+        return true;
+    }
+    if (value == "false") {
+        return false;
+    }
+    return line_error("info", "expected true or false on line", line);
 }
 
 } // namespace
@@ -133,6 +238,7 @@ bool parse_bool(const std::string& value)
 std::string nodetool_command(const Node& node, const std::vector<std::string>& args)
 {
     std::vector<std::string> argv{node.nodetool()};
+    // Global options first: after the subcommand airline takes them as positional arguments.
     if (node.cassandra.jmx_user) {
         argv.insert(argv.end(), {"-u", *node.cassandra.jmx_user});
         if (node.cassandra.jmx_password_file) {
@@ -145,63 +251,82 @@ std::string nodetool_command(const Node& node, const std::vector<std::string>& a
 
 Result<CassandraVersion> parse_version(const std::string& out)
 {
-    for (const auto& line : split_lines(out)) {
-        constexpr std::string_view label = "ReleaseVersion:";
-        if (line.rfind(label, 0) != 0) {
+    constexpr std::string_view label = "ReleaseVersion:";
+    for (std::string_view line : split_lines(out)) {
+        if (!starts_with(line, label)) {
             continue;
         }
         CassandraVersion version;
-        version.text = trim(line.substr(label.size()));
+        std::string_view text = trim(line.substr(label.size()));
+        version.text = std::string(text);
+        // MAJOR.MINOR[.PATCH][suffix]
         int* parts[] = {&version.major, &version.minor, &version.patch};
         std::size_t position = 0;
+        int read = 0;
         for (int* part : parts) {
-            std::size_t used = 0;
-            try {
-                *part = std::stoi(version.text.substr(position), &used);
-            } catch (const std::exception&) {
+            auto digits_end = std::find_if_not(text.begin() + position, text.end(), is_digit) - text.begin();
+            auto digits = text.substr(position, static_cast<std::size_t>(digits_end) - position);
+            if (!read_number(digits, *part)) {
                 break;
             }
-            position += used;
-            if (position >= version.text.size() || version.text[position] != '.') {
+            ++read;
+            position = static_cast<std::size_t>(digits_end);
+            if (position >= text.size() || text[position] != '.') {
                 break;
             }
             ++position;
         }
-        if (version.major == 0) {
-            return parse_error("nodetool version", line);
+        if (read < 2) {
+            return line_error("version", "expected a version like 4.1.6 on line", line);
         }
         return version;
     }
-    return make_error(ErrorKind::parse, "nodetool version printed no ReleaseVersion line");
+    return make_error(ErrorKind::parse, "nodetool version: no \"ReleaseVersion:\" line in its output");
 }
 
 Result<std::vector<StatusRow>> parse_status(const std::string& out)
 {
     std::vector<StatusRow> rows;
-    std::string datacenter;
-    bool single_token = false;
-    bool seen_header = false;
-    for (const auto& line : split_lines(out)) {
-        if (line.rfind("Datacenter: ", 0) == 0) {
-            datacenter = trim(line.substr(12));
-            seen_header = false;
-        } else if (line.rfind("--  ", 0) == 0) {
-            auto words = split_words(line);
-            single_token = std::find(words.begin(), words.end(), "Token") != words.end();
-            seen_header = true;
-        } else if (seen_header && line.size() >= 2 && std::string("UD?").find(line[0]) != std::string::npos &&
-                   std::string("NLJM?").find(line[1]) != std::string::npos) {
-            auto row = parse_status_row(line, datacenter, single_token);
-            if (!row) {
-                return row.error();
-            }
-            rows.push_back(std::move(*row));
-        } else if (line.rfind("Error: ", 0) == 0) {
-            return make_error(ErrorKind::parse, fmt::format("nodetool status: {}", line));
+    std::optional<std::string> datacenter;  // none before the first "Datacenter:" line
+    // A plain flag, not std::optional: g++ 12 sees a maybe-uninitialized optional<enum> here.
+    StatusLayout layout = StatusLayout::vnodes;
+    bool has_layout = false;  // false until this data center's header
+    for (std::string_view line : split_lines(out)) {
+        std::string_view content = trim(line);
+        if (starts_with(content, "Error:") || starts_with(content, "nodetool:")) {
+            return line_error("status", "the command reported", content);
         }
+        if (starts_with(line, "Datacenter:")) {
+            datacenter = std::string(trim(line.substr(11)));
+            has_layout = false;
+            if (datacenter->empty()) {
+                return line_error("status", "no data center name on line", line);
+            }
+            continue;
+        }
+        if (!datacenter || content.empty() || starts_with(content, "Note:") || is_banner_line(content)) {
+            continue;
+        }
+        if (starts_with(line, "--")) {
+            auto read = read_status_header(line);
+            if (!read) {
+                return read.error();
+            }
+            layout = *read;
+            has_layout = true;
+            continue;
+        }
+        if (!has_layout) {
+            return line_error("status", "unexpected line before the table header", line);
+        }
+        auto row = read_status_row(line, *datacenter, layout);
+        if (!row) {
+            return row.error();
+        }
+        rows.push_back(std::move(*row));
     }
     if (rows.empty()) {
-        return make_error(ErrorKind::parse, "nodetool status printed no node");
+        return make_error(ErrorKind::parse, "nodetool status: no node in its output");
     }
     return rows;
 }
@@ -209,39 +334,55 @@ Result<std::vector<StatusRow>> parse_status(const std::string& out)
 Result<NodeInfo> parse_info(const std::string& out)
 {
     NodeInfo info;
-    bool has_id = false, has_dc = false, has_rack = false;
-    for (const auto& line : split_lines(out)) {
+    bool has_id = false;
+    bool has_datacenter = false;
+    bool has_rack = false;
+    for (std::string_view line : split_lines(out)) {
+        // "%-23s: %s": labels hold no ':', values may ("overflow size: 0 bytes").
         auto colon = line.find(':');
-        if (colon == std::string::npos) {
+        if (colon == std::string_view::npos) {
             continue;
         }
-        std::string label = trim(line.substr(0, colon));
-        std::string value = trim(line.substr(colon + 1));
+        std::string_view label = trim(line.substr(0, colon));
+        std::string_view value = trim(line.substr(colon + 1));
         if (label == "ID") {
-            info.host_id = value;
-            has_id = is_host_id(value);
-        } else if (label == "Gossip active") {
-            info.gossip_active = parse_bool(value);
-        } else if (label == "Native Transport active") {
-            info.native_transport_active = parse_bool(value);
-        } else if (label == "Load") {
-            info.load = value;
-        } else if (label == "Data Center") {
-            info.datacenter = value;
-            has_dc = !value.empty();
-        } else if (label == "Rack") {
-            info.rack = value;
-            has_rack = !value.empty();
-        } else if (label == "Uptime (seconds)") {
-            try {
-                info.uptime_seconds = std::stol(value);
-            } catch (const std::exception&) {
-                return parse_error("nodetool info", line);
+            if (!is_host_id(value)) {
+                return line_error("info", "expected a host ID (a UUID) on line", line);
             }
+            info.host_id = std::string(value);
+            has_id = true;
+        } else if (label == "Gossip active" || label == "Native Transport active") {
+            auto flag = read_bool(value, line);
+            if (!flag) {
+                return flag.error();
+            }
+            (label == "Gossip active" ? info.gossip_active : info.native_transport_active) = *flag;
+        } else if (label == "Load") {
+            info.load = std::string(value);
+        } else if (label == "Generation No" || label == "Uptime (seconds)") {
+            long number = 0;
+            if (!read_number(value, number)) {
+                return line_error("info", "expected a whole number on line", line);
+            }
+            (label == "Generation No" ? info.generation : info.uptime_seconds) = number;
+        } else if (label == "Data Center") {
+            info.datacenter = std::string(value);
+            has_datacenter = !value.empty();
+        } else if (label == "Rack") {
+            info.rack = std::string(value);
+            has_rack = !value.empty();
         }
     }
-    if (!has_id || !has_dc || !has_rack) {
-        return make_error(ErrorKind::parse, "nodetool info lacks its ID, Data Center or Rack line");
+    if (!has_id || !has_datacenter || !has_rack) {
+        std::vector<std::string_view> missing;
+        for (auto [present, name] : {std::pair{has_id, "ID"}, std::pair{has_datacenter, "Data Center"},
+                                     std::pair{has_rack, "Rack"}}) {
+            if (!present) {
+                missing.emplace_back(name);
+            }
+        }
+        return make_error(ErrorKind::parse,
+                          fmt::format("nodetool info: no {} line in its output", fmt::join(missing, ", ")));
     }
     return info;
 }

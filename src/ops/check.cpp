@@ -147,10 +147,23 @@ const RingMember* find_member(const std::map<std::string, RingMember>& ring, con
     return nullptr;
 }
 
+// "host: unreachable (connect): ..." or "host: nodetool info failed ...", naming the step once.
+std::string describe_failure(const NodeRun& run)
+{
+    const std::string& message = run.error->message;
+    if (!reached(run)) {
+        return fmt::format("{}: unreachable ({}): {}", run.node.host, run.failed_step, message);
+    }
+    if (message.rfind(run.failed_step, 0) == 0) {
+        return fmt::format("{}: {}", run.node.host, message);
+    }
+    return fmt::format("{}: {} failed: {}", run.node.host, run.failed_step, message);
+}
+
 } // namespace
 
 std::vector<TopologyRow> build_topology(const std::vector<NodeRun>& runs, const std::vector<NodeHealth>& health,
-                                        bool whole_cluster)
+                                        RingScope scope)
 {
     auto ring = collect_ring(health);
     std::set<std::string> matched_ids;
@@ -175,9 +188,10 @@ std::vector<TopologyRow> build_topology(const std::vector<NodeRun>& runs, const 
         }
         rows.push_back(std::move(row));
     }
-    if (whole_cluster) {
+    if (scope != RingScope::checked_nodes) {
         for (const auto& [id, member] : ring) {
-            if (!matched_ids.count(id) && selected_dcs.count(member.row.datacenter)) {
+            bool in_scope = scope == RingScope::whole_ring || selected_dcs.count(member.row.datacenter);
+            if (!matched_ids.count(id) && in_scope) {
                 TopologyRow extra;
                 extra.datacenter = member.row.datacenter;
                 extra.rack = member.row.rack;
@@ -201,9 +215,7 @@ std::vector<std::string> find_problems(const std::vector<NodeRun>& runs, const s
         const auto& run = runs[i];
         const auto& node = run.node;
         if (run.error) {
-            problems.push_back(reached(run) ? fmt::format("{}: {} failed: {}", node.host, run.failed_step, run.error->message)
-                                            : fmt::format("{}: unreachable ({}): {}", node.host, run.failed_step,
-                                                          run.error->message));
+            problems.push_back(describe_failure(run));
         }
         for (const auto& dir : health[i].unreadable_dirs) {
             problems.push_back(fmt::format("{}: data directory {} is missing or not readable", node.host, dir));
@@ -241,14 +253,14 @@ std::vector<std::string> find_problems(const std::vector<NodeRun>& runs, const s
     return problems;
 }
 
-CheckReport check_cluster(Executor& executor, const std::vector<Node>& nodes, bool whole_cluster)
+CheckReport check_cluster(Executor& executor, const std::vector<Node>& nodes, RingScope scope)
 {
     CheckReport report;
     report.health.resize(nodes.size());
     report.runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) {
         return check_node(shell, report.health[index]);
     });
-    report.topology = build_topology(report.runs, report.health, whole_cluster);
+    report.topology = build_topology(report.runs, report.health, scope);
     report.problems = find_problems(report.runs, report.health, report.topology);
     return report;
 }

@@ -225,7 +225,7 @@ private:
             auto status = job(shell, index);
             if (!status) {
                 run.error = status.error();
-                run.failed_step = run.steps.empty() ? "job" : run.steps.back().name;
+                run.failed_step = failed_step_of(run.steps);
             }
         }
         run.duration = std::chrono::duration_cast<Duration>(Clock::now() - start);

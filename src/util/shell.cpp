@@ -2,6 +2,7 @@
 #include <ringsnap/shell.hpp>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -9,38 +10,50 @@ namespace ringsnap {
 
 namespace {
 
+constexpr std::size_t k_max_identifier = 48;  // Cassandra's SchemaConstants.NAME_LENGTH
+constexpr std::size_t k_max_tag = 200;
+
+bool is_ascii_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// Characters no POSIX shell gives a meaning to inside a word (not even at its start: '=' only
+// matters before the command name, '%' only to job control built-ins, '~' is left out on purpose).
 bool is_bare_safe(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view("_./=:,+@%-").find(c) != std::string_view::npos;
+    return is_ascii_alnum(c) || std::string_view("_./=:,+@%-").find(c) != std::string_view::npos;
 }
 
 bool is_identifier_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    return is_ascii_alnum(c) || c == '_';
 }
 
-// Shows a user's input in a message without letting control characters garble the terminal.
-std::string printable(std::string_view text)
+bool is_tag_char(char c)
 {
-    std::string shown;
-    for (char c : text) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-            shown += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-        } else {
-            shown += c;
-        }
-    }
-    return shown;
+    return is_identifier_char(c) || c == '.' || c == '-';
+}
+
+// The first character of `text` that `allowed` refuses, shown for a message.
+std::string first_bad_char(std::string_view text, bool (*allowed)(char))
+{
+    auto bad = std::find_if_not(text.begin(), text.end(), allowed);
+    return bad == text.end() ? std::string() : quote_for_message(std::string_view(&*bad, 1));
 }
 
 } // namespace
 
 std::string shell_quote(std::string_view arg)
 {
+    if (arg.find('\0') != std::string_view::npos) {
+        throw std::invalid_argument("shell_quote: a shell argument cannot contain a NUL byte");
+    }
     if (!arg.empty() && std::all_of(arg.begin(), arg.end(), is_bare_safe)) {
         return std::string(arg);
     }
+    // Inside '...' every byte is literal; a ' ends the quoting, so it is written as '\'' (close,
+    // an escaped quote, reopen).
     std::string quoted = "'";
     for (char c : arg) {
         if (c == '\'') {
@@ -70,27 +83,72 @@ std::string with_sudo(const std::string& command, const std::optional<std::strin
     if (!sudo_user || sudo_user->empty()) {
         return command;
     }
+    // sh -c keeps pipes, redirections and `&&` of `command` on the sudo side.
     return fmt::format("sudo -n -u {} -- sh -c {}", shell_quote(*sudo_user), shell_quote(command));
+}
+
+std::string quote_for_message(std::string_view text)
+{
+    std::string shown = "\"";
+    for (char c : text) {
+        auto byte = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            shown += '\\';
+            shown += c;
+        } else if (c == '\n') {
+            shown += "\\n";
+        } else if (c == '\t') {
+            shown += "\\t";
+        } else if (c == '\r') {
+            shown += "\\r";
+        } else if (byte < 0x20 || byte == 0x7f) {
+            shown += fmt::format("\\x{:02x}", byte);
+        } else {
+            shown += c;
+        }
+    }
+    shown += '"';
+    return shown;
 }
 
 Status validate_cql_identifier(std::string_view name, std::string_view what)
 {
-    if (name.empty() || name.size() > 48 || !std::all_of(name.begin(), name.end(), is_identifier_char)) {
+    if (name.empty()) {
+        return make_error(ErrorKind::usage, fmt::format("the {} name is empty", what));
+    }
+    if (name.size() > k_max_identifier) {
         return make_error(ErrorKind::usage,
-                          fmt::format("invalid {} name \"{}\": use 1 to 48 letters, digits or underscores", what,
-                                      printable(name)));
+                          fmt::format("{} name {} is {} characters long; Cassandra allows at most {}",
+                                      what, quote_for_message(name), name.size(), k_max_identifier));
+    }
+    if (!std::all_of(name.begin(), name.end(), is_identifier_char)) {
+        return make_error(ErrorKind::usage,
+                          fmt::format("invalid {} name {}: it contains {}; Cassandra names use only "
+                                      "letters, digits and '_'",
+                                      what, quote_for_message(name),
+                                      first_bad_char(name, is_identifier_char)));
     }
     return {};
 }
 
 Status validate_tag(std::string_view tag)
 {
-    bool allowed = std::all_of(tag.begin(), tag.end(), [](char c) { return is_identifier_char(c) || c == '.' || c == '-'; });
-    if (tag.empty() || tag.size() > 200 || !allowed || tag.front() == '.') {
+    if (tag.empty()) {
+        return make_error(ErrorKind::usage, "the tag is empty");
+    }
+    if (tag.size() > k_max_tag) {
+        return make_error(ErrorKind::usage, fmt::format("the tag is {} characters long; at most {}",
+                                                        tag.size(), k_max_tag));
+    }
+    if (!std::all_of(tag.begin(), tag.end(), is_tag_char)) {
         return make_error(ErrorKind::usage,
-                          fmt::format("invalid tag \"{}\": use 1 to 200 letters, digits, '_', '.' or '-', "
-                                      "not starting with '.'",
-                                      printable(tag)));
+                          fmt::format("invalid tag {}: it contains {}; use letters, digits, '_', '.' "
+                                      "and '-'",
+                                      quote_for_message(tag), first_bad_char(tag, is_tag_char)));
+    }
+    if (tag.front() == '.') {
+        return make_error(ErrorKind::usage,
+                          fmt::format("invalid tag {}: it must not start with '.'", quote_for_message(tag)));
     }
     return {};
 }
@@ -99,8 +157,8 @@ Result<KeyspaceTable> parse_keyspace_table(std::string_view text)
 {
     auto dot = text.find('.');
     if (dot == std::string_view::npos || text.find('.', dot + 1) != std::string_view::npos) {
-        return make_error(ErrorKind::usage,
-                          fmt::format("expected KEYSPACE.TABLE, got \"{}\"", printable(text)));
+        return make_error(ErrorKind::usage, fmt::format("expected KEYSPACE.TABLE (one dot), got {}",
+                                                        quote_for_message(text)));
     }
     KeyspaceTable result{std::string(text.substr(0, dot)), std::string(text.substr(dot + 1))};
     if (auto status = validate_cql_identifier(result.keyspace, "keyspace"); !status) {

@@ -43,15 +43,19 @@ struct CheckReport {
     bool healthy() const { return problems.empty(); }
 };
 
+// Which ring members missing from the checked nodes count as a problem: none (--hosts picked
+// some nodes), those of the checked data centers (--dc), or all of them (the whole file).
+enum class RingScope { checked_nodes, checked_datacenters, whole_ring };
+
 // Per node: connect and authenticate, `nodetool version`, `nodetool info`, `nodetool status`,
 // and the data directories readable. Then compares what the nodes say with the file: a node
 // unreachable, nodetool failing, a node down, data center or rack differing, a ring member
-// missing from the file (only when `whole_cluster`: no --hosts filter), mixed versions.
-CheckReport check_cluster(Executor& executor, const std::vector<Node>& nodes, bool whole_cluster);
+// missing from the file (within `scope`), mixed versions.
+CheckReport check_cluster(Executor& executor, const std::vector<Node>& nodes, RingScope scope);
 
-// The problems found in a finished check; separate so unit tests can feed them directly.
+// The two halves of the comparison; separate so unit tests can feed them directly.
 std::vector<TopologyRow> build_topology(const std::vector<NodeRun>& runs, const std::vector<NodeHealth>& health,
-                                        bool whole_cluster);
+                                        RingScope scope);
 std::vector<std::string> find_problems(const std::vector<NodeRun>& runs, const std::vector<NodeHealth>& health,
                                        const std::vector<TopologyRow>& topology);
 

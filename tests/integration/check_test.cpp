@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+// `ringsnap check` against lab clusters: health, topology, versions, and every kind of problem.
+
+#include <algorithm>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/cluster_file_variant.hpp"
+#include "support/lab.hpp"
+
+namespace ringsnap::testing {
+namespace {
+
+using nlohmann::json;
+
+class CheckOnLab : public ::testing::Test {
+protected:
+    void start(int dcs, int nodes, const std::string& versions = "")
+    {
+        if (auto missing = Lab::missing_prerequisite(); !missing.empty()) {
+            GTEST_SKIP() << missing;
+        }
+        m_lab = std::make_unique<Lab>(dcs, nodes, versions);
+    }
+
+    json check(int expected_exit, const std::vector<std::string>& extra = {}, const std::string& cluster_file = "")
+    {
+        std::vector<std::string> args{"--json", "check"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto result = ringsnap(*m_lab, args, cluster_file);
+        EXPECT_EQ(result.exit_code, expected_exit) << result.err << result.out;
+        return json::parse(result.out);
+    }
+
+    static bool has_problem(const json& report, const std::string& text)
+    {
+        return std::any_of(report["problems"].begin(), report["problems"].end(), [&](const json& problem) {
+            return problem.get<std::string>().find(text) != std::string::npos;
+        });
+    }
+
+    static const json& row_of(const json& report, const std::string& host)
+    {
+        for (const auto& row : report["topology"]) {
+            if (row["host"] == host) {
+                return row;
+            }
+        }
+        throw std::runtime_error("no topology row for " + host);
+    }
+
+    std::unique_ptr<Lab> m_lab;
+};
+
+TEST_F(CheckOnLab, HealthyClusterExitsZeroWithOneRowPerNode)
+{
+    start(2, 2);
+    auto report = check(0);
+    EXPECT_EQ(report["status"], "ok");
+    EXPECT_TRUE(report["healthy"]);
+    EXPECT_TRUE(report["problems"].empty()) << report["problems"];
+    ASSERT_EQ(report["topology"].size(), 4U);
+    for (const auto& row : report["topology"]) {
+        EXPECT_EQ(row["state"], "UN") << row;
+        EXPECT_EQ(row["cassandra_version"], "4.1.6") << row;
+        EXPECT_TRUE(row["reachable"]);
+        EXPECT_EQ(row["host_id"].get<std::string>().size(), 36U);
+    }
+}
+
+TEST_F(CheckOnLab, ReportsEachNodesVersionAndFlagsMixedVersions)
+{
+    start(2, 3, "3.11,4.1,5.0");
+    auto report = check(1);
+    EXPECT_EQ(row_of(report, lab_address(*m_lab, "dc1-n1"))["cassandra_version"], "3.11.18");
+    EXPECT_EQ(row_of(report, lab_address(*m_lab, "dc1-n2"))["cassandra_version"], "4.1.6");
+    EXPECT_EQ(row_of(report, lab_address(*m_lab, "dc1-n3"))["cassandra_version"], "5.0.3");
+    EXPECT_TRUE(has_problem(report, "mixed Cassandra versions: 3.11.18 on 2 nodes, 4.1.6 on 2 nodes, 5.0.3 on 2 nodes"))
+        << report["problems"];
+    for (const auto& row : report["topology"]) {
+        EXPECT_EQ(row["state"], "UN") << row;  // every version's status output was understood
+    }
+}
+
+TEST_F(CheckOnLab, StoppedCassandraIsReportedDownAndItsNodetoolFailing)
+{
+    start(2, 2);
+    m_lab->must({"stop-node", "dc1-n2"});
+    std::string stopped = lab_address(*m_lab, "dc1-n2");
+    auto report = check(1);
+    EXPECT_EQ(row_of(report, stopped)["state"], "DN");
+    EXPECT_TRUE(row_of(report, stopped)["reachable"]);  // its host answers SSH
+    EXPECT_TRUE(has_problem(report, stopped + " (dc1/rack2) is down")) << report["problems"];
+    EXPECT_TRUE(has_problem(report, stopped + ": nodetool version failed")) << report["problems"];
+    EXPECT_TRUE(has_problem(report, "Failed to connect")) << report["problems"];
+}
+
+TEST_F(CheckOnLab, UnreachableHostIsAProblemAndTheRingStillSaysItsState)
+{
+    start(2, 2);
+    m_lab->must({"kill-host", "dc2-n2"});
+    std::string gone = lab_address(*m_lab, "dc2-n2");
+    auto report = check(1);
+    EXPECT_FALSE(row_of(report, gone)["reachable"]);
+    EXPECT_EQ(row_of(report, gone)["state"], "DN");
+    EXPECT_TRUE(has_problem(report, gone + ": unreachable (connect)")) << report["problems"];
+}
+
+TEST_F(CheckOnLab, NoReachableNodeIsFailedWithExitThree)
+{
+    start(1, 2);
+    m_lab->must({"kill-host", "dc1-n1"});
+    m_lab->must({"kill-host", "dc1-n2"});
+    auto report = check(3);
+    EXPECT_EQ(report["status"], "failed");
+}
+
+TEST_F(CheckOnLab, RackInTheFileDifferingFromTheNodeIsAProblem)
+{
+    start(2, 2);
+    auto cluster = write_cluster_variant(*m_lab, "wrong-rack", [](YAML::Node& file) {
+        file["datacenters"]["dc2"]["nodes"][0]["rack"] = "rack9";
+    });
+    auto report = check(1, {}, cluster);
+    std::string host = lab_address(*m_lab, "dc2-n1");
+    EXPECT_TRUE(has_problem(report, host + ": the cluster file says dc2/rack9, the node says dc2/rack1"))
+        << report["problems"];
+}
+
+TEST_F(CheckOnLab, RingMemberMissingFromTheFileIsAProblem)
+{
+    start(2, 2);
+    std::string left_out = lab_address(*m_lab, "dc1-n2");
+    auto cluster = write_cluster_variant(*m_lab, "missing-node", [](YAML::Node& file) {
+        file["datacenters"]["dc1"]["nodes"].remove(1);
+    });
+    auto report = check(1, {}, cluster);
+    EXPECT_TRUE(has_problem(report, left_out + " (dc1/rack2, host id")) << report["problems"];
+    EXPECT_FALSE(row_of(report, left_out)["in_cluster_file"]);
+}
+
+TEST_F(CheckOnLab, SeedDiscoversTheTopologyWhenTheFileListsNoNodes)
+{
+    start(2, 2);
+    std::string seed = lab_address(*m_lab, "dc2-n1");
+    auto cluster = write_cluster_variant(*m_lab, "seed-only", [](YAML::Node& file) {
+        // Discovered nodes get the cluster-level settings. Each lab node's own bin/ comes
+        // first on its SSH PATH, so a plain `nodetool` reaches that node's simulator.
+        file["cassandra"]["nodetool"] = "nodetool";
+        file["cassandra"]["data_dirs"].push_back("/tmp");
+        file.remove("datacenters");
+    });
+    auto report = check(0, {"--seed", seed}, cluster);
+    ASSERT_EQ(report["topology"].size(), 4U);
+    for (const auto& row : report["topology"]) {
+        EXPECT_EQ(row["state"], "UN") << row;
+        EXPECT_TRUE(row["reachable"]) << row;
+        EXPECT_TRUE(row["in_cluster_file"]) << row;
+    }
+    EXPECT_EQ(row_of(report, seed)["datacenter"], "dc2");
+}
+
+TEST_F(CheckOnLab, UnreachableSeedFailsBeforeAnythingElse)
+{
+    start(1, 2);
+    std::string seed = lab_address(*m_lab, "dc1-n1");
+    m_lab->must({"kill-host", "dc1-n1"});
+    auto result = ringsnap(*m_lab, {"--seed", seed, "check"});
+    EXPECT_EQ(result.exit_code, 3) << result.err;
+    EXPECT_NE(result.err.find("cannot read the topology from seed " + seed), std::string::npos) << result.err;
+}
+
+} // namespace
+} // namespace ringsnap::testing

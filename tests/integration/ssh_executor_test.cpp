@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+// The SSH executor itself, through its C++ interface, on a lab of real sshd hosts.
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include <gtest/gtest.h>
+
+#include <ringsnap/shell.hpp>
+#include <ringsnap/ssh_executor.hpp>
+
+#include "support/lab.hpp"
+
+namespace ringsnap::testing {
+namespace {
+
+class SshExecutorOnLab : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        if (auto missing = Lab::missing_prerequisite(); !missing.empty()) {
+            GTEST_SKIP() << missing;
+        }
+        m_lab = std::make_unique<Lab>(2, 2);
+    }
+
+    // sshd logs one "Accepted publickey" line per authenticated connection.
+    int accepted_logins() const
+    {
+        int count = 0;
+        for (const auto& entry : std::filesystem::recursive_directory_iterator(m_lab->dir() + "/nodes")) {
+            if (entry.path().filename() != "sshd.log") {
+                continue;
+            }
+            std::ifstream in(entry.path());
+            for (std::string line; std::getline(in, line);) {
+                count += line.find("Accepted publickey") != std::string::npos ? 1 : 0;
+            }
+        }
+        return count;
+    }
+
+    std::unique_ptr<Lab> m_lab;
+};
+
+TEST_F(SshExecutorOnLab, OneSessionPerNodeServesEveryStep)
+{
+    auto executor = make_ssh_executor(ExecutorOptions{});
+    int before = accepted_logins();
+    auto runs = executor->run_on_nodes(m_lab->nodes(), [](RemoteShell& shell, std::size_t) -> Status {
+        for (int step = 0; step < 5; ++step) {
+            auto output = run_checked(shell, "step " + std::to_string(step), "echo " + std::to_string(step));
+            if (!output) {
+                return output.error();
+            }
+        }
+        return {};
+    });
+    for (const auto& run : runs) {
+        EXPECT_TRUE(run.ok()) << run.node.host << ": " << (run.error ? run.error->message : "");
+        EXPECT_EQ(run.steps.size(), 5U);
+    }
+    EXPECT_EQ(accepted_logins() - before, 4) << "expected one SSH login per node for five steps each";
+}
+
+TEST_F(SshExecutorOnLab, PerDataCenterLimitIsHonoured)
+{
+    auto executor = make_ssh_executor(ExecutorOptions{32, 1, false});
+    std::mutex mutex;
+    std::map<std::string, int> running, peak;
+    auto runs = executor->run_on_nodes(m_lab->nodes(), [&](RemoteShell& shell, std::size_t) -> Status {
+        const auto& dc = shell.node().datacenter;
+        {
+            std::lock_guard lock(mutex);
+            peak[dc] = std::max(peak[dc], ++running[dc]);
+        }
+        auto output = run_checked(shell, "pause", "sleep 0.3");
+        {
+            std::lock_guard lock(mutex);
+            --running[dc];
+        }
+        return output ? Status{} : Status{output.error()};
+    });
+    EXPECT_EQ(peak["dc1"], 1);
+    EXPECT_EQ(peak["dc2"], 1);
+    EXPECT_TRUE(std::all_of(runs.begin(), runs.end(), [](const NodeRun& run) { return run.ok(); }));
+}
+
+TEST_F(SshExecutorOnLab, LargeOutputOnBothStreamsDoesNotDeadlock)
+{
+    // Well past libssh 0.10's 1.28 MB channel window on stderr while stdout is busy too.
+    auto executor = make_ssh_executor(ExecutorOptions{});
+    auto nodes = m_lab->nodes();
+    nodes.resize(1);
+    CommandOutput seen;
+    auto runs = executor->run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t) -> Status {
+        auto output = run_checked(shell, "flood", "head -c 3000000 /dev/zero >&2; head -c 2000000 /dev/zero");
+        if (!output) {
+            return output.error();
+        }
+        seen = *output;
+        return {};
+    });
+    ASSERT_TRUE(runs.front().ok()) << runs.front().error->message;
+    EXPECT_EQ(seen.out.size(), 2000000U);
+    EXPECT_EQ(seen.err.size(), 1U << 20) << "stderr keeps its last MiB";
+}
+
+TEST_F(SshExecutorOnLab, SudoRunsAsTheConfiguredUserWithoutPrompting)
+{
+    if (!std::filesystem::exists("/usr/bin/sudo") || geteuid() != 0) {
+        GTEST_SKIP() << "needs sudo installed and a root login (CI runs as root)";
+    }
+    auto executor = make_ssh_executor(ExecutorOptions{});
+    auto nodes = m_lab->nodes();
+    nodes.resize(1);
+    std::string who;
+    auto runs = executor->run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t) -> Status {
+        auto output = run_checked(shell, "whoami", with_sudo("id -un", std::string("nobody")));
+        if (!output) {
+            return output.error();
+        }
+        who = output->out;
+        return {};
+    });
+    ASSERT_TRUE(runs.front().ok()) << runs.front().error->message;
+    EXPECT_EQ(who, "nobody\n");
+}
+
+} // namespace
+} // namespace ringsnap::testing

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+// ops::check_cluster with a scripted executor: what it runs on each node, and the problems it
+// derives from what the nodes answer.
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <ringsnap/ops/check.hpp>
+
+#include "support/fake_executor.hpp"
+
+namespace ringsnap {
+namespace {
+
+using testing::FakeExecutor;
+
+struct FakeNode {
+    std::string host;
+    std::string datacenter;
+    std::string rack;
+    std::string host_id;
+    std::string version = "4.1.6";
+    char status = 'U';
+};
+
+// A 4.0+ `nodetool status` as every node would print it.
+std::string status_output(const std::vector<FakeNode>& ring)
+{
+    std::map<std::string, std::vector<FakeNode>> by_dc;
+    for (const auto& node : ring) {
+        by_dc[node.datacenter].push_back(node);
+    }
+    std::string out;
+    for (const auto& [dc, nodes] : by_dc) {
+        std::string title = "Datacenter: " + dc;
+        out += title + "\n" + std::string(title.size(), '=') + "\nStatus=Up/Down\n|/ State=Normal/Leaving/Joining/Moving\n";
+        out += "--  Address    Load       Tokens  Owns (effective)  Host ID                               Rack \n";
+        for (const auto& node : nodes) {
+            out += fmt::format("{}N  {}  96.55 KiB  16      50.0%             {}  {}\n", node.status, node.host,
+                               node.host_id, node.rack);
+        }
+        out += "\n";
+    }
+    return out;
+}
+
+std::string info_output(const FakeNode& node)
+{
+    return fmt::format("{:<23}: {}\n{:<23}: true\n{:<23}: true\n{:<23}: 96.55 KiB\n{:<23}: {}\n{:<23}: {}\n",
+                       "ID", node.host_id, "Gossip active", "Native Transport active", "Load", "Data Center",
+                       node.datacenter, "Rack", node.rack);
+}
+
+class CheckOperation : public ::testing::Test {
+protected:
+    std::vector<FakeNode> ring{
+        {"10.0.0.1", "dc1", "rack1", "11111111-1111-1111-1111-111111111111"},
+        {"10.0.0.2", "dc1", "rack2", "22222222-2222-2222-2222-222222222222"},
+        {"10.0.1.1", "dc2", "rack1", "33333333-3333-3333-3333-333333333333"},
+    };
+    std::set<std::string> stopped;  // Cassandra down: nodetool cannot connect
+
+    // The nodes as the cluster file lists them.
+    std::vector<Node> file_nodes() const
+    {
+        std::vector<Node> nodes;
+        for (const auto& node : ring) {
+            nodes.push_back(Node{node.host, node.datacenter, node.rack, {}, {}});
+        }
+        return nodes;
+    }
+
+    FakeExecutor executor()
+    {
+        return FakeExecutor([this](const Node& node, const std::string& command) -> Result<CommandOutput> {
+            auto self = std::find_if(ring.begin(), ring.end(), [&](const FakeNode& n) { return n.host == node.host; });
+            if (command.find("nodetool") != std::string::npos && stopped.count(node.host)) {
+                return FakeExecutor::printed("", 1,
+                                             "nodetool: Failed to connect to '127.0.0.1:7199' - ConnectException: "
+                                             "'Connection refused'.\n");
+            }
+            if (command.ends_with(" version")) {
+                return FakeExecutor::printed("ReleaseVersion: " + self->version + "\n");
+            }
+            if (command.ends_with(" info")) {
+                return FakeExecutor::printed(info_output(*self));
+            }
+            if (command.ends_with(" status")) {
+                return FakeExecutor::printed(status_output(ring));
+            }
+            return FakeExecutor::printed("");  // data directories: all readable
+        });
+    }
+
+    static bool has_problem(const ops::CheckReport& report, const std::string& text)
+    {
+        return std::any_of(report.problems.begin(), report.problems.end(),
+                           [&](const std::string& problem) { return problem.find(text) != std::string::npos; });
+    }
+};
+
+TEST_F(CheckOperation, HealthyClusterHasNoProblem)
+{
+    auto fake = executor();
+    auto report = ops::check_cluster(fake, file_nodes(), ops::RingScope::whole_ring);
+    EXPECT_TRUE(report.healthy()) << fmt::format("{}", fmt::join(report.problems, "\n"));
+    ASSERT_EQ(report.topology.size(), 3U);
+    EXPECT_EQ(report.topology[1].host_id, "22222222-2222-2222-2222-222222222222");
+    EXPECT_EQ(report.topology[1].state, "UN");
+    EXPECT_EQ(report.topology[1].version, "4.1.6");
+}
+
+TEST_F(CheckOperation, RunsVersionInfoStatusAndTheDataDirectoryCheckOnEveryNode)
+{
+    auto fake = executor();
+    Node node{"10.0.0.1", "dc1", "rack1", {}, {}};
+    node.cassandra.nodetool = "/opt/cassandra/bin/nodetool";
+    node.cassandra.data_dirs = std::vector<std::string>{"/data 1"};
+    ops::check_cluster(fake, {node}, ops::RingScope::checked_nodes);
+    ASSERT_EQ(fake.commands_ran.size(), 4U);
+    EXPECT_EQ(fake.commands_ran[0].second, "/opt/cassandra/bin/nodetool version");
+    EXPECT_EQ(fake.commands_ran[1].second, "/opt/cassandra/bin/nodetool info");
+    EXPECT_EQ(fake.commands_ran[2].second, "/opt/cassandra/bin/nodetool status");
+    EXPECT_NE(fake.commands_ran[3].second.find("'/data 1'"), std::string::npos) << fake.commands_ran[3].second;
+}
+
+TEST_F(CheckOperation, NodeDownIsNamedWithItsFailingNodetool)
+{
+    ring[1].status = 'D';
+    stopped.insert("10.0.0.2");
+    auto fake = executor();
+    auto report = ops::check_cluster(fake, file_nodes(), ops::RingScope::whole_ring);
+    EXPECT_EQ(report.topology[1].state, "DN");
+    EXPECT_TRUE(report.topology[1].reachable);
+    EXPECT_TRUE(has_problem(report, "10.0.0.2 (dc1/rack2) is down (DN)"));
+    EXPECT_TRUE(has_problem(report, "10.0.0.2: nodetool version failed (exit status 1): nodetool: Failed to connect"));
+}
+
+TEST_F(CheckOperation, UnreachableNodeKeepsTheStateTheOthersSee)
+{
+    auto fake = executor();
+    fake.unreachable.insert("10.0.1.1");
+    auto report = ops::check_cluster(fake, file_nodes(), ops::RingScope::whole_ring);
+    EXPECT_FALSE(report.topology[2].reachable);
+    EXPECT_EQ(report.topology[2].state, "UN");  // matched by address: it has no `nodetool info` of its own
+    EXPECT_TRUE(has_problem(report, "10.0.1.1: unreachable (connect)"));
+}
+
+TEST_F(CheckOperation, FileAndNodeDisagreeingOnTheRackIsAProblem)
+{
+    auto nodes = file_nodes();
+    nodes[2].rack = "rack7";
+    auto fake = executor();
+    auto report = ops::check_cluster(fake, nodes, ops::RingScope::whole_ring);
+    EXPECT_TRUE(has_problem(report, "10.0.1.1: the cluster file says dc2/rack7, the node says dc2/rack1"));
+}
+
+TEST_F(CheckOperation, RingMemberMissingFromTheFileIsListedWithinTheCheckedScope)
+{
+    auto nodes = file_nodes();
+    nodes.pop_back();
+    auto fake = executor();
+    auto whole = ops::check_cluster(fake, nodes, ops::RingScope::whole_ring);
+    EXPECT_TRUE(has_problem(whole, "10.0.1.1 (dc2/rack1, host id 33333333-3333-3333-3333-333333333333) is in the ring"));
+    EXPECT_FALSE(whole.topology.back().in_cluster_file);
+
+    auto only_dc1 = ops::check_cluster(fake, {nodes[0]}, ops::RingScope::checked_datacenters);  // --dc dc1
+    EXPECT_TRUE(std::none_of(only_dc1.topology.begin(), only_dc1.topology.end(),
+                             [](const ops::TopologyRow& row) { return row.host == "10.0.1.1"; }));
+}
+
+TEST_F(CheckOperation, MixedVersionsAreCountedPerVersion)
+{
+    ring[0].version = "3.11.18";
+    auto fake = executor();
+    auto report = ops::check_cluster(fake, file_nodes(), ops::RingScope::whole_ring);
+    EXPECT_TRUE(has_problem(report, "mixed Cassandra versions: 3.11.18 on 1 node, 4.1.6 on 2 nodes"));
+}
+
+TEST_F(CheckOperation, UnreadableDataDirectoryIsAProblem)
+{
+    FakeExecutor fake([&](const Node& node, const std::string& command) -> Result<CommandOutput> {
+        if (command.find("nodetool") == std::string::npos) {
+            return FakeExecutor::printed("/var/lib/cassandra/data\n");
+        }
+        (void)node;
+        return FakeExecutor::printed(command.ends_with(" version") ? "ReleaseVersion: 4.1.6\n"
+                                     : command.ends_with(" info") ? info_output(ring[0])
+                                                                  : status_output(ring));
+    });
+    auto report = ops::check_cluster(fake, {file_nodes()[0]}, ops::RingScope::checked_nodes);
+    EXPECT_TRUE(has_problem(report, "10.0.0.1: data directory /var/lib/cassandra/data is missing or not readable"));
+}
+
+} // namespace
+} // namespace ringsnap

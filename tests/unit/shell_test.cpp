@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <ringsnap/shell.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace ringsnap {
+namespace {
+
+// Runs `script` with `shell -c` and returns what it wrote on stdout, byte for byte.
+std::string run_shell(const std::string& shell, const std::string& script)
+{
+    int fds[2];
+    if (pipe(fds) != 0) {
+        throw std::runtime_error("pipe failed");
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        throw std::runtime_error("fork failed");
+    }
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        execl(shell.c_str(), shell.c_str(), "-c", script.c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    close(fds[1]);
+    std::string out;
+    char buffer[4096];
+    for (ssize_t n; (n = read(fds[0], buffer, sizeof buffer)) > 0;) {
+        out.append(buffer, static_cast<std::size_t>(n));
+    }
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        throw std::runtime_error("shell failed on: " + script);
+    }
+    return out;
+}
+
+// The shells a node may run our commands with: /bin/sh (dash on Debian) and bash when present.
+std::vector<std::string> shells()
+{
+    std::vector<std::string> found{"/bin/sh"};
+    for (const char* shell : {"/bin/bash", "/bin/dash"}) {
+        if (std::filesystem::exists(shell)) {
+            found.emplace_back(shell);
+        }
+    }
+    return found;
+}
+
+std::vector<std::string> hostile_strings()
+{
+    std::vector<std::string> strings{
+        "'", "\"", ";", "$(id)", "`id`", "a\nb", "-rf", "--", "-", "a b", "", " ", "  two  spaces  ",
+        "héllo wörld", "日本語", "*", "?", "[a]", "\\", "\\'", "'\\''", "$HOME", "${HOME}", "~", "~root",
+        "a'b'c", "''", "'''", "!", "!!", "#not a comment", "&", "&&", "|", "||", ">", ">>/tmp/x", "<", "(",
+        ")", "{a,b}", "%s", "%%", "\t", "\r", "\r\n", "\x01\x02\x1b[31m", "\x7f", "\xff\xfe", "abc\n",
+        "\n\n", "a=b", "=", "IFS=x", "; rm -rf / #", "$(printf '%s' \"$(id)\")", "`echo '`'`", "\"$@\"",
+        "'; echo pwned; '", "\"; echo pwned; \"", "$'\\n'", "\\\n", "a\\", "ks.tbl", "/var/lib/x",
+    };
+    std::string all_bytes;
+    for (int c = 1; c < 256; ++c) {
+        all_bytes += static_cast<char>(c);
+    }
+    strings.push_back(all_bytes);
+    strings.push_back(std::string(10000, '\''));
+    return strings;
+}
+
+TEST(ShellQuote, LeavesSafeWordsBare)
+{
+    for (const char* word : {"abc", "/var/lib/x", "ks.tbl", "-t", "--tag=nightly-2026-11-23", "a,b", "user@host",
+                             "10.0.1.11:22", "+x", "50%", "ABC_xyz-09", "="}) {
+        EXPECT_EQ(shell_quote(word), word);
+    }
+}
+
+TEST(ShellQuote, QuotesEmptyString)
+{
+    EXPECT_EQ(shell_quote(""), "''");
+}
+
+TEST(ShellQuote, SingleQuotesEverythingElse)
+{
+    EXPECT_EQ(shell_quote("a b"), "'a b'");
+    EXPECT_EQ(shell_quote("$(id)"), "'$(id)'");
+    EXPECT_EQ(shell_quote("`id`"), "'`id`'");
+    EXPECT_EQ(shell_quote("a;b"), "'a;b'");
+    EXPECT_EQ(shell_quote("\""), "'\"'");
+    EXPECT_EQ(shell_quote("a\nb"), "'a\nb'");
+    EXPECT_EQ(shell_quote("*"), "'*'");
+    EXPECT_EQ(shell_quote("\\"), "'\\'");
+    EXPECT_EQ(shell_quote("~"), "'~'");
+    EXPECT_EQ(shell_quote("-a b"), "'-a b'");
+    EXPECT_EQ(shell_quote("日本"), "'日本'");
+}
+
+TEST(ShellQuote, WritesSingleQuoteAsCloseEscapeReopen)
+{
+    EXPECT_EQ(shell_quote("'"), "''\\'''");
+    EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
+}
+
+TEST(ShellQuote, ThrowsOnNulByte)
+{
+    EXPECT_THROW(static_cast<void>(shell_quote(std::string("a\0b", 3))), std::invalid_argument);
+}
+
+TEST(ShellQuote, RoundTripsHostileStringsThroughRealShells)
+{
+    for (const auto& shell : shells()) {
+        for (const auto& text : hostile_strings()) {
+            EXPECT_EQ(run_shell(shell, "printf %s " + shell_quote(text)), text)
+                << shell << " with " << quote_for_message(text);
+        }
+    }
+}
+
+TEST(ShellQuote, RoundTripsWhenQuotedTwiceForShDashC)
+{
+    // with_sudo wraps a quoted command in `sh -c '<command>'`: two levels of quoting.
+    for (const auto& text : hostile_strings()) {
+        std::string inner = "printf %s " + shell_quote(text);
+        EXPECT_EQ(run_shell("/bin/sh", "sh -c " + shell_quote(inner)), text) << quote_for_message(text);
+    }
+}
+
+TEST(ShellJoin, QuotesEachArgumentAndJoinsWithSpaces)
+{
+    EXPECT_EQ(shell_join({"nodetool", "snapshot", "-t", "my tag", "ks"}), "nodetool snapshot -t 'my tag' ks");
+    EXPECT_EQ(shell_join({"echo", ""}), "echo ''");
+    EXPECT_EQ(shell_join({}), "");
+}
+
+TEST(ShellJoin, KeepsEveryArgumentSeparateInARealShell)
+{
+    std::vector<std::string> argv{"printf", "[%s]"};
+    std::string expected;
+    for (const auto& text : hostile_strings()) {
+        argv.push_back(text);
+        expected += "[" + text + "]";
+    }
+    EXPECT_EQ(run_shell("/bin/sh", shell_join(argv)), expected);
+}
+
+TEST(WithSudo, LeavesCommandUnchangedWithoutUser)
+{
+    EXPECT_EQ(with_sudo("nodetool status", std::nullopt), "nodetool status");
+    EXPECT_EQ(with_sudo("nodetool status", std::string()), "nodetool status");
+}
+
+TEST(WithSudo, WrapsCommandInNonInteractiveSudoShell)
+{
+    EXPECT_EQ(with_sudo("nodetool status", std::string("cassandra")),
+              "sudo -n -u cassandra -- sh -c 'nodetool status'");
+    EXPECT_EQ(with_sudo("ls 'a b' | wc -l", std::string("cassandra")),
+              "sudo -n -u cassandra -- sh -c 'ls '\\''a b'\\'' | wc -l'");
+}
+
+TEST(WithSudo, QuotesTheUserName)
+{
+    EXPECT_EQ(with_sudo("id", std::string("a b")), "sudo -n -u 'a b' -- sh -c id");
+}
+
+TEST(QuoteForMessage, EscapesControlCharactersQuotesAndBackslashes)
+{
+    EXPECT_EQ(quote_for_message("abc"), "\"abc\"");
+    EXPECT_EQ(quote_for_message("a\nb\tc\r"), "\"a\\nb\\tc\\r\"");
+    EXPECT_EQ(quote_for_message("\x1b[31m\x7f"), "\"\\x1b[31m\\x7f\"");
+    EXPECT_EQ(quote_for_message("say \"hi\" \\"), "\"say \\\"hi\\\" \\\\\"");
+    EXPECT_EQ(quote_for_message("日本"), "\"日本\"");
+    EXPECT_EQ(quote_for_message(""), "\"\"");
+}
+
+TEST(ValidateCqlIdentifier, AcceptsCassandraNames)
+{
+    for (const char* name : {"a", "billing", "Invoices_2024", "_x", "0abc", "system_schema",
+                             "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuv"}) {
+        EXPECT_TRUE(validate_cql_identifier(name, "keyspace")) << name;
+    }
+}
+
+TEST(ValidateCqlIdentifier, RejectsEmptyLongAndForeignCharacters)
+{
+    auto empty = validate_cql_identifier("", "keyspace");
+    ASSERT_FALSE(empty);
+    EXPECT_EQ(empty.error().kind, ErrorKind::usage);
+    EXPECT_EQ(empty.error().message, "the keyspace name is empty");
+
+    auto long_name = validate_cql_identifier(std::string(49, 'a'), "table");
+    ASSERT_FALSE(long_name);
+    EXPECT_NE(long_name.error().message.find("49 characters long; Cassandra allows at most 48"), std::string::npos);
+
+    for (const char* name : {"a b", "a-b", "a.b", "a;b", "$(id)", "`id`", "a'b", "a\nb", "é", "*", "a/b", "-t",
+                             "ks\\"}) {
+        auto status = validate_cql_identifier(name, "table");
+        ASSERT_FALSE(status) << name;
+        EXPECT_EQ(status.error().kind, ErrorKind::usage);
+        EXPECT_NE(status.error().message.find("invalid table name"), std::string::npos) << name;
+    }
+}
+
+TEST(ValidateCqlIdentifier, NamesTheFirstBadCharacterSafely)
+{
+    auto status = validate_cql_identifier("bad\nname", "keyspace");
+    ASSERT_FALSE(status);
+    EXPECT_EQ(status.error().message,
+              "invalid keyspace name \"bad\\nname\": it contains \"\\n\"; Cassandra names use only letters, "
+              "digits and '_'");
+}
+
+TEST(ValidateTag, AcceptsTagCharacters)
+{
+    for (const char* tag : {"nightly-2026-11-23", "before_migration", "v1.2.3", "a", "A.b-c_d", "x..y", "-dash"}) {
+        EXPECT_TRUE(validate_tag(tag)) << tag;
+    }
+    EXPECT_TRUE(validate_tag(std::string(200, 't')));
+}
+
+TEST(ValidateTag, RejectsLeadingDotDotsAndDotDot)
+{
+    for (const char* tag : {".", "..", ".hidden"}) {
+        auto status = validate_tag(tag);
+        ASSERT_FALSE(status) << tag;
+        EXPECT_EQ(status.error().kind, ErrorKind::usage);
+        EXPECT_NE(status.error().message.find("must not start with '.'"), std::string::npos) << tag;
+    }
+}
+
+TEST(ValidateTag, RejectsEmptyTooLongAndForeignCharacters)
+{
+    EXPECT_EQ(validate_tag("").error().message, "the tag is empty");
+    EXPECT_EQ(validate_tag(std::string(201, 't')).error().message, "the tag is 201 characters long; at most 200");
+    for (const char* tag : {"a/b", "a b", "a:b", "a;b", "$(id)", "`id`", "a'b", "a\"b", "a\nb", "日本", "*", "~x",
+                            "a\\b", "a@b"}) {
+        auto status = validate_tag(tag);
+        ASSERT_FALSE(status) << tag;
+        EXPECT_EQ(status.error().kind, ErrorKind::usage);
+        EXPECT_NE(status.error().message.find("use letters, digits, '_', '.' and '-'"), std::string::npos) << tag;
+    }
+}
+
+TEST(ParseKeyspaceTable, SplitsAtTheDot)
+{
+    auto parsed = parse_keyspace_table("billing.invoices");
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->keyspace, "billing");
+    EXPECT_EQ(parsed->table, "invoices");
+}
+
+TEST(ParseKeyspaceTable, RejectsMissingOrExtraDots)
+{
+    for (const char* text : {"billing", "a.b.c", "", "."}) {
+        auto parsed = parse_keyspace_table(text);
+        ASSERT_FALSE(parsed) << text;
+        EXPECT_EQ(parsed.error().kind, ErrorKind::usage);
+    }
+    EXPECT_EQ(parse_keyspace_table("billing").error().message, "expected KEYSPACE.TABLE (one dot), got \"billing\"");
+}
+
+TEST(ParseKeyspaceTable, ValidatesBothNames)
+{
+    EXPECT_EQ(parse_keyspace_table(".t").error().message, "the keyspace name is empty");
+    EXPECT_EQ(parse_keyspace_table("ks.").error().message, "the table name is empty");
+    EXPECT_NE(parse_keyspace_table("ks.t;rm").error().message.find("invalid table name"), std::string::npos);
+    EXPECT_NE(parse_keyspace_table("k s.t").error().message.find("invalid keyspace name"), std::string::npos);
+}
+
+} // namespace
+} // namespace ringsnap
