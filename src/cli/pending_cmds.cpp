@@ -32,7 +32,8 @@ void add_pending_commands(CLI::App& app, Action& action)
 {
     for (const auto& verb : k_pending_verbs) {
         auto* command = app.add_subcommand(verb.name, fmt::format("{} (not implemented yet)", verb.description));
-        command->allow_extras();
+        // Accept whatever options it will have: it refuses to run anyway, and says so.
+        command->allow_extras()->fallthrough(false);
         command->callback([name = std::string(verb.name), &action] {
             action = [name](Context& context) {
                 return context.refuse(make_error(ErrorKind::usage,
