@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Builds ringsnap and runs every test: unit, the lab's own tests, and the integration tests
+# against a lab of real sshd hosts on loopback addresses. Installs missing Debian packages first.
+
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+install_packages "${RINGSNAP_PACKAGES[@]}"
+build_ringsnap -DRINGSNAP_WARNINGS_AS_ERRORS=ON
+cd "$RINGSNAP_BUILD"
+ctest --output-on-failure -j 2 "$@"
