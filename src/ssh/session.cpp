@@ -456,10 +456,11 @@ Result<CommandOutput> Session::run(const std::string& command, Duration timeout)
 
 Status Session::kill_process_group(long pid)
 {
-    // TERM first, then KILL for whatever is still there a moment later.
+    // TERM first, then KILL for whatever is still there a moment later. No `--` before the
+    // negative pid: dash's kill (the login shell of many service users) rejects it.
     std::string killer = fmt::format(
-        "kill -TERM -- -{0} 2>/dev/null || exit 0; i=0; while kill -0 -- -{0} 2>/dev/null && [ $i -lt 20 ]; "
-        "do sleep 0.1; i=$((i+1)); done; kill -KILL -- -{0} 2>/dev/null; exit 0",
+        "kill -TERM -{0} 2>/dev/null || exit 0; i=0; while kill -0 -{0} 2>/dev/null && [ $i -lt 20 ]; "
+        "do sleep 0.1; i=$((i+1)); done; kill -KILL -{0} 2>/dev/null; exit 0",
         pid);
     set_blocking_timeout(k_housekeeping_timeout);
     ChannelHandle channel(ssh_channel_new(m_session.get()));
