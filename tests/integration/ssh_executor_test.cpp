@@ -130,5 +130,22 @@ TEST_F(SshExecutorOnLab, SudoRunsAsTheConfiguredUserWithoutPrompting)
     EXPECT_EQ(who, "nobody\n");
 }
 
+TEST_F(SshExecutorOnLab, SudoThatWantsAPasswordFailsAtOnceInsteadOfWaiting)
+{
+    if (!std::filesystem::exists("/usr/bin/sudo") || geteuid() == 0) {
+        GTEST_SKIP() << "needs sudo and a login without a sudo rule (root never gets a password prompt)";
+    }
+    auto executor = make_ssh_executor(ExecutorOptions{});
+    auto nodes = m_lab->nodes();
+    nodes.resize(1);
+    auto runs = executor->run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t) -> Status {
+        auto output = run_checked(shell, "whoami", with_sudo("id -un", std::string("nobody")));
+        return output ? Status{} : Status{output.error()};
+    });
+    ASSERT_TRUE(runs.front().error);
+    EXPECT_EQ(runs.front().error->kind, ErrorKind::command);
+    EXPECT_NE(runs.front().error->message.find("password"), std::string::npos) << runs.front().error->message;
+}
+
 } // namespace
 } // namespace ringsnap::testing
