@@ -350,8 +350,8 @@ def status(lab_dir: Path, as_json: bool) -> None:
 
 # --- node lifecycle ---------------------------------------------------------------------------
 
-def _run_node_tool(lab: LabState, node: Node, tool: str, required: bool) -> None:
-    if simulator.run_tool(node.name, lab.paths.node(node.name), tool):
+def _run_node_tool(lab: LabState, node: Node, tool: str, required: bool, *args: str) -> None:
+    if simulator.run_tool(node.name, lab.paths.node(node.name), tool, *args):
         return
     message = f"{node.name} has no bin/{tool} (is the node simulator installed?)"
     if required:
@@ -379,7 +379,8 @@ def kill_host(lab_dir: Path, name: str) -> None:
         if survivors:
             raise LabError(f"{node.name}: processes {sorted(survivors)} would not die")
         node.host, node.sshd_pid, node.sshd_start_time = "killed", None, None
-    _run_node_tool(lab, node, "cassandra-stop", required=False)
+    # A crash, not a shutdown: unflushed writes wait in the commit log for the next start.
+    _run_node_tool(lab, node, "cassandra-stop", False, "--kill")
 
 
 def revive_host(lab_dir: Path, name: str) -> None:

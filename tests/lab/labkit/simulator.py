@@ -54,13 +54,13 @@ def seed(lab_dir: Path, options: list[str]) -> None:
         raise LabError(f"simulator seed failed (exit {returncode})")
 
 
-def run_tool(name: str, paths: NodePaths, tool: str) -> bool:
+def run_tool(name: str, paths: NodePaths, tool: str, *args: str) -> bool:
     """Run the node's bin/<tool> (cassandra-start or cassandra-stop) on this machine; False
     when the simulator did not install it."""
     executable = paths.tool(tool)
     if not executable.is_file():
         return False
-    _run([str(executable)], f"{name}: {tool}")
+    _run([str(executable), *args], f"{name}: {tool}")
     return True
 
 

@@ -1,0 +1,96 @@
+"""cassandra-start and cassandra-stop of a simulated node.
+
+stop: a graceful shutdown drains first, so every memtable is flushed (and backed up when
+incremental backups are on). `cassandra-stop --kill` models a crash instead: memtables stay in
+state/memtables/ like an unflushed commit log.
+start: what Cassandra does at boot: re-read cassandra.yaml (the enablebackup runtime flag is
+lost, facts §6), take as live every complete sstable in the table directories and resume the
+generation counter after the highest one found there and in backups/, replay the commit log
+(memtables left by a crash are flushed), new gossip generation, new commit log segment.
+"""
+
+import os
+import sys
+
+from . import memtable, storage
+from .layout import NodeHome
+from .node_state import Node, now_millis
+from .ring import Ring, updating
+from .schema import NodeSchema
+
+
+def _schema_tables(node: Node) -> list:
+    return NodeSchema(node.version, Ring.load(node.home.lab).schema).tables
+
+
+def _set_ring_up(node: Node, up: bool) -> None:
+    """Mirror `running` into ring.json (taken after the node lock is released: DDL takes the
+    ring lock first and node locks second, so never the other way round)."""
+    with updating(node.home.lab) as data:
+        if node.name in data["nodes"]:
+            data["nodes"][node.name]["up"] = up
+
+
+def stop(home_root: str, kill: bool = False) -> int:
+    node = Node(NodeHome(home_root))
+    with node.lock():
+        node.state = Node(node.home).state
+        if not node.running:
+            return 0
+        if not kill:
+            storage.flush_tables(node, _schema_tables(node))
+            node.save_registry()
+        node.state.update(running=False, drained=False)
+        node.save_state()
+    _set_ring_up(node, False)
+    return 0
+
+
+def start(home_root: str) -> int:
+    node = Node(NodeHome(home_root))
+    with node.lock():
+        node.state = Node(node.home).state
+        if node.running:
+            return 0
+        boot(node, _schema_tables(node))
+    _set_ring_up(node, True)
+    return 0
+
+
+def boot(node: Node, tables) -> None:
+    """The start-up sequence (also used by create-node). Caller holds the node lock."""
+    node.state["incremental_backups"] = node.settings.get("incremental_backups") is True
+    node.state["uuid_lsb"] = int.from_bytes(os.urandom(8), "big") | 0x8080000000000000
+    storage.scan_live_sets(node, tables)
+    replayed = {(k, d) for k, d in memtable.tables_with_data(node.home)}
+    storage.flush_tables(node, [t for t in tables if (t.keyspace, t.dir_name) in replayed])
+    now = now_millis()
+    node.state.update(running=True, drained=False, started_at_ms=now, generation=now // 1000)
+    node.save_registry()
+    node.save_state()
+    _new_commitlog_segment(node, now)
+
+
+def _new_commitlog_segment(node: Node, now: int) -> None:
+    """Old segments are replayed and recycled at start; a fresh one is opened."""
+    os.makedirs(node.home.commitlog, exist_ok=True)
+    for name in os.listdir(node.home.commitlog):
+        if name.startswith("CommitLog-") and name.endswith(".log"):
+            os.unlink(os.path.join(node.home.commitlog, name))
+    path = os.path.join(node.home.commitlog, f"CommitLog-{node.version.commitlog_version}-{now}.log")
+    with open(path, "wb") as f:
+        f.write(b"\x00\x00\x00" + bytes([node.version.commitlog_version]) + now.to_bytes(8, "big") + b"\x00" * 1012)
+
+
+def main_start(home_root: str, argv) -> int:
+    if argv:
+        sys.stderr.write("usage: cassandra-start\n")
+        return 2
+    return start(home_root)
+
+
+def main_stop(home_root: str, argv) -> int:
+    if argv not in ([], ["--kill"]):
+        sys.stderr.write("usage: cassandra-stop [--kill]\n")
+        return 2
+    return stop(home_root, kill=argv == ["--kill"])

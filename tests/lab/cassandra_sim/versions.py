@@ -1,0 +1,162 @@
+"""What differs between the simulated Cassandra versions (facts §0, §7, §8).
+
+One Version object per supported major line; code asks it questions ("has import?", "which
+sstable format?") instead of comparing version strings all over the place.
+"""
+
+SUPPORTED = ("3.11", "4.0", "4.1", "5.0")
+
+# Releases the facts file was researched at (facts §0).
+RELEASES = {"3.11": "3.11.18", "4.0": "4.0.13", "4.1": "4.1.6", "5.0": "5.0.3"}
+
+LOCAL_SYSTEM_KEYSPACES = ("system", "system_schema")
+REPLICATED_SYSTEM_KEYSPACES = ("system_auth", "system_distributed", "system_traces")
+SYSTEM_KEYSPACES = LOCAL_SYSTEM_KEYSPACES + REPLICATED_SYSTEM_KEYSPACES
+VIRTUAL_KEYSPACES = ("system_views", "system_virtual_schema")  # 4.0+, never on disk
+
+# Table lists of the system keyspaces, from SystemKeyspace/SchemaKeyspace/AuthKeyspace/
+# SystemDistributedKeyspace/TraceKeyspace of each branch (facts §8.1).
+_SYSTEM_TABLES = {
+    "3.11": ["IndexInfo", "batches", "paxos", "local", "peers", "peer_events", "range_xfers",
+             "compaction_history", "sstable_activity", "size_estimates", "available_ranges",
+             "transferred_ranges", "views_builds_in_progress", "built_views", "hints", "batchlog",
+             "prepared_statements", "schema_keyspaces", "schema_columnfamilies", "schema_columns",
+             "schema_triggers", "schema_usertypes", "schema_functions", "schema_aggregates"],
+    "4.0": ["IndexInfo", "batches", "paxos", "local", "peers_v2", "peers", "peer_events_v2",
+            "peer_events", "compaction_history", "sstable_activity", "size_estimates",
+            "table_estimates", "available_ranges_v2", "available_ranges", "transferred_ranges_v2",
+            "transferred_ranges", "view_builds_in_progress", "built_views", "prepared_statements",
+            "repairs"],
+}
+_SYSTEM_TABLES["4.1"] = _SYSTEM_TABLES["4.0"][:3] + ["paxos_repair_history"] + _SYSTEM_TABLES["4.0"][3:10] + \
+    ["sstable_activity_v2"] + _SYSTEM_TABLES["4.0"][10:] + ["top_partitions"]
+_SYSTEM_TABLES["5.0"] = list(_SYSTEM_TABLES["4.1"])
+
+_SCHEMA_TABLES = ["keyspaces", "tables", "columns", "dropped_columns", "triggers", "views", "types",
+                  "functions", "aggregates", "indexes"]
+_AUTH_TABLES = ["roles", "role_members", "role_permissions", "resource_role_permissons_index"]
+_DISTRIBUTED_TABLES = ["repair_history", "parent_repair_history", "view_build_status"]
+
+
+class Version:
+    def __init__(self, major: str):
+        if major not in SUPPORTED:
+            raise ValueError(f"unsupported Cassandra version {major!r} (choose from {', '.join(SUPPORTED)})")
+        self.major = major
+        self.release = RELEASES[major]
+        self._number = tuple(int(p) for p in major.split("."))
+
+    def at_least(self, major: str) -> bool:
+        return self._number >= tuple(int(p) for p in major.split("."))
+
+    # --- features -----------------------------------------------------------------------------
+    @property
+    def default_num_tokens(self) -> int:
+        return 256 if self.major == "3.11" else 16  # facts §7.1
+
+    @property
+    def has_import(self) -> bool:
+        return self.at_least("4.0")  # facts §5.3
+
+    @property
+    def has_snapshot_ttl(self) -> bool:
+        return self.at_least("4.1")  # CASSANDRA-16789, facts §2.1
+
+    @property
+    def has_datapaths(self) -> bool:
+        return self.at_least("4.1")  # facts §7.7
+
+    @property
+    def supports_uuid_sstable_ids(self) -> bool:
+        return self.at_least("4.1")  # facts §8.2
+
+    @property
+    def jdk_connection_refused(self) -> str:
+        # 3.11 runs on JDK 8, whose message repeats itself; 4.0+ on JDK 11+ (facts §1.2).
+        return "Connection refused (Connection refused)" if self.major == "3.11" else "Connection refused"
+
+    @property
+    def tag_separator(self):
+        """The character nodetool snapshot refuses in tags: none in 3.11, ':' in 4.0.4+
+        (java.io.File.pathSeparator), '/' in 4.1+ (facts §2.4)."""
+        if self.major == "3.11":
+            return None
+        return ":" if self.major == "4.0" else "/"
+
+    @property
+    def commitlog_version(self) -> int:
+        return {"3.11": 6, "4.0": 7, "4.1": 7, "5.0": 7}[self.major]  # facts §11
+
+    # --- sstables -------------------------------------------------------------------------------
+    def sstable_format(self, settings) -> tuple:
+        """(version, format) new sstables are written in, given cassandra.yaml settings (facts
+        §8.2): 3.11 me-big, 4.x nb-big, 5.0 nb-big unless storage_compatibility_mode is
+        UPGRADING/NONE (then oa-big, or da-bti with selected_format bti)."""
+        if self.major == "3.11":
+            return "me", "big"
+        if self.major in ("4.0", "4.1"):
+            return "nb", "big"
+        if settings.get("storage_compatibility_mode", "CASSANDRA_4") == "CASSANDRA_4":
+            return "nb", "big"
+        if settings.get("sstable_selected_format", "big") == "bti":
+            return "da", "bti"
+        return "oa", "big"
+
+    def can_read_sstable_version(self, version: str) -> bool:
+        """Descriptor.isCompatible: a node reads its own and older formats only."""
+        readable = {"3.11": ("ma", "mb", "mc", "md", "me"),
+                    "4.0": ("ma", "mb", "mc", "md", "me", "na", "nb"),
+                    "4.1": ("ma", "mb", "mc", "md", "me", "na", "nb")}
+        if self.major in readable:
+            return version in readable[self.major]
+        return version in ("ma", "mb", "mc", "md", "me", "na", "nb", "oa", "da")
+
+    @property
+    def compression_chunk_kb(self) -> int:
+        return 64 if self.major == "3.11" else 16  # facts §9.3 schema examples
+
+    # --- system keyspaces ---------------------------------------------------------------------
+    def system_tables(self) -> dict:
+        """{keyspace: [table, ...]} of the system keyspaces that live on disk (facts §8.1)."""
+        auth = list(_AUTH_TABLES)
+        if self.at_least("4.0"):
+            auth.append("network_permissions")
+        if self.at_least("5.0"):
+            auth += ["cidr_permissions", "cidr_groups", "identity_to_role"]
+        distributed = list(_DISTRIBUTED_TABLES)
+        if self.at_least("4.1"):
+            distributed.append("partition_denylist")
+        schema = list(_SCHEMA_TABLES) + (["column_masks"] if self.at_least("5.0") else [])
+        return {
+            "system": list(_SYSTEM_TABLES[self.major]),
+            "system_schema": schema,
+            "system_auth": auth,
+            "system_distributed": distributed,
+            "system_traces": ["sessions", "events"],
+        }
+
+    @staticmethod
+    def system_replication(keyspace: str) -> dict:
+        """Replication of the system keyspaces as describecluster shows it (facts §7.2)."""
+        if keyspace in LOCAL_SYSTEM_KEYSPACES:
+            return {"class": "org.apache.cassandra.locator.LocalStrategy"}
+        factor = {"system_auth": "1", "system_distributed": "3", "system_traces": "2"}[keyspace]
+        return {"class": "org.apache.cassandra.locator.SimpleStrategy", "replication_factor": factor}
+
+
+def md5_digest(data: bytes) -> bytes:
+    """MD5 without importing hashlib (whose OpenSSL binding costs ~5 ms of start-up)."""
+    try:
+        from _md5 import md5
+    except ImportError:
+        from hashlib import md5
+    return md5(data).digest()
+
+
+def system_table_id(keyspace: str, table: str) -> str:
+    """TableId.forSystemTable: UUID.nameUUIDFromBytes(ks + table), i.e. md5 with version 3 and
+    the IETF variant, as 32 hex digits (facts §8.1, §13)."""
+    digest = bytearray(md5_digest((keyspace + table).encode()))
+    digest[6] = (digest[6] & 0x0F) | 0x30
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return digest.hex()
