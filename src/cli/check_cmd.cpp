@@ -68,19 +68,15 @@ RunStatus check_status(const ops::CheckReport& report)
 
 int run_check(Context& context)
 {
-    auto cluster = context.load_cluster();
-    if (!cluster) {
-        return context.refuse(cluster.error());
-    }
-    auto nodes = context.select(*cluster);
-    if (!nodes) {
-        return context.refuse(nodes.error());
+    auto selection = context.load_and_select();
+    if (!selection) {
+        return context.refuse(selection.error());
     }
     const auto& options = context.options();
     auto scope = !options.hosts.empty()       ? ops::RingScope::checked_nodes
                  : !options.datacenters.empty() ? ops::RingScope::checked_datacenters
                                                 : ops::RingScope::whole_ring;
-    auto report = ops::check_cluster(context.executor(), *nodes, scope);
+    auto report = ops::check_cluster(context.executor(), selection->nodes, scope);
     auto status = check_status(report);
     auto json = run_summary_json(status, report.runs, context.options().verbose > 0);
     json["healthy"] = report.healthy();

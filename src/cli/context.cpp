@@ -10,12 +10,20 @@
 
 namespace ringsnap::cli {
 
-Result<Cluster> Context::load_cluster() const
+Result<Context::Selection> Context::load_and_select()
 {
     if (m_options.cluster_file.empty()) {
         return make_error(ErrorKind::usage, "no cluster file: pass -c FILE or set RINGSNAP_CLUSTER");
     }
-    return load_cluster_file(m_options.cluster_file);
+    auto cluster = load_cluster_file(m_options.cluster_file);
+    if (!cluster) {
+        return cluster.error();
+    }
+    auto nodes = select(*cluster);
+    if (!nodes) {
+        return nodes.error();
+    }
+    return Selection{std::move(*cluster), std::move(*nodes)};
 }
 
 Result<std::vector<Node>> Context::select(const Cluster& cluster)

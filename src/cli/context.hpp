@@ -38,10 +38,13 @@ public:
 
     const GlobalOptions& options() const { return m_options; }
 
-    // The cluster file and the nodes --dc / --hosts / --seed select. Errors are usage or config
-    // errors (exit 2): nothing has been touched yet.
-    Result<Cluster> load_cluster() const;
-    Result<std::vector<Node>> select(const Cluster& cluster);
+    // The cluster file, and the nodes --dc / --hosts / --seed select from it. Errors come before
+    // anything on a node was touched (hand them to refuse()).
+    struct Selection {
+        Cluster cluster;
+        std::vector<Node> nodes;
+    };
+    Result<Selection> load_and_select();
 
     Executor& executor();
 
@@ -53,6 +56,8 @@ public:
     void emit(const std::string& text, const nlohmann::json& json) const;
 
 private:
+    Result<std::vector<Node>> select(const Cluster& cluster);
+
     const GlobalOptions& m_options;
     std::unique_ptr<Executor> m_executor;
 };

@@ -78,17 +78,13 @@ int run_exec(Context& context, std::vector<std::string> words)
     if (words.empty()) {
         return context.refuse(make_error(ErrorKind::usage, "exec needs a command: ringsnap exec -- CMD..."));
     }
-    auto cluster = context.load_cluster();
-    if (!cluster) {
-        return context.refuse(cluster.error());
-    }
-    auto nodes = context.select(*cluster);
-    if (!nodes) {
-        return context.refuse(nodes.error());
+    auto selection = context.load_and_select();
+    if (!selection) {
+        return context.refuse(selection.error());
     }
     // Several words are joined as the operator's shell would see them typed on one line.
     std::string command = fmt::format("{}", fmt::join(words, " "));
-    auto runs = ops::exec_everywhere(context.executor(), *nodes, command);
+    auto runs = ops::exec_everywhere(context.executor(), selection->nodes, command);
     auto status = summarize(runs, cancel_requested());
     auto json = run_summary_json(status, runs, true);
     json["command"] = command;
