@@ -23,7 +23,7 @@ struct CassandraVersion {
     int major = 0;
     int minor = 0;
     int patch = 0;
-    std::string text;  // as printed: "4.1.6", "5.0-beta1"
+    std::string text; // as printed: "4.1.6", "5.0-beta1"
 
     bool at_least(int want_major, int want_minor) const
     {
@@ -39,13 +39,13 @@ Result<CassandraVersion> parse_version(const std::string& out);
 // One row of `nodetool status`.
 struct StatusRow {
     std::string datacenter;
-    char status = '?';  // 'U' up, 'D' down, '?' unknown
-    char state = '?';   // 'N' normal, 'L' leaving, 'J' joining, 'M' moving
+    char status = '?'; // 'U' up, 'D' down, '?' unknown
+    char state = '?';  // 'N' normal, 'L' leaving, 'J' joining, 'M' moving
     std::string address;
-    std::string load;                // "96.55 KiB", or "?"
-    std::optional<int> token_count;  // vnodes: the Tokens column
-    std::string token;               // one token per node: the Token column
-    std::string owns;                // "33.3%", or "?"
+    std::string load;               // "96.55 KiB", or "?"
+    std::optional<int> token_count; // vnodes: the Tokens column
+    std::string token;              // one token per node: the Token column
+    std::string owns;               // "33.3%", or "?"
     std::string host_id;
     std::string rack;
 };
@@ -62,11 +62,12 @@ struct NodeInfo {
     std::string host_id;
     bool gossip_active = false;
     bool native_transport_active = false;
-    std::string load;       // "96.55 KiB"
-    long generation = 0;    // gossip generation: changes at every restart
+    std::string load;    // "96.55 KiB"
+    long generation = 0; // gossip generation: changes at every restart
     long uptime_seconds = 0;
     std::string datacenter;
     std::string rack;
+    std::vector<std::string> tokens;  // with `info -T` (or one token per node); else empty
 };
 
 // `nodetool info`: "%-23s: %s" lines (3.11 adds Thrift, 5.0 more lines; unknown labels are

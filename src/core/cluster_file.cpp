@@ -33,12 +33,11 @@ namespace {
 // Every key the file may hold, per mapping (design.md, "Cluster file"). A contract with users:
 // add keys freely, never rename these.
 const std::vector<std::string_view> k_top_keys{"cluster", "catalog", "ssh", "cassandra", "datacenters"};
-const std::vector<std::string_view> k_ssh_keys{"user",           "port",        "identity_file",
-                                               "known_hosts",    "connect_timeout", "command_timeout",
-                                               "sudo",           "connect_retries"};
-const std::vector<std::string_view> k_cassandra_keys{"nodetool",      "jmx_user",      "jmx_password_file",
-                                                     "data_dirs",     "commitlog_dir", "sstableloader",
-                                                     "stop_command",  "start_command"};
+const std::vector<std::string_view> k_ssh_keys{
+    "user", "port", "identity_file", "known_hosts", "connect_timeout", "command_timeout", "sudo", "connect_retries"};
+const std::vector<std::string_view> k_cassandra_keys{"nodetool",     "jmx_user",      "jmx_password_file",
+                                                     "data_dirs",    "commitlog_dir", "sstableloader",
+                                                     "stop_command", "start_command"};
 const std::vector<std::string_view> k_datacenter_keys{"ssh", "cassandra", "nodes"};
 const std::vector<std::string_view> k_node_keys{"host", "rack", "ssh", "cassandra"};
 
@@ -56,7 +55,7 @@ struct Field {
 
     YAML::Node node;
     std::string path;
-    YAML::Node key;  // names the line for `key:` with no value (yaml-cpp puts that null on the next line)
+    YAML::Node key; // names the line for `key:` with no value (yaml-cpp puts that null on the next line)
 };
 
 std::string child_path(const std::string& parent, std::string_view key)
@@ -199,21 +198,21 @@ private:
 };
 
 // Assigns the value of a Result expression, or returns its error from the enclosing function.
-#define RINGSNAP_ASSIGN_OR_RETURN(target, expression)                                              \
-    do {                                                                                           \
-        auto assign_result = (expression);                                                         \
-        if (!assign_result) {                                                                      \
-            return assign_result.error();                                                          \
-        }                                                                                          \
-        target = std::move(*assign_result);                                                        \
+#define RINGSNAP_ASSIGN_OR_RETURN(target, expression)                                                                  \
+    do {                                                                                                               \
+        auto assign_result = (expression);                                                                             \
+        if (!assign_result) {                                                                                          \
+            return assign_result.error();                                                                              \
+        }                                                                                                              \
+        target = std::move(*assign_result);                                                                            \
     } while (false)
 
-#define RINGSNAP_CHECK(expression)                                                                 \
-    do {                                                                                           \
-        auto check_status = (expression);                                                          \
-        if (!check_status) {                                                                       \
-            return check_status.error();                                                           \
-        }                                                                                          \
+#define RINGSNAP_CHECK(expression)                                                                                     \
+    do {                                                                                                               \
+        auto check_status = (expression);                                                                              \
+        if (!check_status) {                                                                                           \
+            return check_status.error();                                                                               \
+        }                                                                                                              \
     } while (false)
 
 std::string ClusterFileReader::where(const YAML::Node& node) const
@@ -248,8 +247,7 @@ Result<Mapping> ClusterFileReader::mapping(const Field& field, const std::vector
                 return edit_distance(key, a) < edit_distance(key, b);
             });
             std::string hint = edit_distance(key, *closest) <= 2 ? fmt::format(" (did you mean {}?)", *closest) : "";
-            return error(entry.first, path,
-                         fmt::format("unknown key{}; known keys: {}", hint, fmt::join(known, ", ")));
+            return error(entry.first, path, fmt::format("unknown key{}; known keys: {}", hint, fmt::join(known, ", ")));
         }
         auto same = [&](const Entry& seen) { return seen.key == key; };
         if (auto first = std::find_if(entries.begin(), entries.end(), same); first != entries.end()) {
@@ -279,7 +277,8 @@ Result<int> ClusterFileReader::whole_number(const Field& field, int min, int max
         return error(field, fmt::format("{}, got {}", expected, describe(field.node)));
     }
     const std::string& value = field.node.Scalar();
-    bool digits = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+    bool digits =
+        !value.empty() && std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (digits && value.size() <= 9) {
         int number = std::stoi(value);
         if (number >= min && number <= max) {
@@ -318,8 +317,8 @@ Result<std::string> ClusterFileReader::name(const Field& field, std::string_view
                                         quote_for_message(std::string(1, *bad)), rule));
     }
     if (value.front() == '.' || value.front() == '-' || value.size() > k_max_name) {
-        return error(field, fmt::format("invalid {} {}: {} (at most {} characters)", what,
-                                        quote_for_message(value), rule, k_max_name));
+        return error(field, fmt::format("invalid {} {}: {} (at most {} characters)", what, quote_for_message(value),
+                                        rule, k_max_name));
     }
     return value;
 }
@@ -334,10 +333,10 @@ Result<std::string> ClusterFileReader::absolute_path(const Field& field) const
                                         quote_for_message(value)));
     }
     if (value.front() != '/') {
-        return error(field, fmt::format("expected an absolute path (starting with /), got {}",
-                                        quote_for_message(value)));
+        return error(field,
+                     fmt::format("expected an absolute path (starting with /), got {}", quote_for_message(value)));
     }
-    while (value.size() > 1 && value.back() == '/') {  // "/data1/" and "/data1" are one directory
+    while (value.size() > 1 && value.back() == '/') { // "/data1/" and "/data1" are one directory
         value.pop_back();
     }
     return value;
@@ -403,10 +402,11 @@ Result<std::string> ClusterFileReader::host(const Field& field) const
         return refuse("write an IPv6 address without brackets, and the port under ssh: {port: N}");
     }
     if (value.find(':') != std::string::npos) {
-        std::string address = value.substr(0, value.find('%'));  // fe80::1%eth0: a zone index
+        std::string address = value.substr(0, value.find('%')); // fe80::1%eth0: a zone index
         std::string zone = value.size() > address.size() ? value.substr(address.size() + 1) : "";
         in6_addr parsed{};
-        bool zone_ok = std::all_of(zone.begin(), zone.end(), [](char c) { return is_ascii_alnum(c) || c == '_' || c == '.' || c == '-'; });
+        bool zone_ok = std::all_of(zone.begin(), zone.end(),
+                                   [](char c) { return is_ascii_alnum(c) || c == '_' || c == '.' || c == '-'; });
         if (inet_pton(AF_INET6, address.c_str(), &parsed) == 1 && zone_ok &&
             (value.size() == address.size() || !zone.empty())) {
             return value;
@@ -420,9 +420,11 @@ Result<std::string> ClusterFileReader::host(const Field& field) const
         return refuse("libssh refuses '_' in host names; use the node's address, or a DNS name or "
                       "/etc/hosts alias without '_'");
     }
-    auto bad = std::find_if_not(value.begin(), value.end(), [](char c) { return is_ascii_alnum(c) || c == '.' || c == '-'; });
+    auto bad =
+        std::find_if_not(value.begin(), value.end(), [](char c) { return is_ascii_alnum(c) || c == '.' || c == '-'; });
     if (bad != value.end()) {
-        return refuse(fmt::format("it contains {}; use letters, digits, '-' and '.'", quote_for_message(std::string(1, *bad))));
+        return refuse(
+            fmt::format("it contains {}; use letters, digits, '-' and '.'", quote_for_message(std::string(1, *bad))));
     }
     if (value.front() == '-') {
         return refuse("it starts with '-'");
@@ -432,7 +434,7 @@ Result<std::string> ClusterFileReader::host(const Field& field) const
     }
     std::string_view rest = value;
     if (rest.back() == '.') {
-        rest.remove_suffix(1);  // a fully qualified name may end with a dot
+        rest.remove_suffix(1); // a fully qualified name may end with a dot
     }
     bool numeric = true;
     for (std::size_t start = 0; start <= rest.size();) {
@@ -497,7 +499,7 @@ Result<CassandraSettings> ClusterFileReader::cassandra(const Field& field) const
             RINGSNAP_ASSIGN_OR_RETURN(cassandra.commitlog_dir, absolute_path(value));
         } else if (key == "sstableloader") {
             RINGSNAP_ASSIGN_OR_RETURN(cassandra.sstableloader, program(value));
-        } else if (key == "stop_command") {  // the operator's own shell command, run as written
+        } else if (key == "stop_command") { // the operator's own shell command, run as written
             RINGSNAP_ASSIGN_OR_RETURN(cassandra.stop_command, text(value));
         } else if (key == "start_command") {
             RINGSNAP_ASSIGN_OR_RETURN(cassandra.start_command, text(value));
@@ -535,7 +537,7 @@ Result<Node> ClusterFileReader::node(const Field& field, const std::string& data
 {
     Node node;
     node.datacenter = datacenter;
-    if (field.node.IsScalar()) {  // `- 10.0.1.11`: a node that needs nothing but its host
+    if (field.node.IsScalar()) { // `- 10.0.1.11`: a node that needs nothing but its host
         RINGSNAP_ASSIGN_OR_RETURN(node.host, host(field));
         return node;
     }
@@ -575,7 +577,7 @@ Status ClusterFileReader::datacenters(const Field& field, Cluster& cluster) cons
     }
     Mapping dcs;
     RINGSNAP_ASSIGN_OR_RETURN(dcs, mapping(field, {}, "{dc1: {nodes: [{host: 10.0.1.11}]}}"));
-    std::map<std::string, std::string> seen;  // endpoint_key -> where it was first listed
+    std::map<std::string, std::string> seen; // endpoint_key -> where it was first listed
     for (const auto& [dc_name, dc_key, dc_field] : dcs.entries()) {
         std::string datacenter;
         RINGSNAP_ASSIGN_OR_RETURN(datacenter, name(Field{dc_key, dc_field.path}, "data center name", ""));
@@ -592,8 +594,9 @@ Status ClusterFileReader::datacenters(const Field& field, Cluster& cluster) cons
             return error(at.node, child_path(dc_field.path, "nodes"),
                          fmt::format("expected a non-empty list of nodes like [{{host: 10.0.1.11, rack: rack1}}], "
                                      "got {}",
-                                     !nodes ? "no nodes: key" : nodes->node.IsSequence() ? "an empty list"
-                                                                                         : describe(nodes->node)));
+                                     !nodes                     ? "no nodes: key"
+                                     : nodes->node.IsSequence() ? "an empty list"
+                                                                : describe(nodes->node)));
         }
         for (std::size_t i = 0; i < nodes->node.size(); ++i) {
             Field node_field{nodes->node[i], fmt::format("{}[{}]", nodes->path, i)};
@@ -604,7 +607,8 @@ Status ClusterFileReader::datacenters(const Field& field, Cluster& cluster) cons
             RINGSNAP_CHECK(jmx_pair(node_field, node.cassandra));
             std::string here = fmt::format("{} ({})", node_field.path, where(node_field.node));
             if (auto [first, fresh] = seen.emplace(endpoint_key(node), here); !fresh) {
-                return error(node_field, fmt::format("{} is listed twice: also at {}", endpoint_key(node), first->second));
+                return error(node_field,
+                             fmt::format("{} is listed twice: also at {}", endpoint_key(node), first->second));
             }
             cluster.nodes.push_back(std::move(node));
         }
@@ -615,8 +619,9 @@ Status ClusterFileReader::datacenters(const Field& field, Cluster& cluster) cons
 Result<Cluster> ClusterFileReader::read(const YAML::Node& root)
 {
     if (!root.IsDefined() || root.IsNull()) {
-        return make_error(ErrorKind::config,
-                          fmt::format("{}: the file is empty; a cluster file needs at least `cluster: NAME`", m_file_name));
+        return make_error(
+            ErrorKind::config,
+            fmt::format("{}: the file is empty; a cluster file needs at least `cluster: NAME`", m_file_name));
     }
     Mapping keys;
     RINGSNAP_ASSIGN_OR_RETURN(keys, mapping(Field{root, ""}, k_top_keys, "{cluster: prod-main, datacenters: ...}"));
@@ -689,13 +694,14 @@ Result<Cluster> parse_cluster_yaml(const std::string& text, const std::string& n
         return make_error(ErrorKind::config, fmt::format("{}: not valid YAML: {}", where, error.msg));
     }
     if (documents.size() > 1) {
-        return make_error(ErrorKind::config,
-                          fmt::format("{}:{}: a cluster file holds one YAML document, found {} (remove the extra `---`)",
-                                      name, documents[1].Mark().line + 1, documents.size()));
+        return make_error(
+            ErrorKind::config,
+            fmt::format("{}:{}: a cluster file holds one YAML document, found {} (remove the extra `---`)", name,
+                        documents[1].Mark().line + 1, documents.size()));
     }
     try {
         return ClusterFileReader(name).read(documents.empty() ? YAML::Node() : documents.front());
-    } catch (const YAML::Exception& error) {  // not expected: the reader checks types before use
+    } catch (const YAML::Exception& error) { // not expected: the reader checks types before use
         return make_error(ErrorKind::config, fmt::format("{}: {}", name, error.what()));
     }
 }
@@ -741,7 +747,7 @@ Result<std::vector<Node>> select_nodes(const std::vector<Node>& nodes, const Nod
 {
     auto check = [&](const std::vector<std::string>& wanted, std::string Node::*member,
                      std::string_view what) -> Status {
-        std::vector<std::string> known;  // in file order, once each
+        std::vector<std::string> known; // in file order, once each
         for (const auto& node : nodes) {
             if (std::find(known.begin(), known.end(), node.*member) == known.end()) {
                 known.push_back(node.*member);
@@ -749,9 +755,10 @@ Result<std::vector<Node>> select_nodes(const std::vector<Node>& nodes, const Nod
         }
         for (const auto& name : wanted) {
             if (std::find(known.begin(), known.end(), name) == known.end()) {
-                return make_error(ErrorKind::usage,
-                                  fmt::format("unknown {} {}; the cluster has: {}", what, quote_for_message(name),
-                                              known.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(known, ", "))));
+                return make_error(
+                    ErrorKind::usage,
+                    fmt::format("unknown {} {}; the cluster has: {}", what, quote_for_message(name),
+                                known.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(known, ", "))));
             }
         }
         return {};
@@ -772,9 +779,9 @@ Result<std::vector<Node>> select_nodes(const std::vector<Node>& nodes, const Nod
         }
     }
     if (selected.empty() && !selection.datacenters.empty() && !selection.hosts.empty()) {
-        return make_error(ErrorKind::usage, fmt::format("no node is both in --dc {} and in --hosts {}",
-                                                        fmt::join(selection.datacenters, ","),
-                                                        fmt::join(selection.hosts, ",")));
+        return make_error(ErrorKind::usage,
+                          fmt::format("no node is both in --dc {} and in --hosts {}",
+                                      fmt::join(selection.datacenters, ","), fmt::join(selection.hosts, ",")));
     }
     return selected;
 }

@@ -41,8 +41,7 @@ Result<Duration> parse_duration(std::string_view text, bool allow_zero)
         return duration_error(text);
     }
     std::string_view unit = text.substr(digits_end);
-    auto found = std::find_if(k_units.begin(), k_units.end(),
-                              [&](const auto& entry) { return entry.first == unit; });
+    auto found = std::find_if(k_units.begin(), k_units.end(), [&](const auto& entry) { return entry.first == unit; });
     if (found == k_units.end()) {
         return duration_error(text);
     }
@@ -56,8 +55,7 @@ Result<Duration> parse_duration(std::string_view text, bool allow_zero)
         return duration_error(text);
     }
     if (count == 0 && !allow_zero) {
-        return make_error(ErrorKind::config,
-                          fmt::format("duration \"{}\" must be more than zero", text));
+        return make_error(ErrorKind::config, fmt::format("duration \"{}\" must be more than zero", text));
     }
     return Duration(count * found->second);
 }
@@ -73,7 +71,7 @@ std::string format_duration(Duration duration)
             return fmt::format("{}{}", ms / it->second, it->first);
         }
     }
-    return fmt::format("{}ms", ms);  // not reached: every count is a whole number of ms
+    return fmt::format("{}ms", ms); // not reached: every count is a whole number of ms
 }
 
 } // namespace ringsnap

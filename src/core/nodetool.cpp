@@ -82,8 +82,7 @@ bool is_digit(char c)
 
 Error line_error(std::string_view command, std::string_view what, std::string_view line)
 {
-    return make_error(ErrorKind::parse,
-                      fmt::format("nodetool {}: {}: {}", command, what, quote_for_message(line)));
+    return make_error(ErrorKind::parse, fmt::format("nodetool {}: {}: {}", command, what, quote_for_message(line)));
 }
 
 // A whole number that fits T; nothing else on the word.
@@ -121,8 +120,7 @@ bool is_load_number(std::string_view word)
 
 bool is_load_unit(std::string_view word)
 {
-    static constexpr std::string_view k_units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB",
-                                                   "KB",    "MB",  "GB",  "TB"};
+    static constexpr std::string_view k_units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "KB", "MB", "GB", "TB"};
     return std::find(std::begin(k_units), std::end(k_units), word) != std::end(k_units);
 }
 
@@ -137,8 +135,8 @@ bool is_owns(std::string_view word)
 
 // The layout a data center's header announces.
 enum class StatusLayout {
-    vnodes,       // --  Address  Load  Tokens  Owns  Host ID  Rack
-    single_token  // --  Address  Load  Owns  Host ID  Token  Rack
+    vnodes,      // --  Address  Load  Tokens  Owns  Host ID  Rack
+    single_token // --  Address  Load  Owns  Host ID  Token  Rack
 };
 
 Result<StatusLayout> read_status_header(std::string_view line)
@@ -209,7 +207,7 @@ Result<StatusRow> read_status_row(std::string_view line, const std::string& data
     }
     row.owns = std::string(owns);
     row.host_id = std::string(host_id);
-    for (; next < words.size(); ++next) {  // a rack is one word in practice; keep any spaces
+    for (; next < words.size(); ++next) { // a rack is one word in practice; keep any spaces
         row.rack += row.rack.empty() ? std::string(words[next]) : fmt::format(" {}", words[next]);
     }
     return row;
@@ -218,8 +216,8 @@ Result<StatusRow> read_status_row(std::string_view line, const std::string& data
 // Lines of a data center's banner, which say nothing the rows do not.
 bool is_banner_line(std::string_view line)
 {
-    return (!line.empty() && line.find_first_not_of('=') == std::string_view::npos) ||
-           starts_with(line, "Status=") || starts_with(line, "|/ State=");
+    return (!line.empty() && line.find_first_not_of('=') == std::string_view::npos) || starts_with(line, "Status=") ||
+           starts_with(line, "|/ State=");
 }
 
 Result<bool> read_bool(std::string_view value, std::string_view line)
@@ -287,10 +285,10 @@ Result<CassandraVersion> parse_version(const std::string& out)
 Result<std::vector<StatusRow>> parse_status(const std::string& out)
 {
     std::vector<StatusRow> rows;
-    std::optional<std::string> datacenter;  // none before the first "Datacenter:" line
+    std::optional<std::string> datacenter; // none before the first "Datacenter:" line
     // A plain flag, not std::optional: g++ 12 sees a maybe-uninitialized optional<enum> here.
     StatusLayout layout = StatusLayout::vnodes;
-    bool has_layout = false;  // false until this data center's header
+    bool has_layout = false; // false until this data center's header
     for (std::string_view line : split_lines(out)) {
         std::string_view content = trim(line);
         if (starts_with(content, "Error:") || starts_with(content, "nodetool:")) {
@@ -371,12 +369,16 @@ Result<NodeInfo> parse_info(const std::string& out)
         } else if (label == "Rack") {
             info.rack = std::string(value);
             has_rack = !value.empty();
+        } else if (label == "Token" && !value.empty() && value.front() != '(') {
+            // One line per token with -T (or with a single token); otherwise a "(invoke with
+            // -T/--tokens ...)" or "(node is not joined ...)" note, which holds none.
+            info.tokens.emplace_back(value);
         }
     }
     if (!has_id || !has_datacenter || !has_rack) {
         std::vector<std::string_view> missing;
-        for (auto [present, name] : {std::pair{has_id, "ID"}, std::pair{has_datacenter, "Data Center"},
-                                     std::pair{has_rack, "Rack"}}) {
+        for (auto [present, name] :
+             {std::pair{has_id, "ID"}, std::pair{has_datacenter, "Data Center"}, std::pair{has_rack, "Rack"}}) {
             if (!present) {
                 missing.emplace_back(name);
             }

@@ -10,7 +10,7 @@ namespace ringsnap {
 
 namespace {
 
-constexpr std::size_t k_max_identifier = 48;  // Cassandra's SchemaConstants.NAME_LENGTH
+constexpr std::size_t k_max_identifier = 48; // Cassandra's SchemaConstants.NAME_LENGTH
 constexpr std::size_t k_max_tag = 200;
 
 bool is_ascii_alnum(char c)
@@ -117,16 +117,14 @@ Status validate_cql_identifier(std::string_view name, std::string_view what)
         return make_error(ErrorKind::usage, fmt::format("the {} name is empty", what));
     }
     if (name.size() > k_max_identifier) {
-        return make_error(ErrorKind::usage,
-                          fmt::format("{} name {} is {} characters long; Cassandra allows at most {}",
-                                      what, quote_for_message(name), name.size(), k_max_identifier));
+        return make_error(ErrorKind::usage, fmt::format("{} name {} is {} characters long; Cassandra allows at most {}",
+                                                        what, quote_for_message(name), name.size(), k_max_identifier));
     }
     if (!std::all_of(name.begin(), name.end(), is_identifier_char)) {
         return make_error(ErrorKind::usage,
                           fmt::format("invalid {} name {}: it contains {}; Cassandra names use only "
                                       "letters, digits and '_'",
-                                      what, quote_for_message(name),
-                                      first_bad_char(name, is_identifier_char)));
+                                      what, quote_for_message(name), first_bad_char(name, is_identifier_char)));
     }
     return {};
 }
@@ -137,14 +135,13 @@ Status validate_tag(std::string_view tag)
         return make_error(ErrorKind::usage, "the tag is empty");
     }
     if (tag.size() > k_max_tag) {
-        return make_error(ErrorKind::usage, fmt::format("the tag is {} characters long; at most {}",
-                                                        tag.size(), k_max_tag));
+        return make_error(ErrorKind::usage,
+                          fmt::format("the tag is {} characters long; at most {}", tag.size(), k_max_tag));
     }
     if (!std::all_of(tag.begin(), tag.end(), is_tag_char)) {
-        return make_error(ErrorKind::usage,
-                          fmt::format("invalid tag {}: it contains {}; use letters, digits, '_', '.' "
-                                      "and '-'",
-                                      quote_for_message(tag), first_bad_char(tag, is_tag_char)));
+        return make_error(ErrorKind::usage, fmt::format("invalid tag {}: it contains {}; use letters, digits, '_', '.' "
+                                                        "and '-'",
+                                                        quote_for_message(tag), first_bad_char(tag, is_tag_char)));
     }
     if (tag.front() == '.') {
         return make_error(ErrorKind::usage,
@@ -157,8 +154,8 @@ Result<KeyspaceTable> parse_keyspace_table(std::string_view text)
 {
     auto dot = text.find('.');
     if (dot == std::string_view::npos || text.find('.', dot + 1) != std::string_view::npos) {
-        return make_error(ErrorKind::usage, fmt::format("expected KEYSPACE.TABLE (one dot), got {}",
-                                                        quote_for_message(text)));
+        return make_error(ErrorKind::usage,
+                          fmt::format("expected KEYSPACE.TABLE (one dot), got {}", quote_for_message(text)));
     }
     KeyspaceTable result{std::string(text.substr(0, dot)), std::string(text.substr(dot + 1))};
     if (auto status = validate_cql_identifier(result.keyspace, "keyspace"); !status) {

@@ -40,8 +40,8 @@ TEST(Duration, RejectsFreeTextWithTheExpectedForm)
 
 TEST(Duration, RejectsMalformedValues)
 {
-    for (const char* text : {"", "s", "5", "5 m", " 5m", "5m ", "-5m", "+5m", "1.5h", "5M", "5min", "5sec", "5w",
-                             "5y", "m5", "5mm", "0x10s", "5ms5", "５m"}) {
+    for (const char* text : {"", "s", "5", "5 m", " 5m", "5m ", "-5m", "+5m", "1.5h", "5M", "5min", "5sec", "5w", "5y",
+                             "m5", "5mm", "0x10s", "5ms5", "５m"}) {
         auto parsed = parse_duration(text);
         EXPECT_FALSE(parsed) << text;
         if (!parsed) {
@@ -60,6 +60,20 @@ TEST(Duration, RejectsZeroUnlessAllowed)
     EXPECT_EQ(*parse_duration("0d", true), 0ms);
 }
 
+TEST(Duration, TreatsEveryWrittenZeroAsZero)
+{
+    for (const char* text : {"0ms", "00s", "0m", "000h", "0d"}) {
+        auto refused = parse_duration(text);
+        ASSERT_FALSE(refused) << text;
+        EXPECT_EQ(refused.error().kind, ErrorKind::config) << text;
+        EXPECT_EQ(refused.error().message, std::string("duration \"") + text + "\" must be more than zero");
+        EXPECT_EQ(*parse_duration(text, true), 0ms) << text;
+    }
+    // allow_zero does not open the door to malformed values.
+    EXPECT_FALSE(parse_duration("-0s", true));
+    EXPECT_FALSE(parse_duration("0", true));
+}
+
 TEST(Duration, RejectsValuesThatOverflow)
 {
     auto days = parse_duration("999999999999999d");
@@ -68,6 +82,19 @@ TEST(Duration, RejectsValuesThatOverflow)
     auto digits = parse_duration("99999999999999999999999ms");
     ASSERT_FALSE(digits);
     EXPECT_NE(digits.error().message.find("too long"), std::string::npos);
+}
+
+TEST(Duration, AcceptsTheLargestValueEachUnitCanHold)
+{
+    // Milliseconds are a signed 64-bit count: 9223372036854775807 ms, or 106751991167 whole days.
+    EXPECT_EQ(*parse_duration("9223372036854775807ms"), Duration::max());
+    EXPECT_EQ(parse_duration("9223372036854775808ms").error().message,
+              "duration \"9223372036854775808ms\" is too long");
+    EXPECT_EQ(*parse_duration("106751991167d"), std::chrono::hours(24LL * 106751991167));
+    EXPECT_EQ(parse_duration("106751991168d").error().message, "duration \"106751991168d\" is too long");
+    EXPECT_EQ(*parse_duration("2562047788015h"), std::chrono::hours(2562047788015));
+    EXPECT_FALSE(parse_duration("2562047788016h"));
+    EXPECT_EQ(parse_duration("106751991168d").error().kind, ErrorKind::config);
 }
 
 TEST(Duration, FormatsTheLargestExactUnit)
@@ -87,6 +114,17 @@ TEST(Duration, FormatsWhatItParses)
     for (const char* text : {"500ms", "30s", "5m", "2h", "7d", "1001ms", "61s", "25h"}) {
         EXPECT_EQ(format_duration(*parse_duration(text)), text);
     }
+}
+
+TEST(Duration, ParsesWhatItFormats)
+{
+    for (Duration duration : {Duration(1), Duration(999), Duration(1000), Duration(59999), Duration(60000),
+                              Duration(3600000), Duration(86400000), Duration(86400001), Duration::max()}) {
+        auto parsed = parse_duration(format_duration(duration));
+        ASSERT_TRUE(parsed) << format_duration(duration);
+        EXPECT_EQ(*parsed, duration) << format_duration(duration);
+    }
+    EXPECT_EQ(format_duration(Duration::max()), "9223372036854775807ms");
 }
 
 } // namespace

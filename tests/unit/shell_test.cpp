@@ -62,19 +62,78 @@ std::vector<std::string> shells()
 std::vector<std::string> hostile_strings()
 {
     std::vector<std::string> strings{
-        "'", "\"", ";", "$(id)", "`id`", "a\nb", "-rf", "--", "-", "a b", "", " ", "  two  spaces  ",
-        "héllo wörld", "日本語", "*", "?", "[a]", "\\", "\\'", "'\\''", "$HOME", "${HOME}", "~", "~root",
-        "a'b'c", "''", "'''", "!", "!!", "#not a comment", "&", "&&", "|", "||", ">", ">>/tmp/x", "<", "(",
-        ")", "{a,b}", "%s", "%%", "\t", "\r", "\r\n", "\x01\x02\x1b[31m", "\x7f", "\xff\xfe", "abc\n",
-        "\n\n", "a=b", "=", "IFS=x", "; rm -rf / #", "$(printf '%s' \"$(id)\")", "`echo '`'`", "\"$@\"",
-        "'; echo pwned; '", "\"; echo pwned; \"", "$'\\n'", "\\\n", "a\\", "ks.tbl", "/var/lib/x",
+        "'",
+        "\"",
+        ";",
+        "$(id)",
+        "`id`",
+        "a\nb",
+        "-rf",
+        "--",
+        "-",
+        "a b",
+        "",
+        " ",
+        "  two  spaces  ",
+        "héllo wörld",
+        "日本語",
+        "*",
+        "?",
+        "[a]",
+        "\\",
+        "\\'",
+        "'\\''",
+        "$HOME",
+        "${HOME}",
+        "~",
+        "~root",
+        "a'b'c",
+        "''",
+        "'''",
+        "!",
+        "!!",
+        "#not a comment",
+        "&",
+        "&&",
+        "|",
+        "||",
+        ">",
+        ">>/tmp/x",
+        "<",
+        "(",
+        ")",
+        "{a,b}",
+        "%s",
+        "%%",
+        "\t",
+        "\r",
+        "\r\n",
+        "\x01\x02\x1b[31m",
+        "\x7f",
+        "\xff\xfe",
+        "abc\n",
+        "\n\n",
+        "a=b",
+        "=",
+        "IFS=x",
+        "; rm -rf / #",
+        "$(printf '%s' \"$(id)\")",
+        "`echo '`'`",
+        "\"$@\"",
+        "'; echo pwned; '",
+        "\"; echo pwned; \"",
+        "$'\\n'",
+        "\\\n",
+        "a\\",
+        "ks.tbl",
+        "/var/lib/x",
     };
     std::string all_bytes;
     for (int c = 1; c < 256; ++c) {
         all_bytes += static_cast<char>(c);
     }
     strings.push_back(all_bytes);
-    strings.push_back(std::string(10000, '\''));
+    strings.push_back(std::string(2000, '\'')); // x4 quoted, x16 quoted twice: under Linux's 128 KiB per argument
     return strings;
 }
 
@@ -117,22 +176,58 @@ TEST(ShellQuote, ThrowsOnNulByte)
     EXPECT_THROW(static_cast<void>(shell_quote(std::string("a\0b", 3))), std::invalid_argument);
 }
 
+// `printf '%s\0' <quoted>...`: every string back, NUL-terminated (none of them holds a NUL).
+std::string printf_all(const std::vector<std::string>& strings)
+{
+    std::string script = "printf '%s\\0'";
+    for (const auto& text : strings) {
+        script += " " + shell_quote(text);
+    }
+    return script;
+}
+
+std::vector<std::string> split_at_nul(const std::string& out)
+{
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    for (std::size_t end; (end = out.find('\0', start)) != std::string::npos; start = end + 1) {
+        parts.push_back(out.substr(start, end - start));
+    }
+    return parts;
+}
+
+void expect_same_strings(const std::vector<std::string>& got, const std::vector<std::string>& want,
+                         const std::string& context)
+{
+    ASSERT_EQ(got.size(), want.size()) << context;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        EXPECT_EQ(got[i], want[i]) << context << " with " << quote_for_message(want[i]);
+    }
+}
+
 TEST(ShellQuote, RoundTripsHostileStringsThroughRealShells)
 {
+    auto strings = hostile_strings();
     for (const auto& shell : shells()) {
-        for (const auto& text : hostile_strings()) {
-            EXPECT_EQ(run_shell(shell, "printf %s " + shell_quote(text)), text)
-                << shell << " with " << quote_for_message(text);
-        }
+        expect_same_strings(split_at_nul(run_shell(shell, printf_all(strings))), strings, shell);
+    }
+}
+
+TEST(ShellQuote, RoundTripsEachStringAlone)
+{
+    // One command per string: a quoting slip cannot hide behind its neighbours.
+    for (const auto& text : hostile_strings()) {
+        EXPECT_EQ(run_shell("/bin/sh", "printf %s " + shell_quote(text)), text) << quote_for_message(text);
     }
 }
 
 TEST(ShellQuote, RoundTripsWhenQuotedTwiceForShDashC)
 {
     // with_sudo wraps a quoted command in `sh -c '<command>'`: two levels of quoting.
-    for (const auto& text : hostile_strings()) {
-        std::string inner = "printf %s " + shell_quote(text);
-        EXPECT_EQ(run_shell("/bin/sh", "sh -c " + shell_quote(inner)), text) << quote_for_message(text);
+    auto strings = hostile_strings();
+    for (const auto& shell : shells()) {
+        std::string outer = "sh -c " + shell_quote(printf_all(strings));
+        expect_same_strings(split_at_nul(run_shell(shell, outer)), strings, shell);
     }
 }
 
@@ -166,6 +261,18 @@ TEST(WithSudo, WrapsCommandInNonInteractiveSudoShell)
               "sudo -n -u cassandra -- sh -c 'nodetool status'");
     EXPECT_EQ(with_sudo("ls 'a b' | wc -l", std::string("cassandra")),
               "sudo -n -u cassandra -- sh -c 'ls '\\''a b'\\'' | wc -l'");
+}
+
+TEST(WithSudo, RunsTheCommandIntactUnderAFakeSudo)
+{
+    // A shell function stands in for sudo: it checks the options and runs what follows `--`.
+    const std::string fake_sudo = "sudo() { [ \"$1 $2 $3 $4\" = '-n -u cassandra --' ] || exit 9; shift 4; \"$@\"; }; ";
+    auto strings = hostile_strings();
+    std::string command = printf_all(strings) + " | cat"; // a pipe must stay on the sudo side
+    for (const auto& shell : shells()) {
+        std::string out = run_shell(shell, fake_sudo + with_sudo(command, std::string("cassandra")));
+        expect_same_strings(split_at_nul(out), strings, shell);
+    }
 }
 
 TEST(WithSudo, QuotesTheUserName)
@@ -202,8 +309,8 @@ TEST(ValidateCqlIdentifier, RejectsEmptyLongAndForeignCharacters)
     ASSERT_FALSE(long_name);
     EXPECT_NE(long_name.error().message.find("49 characters long; Cassandra allows at most 48"), std::string::npos);
 
-    for (const char* name : {"a b", "a-b", "a.b", "a;b", "$(id)", "`id`", "a'b", "a\nb", "é", "*", "a/b", "-t",
-                             "ks\\"}) {
+    for (const char* name :
+         {"a b", "a-b", "a.b", "a;b", "$(id)", "`id`", "a'b", "a\nb", "é", "*", "a/b", "-t", "ks\\"}) {
         auto status = validate_cql_identifier(name, "table");
         ASSERT_FALSE(status) << name;
         EXPECT_EQ(status.error().kind, ErrorKind::usage);
@@ -218,6 +325,22 @@ TEST(ValidateCqlIdentifier, NamesTheFirstBadCharacterSafely)
     EXPECT_EQ(status.error().message,
               "invalid keyspace name \"bad\\nname\": it contains \"\\n\"; Cassandra names use only letters, "
               "digits and '_'");
+}
+
+TEST(ValidateCqlIdentifier, SaysWhatToFix)
+{
+    EXPECT_TRUE(validate_cql_identifier(std::string(48, 'k'), "keyspace"));
+    auto too_long = validate_cql_identifier(std::string(49, 'k'), "keyspace");
+    ASSERT_FALSE(too_long);
+    EXPECT_EQ(too_long.error().kind, ErrorKind::usage);
+    EXPECT_EQ(too_long.error().message,
+              "keyspace name \"" + std::string(49, 'k') + "\" is 49 characters long; Cassandra allows at most 48");
+    auto dash = validate_cql_identifier("my-table", "table");
+    ASSERT_FALSE(dash);
+    EXPECT_EQ(dash.error().kind, ErrorKind::usage);
+    EXPECT_EQ(dash.error().message,
+              "invalid table name \"my-table\": it contains \"-\"; Cassandra names use only letters, digits and '_'");
+    EXPECT_EQ(validate_cql_identifier("", "table").error().message, "the table name is empty");
 }
 
 TEST(ValidateTag, AcceptsTagCharacters)
@@ -242,13 +365,25 @@ TEST(ValidateTag, RejectsEmptyTooLongAndForeignCharacters)
 {
     EXPECT_EQ(validate_tag("").error().message, "the tag is empty");
     EXPECT_EQ(validate_tag(std::string(201, 't')).error().message, "the tag is 201 characters long; at most 200");
-    for (const char* tag : {"a/b", "a b", "a:b", "a;b", "$(id)", "`id`", "a'b", "a\"b", "a\nb", "日本", "*", "~x",
-                            "a\\b", "a@b"}) {
+    for (const char* tag :
+         {"a/b", "a b", "a:b", "a;b", "$(id)", "`id`", "a'b", "a\"b", "a\nb", "日本", "*", "~x", "a\\b", "a@b"}) {
         auto status = validate_tag(tag);
         ASSERT_FALSE(status) << tag;
         EXPECT_EQ(status.error().kind, ErrorKind::usage);
         EXPECT_NE(status.error().message.find("use letters, digits, '_', '.' and '-'"), std::string::npos) << tag;
     }
+}
+
+TEST(ValidateTag, SaysWhatToFix)
+{
+    EXPECT_EQ(validate_tag("..").error().message, "invalid tag \"..\": it must not start with '.'");
+    EXPECT_EQ(validate_tag(".nightly").error().message, "invalid tag \".nightly\": it must not start with '.'");
+    EXPECT_EQ(validate_tag("a/b").error().message,
+              "invalid tag \"a/b\": it contains \"/\"; use letters, digits, '_', '.' and '-'");
+    EXPECT_EQ(validate_tag("before migration").error().message,
+              "invalid tag \"before migration\": it contains \" \"; use letters, digits, '_', '.' and '-'");
+    EXPECT_EQ(validate_tag("../etc").error().message,
+              "invalid tag \"../etc\": it contains \"/\"; use letters, digits, '_', '.' and '-'");
 }
 
 TEST(ParseKeyspaceTable, SplitsAtTheDot)
@@ -275,6 +410,33 @@ TEST(ParseKeyspaceTable, ValidatesBothNames)
     EXPECT_EQ(parse_keyspace_table("ks.").error().message, "the table name is empty");
     EXPECT_NE(parse_keyspace_table("ks.t;rm").error().message.find("invalid table name"), std::string::npos);
     EXPECT_NE(parse_keyspace_table("k s.t").error().message.find("invalid keyspace name"), std::string::npos);
+}
+
+TEST(ParseKeyspaceTable, SaysWhatIsWrongWithEachForm)
+{
+    auto ok = parse_keyspace_table("ks.t");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->keyspace, "ks");
+    EXPECT_EQ(ok->table, "t");
+    struct Case {
+        const char* text;
+        const char* message;
+    };
+    for (const Case& c : {
+             Case{"ks", "expected KEYSPACE.TABLE (one dot), got \"ks\""},
+             Case{"ks.t.x", "expected KEYSPACE.TABLE (one dot), got \"ks.t.x\""},
+             Case{"ks.", "the table name is empty"},
+             Case{".t", "the keyspace name is empty"},
+             Case{"k s.t", "invalid keyspace name \"k s\": it contains \" \"; Cassandra names use only letters, "
+                           "digits and '_'"},
+             Case{"ks.my-table", "invalid table name \"my-table\": it contains \"-\"; Cassandra names use only "
+                                 "letters, digits and '_'"},
+         }) {
+        auto parsed = parse_keyspace_table(c.text);
+        ASSERT_FALSE(parsed) << c.text;
+        EXPECT_EQ(parsed.error().kind, ErrorKind::usage) << c.text;
+        EXPECT_EQ(parsed.error().message, c.message);
+    }
 }
 
 } // namespace
