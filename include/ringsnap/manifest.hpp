@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The manifest (design.md, "Manifest"; docs/manifest.md): one JSON document per backup that says
+// which files of which tables each node holds, with their sizes and SHA-256. It is the contract
+// between a backup and everything that reads it later (list, verify, clear, restore), so the
+// field mapping is written out by hand in manifest.cpp, one key at a time.
+//
+// Versioning: format_version only grows. A reader reads every version up to its own and refuses
+// a newer one; within a version, keys are only ever added (readers ignore keys they do not know
+// and accept documents that lack optional keys).
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <ringsnap/result.hpp>
+
+namespace ringsnap {
+
+// The manifest is written with its keys in a fixed, readable order ("format" first, "nodes"
+// last), which plain nlohmann::json (sorted keys) would lose.
+using ManifestJson = nlohmann::ordered_json;
+
+inline constexpr const char* k_manifest_format = "ringsnap-manifest";
+inline constexpr int k_manifest_format_version = 1;  // the newest version this build reads and writes
+
+// Wall-clock instants, UTC, millisecond precision: what the manifest records.
+using Timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
+
+Timestamp now_utc();
+
+// "2026-11-23T02:00:00.120Z": ISO-8601, UTC, always three fraction digits.
+std::string format_timestamp(Timestamp time);
+
+// Reads "YYYY-MM-DDTHH:MM:SS[.f...]Z" (UTC only, 0 to 9 fraction digits, truncated to
+// milliseconds). ErrorKind::parse naming the text when it has another shape or is not a date.
+[[nodiscard]] Result<Timestamp> parse_timestamp(std::string_view text);
+
+enum class BackupKind { snapshot, incremental };
+enum class ManifestStatus { complete, partial, failed };
+enum class NodeStatus { ok, failed };
+
+const char* to_string(BackupKind kind);
+const char* to_string(ManifestStatus status);
+const char* to_string(NodeStatus status);
+
+// One file of a table's backup on one node.
+struct FileEntry {
+    // Path relative to the table's snapshot directory (`snapshots/<tag>/`) or, for incrementals,
+    // its `backups/` directory. Files of secondary indexes keep their subdirectory:
+    // ".invoices_by_customer/nb-1-big-Data.db".
+    std::string name;
+    std::uint64_t size = 0;
+    std::string sha256;  // lowercase hex, computed on the node
+
+    // The file's identity on the node, so that a later run can reuse the hash of an unchanged,
+    // immutable SSTable (hash_index.hpp). Absent in documents that did not record them.
+    std::optional<std::uint64_t> inode;
+    std::optional<std::int64_t> mtime_ns;  // modification time, nanoseconds since the Unix epoch
+
+    bool operator==(const FileEntry&) const = default;
+};
+
+// One table on one node.
+struct TableEntry {
+    std::string keyspace;
+    std::string table;
+    std::string table_id;   // the 32 hex digits of the table directory's name
+    std::string directory;  // the table directory on the node: <data_dir>/<ks>/<table>-<id>
+    std::vector<FileEntry> files;
+    // Cassandra's own manifest.json of the snapshot, verbatim, and its schema.cql; absent when
+    // the snapshot has none (incrementals, or versions that do not write them).
+    std::optional<ManifestJson> cassandra_manifest;
+    std::optional<std::string> schema_cql;
+
+    bool operator==(const TableEntry&) const = default;
+};
+
+// One selected node, whether it succeeded or not: a failed node keeps its entry with its error.
+struct NodeEntry {
+    std::string host;  // as the cluster file names it (what ssh connects to)
+    std::string datacenter;
+    std::string rack;
+    // What the node said about itself; absent when it could not be asked (unreachable node).
+    std::optional<std::string> host_id;
+    std::optional<std::string> cassandra_version;
+    std::vector<std::string> tokens;
+    NodeStatus status = NodeStatus::failed;
+    std::optional<std::string> error;        // why it failed; absent when ok
+    std::optional<std::string> failed_step;  // the step that failed ("nodetool snapshot")
+    std::optional<Timestamp> snapshot_at;    // when `nodetool snapshot` returned on this node
+    std::optional<Timestamp> flush_at;       // incrementals: when the node's flush returned
+    std::optional<std::int64_t> duration_ms; // the node's whole job
+    std::vector<TableEntry> tables;
+
+    bool operator==(const NodeEntry&) const = default;
+};
+
+// What the run was asked to back up (the command line's selection). Empty lists: everything.
+struct Selection {
+    std::vector<std::string> keyspaces;  // -k
+    std::vector<std::string> tables;     // -t, "ks.table"
+    std::vector<std::string> datacenters;  // --dc
+    std::vector<std::string> hosts;      // --hosts
+
+    bool operator==(const Selection&) const = default;
+};
+
+struct ManifestTotals {
+    std::uint64_t nodes = 0;     // node entries, failed ones included
+    std::uint64_t nodes_ok = 0;
+    std::uint64_t tables = 0;    // table entries over all nodes
+    std::uint64_t files = 0;
+    std::uint64_t bytes = 0;     // sum of the recorded file sizes
+    std::uint64_t bytes_hashed = 0;  // bytes actually read to hash; the rest reused earlier hashes
+
+    bool operator==(const ManifestTotals&) const = default;
+};
+
+// The cluster snapshot is eventually consistent: each node takes its own at its own moment.
+// first/last are the earliest and latest node time (snapshot_at, or flush_at for a node without one).
+struct SnapshotSpread {
+    Timestamp first{};
+    Timestamp last{};
+    std::chrono::milliseconds spread() const { return last - first; }
+
+    bool operator==(const SnapshotSpread&) const = default;
+};
+
+struct Manifest {
+    int format_version = k_manifest_format_version;  // as read; always the newest when written
+    std::string cluster;
+    BackupKind kind = BackupKind::snapshot;
+    std::string tag;
+    std::optional<std::string> base;    // incremental: the tag of the snapshot it builds on
+    std::optional<std::string> parent;  // incremental: the previous incremental, if any
+    ManifestStatus status = ManifestStatus::failed;
+    Timestamp started_at{};
+    Timestamp finished_at{};
+    std::string ringsnap_version;       // the version of ringsnap that wrote it
+    Selection selection;
+    ManifestTotals totals;
+    std::optional<SnapshotSpread> snapshot_spread;
+    std::vector<NodeEntry> nodes;
+
+    bool operator==(const Manifest&) const = default;
+};
+
+// What `list` shows of a manifest, read without its nodes (read_manifest_summary).
+struct ManifestSummary {
+    std::string cluster;
+    std::string tag;
+    BackupKind kind = BackupKind::snapshot;
+    ManifestStatus status = ManifestStatus::failed;
+    Timestamp started_at{};
+    Timestamp finished_at{};
+    std::optional<std::string> base;
+    std::optional<std::string> parent;
+    ManifestTotals totals;
+    std::optional<SnapshotSpread> snapshot_spread;
+
+    bool operator==(const ManifestSummary&) const = default;
+};
+
+ManifestSummary summary_of(const Manifest& manifest);
+
+// complete when every node is ok, failed when none is (or there are no nodes), partial otherwise.
+ManifestStatus derive_status(const std::vector<NodeEntry>& nodes);
+
+// Counts nodes, tables, files and bytes. bytes_hashed is left at 0: only the run knows it.
+ManifestTotals count_totals(const std::vector<NodeEntry>& nodes);
+
+// The earliest and latest node time; absent when no node has one.
+std::optional<SnapshotSpread> compute_spread(const std::vector<NodeEntry>& nodes);
+
+// Sets status, totals (keeping totals.bytes_hashed) and snapshot_spread from the nodes, and
+// ringsnap_version to this build's when empty. Call once every node is in, before saving.
+void finish_manifest(Manifest& manifest);
+
+// The whole document as JSON, keys in the documented order. Fine for tests and small manifests;
+// to write a large one, write_manifest streams it node by node.
+ManifestJson to_json(const Manifest& manifest);
+
+// Reads a manifest document. ErrorKind::parse with the JSON path of the offending key
+// ("nodes[2].tables[0].files[7].size: expected a non-negative integer") when a required key is
+// missing or has the wrong type; when `format` is not "ringsnap-manifest"; when format_version
+// is newer than this build reads. Optional keys may be absent or null; unknown keys are ignored.
+[[nodiscard]] Result<Manifest> manifest_from_json(const ManifestJson& json);
+
+// Writes the document as text: two-space indentation, each file entry on one line, "nodes" last.
+// Only one node is held as JSON at a time, so memory stays near the size of `manifest` itself.
+// Stream errors are left in the stream's state for the caller to check. Text that is not valid
+// UTF-8 (a strange file name) is written with U+FFFD in place of the bad bytes.
+void write_manifest(std::ostream& out, const Manifest& manifest);
+
+// Reads a document written by write_manifest (or any JSON text of the format), node by node, so
+// that the JSON of only one node is in memory at a time. `source` names the text in messages
+// (a file path). ErrorKind::parse as for manifest_from_json, and for text that is not JSON.
+[[nodiscard]] Result<Manifest> read_manifest(std::istream& in, std::string_view source);
+
+// The summary of a manifest document without reading its nodes: parsing stops at "nodes" when
+// the keys before it (as write_manifest orders them) hold everything, so listing a catalog of
+// large manifests reads only their first lines. A document that puts its header keys after
+// "nodes", or has no "totals", is read whole (the stream must then be seekable). Errors as for
+// read_manifest.
+[[nodiscard]] Result<ManifestSummary> read_manifest_summary(std::istream& in, std::string_view source);
+
+} // namespace ringsnap

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <ringsnap/manifest.hpp>
+
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "support/manifest_samples.hpp"
+
+namespace ringsnap {
+namespace {
+
+using testing::at;
+using testing::read_text;
+using testing::sample_manifest;
+using testing::sample_node;
+
+const std::string k_data_dir = std::string(RINGSNAP_TEST_DATA_DIR) + "/manifest/";
+const std::string k_schema_path = std::string(RINGSNAP_TEST_DATA_DIR) + "/../../docs/manifest.schema.json";
+
+std::string written(const Manifest& manifest)
+{
+    std::ostringstream out;
+    write_manifest(out, manifest);
+    return out.str();
+}
+
+Result<Manifest> read_text_manifest(const std::string& text)
+{
+    std::istringstream in(text);
+    return read_manifest(in, "test.json");
+}
+
+Result<ManifestSummary> read_text_summary(const std::string& text)
+{
+    std::istringstream in(text);
+    return read_manifest_summary(in, "test.json");
+}
+
+std::set<std::string> keys_of(const ManifestJson& object)
+{
+    std::set<std::string> keys;
+    for (const auto& item : object.items()) {
+        keys.insert(item.key());
+    }
+    return keys;
+}
+
+// --- Timestamps ---
+
+TEST(ManifestTimestamp, FormatsUtcWithMilliseconds)
+{
+    Timestamp time{std::chrono::sys_days{std::chrono::year{2026} / 11 / 23} + std::chrono::hours(2) +
+                   std::chrono::milliseconds(120)};
+    EXPECT_EQ(format_timestamp(time), "2026-11-23T02:00:00.120Z");
+}
+
+TEST(ManifestTimestamp, ParsesWhatItFormats)
+{
+    auto now = now_utc();
+    auto parsed = parse_timestamp(format_timestamp(now));
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(*parsed, now);
+}
+
+TEST(ManifestTimestamp, AcceptsZeroToNineFractionDigits)
+{
+    EXPECT_EQ(format_timestamp(*parse_timestamp("2026-11-23T02:00:00Z")), "2026-11-23T02:00:00.000Z");
+    EXPECT_EQ(format_timestamp(*parse_timestamp("2026-11-23T02:00:00.5Z")), "2026-11-23T02:00:00.500Z");
+    EXPECT_EQ(format_timestamp(*parse_timestamp("2026-11-23T02:00:00.123456789Z")), "2026-11-23T02:00:00.123Z");
+}
+
+TEST(ManifestTimestamp, RejectsOtherShapes)
+{
+    for (const char* text : {"2026-11-23 02:00:00Z", "2026-11-23T02:00:00", "2026-11-23T02:00:00+01:00",
+                             "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-23T24:00:00Z",
+                             "-026-11-23T02:00:00Z", "2026-11-23T02:00:00.Z", "2026-11-23T02:00:00.1234567890Z", ""}) {
+        auto parsed = parse_timestamp(text);
+        ASSERT_FALSE(parsed) << text;
+        EXPECT_EQ(parsed.error().kind, ErrorKind::parse);
+        EXPECT_NE(parsed.error().message.find("2026-11-23T02:00:00.120Z"), std::string::npos);
+    }
+}
+
+// --- Derived values ---
+
+TEST(ManifestStatusOf, CompleteWhenEveryNodeIsOk)
+{
+    std::vector<NodeEntry> nodes{sample_node("a", "dc1", "2026-11-23T02:00:00Z"),
+                                 sample_node("b", "dc2", "2026-11-23T02:00:01Z")};
+    EXPECT_EQ(derive_status(nodes), ManifestStatus::complete);
+}
+
+TEST(ManifestStatusOf, PartialWhenSomeFailed)
+{
+    std::vector<NodeEntry> nodes{sample_node("a", "dc1", "2026-11-23T02:00:00Z"), testing::failed_node("b", "dc2")};
+    EXPECT_EQ(derive_status(nodes), ManifestStatus::partial);
+}
+
+TEST(ManifestStatusOf, FailedWhenNoneSucceededOrNoNodes)
+{
+    EXPECT_EQ(derive_status({testing::failed_node("a", "dc1"), testing::failed_node("b", "dc2")}),
+              ManifestStatus::failed);
+    EXPECT_EQ(derive_status({}), ManifestStatus::failed);
+}
+
+TEST(ManifestFinish, CountsTotalsKeepsBytesHashedAndMeasuresTheSpread)
+{
+    Manifest manifest = sample_manifest();
+    EXPECT_EQ(manifest.status, ManifestStatus::partial);
+    EXPECT_EQ(manifest.totals.nodes, 3U);
+    EXPECT_EQ(manifest.totals.nodes_ok, 2U);
+    EXPECT_EQ(manifest.totals.tables, 2U);
+    EXPECT_EQ(manifest.totals.files, 6U);
+    EXPECT_EQ(manifest.totals.bytes, 2U * (1048576 + 4096 + 512));
+    EXPECT_EQ(manifest.totals.bytes_hashed, 512U);
+    ASSERT_TRUE(manifest.snapshot_spread);
+    EXPECT_EQ(manifest.snapshot_spread->first, at("2026-11-23T02:00:03.400Z"));
+    EXPECT_EQ(manifest.snapshot_spread->last, at("2026-11-23T02:00:04.950Z"));
+    EXPECT_EQ(manifest.snapshot_spread->spread(), std::chrono::milliseconds(1550));
+    EXPECT_EQ(manifest.ringsnap_version, RINGSNAP_VERSION);
+}
+
+TEST(ManifestFinish, SpreadUsesFlushTimeOfIncrementalNodes)
+{
+    std::vector<NodeEntry> nodes{testing::failed_node("a", "dc1"), testing::failed_node("b", "dc1")};
+    EXPECT_FALSE(compute_spread(nodes));
+    nodes[0].flush_at = at("2026-11-24T02:00:01Z");
+    nodes[1].flush_at = at("2026-11-24T02:00:00Z");
+    auto spread = compute_spread(nodes);
+    ASSERT_TRUE(spread);
+    EXPECT_EQ(spread->spread(), std::chrono::seconds(1));
+}
+
+// --- JSON mapping ---
+
+TEST(ManifestJsonMapping, RoundTripsEveryField)
+{
+    Manifest manifest = sample_manifest();
+    manifest.kind = BackupKind::incremental;
+    manifest.base = "nightly-2026-11-22";
+    manifest.parent = "incr-2026-11-23";
+    manifest.selection = Selection{{"billing"}, {"billing.invoices"}, {"dc1"}, {"10.0.1.11"}};
+    manifest.nodes[0].flush_at = at("2026-11-23T02:00:02.000Z");
+    auto read = manifest_from_json(to_json(manifest));
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(*read, manifest);
+}
+
+TEST(ManifestJsonMapping, WritesTheKeysOfTheDesignExampleAtEveryLevel)
+{
+    auto example = ManifestJson::parse(read_text(k_data_dir + "v1-design-example.json"));
+    auto json = to_json(sample_manifest());
+    auto includes = [](const std::set<std::string>& ours, const std::set<std::string>& theirs) {
+        return std::includes(ours.begin(), ours.end(), theirs.begin(), theirs.end());
+    };
+    EXPECT_TRUE(includes(keys_of(json), keys_of(example)));
+    EXPECT_TRUE(includes(keys_of(json["nodes"][0]), keys_of(example["nodes"][0])));
+    EXPECT_TRUE(includes(keys_of(json["nodes"][0]["tables"][0]), keys_of(example["nodes"][0]["tables"][0])));
+    EXPECT_TRUE(includes(keys_of(json["nodes"][0]["tables"][0]["files"][0]),
+                         keys_of(example["nodes"][0]["tables"][0]["files"][0])));
+    EXPECT_EQ(json["format"], "ringsnap-manifest");
+    EXPECT_EQ(json["format_version"], 1);
+    EXPECT_EQ(json["status"], "partial");
+    EXPECT_TRUE(json["base"].is_null());
+    EXPECT_EQ(json["started_at"], "2026-11-23T02:00:00.120Z");
+    EXPECT_EQ(json["nodes"][2]["status"], "failed");
+    EXPECT_EQ(json["nodes"][2]["error"], "connect: connection refused");
+    EXPECT_EQ(json["nodes"][0]["tables"][0]["files"][0]["size"], 1048576);
+    EXPECT_EQ(json.items().begin().key(), "format");  // readable order: format first, nodes last
+    EXPECT_EQ((--json.end()).key(), "nodes");
+}
+
+TEST(ManifestJsonMapping, ReadsTheDesignExampleVerbatim)
+{
+    auto read = manifest_from_json(ManifestJson::parse(read_text(k_data_dir + "v1-design-example.json")));
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(read->cluster, "prod-main");
+    EXPECT_EQ(read->status, ManifestStatus::complete);
+    EXPECT_FALSE(read->base);
+    EXPECT_EQ(read->finished_at, at("2026-11-23T02:01:14.031Z"));
+    ASSERT_EQ(read->nodes.size(), 1U);
+    const auto& file = read->nodes[0].tables[0].files[0];
+    EXPECT_EQ(file.name, "nb-1-big-Data.db");
+    EXPECT_EQ(file.size, 1048576U);
+    EXPECT_FALSE(file.inode);
+    EXPECT_FALSE(file.mtime_ns);
+    EXPECT_EQ(read->totals.files, 1U);  // counted: the example has no totals
+    EXPECT_EQ(read->totals.bytes, 1048576U);
+    EXPECT_FALSE(read->nodes[0].tables[0].cassandra_manifest);
+}
+
+TEST(ManifestJsonMapping, ReadsAMinimalIncrementalOfFormatVersionOne)
+{
+    std::istringstream in(read_text(k_data_dir + "v1-minimal-incremental.json"));
+    auto read = read_manifest(in, "v1-minimal-incremental.json");
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(read->kind, BackupKind::incremental);
+    EXPECT_EQ(read->base, "nightly-2026-11-23");
+    EXPECT_FALSE(read->parent);
+    EXPECT_EQ(read->status, ManifestStatus::partial);
+    EXPECT_TRUE(read->ringsnap_version.empty());
+    EXPECT_EQ(read->selection, Selection{});
+    ASSERT_EQ(read->nodes.size(), 2U);
+    EXPECT_EQ(read->nodes[0].flush_at, at("2026-11-24T02:00:01.000Z"));
+    EXPECT_EQ(read->nodes[0].tables[0].files[1].name, ".invoices_by_customer/nb-3-big-Data.db");
+    EXPECT_EQ(read->nodes[1].status, NodeStatus::failed);
+    EXPECT_EQ(read->nodes[1].error, "connect: connection refused");
+    EXPECT_EQ(read->nodes[1].rack, "");
+    EXPECT_FALSE(read->nodes[1].host_id);
+    EXPECT_EQ(read->totals.nodes, 2U);
+    EXPECT_EQ(read->totals.nodes_ok, 1U);
+    EXPECT_EQ(read->totals.bytes, 524288U + 4096U);
+    ASSERT_TRUE(read->snapshot_spread);
+    EXPECT_EQ(read->snapshot_spread->first, at("2026-11-24T02:00:01Z"));
+}
+
+TEST(ManifestJsonMapping, IgnoresKeysItDoesNotKnow)
+{
+    auto json = to_json(sample_manifest());
+    json["added_later"] = {{"anything", 1}};
+    json["nodes"][0]["tables"][0]["files"][0]["crc32"] = "abcd";
+    auto read = manifest_from_json(json);
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(*read, sample_manifest());
+}
+
+TEST(ManifestJsonMapping, RefusesAnotherFormat)
+{
+    auto json = to_json(sample_manifest());
+    json["format"] = "cassandra-manifest";
+    auto read = manifest_from_json(json);
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error().kind, ErrorKind::parse);
+    EXPECT_NE(read.error().message.find("not a ringsnap manifest"), std::string::npos) << read.error().message;
+    json.erase("format");
+    EXPECT_FALSE(manifest_from_json(json));
+}
+
+TEST(ManifestJsonMapping, RefusesANewerFormatVersionBeforeAnythingElse)
+{
+    auto json = to_json(sample_manifest());
+    json["format_version"] = 2;
+    json["nodes"] = "laid out differently in version 2";
+    auto read = manifest_from_json(json);
+    ASSERT_FALSE(read);
+    EXPECT_NE(read.error().message.find("format_version 2 was written by a newer ringsnap"), std::string::npos)
+        << read.error().message;
+    EXPECT_NE(read.error().message.find("upgrade ringsnap"), std::string::npos);
+    auto streamed = read_text_manifest(json.dump());
+    ASSERT_FALSE(streamed);
+    EXPECT_NE(streamed.error().message.find("newer ringsnap"), std::string::npos) << streamed.error().message;
+}
+
+TEST(ManifestJsonMapping, NamesThePathOfAWrongValue)
+{
+    auto json = to_json(sample_manifest());
+    json["nodes"][1]["tables"][0]["files"][2]["size"] = -1;
+    auto read = manifest_from_json(json);
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error().message,
+              "manifest: nodes[1].tables[0].files[2].size: expected a non-negative integer, found -1");
+    json = to_json(sample_manifest());
+    json["nodes"][0].erase("host");
+    auto streamed = read_text_manifest(json.dump());
+    ASSERT_FALSE(streamed);
+    EXPECT_EQ(streamed.error().message, "manifest test.json: nodes[0].host: missing");
+}
+
+TEST(ManifestJsonMapping, RefusesAnUnknownStatus)
+{
+    auto json = to_json(sample_manifest());
+    json["status"] = "done";
+    auto read = manifest_from_json(json);
+    ASSERT_FALSE(read);
+    EXPECT_NE(read.error().message.find("status: unknown value \"done\"; expected one of \"complete\", \"partial\", "
+                                        "\"failed\""),
+              std::string::npos)
+        << read.error().message;
+}
+
+// --- Text ---
+
+TEST(ManifestText, StreamedTextIsTheDocumentOfToJson)
+{
+    Manifest manifest = sample_manifest();
+    manifest.nodes[0].tables[0].files[0].name = "odd \"name\"\twith \xc3\xa9";
+    std::string text = written(manifest);
+    EXPECT_EQ(ManifestJson::parse(text), to_json(manifest));
+    auto read = read_text_manifest(text);
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(*read, manifest);
+}
+
+TEST(ManifestText, PutsEachFileOnOneLine)
+{
+    std::string text = written(sample_manifest());
+    std::istringstream lines(text);
+    int file_lines = 0;
+    for (std::string line; std::getline(lines, line);) {
+        file_lines += line.find("\"sha256\":") != std::string::npos ? 1 : 0;
+    }
+    EXPECT_EQ(file_lines, 6);
+    EXPECT_EQ(text.rfind("}\n"), text.size() - 2);
+}
+
+TEST(ManifestText, LaysOutTheDocumentAsDocsManifestMdShows)
+{
+    // v1-layout.json is the example of docs/manifest.md, byte for byte.
+    std::string golden = read_text(k_data_dir + "v1-layout.json");
+    auto read = read_text_manifest(golden);
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(written(*read), golden);
+}
+
+TEST(ManifestText, WritesAManifestWithoutNodes)
+{
+    Manifest manifest = sample_manifest();
+    manifest.nodes.clear();
+    auto read = read_text_manifest(written(manifest));
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_TRUE(read->nodes.empty());
+}
+
+TEST(ManifestText, ReplacesBytesThatAreNotUtf8)
+{
+    Manifest manifest = sample_manifest();
+    manifest.nodes[0].tables[0].files[0].name = "nb-1-\xff-Data.db";
+    auto read = read_text_manifest(written(manifest));
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(read->nodes[0].tables[0].files[0].name, "nb-1-\xef\xbf\xbd-Data.db");
+}
+
+TEST(ManifestText, RefusesTextThatIsNotJson)
+{
+    std::string text = written(sample_manifest());
+    for (const std::string& bad : {std::string("not json"), text.substr(0, text.size() / 2), std::string()}) {
+        auto read = read_text_manifest(bad);
+        ASSERT_FALSE(read);
+        EXPECT_EQ(read.error().kind, ErrorKind::parse);
+        EXPECT_NE(read.error().message.find("manifest test.json: not valid JSON"), std::string::npos)
+            << read.error().message;
+    }
+}
+
+TEST(ManifestText, RefusesNodesThatAreNotObjects)
+{
+    auto read = read_text_manifest(R"({"format": "ringsnap-manifest", "format_version": 1, "nodes": [1]})");
+    ASSERT_FALSE(read);
+    auto json = to_json(sample_manifest());
+    json["nodes"] = {1, 2};
+    read = read_text_manifest(json.dump());
+    ASSERT_FALSE(read);
+    EXPECT_NE(read.error().message.find("nodes: expected an array of objects"), std::string::npos)
+        << read.error().message;
+}
+
+// --- Summaries ---
+
+TEST(ManifestSummaryRead, ComesFromTheKeysBeforeNodes)
+{
+    Manifest manifest = sample_manifest();
+    auto summary = read_text_summary(written(manifest));
+    ASSERT_TRUE(summary) << summary.error().message;
+    EXPECT_EQ(*summary, summary_of(manifest));
+}
+
+TEST(ManifestSummaryRead, DoesNotParseTheNodes)
+{
+    // A node section no reader would accept does not disturb the summary: it was never parsed.
+    std::string text = written(sample_manifest());
+    auto nodes = text.find("\"nodes\": [");
+    text.replace(nodes, std::string("\"nodes\": [").size(), "\"nodes\": [ this is not JSON ");
+    EXPECT_TRUE(read_text_summary(text));
+    EXPECT_FALSE(read_text_manifest(text));
+}
+
+TEST(ManifestSummaryRead, ReadsADocumentWithoutTotalsWhole)
+{
+    auto summary = read_text_summary(read_text(k_data_dir + "v1-minimal-incremental.json"));
+    ASSERT_TRUE(summary) << summary.error().message;
+    EXPECT_EQ(summary->tag, "incr-2026-11-24");
+    EXPECT_EQ(summary->totals.nodes, 2U);
+    EXPECT_EQ(summary->totals.files, 2U);
+}
+
+TEST(ManifestSummaryRead, RefusesANewerVersionAndATruncatedFile)
+{
+    auto json = to_json(sample_manifest());
+    json["format_version"] = 7;
+    auto newer = read_text_summary(json.dump());
+    ASSERT_FALSE(newer);
+    EXPECT_NE(newer.error().message.find("newer ringsnap"), std::string::npos);
+    std::string text = written(sample_manifest());
+    auto truncated = read_text_summary(text.substr(0, text.size() - 40));
+    ASSERT_FALSE(truncated);
+    EXPECT_NE(truncated.error().message.find("not valid JSON"), std::string::npos) << truncated.error().message;
+}
+
+// --- Schema ---
+
+// Checks that `value` has every key that `schema` (and the schemas it refers to, its
+// properties and its items) marks required: what docs/manifest.schema.json promises readers.
+void expect_required_keys(const nlohmann::json& root, const nlohmann::json& schema, const ManifestJson& value,
+                          const std::string& path)
+{
+    if (schema.contains("$ref")) {
+        auto pointer = schema["$ref"].get<std::string>().substr(1);  // "#/$defs/node" -> "/$defs/node"
+        expect_required_keys(root, root.at(nlohmann::json::json_pointer(pointer)), value, path);
+    }
+    for (const auto& alternative : schema.value("anyOf", nlohmann::json::array())) {
+        if (!value.is_null() && alternative.contains("$ref")) {
+            expect_required_keys(root, alternative, value, path);
+        }
+    }
+    if (value.is_object()) {
+        for (const auto& key : schema.value("required", nlohmann::json::array())) {
+            EXPECT_TRUE(value.contains(key.get<std::string>())) << path << " lacks " << key;
+        }
+        auto properties = schema.value("properties", nlohmann::json::object());
+        for (const auto& [key, property] : properties.items()) {
+            if (value.contains(key)) {
+                expect_required_keys(root, property, value[key], path + "." + key);
+            }
+        }
+    }
+    if (value.is_array() && schema.contains("items")) {
+        for (std::size_t i = 0; i < value.size(); ++i) {
+            expect_required_keys(root, schema["items"], value[i], path + "[" + std::to_string(i) + "]");
+        }
+    }
+}
+
+TEST(ManifestSchema, WrittenManifestsHaveEveryRequiredKey)
+{
+    auto schema = nlohmann::json::parse(read_text(k_schema_path));
+    ASSERT_EQ(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    Manifest manifest = sample_manifest();
+    expect_required_keys(schema, schema, to_json(manifest), "manifest");
+    manifest.kind = BackupKind::incremental;
+    manifest.base = "nightly-2026-11-22";
+    expect_required_keys(schema, schema, ManifestJson::parse(written(manifest)), "incremental");
+    EXPECT_TRUE(ManifestJson::parse(written(manifest)).contains("parent"));
+}
+
+TEST(ManifestSchema, RequiresNoMoreThanTheDesignExampleHas)
+{
+    auto schema = nlohmann::json::parse(read_text(k_schema_path));
+    auto example = ManifestJson::parse(read_text(k_data_dir + "v1-design-example.json"));
+    expect_required_keys(schema, schema, example, "design example");
+    auto minimal = ManifestJson::parse(read_text(k_data_dir + "v1-minimal-incremental.json"));
+    expect_required_keys(schema, schema, minimal, "minimal incremental");
+}
+
+} // namespace
+} // namespace ringsnap
