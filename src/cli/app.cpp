@@ -92,6 +92,7 @@ int run(int argc, char** argv)
     add_global_options(app, options);
     add_check_command(app, action);
     add_exec_command(app, action);
+    add_snapshot_command(app, action);
     add_pending_commands(app, action);
 
     try {

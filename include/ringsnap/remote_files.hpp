@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// File work on a node: listing a snapshot's files, hashing them, reading small files. Each
+// function builds a command from validated pieces (shell.hpp) and parses its output; the
+// operations run them through the executor. GNU find and coreutils' sha256sum are assumed on
+// the node, as on every Linux a Cassandra runs on.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <ringsnap/cluster.hpp>
+#include <ringsnap/result.hpp>
+
+namespace ringsnap {
+
+// A regular file under a data directory, as find saw it.
+struct RemoteFile {
+    std::string data_dir;  // as the cluster file names it
+    std::string path;      // relative to data_dir: ks/table-<id>/snapshots/<tag>/[.<index>/]name
+    std::uint64_t size = 0;
+    std::uint64_t inode = 0;
+    std::int64_t mtime_ns = 0;
+};
+
+// Lists the files of snapshot `tag` of `keyspaces` (validated names) in every data directory of
+// the node. Keyspaces a data directory lacks are skipped: a keyspace may live in some only.
+std::string list_snapshot_files_command(const Node& node, const std::vector<std::string>& keyspaces,
+                                        const std::string& tag);
+Result<std::vector<RemoteFile>> parse_file_listing(const std::string& out);
+
+// Commands that print `sha256sum` lines for `paths` (absolute), split so that no command comes
+// near the kernel's limit on the length of one argument (128 KiB; `sudo sh -c` quotes twice).
+std::vector<std::string> hash_commands(const Node& node, const std::vector<std::string>& paths);
+// path -> lowercase hex SHA-256.
+Result<std::map<std::string, std::string>> parse_sha256sum(const std::string& out);
+
+// One command that prints each of `paths` (absolute, small files) prefixed by a
+// "<path>\t<byte count>" line, so contents of any bytes come back intact.
+std::string read_files_command(const Node& node, const std::vector<std::string>& paths);
+// path -> content.
+Result<std::map<std::string, std::string>> parse_file_contents(const std::string& out);
+
+// What a node's data directories hold, for checks before anything is changed.
+struct DataDirSurvey {
+    std::vector<std::string> keyspaces;  // keyspace directories
+    std::vector<std::string> tables;     // "ks.table", from <ks>/<table>-<id> directories
+    std::vector<std::string> tag_dirs;   // <ks>/<table>-<id>/snapshots/<tag> that already exist
+};
+std::string survey_data_dirs_command(const Node& node, const std::string& tag);
+Result<DataDirSurvey> parse_data_dir_survey(const std::string& out);
+
+} // namespace ringsnap

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+// `ringsnap snapshot [-k KS]... [-t KS.TABLE]... [--tag TAG] [--skip-flush] [--ttl DUR] [--dry-run]`
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <ringsnap/cancel.hpp>
+#include <ringsnap/catalog.hpp>
+#include <ringsnap/nodetool.hpp>
+#include <ringsnap/ops/snapshot.hpp>
+#include <ringsnap/text_table.hpp>
+
+#include "cli/commands.hpp"
+
+namespace ringsnap::cli {
+
+namespace {
+
+struct SnapshotOptions {
+    std::vector<std::string> keyspaces;
+    std::vector<std::string> tables;
+    std::string tag;
+    bool skip_flush = false;
+    std::string ttl;
+    bool dry_run = false;
+};
+
+// "ringsnap-20261123T020000Z": sortable, and only characters every Cassandra version accepts.
+std::string default_tag()
+{
+    return fmt::format("ringsnap-{:%Y%m%dT%H%M%SZ}", std::chrono::floor<std::chrono::seconds>(now_utc()));
+}
+
+// Checks every name before any node is touched.
+Result<ops::SnapshotRequest> make_request(const SnapshotOptions& options)
+{
+    ops::SnapshotRequest request;
+    request.tag = options.tag.empty() ? default_tag() : options.tag;
+    if (auto status = validate_tag(request.tag); !status) {
+        return status.error();
+    }
+    for (const auto& keyspace : options.keyspaces) {
+        if (auto status = validate_cql_identifier(keyspace, "keyspace"); !status) {
+            return status.error();
+        }
+    }
+    for (const auto& text : options.tables) {
+        auto table = parse_keyspace_table(text);
+        if (!table) {
+            return table.error();
+        }
+        request.tables.push_back(*table);
+    }
+    if (!request.tables.empty() && !options.keyspaces.empty()) {
+        return make_error(ErrorKind::usage, "use either -k or -t: nodetool snapshots tables of one list or keyspaces");
+    }
+    request.keyspaces = options.keyspaces;
+    if (!options.ttl.empty()) {
+        auto ttl = parse_duration(options.ttl);
+        if (!ttl || *ttl < std::chrono::seconds(60)) {
+            return make_error(ErrorKind::usage, fmt::format("--ttl {}: expected a duration of at least 60s, like 2h or 7d",
+                                                            options.ttl));
+        }
+        request.ttl = *ttl;
+    }
+    request.skip_flush = options.skip_flush;
+    request.dry_run = options.dry_run;
+    return request;
+}
+
+// Every earlier manifest of the cluster, newest first, so unchanged files keep their hashes.
+HashIndex earlier_hashes(const Catalog& catalog)
+{
+    HashIndex index;
+    auto listing = catalog.list();
+    if (!listing) {
+        spdlog::warn("cannot read the catalog to reuse hashes: {}", listing.error().message);
+        return index;
+    }
+    for (auto it = listing->manifests.rbegin(); it != listing->manifests.rend(); ++it) {
+        if (auto manifest = catalog.load(it->tag)) {
+            index.add(*manifest);
+        }
+    }
+    return index;
+}
+
+std::string human_bytes(std::uint64_t bytes)
+{
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes);
+    int unit = 0;
+    while (value >= 1024 && unit < 4) {
+        value /= 1024;
+        ++unit;
+    }
+    return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, units[unit]);
+}
+
+std::string render_plan(const std::vector<Node>& nodes, const ops::SnapshotRequest& request,
+                        const std::vector<std::string>& keyspaces)
+{
+    std::string text = fmt::format("Dry run: nothing was changed. Tag {}, keyspaces: {}\n\n", request.tag,
+                                   fmt::join(keyspaces, ", "));
+    TextTable table({"DC", "HOST", "WOULD RUN"});
+    for (const auto& node : nodes) {
+        table.add_row({node.datacenter, node.host, nodetool_command(node, ops::snapshot_arguments(request, keyspaces))});
+    }
+    return text + table.render() + "then list the snapshot's files on each node and hash the new ones there.\n";
+}
+
+std::string render_result(const ops::SnapshotResult& result, const std::string& manifest_path)
+{
+    TextTable table({"DC", "HOST", "STATUS", "TABLES", "FILES", "SIZE", "TIME", "ERROR"});
+    for (const auto& node : result.manifest.nodes) {
+        std::uint64_t files = 0, bytes = 0;
+        for (const auto& entry : node.tables) {
+            files += entry.files.size();
+            for (const auto& file : entry.files) {
+                bytes += file.size;
+            }
+        }
+        table.add_row({node.datacenter, node.host, to_string(node.status), std::to_string(node.tables.size()),
+                       std::to_string(files), human_bytes(bytes),
+                       fmt::format("{:.1f}s", static_cast<double>(node.duration_ms.value_or(0)) / 1000.0),
+                       node.error.value_or("")});
+    }
+    const auto& totals = result.manifest.totals;
+    std::string spread;
+    if (result.manifest.snapshot_spread) {
+        spread = fmt::format(", snapshot spread {} ms", result.manifest.snapshot_spread->spread().count());
+    }
+    return table.render() +
+           fmt::format("\nSnapshot {} {}: {} of {} nodes, {} tables, {} files, {} recorded, {} hashed{}\nManifest: {}\n",
+                       result.manifest.tag, to_string(result.manifest.status), totals.nodes_ok, totals.nodes,
+                       totals.tables, totals.files, human_bytes(totals.bytes), human_bytes(totals.bytes_hashed),
+                       spread, manifest_path);
+}
+
+RunStatus status_of(ManifestStatus status)
+{
+    if (cancel_requested()) {
+        return RunStatus::interrupted;
+    }
+    switch (status) {
+    case ManifestStatus::complete:
+        return RunStatus::ok;
+    case ManifestStatus::partial:
+        return RunStatus::partial;
+    case ManifestStatus::failed:
+        break;
+    }
+    return RunStatus::failed;
+}
+
+int run_snapshot(Context& context, const SnapshotOptions& options, const std::string& command_line)
+{
+    auto request = make_request(options);
+    if (!request) {
+        return context.refuse(request.error());
+    }
+    auto selection = context.load_and_select();
+    if (!selection) {
+        return context.refuse(selection.error());
+    }
+    auto catalog = Catalog::open(selection->cluster);
+    if (!catalog) {
+        return context.refuse(catalog.error());
+    }
+    auto lock = CatalogLock::acquire(*catalog, command_line);
+    if (!lock) {
+        return context.refuse(lock.error());
+    }
+    if (lock->taken_over()) {
+        spdlog::warn("taking over the lock of a run that is gone: {}", describe(*lock->taken_over()));
+    }
+    if (catalog->exists(request->tag)) {
+        return context.refuse(make_error(ErrorKind::usage, fmt::format("tag {} is already in the catalog ({}); choose another",
+                                                                       request->tag, catalog->directory().string())));
+    }
+    auto started = now_utc();
+    auto survey = ops::survey_nodes(context.executor(), selection->nodes, *request);
+    auto keyspaces = ops::keyspaces_to_snapshot(survey, *request);
+    if (!keyspaces) {
+        return context.refuse(keyspaces.error());
+    }
+    if (request->dry_run) {
+        context.emit(render_plan(selection->nodes, *request, *keyspaces),
+                     nlohmann::json{{"status", "ok"}, {"exit_code", 0}, {"dry_run", true}, {"tag", request->tag},
+                                    {"keyspaces", *keyspaces}, {"nodes", nodes_json(survey.runs, false)}});
+        return exit_code::ok;
+    }
+    auto result = ops::take_snapshot(context.executor(), selection->nodes, survey, *keyspaces, *request,
+                                     earlier_hashes(*catalog));
+    auto& manifest = result.manifest;
+    manifest.cluster = selection->cluster.name;
+    manifest.kind = BackupKind::snapshot;
+    manifest.tag = request->tag;
+    manifest.started_at = started;
+    manifest.finished_at = now_utc();
+    manifest.selection = Selection{options.keyspaces, options.tables, context.options().datacenters,
+                                   context.options().hosts};
+    manifest.totals.bytes_hashed = result.bytes_hashed;
+    finish_manifest(manifest);
+    auto saved = catalog->save(manifest);
+    if (!saved) {
+        spdlog::error("the snapshots were taken but the manifest could not be written: {}", saved.error().message);
+        return exit_code::failed;
+    }
+    auto status = status_of(manifest.status);
+    auto json = run_summary_json(status, result.runs, context.options().verbose > 0);
+    json["manifest"] = saved->string();
+    json["tag"] = manifest.tag;
+    json["totals"] = {{"nodes", manifest.totals.nodes}, {"nodes_ok", manifest.totals.nodes_ok},
+                      {"tables", manifest.totals.tables}, {"files", manifest.totals.files},
+                      {"bytes", manifest.totals.bytes}, {"bytes_hashed", manifest.totals.bytes_hashed}};
+    context.emit(render_result(result, saved->string()), json);
+    return exit_code_for(status);
+}
+
+} // namespace
+
+void add_snapshot_command(CLI::App& app, Action& action)
+{
+    auto options = std::make_shared<SnapshotOptions>();
+    auto* snapshot = app.add_subcommand("snapshot", "Take a snapshot of every selected node and record it in a manifest");
+    snapshot->add_option("-k,--keyspace", options->keyspaces, "Only this keyspace (repeatable)");
+    snapshot->add_option("-t,--table", options->tables, "Only this table, KEYSPACE.TABLE (repeatable)");
+    snapshot->add_option("--tag", options->tag, "Snapshot name (default ringsnap-<UTC time>)");
+    snapshot->add_flag("--skip-flush", options->skip_flush, "Do not flush memtables first (nodetool snapshot -sf)");
+    snapshot->add_option("--ttl", options->ttl, "Let Cassandra remove the snapshot after this long (4.1+, >= 60s)");
+    snapshot->add_flag("--dry-run", options->dry_run, "Show what would run where; change nothing");
+    snapshot->footer("Without -k or -t: every keyspace except the node-local and replicated system ones\n"
+                     "(system, system_auth, system_distributed, system_traces); system_schema is included.\n"
+                     "Name a system keyspace with -k to include it. The manifest is written to the catalog\n"
+                     "last. Exit 0 all nodes, 1 some nodes failed (recorded), 2 refused before touching\n"
+                     "anything, 3 no node produced a snapshot.");
+    snapshot->callback([options, &action] {
+        action = [options](Context& context) { return run_snapshot(context, *options, "ringsnap snapshot"); };
+    });
+}
+
+} // namespace ringsnap::cli

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <ringsnap/remote_files.hpp>
+
+#include <charconv>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include <ringsnap/shell.hpp>
+
+namespace ringsnap {
+
+namespace {
+
+// Raw bytes of paths per hashing command. Quoting for the remote shell, then again inside
+// `sudo sh -c '...'`, can grow text several times; 24 KiB keeps far below 128 KiB.
+constexpr std::size_t k_max_paths_bytes_per_command = 24 * 1024;
+
+template <class T>
+bool parse_number(const std::string& text, T& value)
+{
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return ec == std::errc() && end == text.data() + text.size();
+}
+
+std::vector<std::string> split(const std::string& line, char separator)
+{
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (true) {
+        auto end = line.find(separator, start);
+        parts.push_back(line.substr(start, end == std::string::npos ? std::string::npos : end - start));
+        if (end == std::string::npos) {
+            return parts;
+        }
+        start = end + 1;
+    }
+}
+
+// find's %T@ prints seconds with a fraction ("1732327200.1234567890"); nanoseconds are exact.
+bool parse_mtime_ns(const std::string& text, std::int64_t& nanoseconds)
+{
+    auto dot = text.find('.');
+    std::int64_t seconds = 0;
+    if (!parse_number(text.substr(0, dot), seconds)) {
+        return false;
+    }
+    std::string fraction = dot == std::string::npos ? "" : text.substr(dot + 1);
+    fraction = (fraction + "000000000").substr(0, 9);
+    std::int64_t fraction_ns = 0;
+    if (!parse_number(fraction, fraction_ns)) {
+        return false;
+    }
+    nanoseconds = seconds * 1'000'000'000 + fraction_ns;
+    return true;
+}
+
+Error parse_error(const char* what, const std::string& line)
+{
+    return make_error(ErrorKind::parse, fmt::format("unexpected {} line: \"{}\"", what, line));
+}
+
+} // namespace
+
+std::string list_snapshot_files_command(const Node& node, const std::vector<std::string>& keyspaces,
+                                        const std::string& tag)
+{
+    std::vector<std::string> dirs;
+    for (const auto& dir : node.data_dirs()) {
+        dirs.push_back(shell_quote(dir));
+    }
+    // find prints the data directory, then the path from it, size, inode and mtime per file.
+    std::string script = fmt::format(
+        "for d in {}; do cd \"$d\" 2>/dev/null || continue; for k in {}; do [ -d \"$k\" ] || continue; "
+        "find \"$k\" -path {} -type f -printf \"$d\\t%p\\t%s\\t%i\\t%T@\\n\" || exit 1; done; done",
+        fmt::join(dirs, " "), shell_join(keyspaces), shell_quote("*/snapshots/" + tag + "/*"));
+    return with_sudo(script, node.ssh.sudo);
+}
+
+Result<std::vector<RemoteFile>> parse_file_listing(const std::string& out)
+{
+    std::vector<RemoteFile> files;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty()) {
+            continue;
+        }
+        auto fields = split(line, '\t');
+        RemoteFile file;
+        if (fields.size() != 5 || !parse_number(fields[2], file.size) || !parse_number(fields[3], file.inode) ||
+            !parse_mtime_ns(fields[4], file.mtime_ns)) {
+            return parse_error("file listing", line);
+        }
+        file.data_dir = fields[0];
+        file.path = fields[1];
+        files.push_back(std::move(file));
+    }
+    return files;
+}
+
+std::vector<std::string> hash_commands(const Node& node, const std::vector<std::string>& paths)
+{
+    std::vector<std::string> commands;
+    std::vector<std::string> chunk{"sha256sum", "--"};
+    std::size_t chunk_bytes = 0;
+    auto flush = [&] {
+        if (chunk.size() > 2) {
+            commands.push_back(with_sudo(shell_join(chunk), node.ssh.sudo));
+        }
+        chunk.resize(2);
+        chunk_bytes = 0;
+    };
+    for (const auto& path : paths) {
+        if (chunk_bytes + path.size() > k_max_paths_bytes_per_command) {
+            flush();
+        }
+        chunk.push_back(path);
+        chunk_bytes += path.size() + 1;
+    }
+    flush();
+    return commands;
+}
+
+Result<std::map<std::string, std::string>> parse_sha256sum(const std::string& out)
+{
+    std::map<std::string, std::string> hashes;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty()) {
+            continue;
+        }
+        // "<64 hex>  <path>"; GNU sha256sum escapes a name holding '\' or a newline and then
+        // starts the line with '\'. Snapshot file names never need that.
+        if (line.size() < 67 || line[0] == '\\' || line.compare(64, 2, "  ") != 0) {
+            return parse_error("sha256sum", line);
+        }
+        hashes[line.substr(66)] = line.substr(0, 64);
+    }
+    return hashes;
+}
+
+std::string read_files_command(const Node& node, const std::vector<std::string>& paths)
+{
+    std::string script = fmt::format(
+        "for f in {}; do n=$(wc -c < \"$f\") || exit 1; printf '%s\\t%s\\n' \"$f\" \"$n\"; cat -- \"$f\"; done",
+        shell_join(paths));
+    return with_sudo(script, node.ssh.sudo);
+}
+
+Result<std::map<std::string, std::string>> parse_file_contents(const std::string& out)
+{
+    std::map<std::string, std::string> contents;
+    std::size_t position = 0;
+    while (position < out.size()) {
+        auto newline = out.find('\n', position);
+        if (newline == std::string::npos) {
+            return parse_error("file header", out.substr(position));
+        }
+        std::string header = out.substr(position, newline - position);
+        auto tab = header.rfind('\t');
+        std::size_t length = 0;
+        if (tab == std::string::npos || !parse_number(header.substr(tab + 1), length) ||
+            newline + 1 + length > out.size()) {
+            return parse_error("file header", header);
+        }
+        contents[header.substr(0, tab)] = out.substr(newline + 1, length);
+        position = newline + 1 + length;
+    }
+    return contents;
+}
+
+std::string survey_data_dirs_command(const Node& node, const std::string& tag)
+{
+    std::vector<std::string> dirs;
+    for (const auto& dir : node.data_dirs()) {
+        dirs.push_back(shell_quote(dir));
+    }
+    // K: a keyspace, T: a table directory, S: a snapshot of the tag. Globs that match nothing
+    // stay literal and fail the -d test.
+    std::string script = fmt::format(
+        "for d in {}; do cd \"$d\" 2>/dev/null || continue; "
+        "for k in *; do [ -d \"$k\" ] && printf 'K\\t%s\\n' \"$k\"; done; "
+        "for t in */*-*; do [ -d \"$t\" ] && printf 'T\\t%s\\n' \"$t\"; done; "
+        "for s in */*/snapshots/{}; do [ -d \"$s\" ] && printf 'S\\t%s\\n' \"$s\"; done; done; exit 0",
+        fmt::join(dirs, " "), shell_quote(tag));
+    return with_sudo(script, node.ssh.sudo);
+}
+
+Result<DataDirSurvey> parse_data_dir_survey(const std::string& out)
+{
+    DataDirSurvey survey;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+        if (line.size() < 3 || line[1] != '\t') {
+            return parse_error("data directory survey", line);
+        }
+        std::string value = line.substr(2);
+        if (line[0] == 'K') {
+            survey.keyspaces.push_back(value);
+        } else if (line[0] == 'T') {
+            auto slash = value.find('/');
+            auto dash = value.rfind('-');
+            if (slash == std::string::npos || dash == std::string::npos || dash < slash) {
+                return parse_error("data directory survey", line);
+            }
+            survey.tables.push_back(value.substr(0, slash) + "." + value.substr(slash + 1, dash - slash - 1));
+        } else if (line[0] == 'S') {
+            survey.tag_dirs.push_back(value);
+        } else {
+            return parse_error("data directory survey", line);
+        }
+    }
+    return survey;
+}
+
+} // namespace ringsnap

@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <ringsnap/ops/snapshot.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include <ringsnap/nodetool.hpp>
+#include <ringsnap/remote_files.hpp>
+
+namespace ringsnap::ops {
+
+namespace {
+
+const std::set<std::string> k_left_out_keyspaces{"system", "system_auth", "system_distributed", "system_traces",
+                                                  "system_views", "system_virtual_schema"};
+
+template <class T, class Parser>
+Result<T> nodetool_parsed(RemoteShell& shell, const std::vector<std::string>& args, Parser parse)
+{
+    auto output = run_checked(shell, "nodetool " + args.front(), nodetool_command(shell.node(), args));
+    if (!output) {
+        return output.error();
+    }
+    auto parsed = parse(output->out);
+    if (!parsed) {
+        return make_error(ErrorKind::parse, fmt::format("nodetool {}: {}", args.front(), parsed.error().message));
+    }
+    return std::move(*parsed);
+}
+
+Status survey_node(RemoteShell& shell, NodeSurvey& survey, const std::string& tag)
+{
+    auto version = nodetool_parsed<CassandraVersion>(shell, {"version"}, parse_version);
+    if (!version) {
+        return version.error();
+    }
+    survey.version = *version;
+    auto info = nodetool_parsed<NodeInfo>(shell, {"info", "-T"}, parse_info);
+    if (!info) {
+        return info.error();
+    }
+    survey.info = *info;
+    auto ring = nodetool_parsed<std::vector<StatusRow>>(shell, {"status"}, parse_status);
+    if (!ring) {
+        return ring.error();
+    }
+    auto self = std::find_if(ring->begin(), ring->end(), [&](const StatusRow& row) { return row.host_id == info->host_id; });
+    survey.up_and_normal = self != ring->end() && self->status == 'U' && self->state == 'N';
+    auto dirs = run_checked(shell, "data directories", survey_data_dirs_command(shell.node(), tag));
+    if (!dirs) {
+        return dirs.error();
+    }
+    auto parsed = parse_data_dir_survey(dirs->out);
+    if (!parsed) {
+        return parsed.error();
+    }
+    survey.keyspaces = parsed->keyspaces;
+    survey.tables = parsed->tables;
+    survey.tag_exists = !parsed->tag_dirs.empty();
+    return {};
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& value)
+{
+    return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// The surveys of the nodes that answered, with their hosts.
+std::vector<std::pair<const NodeRun*, const NodeSurvey*>> answered(const Survey& survey)
+{
+    std::vector<std::pair<const NodeRun*, const NodeSurvey*>> nodes;
+    for (std::size_t i = 0; i < survey.runs.size(); ++i) {
+        if (survey.runs[i].ok()) {
+            nodes.emplace_back(&survey.runs[i], &survey.nodes[i]);
+        }
+    }
+    return nodes;
+}
+
+Status check_request_against(const NodeRun& run, const NodeSurvey& node, const SnapshotRequest& request)
+{
+    const std::string& host = run.node.host;
+    if (node.tag_exists) {
+        return make_error(ErrorKind::usage, fmt::format("tag {} already exists on {} (see nodetool listsnapshots there); "
+                                                        "choose another tag or clear that snapshot first",
+                                                        request.tag, host));
+    }
+    if (request.ttl && !node.version->at_least(4, 1)) {
+        return make_error(ErrorKind::usage, fmt::format("--ttl needs Cassandra 4.1 or newer; {} runs {}", host,
+                                                        node.version->text));
+    }
+    for (const auto& keyspace : request.keyspaces) {
+        if (!contains(node.keyspaces, keyspace)) {
+            return make_error(ErrorKind::usage, fmt::format("keyspace {} does not exist on {}", keyspace, host));
+        }
+    }
+    for (const auto& table : request.tables) {
+        std::string name = table.keyspace + "." + table.table;
+        if (!contains(node.tables, name)) {
+            return make_error(ErrorKind::usage, fmt::format("table {} does not exist on {}", name, host));
+        }
+    }
+    return {};
+}
+
+// Groups a node's snapshot files by table directory, names relative to the snapshot directory.
+std::vector<TableEntry> tables_of(const std::vector<RemoteFile>& files, const std::string& tag)
+{
+    std::map<std::string, TableEntry> tables;  // by table directory
+    std::string marker = "/snapshots/" + tag + "/";
+    for (const auto& file : files) {
+        auto at = file.path.find(marker);
+        auto slash = file.path.find('/');
+        if (at == std::string::npos || slash == std::string::npos || slash >= at) {
+            continue;  // not a snapshot file of a table directory: nothing to record
+        }
+        std::string keyspace = file.path.substr(0, slash);
+        std::string table_dir_name = file.path.substr(slash + 1, at - slash - 1);
+        auto dash = table_dir_name.rfind('-');
+        std::string directory = file.data_dir + "/" + file.path.substr(0, at);
+        auto& table = tables[directory];
+        if (table.directory.empty()) {
+            table.keyspace = keyspace;
+            table.table = table_dir_name.substr(0, dash);
+            table.table_id = dash == std::string::npos ? "" : table_dir_name.substr(dash + 1);
+            table.directory = directory;
+        }
+        table.files.push_back(FileEntry{file.path.substr(at + marker.size()), file.size, "", file.inode, file.mtime_ns});
+    }
+    std::vector<TableEntry> result;
+    for (auto& [directory, table] : tables) {
+        result.push_back(std::move(table));
+    }
+    return result;
+}
+
+std::string snapshot_path(const TableEntry& table, const std::string& tag, const std::string& name)
+{
+    return table.directory + "/snapshots/" + tag + "/" + name;
+}
+
+// Reads Cassandra's manifest.json and schema.cql of every table into the entries.
+Status read_cassandra_files(RemoteShell& shell, std::vector<TableEntry>& tables, const std::string& tag)
+{
+    std::vector<std::string> paths;
+    for (const auto& table : tables) {
+        for (const auto& file : table.files) {
+            if (file.name == "manifest.json" || file.name == "schema.cql") {
+                paths.push_back(snapshot_path(table, tag, file.name));
+            }
+        }
+    }
+    if (paths.empty()) {
+        return {};
+    }
+    auto output = run_checked(shell, "read manifest.json and schema.cql", read_files_command(shell.node(), paths));
+    if (!output) {
+        return output.error();
+    }
+    auto contents = parse_file_contents(output->out);
+    if (!contents) {
+        return contents.error();
+    }
+    for (auto& table : tables) {
+        if (auto it = contents->find(snapshot_path(table, tag, "manifest.json")); it != contents->end()) {
+            table.cassandra_manifest = ManifestJson::parse(it->second, nullptr, false);
+            if (table.cassandra_manifest->is_discarded()) {
+                table.cassandra_manifest.reset();
+            }
+        }
+        if (auto it = contents->find(snapshot_path(table, tag, "schema.cql")); it != contents->end()) {
+            table.schema_cql = it->second;
+        }
+    }
+    return {};
+}
+
+// Fills every file's SHA-256: from `hashes` when the file is unchanged since an earlier
+// manifest, otherwise computed on the node. Returns the bytes read to hash.
+Result<std::uint64_t> hash_files(RemoteShell& shell, std::vector<TableEntry>& tables, const std::string& tag,
+                                 const HashIndex& hashes)
+{
+    const std::string& host = shell.node().host;
+    std::vector<std::string> to_hash;
+    std::uint64_t bytes = 0;
+    for (auto& table : tables) {
+        for (auto& file : table.files) {
+            auto known = hashes.find(FileIdentity{host, table.directory, file.name, file.size, file.inode.value_or(0),
+                                                  file.mtime_ns.value_or(0)});
+            if (known) {
+                file.sha256 = *known;
+            } else {
+                to_hash.push_back(snapshot_path(table, tag, file.name));
+                bytes += file.size;
+            }
+        }
+    }
+    std::map<std::string, std::string> computed;
+    for (const auto& command : hash_commands(shell.node(), to_hash)) {
+        auto output = run_checked(shell, "sha256sum", command);
+        if (!output) {
+            return output.error();
+        }
+        auto parsed = parse_sha256sum(output->out);
+        if (!parsed) {
+            return parsed.error();
+        }
+        computed.merge(*parsed);
+    }
+    for (auto& table : tables) {
+        for (auto& file : table.files) {
+            if (!file.sha256.empty()) {
+                continue;
+            }
+            auto path = snapshot_path(table, tag, file.name);
+            auto it = computed.find(path);
+            if (it == computed.end()) {
+                return make_error(ErrorKind::parse, fmt::format("sha256sum gave no hash for {}", path));
+            }
+            file.sha256 = it->second;
+        }
+    }
+    return bytes;
+}
+
+NodeEntry entry_for(const NodeRun& run, const NodeSurvey& survey)
+{
+    NodeEntry entry;
+    entry.host = run.node.host;
+    entry.datacenter = run.node.datacenter;
+    entry.rack = run.node.rack;
+    if (survey.info) {
+        entry.host_id = survey.info->host_id;
+        entry.tokens = survey.info->tokens;
+    }
+    if (survey.version) {
+        entry.cassandra_version = survey.version->text;
+    }
+    return entry;
+}
+
+void record_outcome(NodeEntry& entry, const NodeRun& run)
+{
+    entry.status = run.ok() ? NodeStatus::ok : NodeStatus::failed;
+    entry.duration_ms = run.duration.count();
+    if (run.error) {
+        entry.error = run.error->message;
+        entry.failed_step = run.failed_step;
+        entry.tables.clear();
+    }
+}
+
+} // namespace
+
+bool is_system_keyspace_left_out(const std::string& keyspace)
+{
+    return k_left_out_keyspaces.count(keyspace) > 0;
+}
+
+Survey survey_nodes(Executor& executor, const std::vector<Node>& nodes, const SnapshotRequest& request)
+{
+    Survey survey;
+    survey.nodes.resize(nodes.size());
+    survey.runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) {
+        return survey_node(shell, survey.nodes[index], request.tag);
+    });
+    return survey;
+}
+
+Result<std::vector<std::string>> keyspaces_to_snapshot(const Survey& survey, const SnapshotRequest& request)
+{
+    auto nodes = answered(survey);
+    if (nodes.empty()) {
+        return make_error(ErrorKind::connect, "no node answered: nothing to snapshot");
+    }
+    for (const auto& [run, node] : nodes) {
+        if (auto status = check_request_against(*run, *node, request); !status) {
+            return status.error();
+        }
+    }
+    std::set<std::string> keyspaces;
+    if (!request.tables.empty()) {
+        for (const auto& table : request.tables) {
+            keyspaces.insert(table.keyspace);
+        }
+    } else if (!request.keyspaces.empty()) {
+        keyspaces.insert(request.keyspaces.begin(), request.keyspaces.end());
+    } else {
+        for (const auto& keyspace : nodes.front().second->keyspaces) {
+            if (!is_system_keyspace_left_out(keyspace)) {
+                keyspaces.insert(keyspace);
+            }
+        }
+    }
+    return std::vector<std::string>(keyspaces.begin(), keyspaces.end());
+}
+
+std::vector<std::string> snapshot_arguments(const SnapshotRequest& request, const std::vector<std::string>& keyspaces)
+{
+    std::vector<std::string> args{"snapshot", "-t", request.tag};
+    if (request.skip_flush) {
+        args.push_back("-sf");
+    }
+    if (request.ttl) {
+        args.insert(args.end(), {"--ttl", format_duration(*request.ttl)});
+    }
+    if (!request.tables.empty()) {
+        std::vector<std::string> names;
+        for (const auto& table : request.tables) {
+            names.push_back(table.keyspace + "." + table.table);
+        }
+        args.insert(args.end(), {"-kt", fmt::format("{}", fmt::join(names, ","))});
+    } else {
+        args.push_back("--");
+        args.insert(args.end(), keyspaces.begin(), keyspaces.end());
+    }
+    return args;
+}
+
+SnapshotResult take_snapshot(Executor& executor, const std::vector<Node>& nodes, const Survey& survey,
+                             const std::vector<std::string>& keyspaces, const SnapshotRequest& request,
+                             const HashIndex& hashes)
+{
+    SnapshotResult result;
+    result.keyspaces = keyspaces;
+    std::vector<Node> ready;
+    std::vector<std::size_t> ready_index;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        result.manifest.nodes.push_back(entry_for(survey.runs[i], survey.nodes[i]));
+        if (survey.runs[i].ok() && survey.nodes[i].up_and_normal) {
+            ready.push_back(nodes[i]);
+            ready_index.push_back(i);
+        }
+    }
+    std::vector<std::uint64_t> hashed(ready.size(), 0);
+    auto runs = executor.run_on_nodes(ready, [&](RemoteShell& shell, std::size_t index) -> Status {
+        auto& entry = result.manifest.nodes[ready_index[index]];
+        auto snapshot = run_checked(shell, "nodetool snapshot",
+                                    nodetool_command(shell.node(), snapshot_arguments(request, keyspaces)));
+        if (!snapshot) {
+            return snapshot.error();
+        }
+        entry.snapshot_at = now_utc();
+        auto listing = run_checked(shell, "list snapshot files", list_snapshot_files_command(shell.node(), keyspaces, request.tag));
+        if (!listing) {
+            return listing.error();
+        }
+        auto files = parse_file_listing(listing->out);
+        if (!files) {
+            return files.error();
+        }
+        entry.tables = tables_of(*files, request.tag);
+        if (auto status = read_cassandra_files(shell, entry.tables, request.tag); !status) {
+            return status;
+        }
+        auto bytes = hash_files(shell, entry.tables, request.tag, hashes);
+        if (!bytes) {
+            return bytes.error();
+        }
+        hashed[index] = *bytes;
+        return {};
+    });
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        auto position = std::find(ready_index.begin(), ready_index.end(), i);
+        if (position != ready_index.end()) {
+            auto index = static_cast<std::size_t>(position - ready_index.begin());
+            record_outcome(result.manifest.nodes[i], runs[index]);
+            result.bytes_hashed += hashed[index];
+            result.runs.push_back(std::move(runs[index]));
+            continue;
+        }
+        NodeRun run = survey.runs[i];
+        if (run.ok()) {  // answered, but not up and normal: left untouched
+            run.error = make_error(ErrorKind::command, "the node is not up and normal (UN) in its own nodetool status");
+            run.failed_step = "nodetool status";
+        }
+        record_outcome(result.manifest.nodes[i], run);
+        result.runs.push_back(std::move(run));
+    }
+    return result;
+}
+
+} // namespace ringsnap::ops
