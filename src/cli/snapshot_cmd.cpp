@@ -69,7 +69,11 @@ Result<ops::SnapshotRequest> make_request(const SnapshotOptions& options)
     return request;
 }
 
-// Every earlier manifest of the cluster, newest first, so unchanged files keep their hashes.
+// Hashes of the newest manifests of the cluster, so unchanged files keep their hashes. A few
+// suffice (SSTables a nightly snapshot holds were nearly all in the last one), and loading every
+// kept manifest would cost seconds each on a large cluster.
+constexpr int k_manifests_for_hash_reuse = 3;
+
 HashIndex earlier_hashes(const Catalog& catalog)
 {
     HashIndex index;
@@ -78,9 +82,12 @@ HashIndex earlier_hashes(const Catalog& catalog)
         spdlog::warn("cannot read the catalog to reuse hashes: {}", listing.error().message);
         return index;
     }
-    for (auto it = listing->manifests.rbegin(); it != listing->manifests.rend(); ++it) {
+    int loaded = 0;
+    for (auto it = listing->manifests.rbegin(); it != listing->manifests.rend() && loaded < k_manifests_for_hash_reuse;
+         ++it) {
         if (auto manifest = catalog.load(it->tag)) {
             index.add(*manifest);
+            ++loaded;
         }
     }
     return index;
