@@ -277,6 +277,19 @@ struct ChannelState {
     }
 };
 
+// Unregisters channel callbacks when the scope that owns their state ends.
+class CallbacksRegistration {
+public:
+    CallbacksRegistration(ssh_channel channel, ssh_channel_callbacks callbacks) : m_channel(channel), m_callbacks(callbacks) {}
+    CallbacksRegistration(const CallbacksRegistration&) = delete;
+    CallbacksRegistration& operator=(const CallbacksRegistration&) = delete;
+    ~CallbacksRegistration() { ssh_remove_channel_callbacks(m_channel, m_callbacks); }
+
+private:
+    ssh_channel m_channel;
+    ssh_channel_callbacks m_callbacks;
+};
+
 int on_data(ssh_session, ssh_channel, void* data, uint32_t length, int is_stderr, void* userdata)
 {
     auto* state = static_cast<ChannelState*>(userdata);
@@ -389,6 +402,9 @@ Result<CommandOutput> Session::run(const std::string& command, Duration timeout)
     callbacks.channel_exit_signal_function = on_exit_signal;
     ssh_callbacks_init(&callbacks);
     ssh_set_channel_callbacks(channel.get(), &callbacks);
+    // A freed channel lives on in libssh until the node's close arrives, maybe during a later
+    // command: its callbacks must not point at this call's state by then.
+    CallbacksRegistration registration(channel.get(), &callbacks);
 
     std::string wrapped = fmt::format("printf '{}%s\\n' \"$$\"; {}", k_pid_marker, command);
     if (ssh_channel_request_exec(channel.get(), wrapped.c_str()) != SSH_OK) {

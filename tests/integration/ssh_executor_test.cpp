@@ -66,6 +66,32 @@ TEST_F(SshExecutorOnLab, OneSessionPerNodeServesEveryStep)
     EXPECT_EQ(accepted_logins() - before, 4) << "expected one SSH login per node for five steps each";
 }
 
+TEST_F(SshExecutorOnLab, SessionStaysUsableAfterAStepTimesOut)
+{
+    // The killed command's channel closes while the next one runs: its late close must not
+    // reach the finished step's state, and the next step must get its own output.
+    auto executor = make_ssh_executor(ExecutorOptions{});
+    auto nodes = m_lab->nodes();
+    nodes.resize(1);
+    std::string after;
+    auto runs = executor->run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t) -> Status {
+        auto slow = shell.run("slow", "echo started; sleep 30", std::chrono::seconds(1));
+        if (slow || slow.error().kind != ErrorKind::timeout) {
+            return make_error(ErrorKind::internal, "expected a timeout");
+        }
+        for (int step = 0; step < 3; ++step) {
+            auto next = run_checked(shell, "next", "sleep 0.2; echo after");
+            if (!next) {
+                return next.error();
+            }
+            after = next->out;
+        }
+        return {};
+    });
+    ASSERT_TRUE(runs.front().ok()) << runs.front().error->message;
+    EXPECT_EQ(after, "after\n");
+}
+
 TEST_F(SshExecutorOnLab, PerDataCenterLimitIsHonoured)
 {
     auto executor = make_ssh_executor(ExecutorOptions{32, 1, false});
