@@ -42,9 +42,10 @@ Result<CommandOutput> run_checked(RemoteShell& shell, const std::string& step, c
     if (reason.empty()) {
         reason = last_line(output->out);
     }
-    std::string status = output->exit_signal.empty()
-                             ? fmt::format("exit status {}", output->exit_status)
-                             : fmt::format("killed by signal {}", output->exit_signal);
+    // sshd closes a channel without an exit status when, for one, its ChannelTimeout fires.
+    std::string status = !output->exit_signal.empty() ? fmt::format("killed by signal {}", output->exit_signal)
+                         : output->exit_status < 0    ? std::string("no exit status: the node closed the channel")
+                                                      : fmt::format("exit status {}", output->exit_status);
     return make_error(ErrorKind::command,
                       reason.empty() ? fmt::format("{} failed ({})", step, status)
                                      : fmt::format("{} failed ({}): {}", step, status, reason));

@@ -58,6 +58,16 @@ TEST(ExecOperation, UnreachableNodeFailsWithoutRunningAnything)
     EXPECT_EQ(summarize(runs, false), RunStatus::partial);
 }
 
+TEST(ExecOperation, AChannelClosedWithoutExitStatusIsAFailureThatSaysSo)
+{
+    FakeExecutor executor([](const Node&, const std::string&) -> Result<CommandOutput> {
+        return FakeExecutor::printed("", -1);
+    });
+    auto runs = ops::exec_everywhere(executor, three_nodes(), "true");
+    ASSERT_TRUE(runs[0].error);
+    EXPECT_NE(runs[0].error->message.find("no exit status"), std::string::npos) << runs[0].error->message;
+}
+
 TEST(ExecOperation, ATimeoutIsReportedAsSuch)
 {
     FakeExecutor executor([](const Node&, const std::string&) -> Result<CommandOutput> {
