@@ -106,37 +106,6 @@ Status check_request_against(const NodeRun& run, const NodeSurvey& node, const S
     return {};
 }
 
-// Groups a node's snapshot files by table directory, names relative to the snapshot directory.
-std::vector<TableEntry> tables_of(const std::vector<RemoteFile>& files, const std::string& tag)
-{
-    std::map<std::string, TableEntry> tables;  // by table directory
-    std::string marker = "/snapshots/" + tag + "/";
-    for (const auto& file : files) {
-        auto at = file.path.find(marker);
-        auto slash = file.path.find('/');
-        if (at == std::string::npos || slash == std::string::npos || slash >= at) {
-            continue;  // not a snapshot file of a table directory: nothing to record
-        }
-        std::string keyspace = file.path.substr(0, slash);
-        std::string table_dir_name = file.path.substr(slash + 1, at - slash - 1);
-        auto dash = table_dir_name.rfind('-');
-        std::string directory = file.data_dir + "/" + file.path.substr(0, at);
-        auto& table = tables[directory];
-        if (table.directory.empty()) {
-            table.keyspace = keyspace;
-            table.table = table_dir_name.substr(0, dash);
-            table.table_id = dash == std::string::npos ? "" : table_dir_name.substr(dash + 1);
-            table.directory = directory;
-        }
-        table.files.push_back(FileEntry{file.path.substr(at + marker.size()), file.size, "", file.inode, file.mtime_ns});
-    }
-    std::vector<TableEntry> result;
-    for (auto& [directory, table] : tables) {
-        result.push_back(std::move(table));
-    }
-    return result;
-}
-
 std::string snapshot_path(const TableEntry& table, const std::string& tag, const std::string& name)
 {
     return table.directory + "/snapshots/" + tag + "/" + name;
@@ -178,9 +147,66 @@ Status read_cassandra_files(RemoteShell& shell, std::vector<TableEntry>& tables,
     return {};
 }
 
-// Fills every file's SHA-256: from `hashes` when the file is unchanged since an earlier
-// manifest, otherwise computed on the node. Returns the bytes read to hash.
-Result<std::uint64_t> hash_files(RemoteShell& shell, std::vector<TableEntry>& tables, const std::string& tag,
+NodeEntry entry_for(const NodeRun& run, const NodeSurvey& survey)
+{
+    NodeEntry entry;
+    entry.host = run.node.host;
+    entry.datacenter = run.node.datacenter;
+    entry.rack = run.node.rack;
+    if (survey.info) {
+        entry.host_id = survey.info->host_id;
+        entry.tokens = survey.info->tokens;
+    }
+    if (survey.version) {
+        entry.cassandra_version = survey.version->text;
+    }
+    return entry;
+}
+
+void record_outcome(NodeEntry& entry, const NodeRun& run)
+{
+    entry.status = run.ok() ? NodeStatus::ok : NodeStatus::failed;
+    entry.duration_ms = run.duration.count();
+    if (run.error) {
+        entry.error = run.error->message;
+        entry.failed_step = run.failed_step;
+        entry.tables.clear();
+    }
+}
+
+} // namespace
+
+std::vector<TableEntry> snapshot_tables(const std::vector<RemoteFile>& files, const std::string& tag)
+{
+    std::map<std::string, TableEntry> tables;  // by table directory
+    std::string marker = "/snapshots/" + tag + "/";
+    for (const auto& file : files) {
+        auto at = file.path.find(marker);
+        auto slash = file.path.find('/');
+        if (at == std::string::npos || slash == std::string::npos || slash >= at) {
+            continue;  // not a snapshot file of a table directory: nothing to record
+        }
+        std::string keyspace = file.path.substr(0, slash);
+        std::string table_dir_name = file.path.substr(slash + 1, at - slash - 1);
+        auto dash = table_dir_name.rfind('-');
+        std::string directory = file.data_dir + "/" + file.path.substr(0, at);
+        auto& table = tables[directory];
+        if (table.directory.empty()) {
+            table.keyspace = keyspace;
+            table.table = table_dir_name.substr(0, dash);
+            table.table_id = dash == std::string::npos ? "" : table_dir_name.substr(dash + 1);
+            table.directory = directory;
+        }
+        table.files.push_back(FileEntry{file.path.substr(at + marker.size()), file.size, "", file.inode, file.mtime_ns});
+    }
+    std::vector<TableEntry> result;
+    for (auto& [directory, table] : tables) {
+        result.push_back(std::move(table));
+    }
+    return result;
+}
+
+Result<std::uint64_t> hash_snapshot_files(RemoteShell& shell, std::vector<TableEntry>& tables, const std::string& tag,
                                  const HashIndex& hashes)
 {
     const std::string& host = shell.node().host;
@@ -225,35 +251,6 @@ Result<std::uint64_t> hash_files(RemoteShell& shell, std::vector<TableEntry>& ta
     }
     return bytes;
 }
-
-NodeEntry entry_for(const NodeRun& run, const NodeSurvey& survey)
-{
-    NodeEntry entry;
-    entry.host = run.node.host;
-    entry.datacenter = run.node.datacenter;
-    entry.rack = run.node.rack;
-    if (survey.info) {
-        entry.host_id = survey.info->host_id;
-        entry.tokens = survey.info->tokens;
-    }
-    if (survey.version) {
-        entry.cassandra_version = survey.version->text;
-    }
-    return entry;
-}
-
-void record_outcome(NodeEntry& entry, const NodeRun& run)
-{
-    entry.status = run.ok() ? NodeStatus::ok : NodeStatus::failed;
-    entry.duration_ms = run.duration.count();
-    if (run.error) {
-        entry.error = run.error->message;
-        entry.failed_step = run.failed_step;
-        entry.tables.clear();
-    }
-}
-
-} // namespace
 
 bool is_system_keyspace_left_out(const std::string& keyspace)
 {
@@ -352,11 +349,11 @@ SnapshotResult take_snapshot(Executor& executor, const std::vector<Node>& nodes,
         if (!files) {
             return files.error();
         }
-        entry.tables = tables_of(*files, request.tag);
+        entry.tables = snapshot_tables(*files, request.tag);
         if (auto status = read_cassandra_files(shell, entry.tables, request.tag); !status) {
             return status;
         }
-        auto bytes = hash_files(shell, entry.tables, request.tag, hashes);
+        auto bytes = hash_snapshot_files(shell, entry.tables, request.tag, hashes);
         if (!bytes) {
             return bytes.error();
         }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -233,6 +234,80 @@ TEST_F(SnapshotOnLab, DryRunShowsTheCommandsAndChangesNothing)
     EXPECT_EQ(result.exit_code, 0) << result.err;
     EXPECT_NE(result.out.find("snapshot -t rehearsal -- billing system_schema"), std::string::npos) << result.out;
     EXPECT_EQ(snapshot_dirs("rehearsal"), 0);
+}
+
+// Replaces a snapshot file by a modified copy: the live SSTable is a hard link of the same
+// inode, so editing in place would change the node's data too.
+void replace_with_modified_copy(const std::string& path, bool same_size)
+{
+    std::string content;
+    {
+        std::ifstream in(path, std::ios::binary);
+        content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    if (same_size && !content.empty()) {
+        content[0] = static_cast<char>(content[0] ^ 0x01);
+    } else {
+        content += "X";
+    }
+    std::string copy = path + ".new";
+    std::ofstream(copy, std::ios::binary) << content;
+    std::filesystem::rename(copy, path);
+}
+
+TEST_F(SnapshotOnLab, VerifyFindsChangedMissingAndExtraFiles)
+{
+    start(1, 3);
+    snapshot(0, {"-k", "billing", "--tag", "checked"});
+    auto clean = ringsnap(*m_lab, {"--json", "verify", "checked"});
+    ASSERT_EQ(clean.exit_code, 0) << clean.err << clean.out;
+    EXPECT_TRUE(json::parse(clean.out)["mismatches"].empty());
+
+    auto manifest = manifest_of("checked");
+    auto file_of = [&](int node, const std::string& suffix) {
+        for (const auto& table : manifest["nodes"][node]["tables"]) {
+            for (const auto& file : table["files"]) {
+                std::string name = file["name"];
+                if (name.ends_with(suffix)) {
+                    return table["directory"].get<std::string>() + "/snapshots/checked/" + name;
+                }
+            }
+        }
+        throw std::runtime_error("no file " + suffix);
+    };
+    std::string grown = file_of(0, "Data.db");
+    std::string flipped = file_of(1, "Data.db");
+    std::string removed = file_of(2, "Index.db");
+    replace_with_modified_copy(grown, false);
+    replace_with_modified_copy(flipped, true);
+    std::filesystem::remove(removed);
+    std::string extra = std::filesystem::path(removed).parent_path().string() + "/stray.txt";
+    std::ofstream(extra) << "not from the snapshot";
+
+    auto result = ringsnap(*m_lab, {"--json", "verify", "checked"});
+    EXPECT_EQ(result.exit_code, 4) << result.err << result.out;
+    auto report = json::parse(result.out);
+    EXPECT_EQ(report["exit_code"], 4);
+    std::map<std::string, std::string> reasons;
+    for (const auto& mismatch : report["mismatches"]) {
+        reasons[mismatch["path"]] = mismatch["reason"];
+    }
+    EXPECT_EQ(reasons.size(), 4U) << report["mismatches"];
+    EXPECT_EQ(reasons[flipped], "SHA-256 differs");
+    EXPECT_EQ(reasons[removed], "missing");
+    EXPECT_EQ(reasons[extra], "not in the manifest");
+    EXPECT_NE(reasons[grown].find("size"), std::string::npos) << reasons[grown];
+}
+
+TEST_F(SnapshotOnLab, VerifyWithAHostDownIsPartialAndUnknownTagsAreRefused)
+{
+    start(1, 2);
+    snapshot(0, {"--tag", "kept"});
+    m_lab->must({"kill-host", "dc1-n2"});
+    auto result = ringsnap(*m_lab, {"verify", "kept"});
+    EXPECT_EQ(result.exit_code, 1) << result.err << result.out;
+    EXPECT_EQ(ringsnap(*m_lab, {"verify", "never-taken"}).exit_code, 2);
+    EXPECT_EQ(ringsnap(*m_lab, {"verify", "../kept"}).exit_code, 2);
 }
 
 } // namespace
