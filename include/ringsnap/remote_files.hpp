@@ -37,11 +37,18 @@ std::vector<std::string> hash_commands(const Node& node, const std::vector<std::
 // path -> lowercase hex SHA-256.
 Result<std::map<std::string, std::string>> parse_sha256sum(const std::string& out);
 
-// One command that prints each of `paths` (absolute, small files) prefixed by a
-// "<path>\t<byte count>" line, so contents of any bytes come back intact.
-std::string read_files_command(const Node& node, const std::vector<std::string>& paths);
-// path -> content.
-Result<std::map<std::string, std::string>> parse_file_contents(const std::string& out);
+// A file to read whole, with the size a listing gave it (snapshot files do not change).
+struct SizedPath {
+    std::string path;  // absolute
+    std::uint64_t size = 0;
+};
+
+// Commands that `cat` the files one after the other, split like hash_commands: one process per
+// command rather than one per file. Their outputs, joined in order, go to split_contents.
+std::vector<std::string> read_files_commands(const Node& node, const std::vector<SizedPath>& files);
+// path -> content, cutting `out` at the given sizes. ErrorKind::parse when the lengths disagree
+// (a file changed size since it was listed).
+Result<std::map<std::string, std::string>> split_contents(const std::string& out, const std::vector<SizedPath>& files);
 
 // What a node's data directories hold, for checks before anything is changed.
 struct DataDirSurvey {

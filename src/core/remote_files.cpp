@@ -98,16 +98,18 @@ Result<std::vector<RemoteFile>> parse_file_listing(const std::string& out)
     return files;
 }
 
-std::vector<std::string> hash_commands(const Node& node, const std::vector<std::string>& paths)
+// `program` followed by as many paths as fit in one command, for each group of paths.
+std::vector<std::string> chunked_commands(const Node& node, const std::vector<std::string>& program,
+                                          const std::vector<std::string>& paths)
 {
     std::vector<std::string> commands;
-    std::vector<std::string> chunk{"sha256sum", "--"};
+    std::vector<std::string> chunk = program;
     std::size_t chunk_bytes = 0;
     auto flush = [&] {
-        if (chunk.size() > 2) {
+        if (chunk.size() > program.size()) {
             commands.push_back(with_sudo(shell_join(chunk), node.ssh.sudo));
         }
-        chunk.resize(2);
+        chunk.resize(program.size());
         chunk_bytes = 0;
     };
     for (const auto& path : paths) {
@@ -119,6 +121,11 @@ std::vector<std::string> hash_commands(const Node& node, const std::vector<std::
     }
     flush();
     return commands;
+}
+
+std::vector<std::string> hash_commands(const Node& node, const std::vector<std::string>& paths)
+{
+    return chunked_commands(node, {"sha256sum", "--"}, paths);
 }
 
 Result<std::map<std::string, std::string>> parse_sha256sum(const std::string& out)
@@ -139,32 +146,30 @@ Result<std::map<std::string, std::string>> parse_sha256sum(const std::string& ou
     return hashes;
 }
 
-std::string read_files_command(const Node& node, const std::vector<std::string>& paths)
+std::vector<std::string> read_files_commands(const Node& node, const std::vector<SizedPath>& files)
 {
-    std::string script = fmt::format(
-        "for f in {}; do n=$(wc -c < \"$f\") || exit 1; printf '%s\\t%s\\n' \"$f\" \"$n\"; cat -- \"$f\"; done",
-        shell_join(paths));
-    return with_sudo(script, node.ssh.sudo);
+    std::vector<std::string> paths;
+    for (const auto& file : files) {
+        paths.push_back(file.path);
+    }
+    return chunked_commands(node, {"cat", "--"}, paths);
 }
 
-Result<std::map<std::string, std::string>> parse_file_contents(const std::string& out)
+Result<std::map<std::string, std::string>> split_contents(const std::string& out, const std::vector<SizedPath>& files)
 {
     std::map<std::string, std::string> contents;
     std::size_t position = 0;
-    while (position < out.size()) {
-        auto newline = out.find('\n', position);
-        if (newline == std::string::npos) {
-            return parse_error("file header", out.substr(position));
+    for (const auto& file : files) {
+        if (position + file.size > out.size()) {
+            break;
         }
-        std::string header = out.substr(position, newline - position);
-        auto tab = header.rfind('\t');
-        std::size_t length = 0;
-        if (tab == std::string::npos || !parse_number(header.substr(tab + 1), length) ||
-            newline + 1 + length > out.size()) {
-            return parse_error("file header", header);
-        }
-        contents[header.substr(0, tab)] = out.substr(newline + 1, length);
-        position = newline + 1 + length;
+        contents[file.path] = out.substr(position, file.size);
+        position += file.size;
+    }
+    if (contents.size() != files.size() || position != out.size()) {
+        return make_error(ErrorKind::parse, fmt::format("read {} bytes for files listed with {} bytes: a file changed "
+                                                        "size since it was listed",
+                                                        out.size(), position));
     }
     return contents;
 }

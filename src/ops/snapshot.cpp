@@ -114,22 +114,23 @@ std::string snapshot_path(const TableEntry& table, const std::string& tag, const
 // Reads Cassandra's manifest.json and schema.cql of every table into the entries.
 Status read_cassandra_files(RemoteShell& shell, std::vector<TableEntry>& tables, const std::string& tag)
 {
-    std::vector<std::string> paths;
+    std::vector<SizedPath> files;
     for (const auto& table : tables) {
         for (const auto& file : table.files) {
             if (file.name == "manifest.json" || file.name == "schema.cql") {
-                paths.push_back(snapshot_path(table, tag, file.name));
+                files.push_back({snapshot_path(table, tag, file.name), file.size});
             }
         }
     }
-    if (paths.empty()) {
-        return {};
+    std::string out;
+    for (const auto& command : read_files_commands(shell.node(), files)) {
+        auto output = run_checked(shell, "read manifest.json and schema.cql", command);
+        if (!output) {
+            return output.error();
+        }
+        out += output->out;
     }
-    auto output = run_checked(shell, "read manifest.json and schema.cql", read_files_command(shell.node(), paths));
-    if (!output) {
-        return output.error();
-    }
-    auto contents = parse_file_contents(output->out);
+    auto contents = split_contents(out, files);
     if (!contents) {
         return contents.error();
     }

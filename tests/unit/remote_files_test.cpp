@@ -107,15 +107,25 @@ TEST(FileContents, KeepsEveryByteOfEveryFile)
     std::string odd = std::string("line\n\tsecond\r\n") + '\0' + "end";
     std::ofstream(root + "/a b.json", std::ios::binary) << odd;
     std::ofstream(root + "/empty.cql").close();
-    auto node = node_with({"/d"});
-    auto result = testing::run_process(
-        {"/bin/sh", "-c", read_files_command(node, {root + "/a b.json", root + "/empty.cql"})});
+    std::ofstream(root + "/last.cql") << "CREATE";
+    std::vector<SizedPath> files{{root + "/a b.json", odd.size()}, {root + "/empty.cql", 0}, {root + "/last.cql", 6}};
+    auto commands = read_files_commands(node_with({"/d"}), files);
+    ASSERT_EQ(commands.size(), 1U);
+    auto result = testing::run_process({"/bin/sh", "-c", commands.front()});
     ASSERT_EQ(result.exit_code, 0) << result.err;
-    auto contents = parse_file_contents(result.out);
+    auto contents = split_contents(result.out, files);
     ASSERT_TRUE(contents) << contents.error().message;
     EXPECT_EQ(contents->at(root + "/a b.json"), odd);
     EXPECT_EQ(contents->at(root + "/empty.cql"), "");
-    EXPECT_FALSE(parse_file_contents("/x\t99\nshort"));
+    EXPECT_EQ(contents->at(root + "/last.cql"), "CREATE");
+}
+
+TEST(FileContents, AFileThatChangedSizeSinceItWasListedIsAnError)
+{
+    std::vector<SizedPath> files{{"/a", 3}, {"/b", 2}};
+    EXPECT_TRUE(split_contents("abcde", files));
+    EXPECT_FALSE(split_contents("abcdef", files));
+    EXPECT_FALSE(split_contents("abcd", files));
 }
 
 TEST(DataDirSurvey, ReadsKeyspacesTablesAndExistingTags)
