@@ -21,7 +21,6 @@ constexpr PendingVerb k_pending_verbs[] = {
     {"incremental", "Take an incremental backup chained to a snapshot; enable|disable|status"},
     {"restore", "Restore a backup onto the nodes, or into another cluster"},
     {"list", "List the backups in the catalog (--live: the snapshots on the nodes)"},
-    {"clear", "Clear snapshots by tag or by age, keeping what incremental chains need"},
 };
 
 } // namespace

@@ -12,87 +12,20 @@
 
 #include <ringsnap/catalog.hpp>
 
+#include "support/backup_lab.hpp"
 #include "support/cluster_file_variant.hpp"
-#include "support/lab.hpp"
 
 namespace ringsnap::testing {
 namespace {
 
 using nlohmann::json;
 
-class SnapshotOnLab : public ::testing::Test {
-protected:
-    void start(int dcs, int nodes, const std::string& versions = "")
-    {
-        if (auto missing = Lab::missing_prerequisite(); !missing.empty()) {
-            GTEST_SKIP() << missing;
-        }
-        m_lab = std::make_unique<Lab>(dcs, nodes, versions);
-        std::string replication = "'class': 'NetworkTopologyStrategy'";
-        for (int dc = 1; dc <= dcs; ++dc) {
-            replication += ", 'dc" + std::to_string(dc) + "': " + std::to_string(std::min(nodes, 3));
-        }
-        cql("CREATE KEYSPACE billing WITH replication = {" + replication + "}");
-        cql("CREATE TABLE billing.invoices (id int PRIMARY KEY, amount text)");
-        cql("CREATE TABLE billing.customers (id int PRIMARY KEY, name text)");
-        for (int row = 1; row <= 5; ++row) {
-            cql("INSERT INTO billing.invoices (id, amount) VALUES (" + std::to_string(row) + ", 'EUR " +
-                std::to_string(row * 10) + "')");
-        }
-    }
-
-    void cql(const std::string& statement)
-    {
-        auto result = run_process({m_lab->dir() + "/nodes/dc1-n1/bin/cqlsh", "-e", statement});
-        ASSERT_EQ(result.exit_code, 0) << statement << ": " << result.err << result.out;
-    }
-
-    json snapshot(int expected_exit, std::vector<std::string> args, const std::string& cluster_file = "")
-    {
-        args.insert(args.begin(), {"--json", "snapshot"});
-        auto result = ringsnap(*m_lab, args, cluster_file);
-        EXPECT_EQ(result.exit_code, expected_exit) << result.err << result.out;
-        return json::parse(result.out);
-    }
-
-    json manifest_of(const std::string& tag) const
-    {
-        std::ifstream in(m_lab->dir() + "/catalog/" + cluster_name() + "/manifests/" + tag + ".json");
-        return json::parse(in);
-    }
-
-    std::string cluster_name() const
-    {
-        auto cluster = load_cluster_file(m_lab->cluster_file());
-        return cluster->name;
-    }
-
-    // Snapshot directories of `tag` anywhere in the lab's data.
-    int snapshot_dirs(const std::string& tag) const
-    {
-        int count = 0;
-        for (const auto& entry : std::filesystem::recursive_directory_iterator(m_lab->dir() + "/nodes")) {
-            if (entry.is_directory() && entry.path().filename() == tag &&
-                entry.path().parent_path().filename() == "snapshots") {
-                ++count;
-            }
-        }
-        return count;
-    }
-
-    static std::string sha256_of(const std::string& path)
-    {
-        auto result = run_process({"sha256sum", "--", path});
-        return result.out.substr(0, 64);
-    }
-
-    std::unique_ptr<Lab> m_lab;
-};
+using SnapshotOnLab = BackupLab;
 
 TEST_F(SnapshotOnLab, EveryRecordedFileMatchesTheNodesFileByteForByte)
 {
     start(2, 3, "3.11,4.1,5.0");
-    auto report = snapshot(0, {"--tag", "nightly-1"});
+    auto report = run_json("snapshot", 0, {"--tag", "nightly-1"});
     EXPECT_EQ(report["status"], "ok");
     auto manifest = manifest_of("nightly-1");
     EXPECT_EQ(manifest["status"], "complete");
@@ -128,8 +61,8 @@ TEST_F(SnapshotOnLab, EveryRecordedFileMatchesTheNodesFileByteForByte)
 TEST_F(SnapshotOnLab, ASecondSnapshotReusesTheHashesOfUnchangedSSTables)
 {
     start(1, 2);
-    auto first = snapshot(0, {"-k", "billing", "--tag", "one"});
-    auto second = snapshot(0, {"-k", "billing", "--tag", "two"});
+    auto first = run_json("snapshot", 0, {"-k", "billing", "--tag", "one"});
+    auto second = run_json("snapshot", 0, {"-k", "billing", "--tag", "two"});
     std::uint64_t recorded = second["totals"]["bytes"];
     std::uint64_t hashed = second["totals"]["bytes_hashed"];
     EXPECT_EQ(first["totals"]["bytes_hashed"], first["totals"]["bytes"]);  // nothing to reuse yet
@@ -147,7 +80,7 @@ TEST_F(SnapshotOnLab, ASecondSnapshotReusesTheHashesOfUnchangedSSTables)
 TEST_F(SnapshotOnLab, TableSelectionSnapshotsOnlyThatTable)
 {
     start(1, 2);
-    snapshot(0, {"-t", "billing.invoices", "--tag", "one-table"});
+    run_json("snapshot", 0, {"-t", "billing.invoices", "--tag", "one-table"});
     for (const auto& node : manifest_of("one-table")["nodes"]) {
         ASSERT_EQ(node["tables"].size(), 1U);
         EXPECT_EQ(node["tables"][0]["table"], "invoices");
@@ -158,7 +91,7 @@ TEST_F(SnapshotOnLab, NodeDownGivesAPartialManifestAndExitOne)
 {
     start(2, 2);
     m_lab->must({"stop-node", "dc2-n1"});
-    auto report = snapshot(1, {"--tag", "with-one-down"});
+    auto report = run_json("snapshot", 1, {"--tag", "with-one-down"});
     EXPECT_EQ(report["status"], "partial");
     auto manifest = manifest_of("with-one-down");
     EXPECT_EQ(manifest["status"], "partial");
@@ -180,7 +113,7 @@ TEST_F(SnapshotOnLab, FrozenHostTimesOutAndTheRestIsRecorded)
     auto cluster = write_cluster_variant(*m_lab, "short-connect-timeout",
                                          [](YAML::Node& file) { file["ssh"]["connect_timeout"] = "2s"; });
     m_lab->must({"freeze-host", "dc1-n3"});
-    auto report = snapshot(1, {"--tag", "frozen"}, cluster);
+    auto report = run_json("snapshot", 1, {"--tag", "frozen"}, cluster);
     m_lab->must({"thaw-host", "dc1-n3"});
     auto manifest = manifest_of("frozen");
     EXPECT_EQ(manifest["status"], "partial");
@@ -193,7 +126,7 @@ TEST_F(SnapshotOnLab, TagAlreadyOnANodeIsRefusedBeforeAnyNodeIsTouched)
     auto made = run_process({m_lab->dir() + "/nodes/dc1-n2/bin/nodetool", "snapshot", "-t", "taken", "billing"});
     ASSERT_EQ(made.exit_code, 0) << made.err;
     int before = snapshot_dirs("taken");
-    auto report = snapshot(2, {"--tag", "taken"});
+    auto report = run_json("snapshot", 2, {"--tag", "taken"});
     EXPECT_NE(report["error"].get<std::string>().find("already exists on " + lab_address(*m_lab, "dc1-n2")),
               std::string::npos)
         << report;
@@ -203,12 +136,12 @@ TEST_F(SnapshotOnLab, TagAlreadyOnANodeIsRefusedBeforeAnyNodeIsTouched)
 TEST_F(SnapshotOnLab, UnknownKeyspaceAndHostileNamesAreRefusedBeforeAnyNodeIsTouched)
 {
     start(1, 2);
-    EXPECT_NE(snapshot(2, {"-k", "nope", "--tag", "a"})["error"].get<std::string>().find("keyspace nope does not exist"),
+    EXPECT_NE(run_json("snapshot", 2, {"-k", "nope", "--tag", "a"})["error"].get<std::string>().find("keyspace nope does not exist"),
               std::string::npos);
-    snapshot(2, {"-k", "billing; rm -rf /", "--tag", "b"});
-    snapshot(2, {"--tag", "../../etc"});
-    snapshot(2, {"--tag", "$(reboot)"});
-    snapshot(2, {"-t", "billing.invoices.x"});
+    run_json("snapshot", 2, {"-k", "billing; rm -rf /", "--tag", "b"});
+    run_json("snapshot", 2, {"--tag", "../../etc"});
+    run_json("snapshot", 2, {"--tag", "$(reboot)"});
+    run_json("snapshot", 2, {"-t", "billing.invoices.x"});
     EXPECT_EQ(snapshot_dirs("a") + snapshot_dirs("b"), 0);
     EXPECT_FALSE(std::filesystem::exists(m_lab->dir() + "/catalog/" + cluster_name() + "/manifests"));
 }
@@ -216,8 +149,8 @@ TEST_F(SnapshotOnLab, UnknownKeyspaceAndHostileNamesAreRefusedBeforeAnyNodeIsTou
 TEST_F(SnapshotOnLab, TagAlreadyInTheCatalogIsRefused)
 {
     start(1, 2);
-    snapshot(0, {"--tag", "once"});
-    auto again = snapshot(2, {"--tag", "once"});
+    run_json("snapshot", 0, {"--tag", "once"});
+    auto again = run_json("snapshot", 2, {"--tag", "once"});
     EXPECT_NE(again["error"].get<std::string>().find("already in the catalog"), std::string::npos) << again;
 }
 
@@ -228,7 +161,7 @@ TEST_F(SnapshotOnLab, ASecondConcurrentRunIsRefusedAndLosesNothing)
     ASSERT_TRUE(catalog);
     auto held = CatalogLock::acquire(*catalog, "ringsnap snapshot --tag first-run");
     ASSERT_TRUE(held) << held.error().message;
-    auto refused = snapshot(2, {"--tag", "second-run"});
+    auto refused = run_json("snapshot", 2, {"--tag", "second-run"});
     EXPECT_NE(refused["error"].get<std::string>().find("first-run"), std::string::npos) << refused;
     EXPECT_EQ(snapshot_dirs("second-run"), 0);
 }
@@ -264,7 +197,7 @@ void replace_with_modified_copy(const std::string& path, bool same_size)
 TEST_F(SnapshotOnLab, VerifyFindsChangedMissingAndExtraFiles)
 {
     start(1, 3);
-    snapshot(0, {"-k", "billing", "--tag", "checked"});
+    run_json("snapshot", 0, {"-k", "billing", "--tag", "checked"});
     auto clean = ringsnap(*m_lab, {"--json", "verify", "checked"});
     ASSERT_EQ(clean.exit_code, 0) << clean.err << clean.out;
     EXPECT_TRUE(json::parse(clean.out)["mismatches"].empty());
@@ -308,7 +241,7 @@ TEST_F(SnapshotOnLab, VerifyFindsChangedMissingAndExtraFiles)
 TEST_F(SnapshotOnLab, VerifyWithAHostDownIsPartialAndUnknownTagsAreRefused)
 {
     start(1, 2);
-    snapshot(0, {"--tag", "kept"});
+    run_json("snapshot", 0, {"--tag", "kept"});
     m_lab->must({"kill-host", "dc1-n2"});
     auto result = ringsnap(*m_lab, {"verify", "kept"});
     EXPECT_EQ(result.exit_code, 1) << result.err << result.out;

@@ -70,9 +70,31 @@ TEST(CommandLine, ParallelismOutOfRangeIsAUsageError)
 
 TEST(CommandLine, PendingVerbsRefuseToRunWithExitTwo)
 {
-    auto result = run_cli({"clear", "--older-than", "7d"});
+    auto result = run_cli({"restore", "--backup", "nightly"});
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_NE(result.err.find("not implemented yet"), std::string::npos) << result.err;
+}
+
+TEST(CommandLine, ClearNeedsExactlyOneWayOfSayingWhat)
+{
+    for (std::vector<std::string> args : {std::vector<std::string>{"clear"},
+                                          {"clear", "--tag", "a", "--older-than", "7d"},
+                                          {"clear", "--tag", "a", "--keep", "2"}}) {
+        auto result = run_cli(args);
+        EXPECT_EQ(result.exit_code, 2);
+        EXPECT_NE(result.err.find("--tag TAG, or --older-than DUR and/or --keep N"), std::string::npos) << result.err;
+    }
+}
+
+TEST(CommandLine, ClearRefusesABadAgeCountOrTagBeforeReadingAnything)
+{
+    auto age = run_cli({"clear", "--older-than", "7 days"});
+    EXPECT_EQ(age.exit_code, 2);
+    EXPECT_NE(age.err.find("--older-than 7 days"), std::string::npos) << age.err;
+    EXPECT_EQ(run_cli({"clear", "--keep", "-1"}).exit_code, 2);
+    auto tag = run_cli({"clear", "--tag", "x;rm -rf /"});
+    EXPECT_EQ(tag.exit_code, 2);
+    EXPECT_NE(tag.err.find("tag"), std::string::npos) << tag.err;
 }
 
 TEST(CommandLine, MissingClusterFileSaysHowToGiveOne)

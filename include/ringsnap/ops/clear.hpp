@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// `ringsnap clear`: which backups of the catalog go (by tag, by age, by count), and clearing
+// them: `nodetool clearsnapshot -t TAG` on every node that may hold the snapshot, a check that
+// nothing of it is left there, then the manifest's removal from the catalog.
+//
+// Backups form chains: a snapshot (the base), then incrementals, each naming its base and its
+// parent. A restore to a point in time needs the base and every incremental before it, so a
+// backup that a kept backup names as base or parent is never cleared unless forced.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ringsnap/duration.hpp>
+#include <ringsnap/executor.hpp>
+#include <ringsnap/manifest.hpp>
+
+namespace ringsnap::ops {
+
+// What to clear: one tag, or retention (older_than and/or keep).
+struct RetentionRule {
+    std::optional<std::string> tag{};     // --tag
+    std::optional<Duration> older_than{}; // --older-than: backups started longer ago than this
+    std::optional<int> keep{};            // --keep: the N newest complete snapshots (and their
+                                          // incrementals) stay whatever their age
+    bool force = false;                   // --force: clear even what a kept backup depends on
+};
+
+struct KeptBackup {
+    ManifestSummary backup;
+    std::string reason;  // "base of kept incremental inc-2", "one of the 3 newest complete snapshots"
+};
+
+struct ClearPlan {
+    std::vector<ManifestSummary> to_clear;  // oldest first
+    std::vector<KeptBackup> protected_by_chain;  // selected by the rule, kept for a chain
+};
+
+// Chooses what `rule` clears among `backups` (a catalog listing, oldest first) at time `now`.
+// ErrorKind::usage for a --tag not in the catalog, or one a kept backup depends on (without
+// force). With retention, a backup a kept one depends on is moved to protected_by_chain, and
+// so, in turn, is whatever it depends on.
+[[nodiscard]] Result<ClearPlan> plan_clear(const std::vector<ManifestSummary>& backups, const RetentionRule& rule,
+                                           Timestamp now);
+
+// Whether a node's entry may have left files on the node: it succeeded, or failed at or after
+// `nodetool snapshot` (a node that failed before never ran it).
+bool may_hold_backup(const NodeEntry& node);
+
+// The `nodetool clearsnapshot` arguments for one tag: the same in 3.11 to 5.0. Always with -t:
+// without it, 3.11 deletes every snapshot of the node.
+std::vector<std::string> clearsnapshot_arguments(const std::string& tag);
+
+// One backup's clearing on one node.
+struct NodeClear {
+    std::string tag;
+    std::string host;
+    std::optional<Error> error;  // none: cleared and checked gone
+};
+
+struct ClearResult {
+    std::vector<NodeRun> runs;      // one per selected node that may hold some backup
+    std::vector<NodeClear> clears;  // one per (backup, node that may hold it)
+};
+
+// Clears every manifest's backup on the nodes of `selected` that may hold it (one session per
+// node, backups in the given order). A node that may hold a part but is not in `selected` (not
+// chosen with --dc/--hosts, or gone from the cluster file) gets a failed NodeClear: the backup
+// is then not wholly cleared.
+ClearResult clear_backups(Executor& executor, const std::vector<Node>& selected, const std::vector<Manifest>& backups);
+
+// Whether `tag` is gone from every node that held it (so its manifest may leave the catalog).
+bool wholly_cleared(const ClearResult& result, const std::string& tag);
+
+} // namespace ringsnap::ops

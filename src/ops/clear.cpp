@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <ringsnap/ops/clear.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include <ringsnap/nodetool.hpp>
+#include <ringsnap/remote_files.hpp>
+
+namespace ringsnap::ops {
+
+namespace {
+
+using Tags = std::set<std::string>;
+
+// The tags of the `keep` newest complete snapshots, and of the incrementals built on them.
+Tags kept_by_count(const std::vector<ManifestSummary>& backups, int keep)
+{
+    Tags kept;
+    for (auto it = backups.rbegin(); it != backups.rend() && static_cast<int>(kept.size()) < keep; ++it) {
+        if (it->kind == BackupKind::snapshot && it->status == ManifestStatus::complete) {
+            kept.insert(it->tag);
+        }
+    }
+    Tags chains = kept;
+    for (const auto& backup : backups) {
+        if (backup.kind == BackupKind::incremental && backup.base && kept.count(*backup.base)) {
+            chains.insert(backup.tag);
+        }
+    }
+    return chains;
+}
+
+Tags chosen_by_retention(const std::vector<ManifestSummary>& backups, const RetentionRule& rule, Timestamp now)
+{
+    Tags kept = rule.keep ? kept_by_count(backups, *rule.keep) : Tags{};
+    Tags chosen;
+    for (const auto& backup : backups) {
+        bool young = rule.older_than && backup.started_at > now - *rule.older_than;
+        if (!kept.count(backup.tag) && !young) {
+            chosen.insert(backup.tag);
+        }
+    }
+    return chosen;
+}
+
+// Moves out of `chosen` every backup a backup outside it names as base or parent, until none
+// is left: a chain is only ever cleared from its newest end.
+std::vector<KeptBackup> protect_chains(const std::vector<ManifestSummary>& backups, Tags& chosen)
+{
+    std::map<std::string, const ManifestSummary*> by_tag;
+    for (const auto& backup : backups) {
+        by_tag[backup.tag] = &backup;
+    }
+    std::vector<KeptBackup> protected_backups;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (const auto& backup : backups) {
+            if (chosen.count(backup.tag)) {
+                continue;
+            }
+            for (const auto& [dependency, role] : {std::pair{backup.base, "base"}, std::pair{backup.parent, "parent"}}) {
+                if (dependency && chosen.erase(*dependency) && by_tag.count(*dependency)) {
+                    protected_backups.push_back(
+                        {*by_tag[*dependency], fmt::format("{} of kept incremental {}", role, backup.tag)});
+                    changed = true;
+                }
+            }
+        }
+    }
+    return protected_backups;
+}
+
+} // namespace
+
+Result<ClearPlan> plan_clear(const std::vector<ManifestSummary>& backups, const RetentionRule& rule, Timestamp now)
+{
+    Tags chosen;
+    if (rule.tag) {
+        auto found = std::find_if(backups.begin(), backups.end(), [&](const auto& b) { return b.tag == *rule.tag; });
+        if (found == backups.end()) {
+            return make_error(ErrorKind::usage,
+                              fmt::format("no backup {} in the catalog (`ringsnap list` shows them)", *rule.tag));
+        }
+        chosen.insert(*rule.tag);
+    } else {
+        chosen = chosen_by_retention(backups, rule, now);
+    }
+    ClearPlan plan;
+    if (!rule.force) {
+        plan.protected_by_chain = protect_chains(backups, chosen);
+    }
+    if (rule.tag && !plan.protected_by_chain.empty()) {
+        return make_error(ErrorKind::usage,
+                          fmt::format("{} is the {}: clear the incrementals first, or pass --force to break the chain",
+                                      *rule.tag, plan.protected_by_chain.front().reason));
+    }
+    for (const auto& backup : backups) {
+        if (chosen.count(backup.tag)) {
+            plan.to_clear.push_back(backup);
+        }
+    }
+    return plan;
+}
+
+bool may_hold_backup(const NodeEntry& node)
+{
+    return node.status == NodeStatus::ok || node.snapshot_at.has_value() || node.failed_step == "nodetool snapshot";
+}
+
+std::vector<std::string> clearsnapshot_arguments(const std::string& tag)
+{
+    return {"clearsnapshot", "-t", tag};
+}
+
+namespace {
+
+// Clears one snapshot on the node, then looks for any directory of it left in the data
+// directories: clearsnapshot is silent about a tag it did not find.
+Status clear_snapshot_on(RemoteShell& shell, const std::string& tag)
+{
+    auto cleared = run_checked(shell, "nodetool clearsnapshot", nodetool_command(shell.node(), clearsnapshot_arguments(tag)));
+    if (!cleared) {
+        return cleared.error();
+    }
+    auto listing = run_checked(shell, "look for what is left", survey_data_dirs_command(shell.node(), tag));
+    if (!listing) {
+        return listing.error();
+    }
+    auto left = parse_data_dir_survey(listing->out);
+    if (!left) {
+        return left.error();
+    }
+    if (!left->tag_dirs.empty()) {
+        return make_error(ErrorKind::command, fmt::format("{} director{} of {} still there after clearsnapshot, e.g. {}",
+                                                          left->tag_dirs.size(), left->tag_dirs.size() == 1 ? "y" : "ies",
+                                                          tag, left->tag_dirs.front()));
+    }
+    return {};
+}
+
+} // namespace
+
+ClearResult clear_backups(Executor& executor, const std::vector<Node>& selected, const std::vector<Manifest>& backups)
+{
+    ClearResult result;
+    std::vector<Node> nodes;
+    std::vector<std::vector<std::string>> tags_of;  // per node in `nodes`, in the order of `backups`
+    for (const auto& backup : backups) {
+        for (const auto& entry : backup.nodes) {
+            if (!may_hold_backup(entry)) {
+                continue;
+            }
+            auto node = std::find_if(selected.begin(), selected.end(), [&](const Node& n) { return n.host == entry.host; });
+            if (node == selected.end()) {
+                result.clears.push_back({backup.tag, entry.host,
+                                         make_error(ErrorKind::usage, "not a selected node of the cluster file")});
+                continue;
+            }
+            auto known = std::find_if(nodes.begin(), nodes.end(), [&](const Node& n) { return n.host == node->host; });
+            if (known == nodes.end()) {
+                nodes.push_back(*node);
+                tags_of.emplace_back();
+                known = nodes.end() - 1;
+            }
+            tags_of[static_cast<std::size_t>(known - nodes.begin())].push_back(backup.tag);
+        }
+    }
+    std::vector<std::vector<NodeClear>> per_node(nodes.size());
+    result.runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) -> Status {
+        Status outcome;
+        for (const auto& tag : tags_of[index]) {
+            auto status = clear_snapshot_on(shell, tag);
+            per_node[index].push_back({tag, shell.node().host, status ? std::nullopt : std::optional(status.error())});
+            if (!status && outcome) {
+                outcome = status;  // the first failure is the node's; the other backups are still tried
+            }
+        }
+        return outcome;
+    });
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (!result.runs[i].started || per_node[i].size() < tags_of[i].size()) {
+            // never reached, or its session broke: what was not tried failed with the node
+            for (std::size_t t = per_node[i].size(); t < tags_of[i].size(); ++t) {
+                per_node[i].push_back({tags_of[i][t], nodes[i].host,
+                                       result.runs[i].error.value_or(make_error(ErrorKind::interrupted, "not reached"))});
+            }
+        }
+        result.clears.insert(result.clears.end(), per_node[i].begin(), per_node[i].end());
+    }
+    return result;
+}
+
+bool wholly_cleared(const ClearResult& result, const std::string& tag)
+{
+    return std::none_of(result.clears.begin(), result.clears.end(),
+                        [&](const NodeClear& clear) { return clear.tag == tag && clear.error; });
+}
+
+} // namespace ringsnap::ops
