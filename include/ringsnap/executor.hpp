@@ -77,6 +77,22 @@ public:
 Result<CommandOutput> run_checked(RemoteShell& shell, const std::string& step, const std::string& command,
                                   std::optional<Duration> timeout = std::nullopt);
 
+// ErrorKind::command for an output whose exit status is not 0, worded as run_checked words it.
+Status check_succeeded(const std::string& step, const CommandOutput& output);
+
+// Runs several commands at once in one remote shell, each with its own stdout, stderr and exit
+// status, recorded as one step. On a real node every nodetool call starts a JVM (a second or
+// more): three run together cost one. Each command's output is kept in a temporary directory
+// on the node until all have ended. ErrorKind::parse when the combined output is not whole;
+// otherwise the outputs in the order of `commands`, whatever their exit statuses.
+Result<std::vector<CommandOutput>> run_together(RemoteShell& shell, const std::string& step,
+                                                const std::vector<std::string>& commands,
+                                                std::optional<Duration> timeout = std::nullopt);
+
+// The script run_together sends, and the parser of what it prints (exposed for tests).
+std::string together_script(const std::vector<std::string>& commands);
+Result<std::vector<CommandOutput>> split_together_output(const std::string& out, std::size_t parts);
+
 // The step a failed job is reported under: the first that failed (error or non-zero exit),
 // else the last one run, else "job".
 std::string failed_step_of(const std::vector<StepRecord>& steps);

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <ringsnap/executor.hpp>
 
+#include <algorithm>
+#include <sstream>
+
 #include <fmt/format.h>
+
+#include <ringsnap/shell.hpp>
 
 namespace ringsnap {
 
@@ -31,24 +36,109 @@ std::string failed_step_of(const std::vector<StepRecord>& steps)
     return steps.empty() ? "job" : steps.back().name;
 }
 
+Status check_succeeded(const std::string& step, const CommandOutput& output)
+{
+    if (output.succeeded()) {
+        return {};
+    }
+    std::string reason = last_line(output.err);
+    if (reason.empty()) {
+        reason = last_line(output.out);
+    }
+    // sshd closes a channel without an exit status when, for one, its ChannelTimeout fires.
+    std::string status = !output.exit_signal.empty() ? fmt::format("killed by signal {}", output.exit_signal)
+                         : output.exit_status < 0    ? std::string("no exit status: the node closed the channel")
+                                                     : fmt::format("exit status {}", output.exit_status);
+    return make_error(ErrorKind::command, reason.empty() ? fmt::format("{} failed ({})", step, status)
+                                                         : fmt::format("{} failed ({}): {}", step, status, reason));
+}
+
 Result<CommandOutput> run_checked(RemoteShell& shell, const std::string& step, const std::string& command,
                                   std::optional<Duration> timeout)
 {
     auto output = shell.run(step, command, timeout);
-    if (!output || output->succeeded()) {
+    if (!output) {
         return output;
     }
-    std::string reason = last_line(output->err);
-    if (reason.empty()) {
-        reason = last_line(output->out);
+    if (auto status = check_succeeded(step, *output); !status) {
+        return status.error();
     }
-    // sshd closes a channel without an exit status when, for one, its ChannelTimeout fires.
-    std::string status = !output->exit_signal.empty() ? fmt::format("killed by signal {}", output->exit_signal)
-                         : output->exit_status < 0    ? std::string("no exit status: the node closed the channel")
-                                                      : fmt::format("exit status {}", output->exit_status);
-    return make_error(ErrorKind::command,
-                      reason.empty() ? fmt::format("{} failed ({})", step, status)
-                                     : fmt::format("{} failed ({}): {}", step, status, reason));
+    return output;
+}
+
+std::string together_script(const std::vector<std::string>& commands)
+{
+    // Every command runs in the background with its streams and status in files of a private
+    // directory; once all have ended, each is printed as a header with the status and the two
+    // lengths, then the bytes themselves, so no output can be mistaken for a header. The
+    // traps remove the directory however the shell ends (a timeout kills the process group).
+    std::string script = "t=$(mktemp -d) || exit 1; trap 'rm -rf \"$t\"' EXIT; trap 'exit 143' HUP INT TERM; ";
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        script += fmt::format("{{ ( {} ) >\"$t/o{}\" 2>\"$t/e{}\" </dev/null; echo $? >\"$t/s{}\"; }} & ",
+                              commands[i], i, i, i);
+    }
+    script += "wait; ";
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        script += fmt::format("printf 'ringsnap-part %s %s %s\\n' \"$(cat \"$t/s{0}\")\" "
+                              "$(($(wc -c <\"$t/o{0}\"))) $(($(wc -c <\"$t/e{0}\"))); "
+                              "cat \"$t/o{0}\" \"$t/e{0}\"; ",
+                              i);
+    }
+    return script;
+}
+
+namespace {
+
+// Reads "ringsnap-part STATUS OUT_LEN ERR_LEN\n" at `pos`, then the two streams.
+Result<CommandOutput> read_part(const std::string& out, std::size_t& pos)
+{
+    auto end = out.find('\n', pos);
+    if (end == std::string::npos) {
+        return make_error(ErrorKind::parse, "the output of commands run together ends in the middle of a header");
+    }
+    std::istringstream header(out.substr(pos, end - pos));
+    std::string marker;
+    CommandOutput part;
+    std::size_t out_length = 0, err_length = 0;
+    if (!(header >> marker >> part.exit_status >> out_length >> err_length) || marker != "ringsnap-part" ||
+        end + 1 + out_length + err_length > out.size()) {
+        return make_error(ErrorKind::parse, fmt::format("unexpected output of commands run together: {}",
+                                                        quote_for_message(out.substr(pos, std::min<std::size_t>(end - pos, 80)))));
+    }
+    part.out = out.substr(end + 1, out_length);
+    part.err = out.substr(end + 1 + out_length, err_length);
+    pos = end + 1 + out_length + err_length;
+    return part;
+}
+
+} // namespace
+
+Result<std::vector<CommandOutput>> split_together_output(const std::string& out, std::size_t parts)
+{
+    std::vector<CommandOutput> outputs;
+    std::size_t pos = 0;
+    while (outputs.size() < parts) {
+        auto part = read_part(out, pos);
+        if (!part) {
+            return part.error();
+        }
+        outputs.push_back(std::move(*part));
+    }
+    if (pos != out.size()) {
+        return make_error(ErrorKind::parse, "commands run together printed more than their parts");
+    }
+    return outputs;
+}
+
+Result<std::vector<CommandOutput>> run_together(RemoteShell& shell, const std::string& step,
+                                                const std::vector<std::string>& commands,
+                                                std::optional<Duration> timeout)
+{
+    auto output = run_checked(shell, step, together_script(commands), timeout);
+    if (!output) {
+        return output.error();
+    }
+    return split_together_output(output->out, commands.size());
 }
 
 } // namespace ringsnap

@@ -17,49 +17,45 @@ namespace {
 const std::set<std::string> k_left_out_keyspaces{"system", "system_auth", "system_distributed", "system_traces",
                                                   "system_views", "system_virtual_schema"};
 
+// Parses one part's output, or says which nodetool call failed and why.
 template <class T, class Parser>
-Result<T> nodetool_parsed(RemoteShell& shell, const std::vector<std::string>& args, Parser parse)
+Result<T> parsed_part(const std::string& step, const CommandOutput& output, Parser parse)
 {
-    auto output = run_checked(shell, "nodetool " + args.front(), nodetool_command(shell.node(), args));
-    if (!output) {
-        return output.error();
+    if (auto status = check_succeeded(step, output); !status) {
+        return status.error();
     }
-    auto parsed = parse(output->out);
+    auto parsed = parse(output.out);
     if (!parsed) {
-        return make_error(ErrorKind::parse, fmt::format("nodetool {}: {}", args.front(), parsed.error().message));
+        return make_error(ErrorKind::parse, fmt::format("{}: {}", step, parsed.error().message));
     }
     return std::move(*parsed);
 }
 
+// Version, info with tokens, status and a look at the data directories, all at once: on a real
+// node each nodetool call is a JVM start, and a survey must not cost more than the snapshot.
 Status survey_node(RemoteShell& shell, NodeSurvey& survey, const std::string& tag)
 {
-    auto version = nodetool_parsed<CassandraVersion>(shell, {"version"}, parse_version);
-    if (!version) {
-        return version.error();
+    const Node& node = shell.node();
+    auto parts = run_together(shell, "survey (nodetool version, info, status; data directories)",
+                              {nodetool_command(node, {"version"}), nodetool_command(node, {"info", "-T"}),
+                               nodetool_command(node, {"status"}), survey_data_dirs_command(node, tag)});
+    if (!parts) {
+        return parts.error();
+    }
+    auto version = parsed_part<CassandraVersion>("nodetool version", (*parts)[0], parse_version);
+    auto info = parsed_part<NodeInfo>("nodetool info", (*parts)[1], parse_info);
+    auto ring = parsed_part<std::vector<StatusRow>>("nodetool status", (*parts)[2], parse_status);
+    auto dirs = parsed_part<DataDirSurvey>("data directories", (*parts)[3], parse_data_dir_survey);
+    if (!version || !info || !ring || !dirs) {
+        return !version ? version.error() : !info ? info.error() : !ring ? ring.error() : dirs.error();
     }
     survey.version = *version;
-    auto info = nodetool_parsed<NodeInfo>(shell, {"info", "-T"}, parse_info);
-    if (!info) {
-        return info.error();
-    }
     survey.info = *info;
-    auto ring = nodetool_parsed<std::vector<StatusRow>>(shell, {"status"}, parse_status);
-    if (!ring) {
-        return ring.error();
-    }
     auto self = std::find_if(ring->begin(), ring->end(), [&](const StatusRow& row) { return row.host_id == info->host_id; });
     survey.up_and_normal = self != ring->end() && self->status == 'U' && self->state == 'N';
-    auto dirs = run_checked(shell, "data directories", survey_data_dirs_command(shell.node(), tag));
-    if (!dirs) {
-        return dirs.error();
-    }
-    auto parsed = parse_data_dir_survey(dirs->out);
-    if (!parsed) {
-        return parsed.error();
-    }
-    survey.keyspaces = parsed->keyspaces;
-    survey.tables = parsed->tables;
-    survey.tag_exists = !parsed->tag_dirs.empty();
+    survey.keyspaces = dirs->keyspaces;
+    survey.tables = dirs->tables;
+    survey.tag_exists = !dirs->tag_dirs.empty();
     return {};
 }
 
