@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -106,6 +107,9 @@ struct ExecutorOptions {
     bool accept_new_host_keys = false;  // record unknown host keys instead of refusing them
 };
 
+// Told of each node as soon as it is done, for progress displays.
+using NodeDone = std::function<void(const NodeRun& run)>;
+
 class Executor {
 public:
     virtual ~Executor() = default;
@@ -114,6 +118,27 @@ public:
     // at most `per_dc` per data center; a slow node never holds up the others. Returns one
     // NodeRun per node, in the order given. After cancel_requested() no new node starts.
     virtual std::vector<NodeRun> run_on_nodes(const std::vector<Node>& nodes, const NodeJob& job) = 0;
+
+    // From now on, `callback` gets every node's finished NodeRun (ok or not) when its job ends,
+    // from the thread that ran it; calls never overlap. An empty callback stops the reports.
+    void on_node_done(NodeDone callback)
+    {
+        std::lock_guard lock(m_done_mutex);
+        m_on_node_done = std::move(callback);
+    }
+
+protected:
+    void report_done(const NodeRun& run)
+    {
+        std::lock_guard lock(m_done_mutex);
+        if (m_on_node_done) {
+            m_on_node_done(run);
+        }
+    }
+
+private:
+    std::mutex m_done_mutex;
+    NodeDone m_on_node_done;
 };
 
 } // namespace ringsnap

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <string>
 
 #include <ringsnap/result.hpp>
 
@@ -18,5 +19,13 @@ enum class Verbosity { quiet, normal, verbose, trace };  // -q, default, -v, -vv
 // with a log file, a file sink that always records debug and above. ErrorKind::config when the
 // file cannot be opened for appending.
 Status init_logging(Verbosity verbosity, const std::optional<std::filesystem::path>& log_file);
+
+// Whether stderr shows a status line: it is a terminal and the verbosity is not quiet. Otherwise
+// progress goes out as plain log lines (cron mails and CI logs have no use for redrawn lines).
+bool status_line_enabled();
+
+// Sets the line kept at the bottom of the terminal (a run's progress); log lines are printed
+// above it, so the two never mix. Empty text removes it. Does nothing unless enabled.
+void show_status_line(const std::string& text);
 
 } // namespace ringsnap

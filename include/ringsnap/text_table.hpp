@@ -3,6 +3,7 @@
 
 // Plain aligned tables for stdout: a header row, then rows, columns separated by two spaces.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,5 +23,8 @@ private:
     std::vector<std::string> m_headers;
     std::vector<std::vector<std::string>> m_rows;
 };
+
+// "512 B", "1.5 KiB", "42.0 GiB": binary units, one decimal, as operators read disk sizes.
+std::string format_bytes(std::uint64_t bytes);
 
 } // namespace ringsnap

@@ -12,6 +12,7 @@
 #include <ringsnap/text_table.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/progress.hpp"
 
 namespace ringsnap::cli {
 
@@ -93,18 +94,6 @@ HashIndex earlier_hashes(const Catalog& catalog)
     return index;
 }
 
-std::string human_bytes(std::uint64_t bytes)
-{
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes);
-    int unit = 0;
-    while (value >= 1024 && unit < 4) {
-        value /= 1024;
-        ++unit;
-    }
-    return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, units[unit]);
-}
-
 std::string render_plan(const std::vector<Node>& nodes, const ops::SnapshotRequest& request,
                         const std::vector<std::string>& keyspaces)
 {
@@ -129,7 +118,7 @@ std::string render_result(const ops::SnapshotResult& result, const std::string& 
             }
         }
         table.add_row({node.datacenter, node.host, to_string(node.status), std::to_string(node.tables.size()),
-                       std::to_string(files), human_bytes(bytes),
+                       std::to_string(files), format_bytes(bytes),
                        fmt::format("{:.1f}s", static_cast<double>(node.duration_ms.value_or(0)) / 1000.0),
                        node.error.value_or("")});
     }
@@ -141,7 +130,7 @@ std::string render_result(const ops::SnapshotResult& result, const std::string& 
     return table.render() +
            fmt::format("\nSnapshot {} {}: {} of {} nodes, {} tables, {} files, {} recorded, {} hashed{}\nManifest: {}\n",
                        result.manifest.tag, to_string(result.manifest.status), totals.nodes_ok, totals.nodes,
-                       totals.tables, totals.files, human_bytes(totals.bytes), human_bytes(totals.bytes_hashed),
+                       totals.tables, totals.files, format_bytes(totals.bytes), format_bytes(totals.bytes_hashed),
                        spread, manifest_path);
 }
 
@@ -187,7 +176,10 @@ int run_snapshot(Context& context, const SnapshotOptions& options, const std::st
                                                                        request->tag, catalog->directory().string())));
     }
     auto started = now_utc();
-    auto survey = ops::survey_nodes(context.executor(), selection->nodes, *request);
+    auto survey = [&] {
+        Progress progress(context.executor(), "survey", selection->nodes, Progress::Lines::none);
+        return ops::survey_nodes(context.executor(), selection->nodes, *request);
+    }();
     auto keyspaces = ops::keyspaces_to_snapshot(survey, *request);
     if (!keyspaces) {
         return context.refuse(keyspaces.error());
@@ -198,8 +190,12 @@ int run_snapshot(Context& context, const SnapshotOptions& options, const std::st
                                     {"keyspaces", *keyspaces}, {"nodes", nodes_json(survey.runs, false)}});
         return exit_code::ok;
     }
-    auto result = ops::take_snapshot(context.executor(), selection->nodes, survey, *keyspaces, *request,
-                                     earlier_hashes(*catalog));
+    auto hashes = earlier_hashes(*catalog);
+    auto result = [&] {
+        Progress progress(context.executor(), "snapshot", ops::ready_nodes(selection->nodes, survey));
+        return ops::take_snapshot(context.executor(), selection->nodes, survey, *keyspaces, *request, hashes,
+                                  [&](std::uint64_t bytes) { progress.add_bytes(bytes); });
+    }();
     auto& manifest = result.manifest;
     manifest.cluster = selection->cluster.name;
     manifest.kind = BackupKind::snapshot;

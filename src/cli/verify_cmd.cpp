@@ -12,6 +12,7 @@
 #include <ringsnap/text_table.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/progress.hpp"
 
 namespace ringsnap::cli {
 
@@ -73,7 +74,10 @@ int run_verify(Context& context, const std::string& tag)
     if (nodes.empty()) {
         return context.refuse(make_error(ErrorKind::usage, fmt::format("no selected node holds a part of {}", tag)));
     }
-    auto result = ops::verify_snapshot(context.executor(), nodes, recorded, tag);
+    auto result = [&] {
+        Progress progress(context.executor(), "verify", nodes);
+        return ops::verify_snapshot(context.executor(), nodes, recorded, tag);
+    }();
     auto status = summarize(result.runs, cancel_requested());
     int code = result.mismatches.empty() || status == RunStatus::interrupted ? exit_code_for(status) : exit_code::mismatch;
     auto json = run_summary_json(status, result.runs, context.options().verbose > 0);

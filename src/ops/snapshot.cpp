@@ -144,6 +144,20 @@ Status read_cassandra_files(RemoteShell& shell, std::vector<TableEntry>& tables,
     return {};
 }
 
+bool is_ready(const Survey& survey, std::size_t index)
+{
+    return survey.runs[index].ok() && survey.nodes[index].up_and_normal;
+}
+
+std::uint64_t recorded_bytes(const std::vector<RemoteFile>& files)
+{
+    std::uint64_t bytes = 0;
+    for (const auto& file : files) {
+        bytes += file.size;
+    }
+    return bytes;
+}
+
 NodeEntry entry_for(const NodeRun& run, const NodeSurvey& survey)
 {
     NodeEntry entry;
@@ -314,18 +328,28 @@ std::vector<std::string> snapshot_arguments(const SnapshotRequest& request, cons
     return args;
 }
 
+std::vector<Node> ready_nodes(const std::vector<Node>& nodes, const Survey& survey)
+{
+    std::vector<Node> ready;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (is_ready(survey, i)) {
+            ready.push_back(nodes[i]);
+        }
+    }
+    return ready;
+}
+
 SnapshotResult take_snapshot(Executor& executor, const std::vector<Node>& nodes, const Survey& survey,
                              const std::vector<std::string>& keyspaces, const SnapshotRequest& request,
-                             const HashIndex& hashes)
+                             const HashIndex& hashes, const std::function<void(std::uint64_t)>& on_bytes_listed)
 {
     SnapshotResult result;
     result.keyspaces = keyspaces;
-    std::vector<Node> ready;
+    std::vector<Node> ready = ready_nodes(nodes, survey);
     std::vector<std::size_t> ready_index;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         result.manifest.nodes.push_back(entry_for(survey.runs[i], survey.nodes[i]));
-        if (survey.runs[i].ok() && survey.nodes[i].up_and_normal) {
-            ready.push_back(nodes[i]);
+        if (is_ready(survey, i)) {
             ready_index.push_back(i);
         }
     }
@@ -347,6 +371,9 @@ SnapshotResult take_snapshot(Executor& executor, const std::vector<Node>& nodes,
             return files.error();
         }
         entry.tables = snapshot_tables(*files, request.tag);
+        if (on_bytes_listed) {
+            on_bytes_listed(recorded_bytes(*files));
+        }
         if (auto status = read_cassandra_files(shell, entry.tables, request.tag); !status) {
             return status;
         }

@@ -234,6 +234,7 @@ private:
         } else {
             spdlog::debug("[{}] done in {} ms", run.node.host, run.duration.count());
         }
+        report_done(run);
     }
 
     static std::string failed_step_for(ErrorKind kind)

@@ -175,6 +175,24 @@ TEST_F(SnapshotOnLab, DryRunShowsTheCommandsAndChangesNothing)
     EXPECT_EQ(snapshot_dirs("rehearsal"), 0);
 }
 
+TEST_F(SnapshotOnLab, ProgressIsALiveLineOnATerminalAndPlainLinesOtherwise)
+{
+    start(2, 2);
+    auto plain = ringsnap(*m_lab, {"snapshot", "--tag", "logged"});
+    ASSERT_EQ(plain.exit_code, 0) << plain.err;
+    EXPECT_NE(plain.err.find("snapshot done in"), std::string::npos) << plain.err;
+    EXPECT_NE(plain.err.find("(4 of 4 nodes)"), std::string::npos) << plain.err;
+    EXPECT_EQ(plain.err.find('\r'), std::string::npos) << "no redrawn line off a terminal";
+
+    // script(1) gives ringsnap a terminal; its stdout and stderr both arrive on ours.
+    std::string command = std::string(RINGSNAP_BIN) + " -c " + m_lab->cluster_file() + " snapshot --tag on-a-tty";
+    auto tty = run_process({"script", "-qec", command, "/dev/null"});
+    ASSERT_EQ(tty.exit_code, 0) << tty.err << tty.out;
+    EXPECT_NE(tty.out.find("\r\033[Ksnapshot: dc1 2/2, dc2 2/2"), std::string::npos) << tty.out;
+    EXPECT_EQ(tty.out.find("snapshot done in"), std::string::npos) << "the line replaces the per-node lines";
+    EXPECT_NE(tty.out.find("\r\033[KDC"), std::string::npos) << "the line is erased before the table";
+}
+
 // Replaces a snapshot file by a modified copy: the live SSTable is a hard link of the same
 // inode, so editing in place would change the node's data too.
 void replace_with_modified_copy(const std::string& path, bool same_size)

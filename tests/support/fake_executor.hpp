@@ -41,6 +41,7 @@ public:
                     run.failed_step = failed_step_of(run.steps);
                 }
             }
+            report_done(run);
             runs.push_back(std::move(run));
         }
         return runs;

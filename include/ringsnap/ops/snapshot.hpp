@@ -4,6 +4,8 @@
 // `ringsnap snapshot`: `nodetool snapshot` on every selected node, then each node's snapshot
 // files with size and SHA-256 (computed on the node), recorded in one manifest.
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,11 +60,16 @@ struct Survey {
 Survey survey_nodes(Executor& executor, const std::vector<Node>& nodes, const SnapshotRequest& request);
 Result<std::vector<std::string>> keyspaces_to_snapshot(const Survey& survey, const SnapshotRequest& request);
 
-// Phase two: snapshot, list, hash (reusing `hashes` for unchanged files) on the nodes that
-// passed the survey; nodes that did not keep their entry as failed.
+// The nodes a survey found ready for the snapshot: they answered and are up and normal.
+std::vector<Node> ready_nodes(const std::vector<Node>& nodes, const Survey& survey);
+
+// Phase two: snapshot, list, hash (reusing `hashes` for unchanged files) on the ready nodes;
+// the others keep their entry as failed. `on_bytes_listed`, when given, hears each node's
+// recorded bytes as soon as its files are listed (for progress), from that node's thread.
 SnapshotResult take_snapshot(Executor& executor, const std::vector<Node>& nodes, const Survey& survey,
                              const std::vector<std::string>& keyspaces, const SnapshotRequest& request,
-                             const HashIndex& hashes);
+                             const HashIndex& hashes,
+                             const std::function<void(std::uint64_t)>& on_bytes_listed = {});
 
 // A node's snapshot files (a listing of remote_files.hpp) grouped by table directory, with names
 // relative to the snapshot directory and no hashes yet.
