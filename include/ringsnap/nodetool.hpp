@@ -75,4 +75,24 @@ struct NodeInfo {
 // that does not read as one is an ErrorKind::parse error quoting it.
 Result<NodeInfo> parse_info(const std::string& out);
 
+// One row of `nodetool listsnapshots`: one table of one snapshot.
+struct ListedSnapshot {
+    std::string tag;
+    std::string keyspace;
+    std::string table;
+    std::string true_size;     // as printed: "4.86 KiB", "0 bytes"
+    std::string size_on_disk;
+    std::optional<std::string> created_at;  // 4.1+: "2023-11-16T06:48:49.071Z"
+    std::optional<std::string> expires_at;  // 4.1+, snapshots taken with a TTL
+    std::optional<bool> ephemeral;          // 5.0 with -e
+};
+
+// `nodetool listsnapshots`: "Snapshot Details: " then "There are no snapshots", or a table whose
+// header names the columns (five in 3.11 and 4.0, seven in 4.1, eight in 5.0 with -e) and whose
+// every column is padded to its widest cell, so the header's offsets cut every row (cells hold
+// spaces: "4.86 KiB"). The rows end at the blank line before "Total TrueDiskSpaceUsed". Lines
+// before the banner are skipped (JVM noise). ErrorKind::parse quoting the line for a missing
+// banner, a header without the five columns, or a row that does not fit the header.
+Result<std::vector<ListedSnapshot>> parse_listsnapshots(const std::string& out);
+
 } // namespace ringsnap

@@ -94,6 +94,7 @@ int run(int argc, char** argv)
     add_exec_command(app, action);
     add_snapshot_command(app, action);
     add_verify_command(app, action);
+    add_list_command(app, action);
     add_clear_command(app, action);
     add_pending_commands(app, action);
 

@@ -20,7 +20,6 @@ struct PendingVerb {
 constexpr PendingVerb k_pending_verbs[] = {
     {"incremental", "Take an incremental backup chained to a snapshot; enable|disable|status"},
     {"restore", "Restore a backup onto the nodes, or into another cluster"},
-    {"list", "List the backups in the catalog (--live: the snapshots on the nodes)"},
 };
 
 } // namespace

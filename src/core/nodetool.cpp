@@ -389,4 +389,99 @@ Result<NodeInfo> parse_info(const std::string& out)
     return info;
 }
 
+namespace {
+
+// listsnapshots is a TableBuilder table: unlike 3.11's status, every column is padded to its
+// widest cell (header included), so the header's offsets do cut every row.
+constexpr std::string_view k_listsnapshots_titles[] = {"Snapshot name", "Keyspace name",   "Column family name",
+                                                       "True size",     "Size on disk",    "Creation time",
+                                                       "Expiration time", "Ephemeral"};
+constexpr std::size_t k_listsnapshots_required = 5;  // the columns of 3.11 and 4.0
+
+// Where each column starts; npos for the optional ones the header lacks.
+Result<std::vector<std::size_t>> read_listsnapshots_header(std::string_view line)
+{
+    std::vector<std::size_t> offsets;
+    std::size_t previous = 0;
+    for (std::size_t i = 0; i < std::size(k_listsnapshots_titles); ++i) {
+        auto at = line.find(k_listsnapshots_titles[i]);
+        bool in_order = at != std::string_view::npos && (i == 0 ? at == 0 : at > previous && line[at - 1] == ' ');
+        if (!in_order && i < k_listsnapshots_required) {
+            return line_error("listsnapshots", "unexpected table header", line);
+        }
+        offsets.push_back(in_order ? at : std::string_view::npos);
+        previous = in_order ? at : previous;
+    }
+    return offsets;
+}
+
+Result<ListedSnapshot> read_listsnapshots_row(std::string_view line, const std::vector<std::size_t>& offsets)
+{
+    std::vector<std::size_t> present;
+    for (auto offset : offsets) {
+        if (offset != std::string_view::npos) {
+            present.push_back(offset);
+        }
+    }
+    std::vector<std::optional<std::string>> cells(offsets.size());
+    for (std::size_t i = 0; i < offsets.size(); ++i) {
+        auto start = offsets[i];
+        if (start == std::string_view::npos || start >= line.size()) {
+            continue;  // a column this version lacks, or empty cells whose padding was trimmed
+        }
+        auto next = std::upper_bound(present.begin(), present.end(), start);
+        auto end = next == present.end() ? line.size() : *next;
+        if ((start > 0 && line[start - 1] != ' ') || (end < line.size() && line[end - 1] != ' ')) {
+            return line_error("listsnapshots", "row does not fit the table's columns", line);
+        }
+        auto cell = trim(line.substr(start, end - start));
+        if (!cell.empty()) {
+            cells[i] = std::string(cell);
+        }
+    }
+    for (std::size_t i = 0; i < k_listsnapshots_required; ++i) {
+        if (!cells[i] && i < 3) {
+            return line_error("listsnapshots", "row without a snapshot, keyspace or table name", line);
+        }
+    }
+    ListedSnapshot row{*cells[0], *cells[1], *cells[2], cells[3].value_or(""), cells[4].value_or(""), cells[5], cells[6],
+                       std::nullopt};
+    if (cells[7]) {
+        if (*cells[7] != "true" && *cells[7] != "false") {
+            return line_error("listsnapshots", "expected true or false in the Ephemeral column", line);
+        }
+        row.ephemeral = *cells[7] == "true";
+    }
+    return row;
+}
+
+} // namespace
+
+Result<std::vector<ListedSnapshot>> parse_listsnapshots(const std::string& out)
+{
+    auto lines = split_lines(out);
+    auto banner = std::find_if(lines.begin(), lines.end(),
+                               [](std::string_view line) { return trim(line) == "Snapshot Details:"; });
+    if (banner == lines.end()) {
+        return make_error(ErrorKind::parse, "nodetool listsnapshots: no \"Snapshot Details:\" line in its output");
+    }
+    std::vector<ListedSnapshot> rows;
+    auto line = banner + 1;
+    if (line == lines.end() || trim(*line) == "There are no snapshots") {
+        return rows;
+    }
+    auto offsets = read_listsnapshots_header(*line);
+    if (!offsets) {
+        return offsets.error();
+    }
+    for (++line; line != lines.end() && !trim(*line).empty(); ++line) {
+        auto row = read_listsnapshots_row(*line, *offsets);
+        if (!row) {
+            return row.error();
+        }
+        rows.push_back(std::move(*row));
+    }
+    return rows;
+}
+
 } // namespace ringsnap

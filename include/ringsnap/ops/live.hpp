@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// `ringsnap list --live`: the snapshots each node holds, from `nodetool listsnapshots`, against
+// the catalog: snapshots no manifest knows, and catalog snapshots gone from a node.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ringsnap/executor.hpp>
+#include <ringsnap/manifest.hpp>
+#include <ringsnap/nodetool.hpp>
+
+namespace ringsnap::ops {
+
+struct LiveSnapshots {
+    std::vector<NodeRun> runs;                            // one per node asked
+    std::vector<std::optional<CassandraVersion>> versions;  // per node; absent when it did not answer
+    std::vector<std::vector<ListedSnapshot>> snapshots;   // per node, as listsnapshots printed them
+};
+
+// `nodetool version` and `nodetool listsnapshots` on every node, together.
+LiveSnapshots read_live_snapshots(Executor& executor, const std::vector<Node>& nodes);
+
+// Whether `nodetool listsnapshots` of `version` shows snapshots of `keyspace`: 3.11 leaves out
+// the local system keyspaces (system, system_schema); 4.0 and later show every keyspace.
+bool listsnapshots_shows(const CassandraVersion& version, const std::string& keyspace);
+
+// Where a catalog snapshot is, among the nodes that answered.
+struct BackupPresence {
+    std::string tag;
+    std::vector<std::string> holding;  // hosts whose listing shows every expected table of it
+    std::vector<std::string> gone;     // "host" or "host (2 of 5 tables)": recorded, not listed now
+};
+
+// A snapshot a node holds that no manifest of the catalog knows (taken by hand, by another tool,
+// or by Cassandra itself before a truncate or drop).
+struct UnknownSnapshot {
+    std::string host;
+    std::string tag;
+    std::vector<std::string> tables;  // "ks.table"
+};
+
+struct LiveComparison {
+    std::vector<BackupPresence> backups;  // one per snapshot manifest, in the order given
+    std::vector<UnknownSnapshot> unknown;
+};
+
+// Compares the catalog's snapshot manifests (incrementals are not snapshots and are skipped)
+// with what the nodes listed. A node is expected to hold a backup when its entry is ok; only
+// tables its version's listsnapshots shows are expected. `catalog_tags` holds every tag of the
+// catalog (incrementals and unreadable manifests included), so none of them is called unknown.
+LiveComparison compare_live(const std::vector<Manifest>& manifests, const std::vector<std::string>& catalog_tags,
+                            const LiveSnapshots& live);
+
+} // namespace ringsnap::ops

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+// `ringsnap list [--live]`
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <ringsnap/cancel.hpp>
+#include <ringsnap/catalog.hpp>
+#include <ringsnap/ops/live.hpp>
+#include <ringsnap/text_table.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/progress.hpp"
+
+namespace ringsnap::cli {
+
+namespace {
+
+// What --live found, ready to show next to the catalog.
+struct LiveView {
+    ops::LiveSnapshots nodes;
+    ops::LiveComparison comparison;
+    std::size_t answered = 0;
+};
+
+const ops::BackupPresence* presence_of(const LiveView* live, const std::string& tag)
+{
+    if (!live) {
+        return nullptr;
+    }
+    auto& backups = live->comparison.backups;
+    auto found = std::find_if(backups.begin(), backups.end(), [&](const auto& b) { return b.tag == tag; });
+    return found == backups.end() ? nullptr : &*found;
+}
+
+// "billing.invoices, billing.customers" or, for many, the first few and how many more.
+std::string some_tables(const std::vector<std::string>& tables)
+{
+    constexpr std::size_t k_shown = 3;
+    if (tables.size() <= k_shown) {
+        return fmt::format("{}", fmt::join(tables, ", "));
+    }
+    return fmt::format("{}, and {} more tables", fmt::join(tables.begin(), tables.begin() + k_shown, ", "),
+                       tables.size() - k_shown);
+}
+
+std::string render(const CatalogListing& listing, const LiveView* live)
+{
+    std::vector<std::string> headers{"TAG", "KIND", "STARTED", "STATUS", "NODES", "FILES", "SIZE", "BASE"};
+    if (live) {
+        headers.emplace_back("ON THE NODES NOW");
+    }
+    TextTable table(headers);
+    for (const auto& backup : listing.manifests) {
+        std::vector<std::string> row{backup.tag, to_string(backup.kind), format_timestamp(backup.started_at),
+                                     to_string(backup.status),
+                                     fmt::format("{}/{}", backup.totals.nodes_ok, backup.totals.nodes),
+                                     std::to_string(backup.totals.files), format_bytes(backup.totals.bytes),
+                                     backup.base.value_or("-")};
+        if (const auto* presence = presence_of(live, backup.tag)) {
+            row.push_back(presence->gone.empty()
+                              ? fmt::format("on {} node(s)", presence->holding.size())
+                              : fmt::format("GONE from {}", fmt::join(presence->gone, ", ")));
+        } else if (live) {
+            row.emplace_back("-");
+        }
+        table.add_row(std::move(row));
+    }
+    std::string text = listing.manifests.empty() ? "No backups in the catalog.\n" : table.render();
+    if (live) {
+        text += fmt::format("\n{} of {} node(s) answered `nodetool listsnapshots`.\n", live->answered,
+                            live->nodes.runs.size());
+        for (const auto& unknown : live->comparison.unknown) {
+            text += fmt::format("{}: snapshot {} is not in the catalog ({})\n", unknown.host, unknown.tag,
+                                some_tables(unknown.tables));
+        }
+    }
+    return text;
+}
+
+nlohmann::json backups_json(const CatalogListing& listing, const LiveView* live)
+{
+    auto json = nlohmann::json::array();
+    for (const auto& backup : listing.manifests) {
+        nlohmann::json entry{{"tag", backup.tag},
+                             {"kind", to_string(backup.kind)},
+                             {"status", to_string(backup.status)},
+                             {"started_at", format_timestamp(backup.started_at)},
+                             {"finished_at", format_timestamp(backup.finished_at)},
+                             {"base", backup.base ? nlohmann::json(*backup.base) : nlohmann::json()},
+                             {"parent", backup.parent ? nlohmann::json(*backup.parent) : nlohmann::json()},
+                             {"nodes", backup.totals.nodes},
+                             {"nodes_ok", backup.totals.nodes_ok},
+                             {"files", backup.totals.files},
+                             {"bytes", backup.totals.bytes}};
+        if (const auto* presence = presence_of(live, backup.tag)) {
+            entry["live"] = {{"holding", presence->holding}, {"gone", presence->gone}};
+        }
+        json.push_back(std::move(entry));
+    }
+    return json;
+}
+
+std::vector<std::string> catalog_tags(const CatalogListing& listing)
+{
+    std::vector<std::string> tags;
+    for (const auto& backup : listing.manifests) {
+        tags.push_back(backup.tag);
+    }
+    for (const auto& problem : listing.problems) {
+        tags.push_back(problem.path.stem().string());  // an unreadable manifest still names its tag
+    }
+    return tags;
+}
+
+Result<LiveView> look_at_nodes(Context& context, const Catalog& catalog, const CatalogListing& listing,
+                               const std::vector<Node>& nodes)
+{
+    std::vector<Manifest> snapshots;
+    for (const auto& backup : listing.manifests) {
+        if (backup.kind == BackupKind::snapshot) {
+            auto manifest = catalog.load(backup.tag);
+            if (!manifest) {
+                return manifest.error();
+            }
+            snapshots.push_back(std::move(*manifest));
+        }
+    }
+    LiveView live;
+    {
+        Progress progress(context.executor(), "listsnapshots", nodes, Progress::Lines::none);
+        live.nodes = ops::read_live_snapshots(context.executor(), nodes);
+    }
+    live.comparison = ops::compare_live(snapshots, catalog_tags(listing), live.nodes);
+    live.answered = static_cast<std::size_t>(
+        std::count_if(live.nodes.runs.begin(), live.nodes.runs.end(), [](const NodeRun& run) { return run.ok(); }));
+    return live;
+}
+
+int run_list(Context& context, bool with_live)
+{
+    auto selection = context.load_and_select();
+    if (!selection) {
+        return context.refuse(selection.error());
+    }
+    auto catalog = Catalog::open(selection->cluster);
+    if (!catalog) {
+        return context.refuse(catalog.error());
+    }
+    auto listing = catalog->list();
+    if (!listing) {
+        return context.refuse(listing.error());
+    }
+    for (const auto& problem : listing->problems) {
+        spdlog::warn("cannot read {}: {}", problem.path.string(), problem.error.message);
+    }
+    if (!with_live) {
+        nlohmann::json json{{"status", "ok"}, {"exit_code", 0}, {"nodes", nlohmann::json::array()},
+                            {"backups", backups_json(*listing, nullptr)}};
+        context.emit(render(*listing, nullptr), json);
+        return exit_code::ok;
+    }
+    auto live = look_at_nodes(context, *catalog, *listing, selection->nodes);
+    if (!live) {
+        return context.refuse(live.error());
+    }
+    auto status = summarize(live->nodes.runs, cancel_requested());
+    bool gone = std::any_of(live->comparison.backups.begin(), live->comparison.backups.end(),
+                            [](const auto& presence) { return !presence.gone.empty(); });
+    int code = gone && status != RunStatus::interrupted ? exit_code::mismatch : exit_code_for(status);
+    auto json = run_summary_json(status, live->nodes.runs, context.options().verbose > 0);
+    json["exit_code"] = code;
+    json["backups"] = backups_json(*listing, &*live);
+    json["unknown_snapshots"] = nlohmann::json::array();
+    for (const auto& unknown : live->comparison.unknown) {
+        json["unknown_snapshots"].push_back({{"host", unknown.host}, {"tag", unknown.tag}, {"tables", unknown.tables}});
+    }
+    context.emit(render(*listing, &*live), json);
+    return code;
+}
+
+} // namespace
+
+void add_list_command(CLI::App& app, Action& action)
+{
+    auto live = std::make_shared<bool>(false);
+    auto* list = app.add_subcommand("list", "List the backups in the catalog (--live: the snapshots on the nodes too)");
+    list->add_flag("--live", *live, "Also run `nodetool listsnapshots` on every node and compare");
+    list->footer("Without --live, only the catalog is read: no node is touched.\n"
+                 "With --live, snapshots no manifest knows are listed, and a catalog snapshot that a node\n"
+                 "recorded but no longer lists is flagged GONE.\n"
+                 "Exit 0 ok, 1 some nodes did not answer, 3 none did, 4 a catalog snapshot is gone from a node.");
+    list->callback([live, &action] {
+        action = [live](Context& context) { return run_list(context, *live); };
+    });
+}
+
+} // namespace ringsnap::cli
