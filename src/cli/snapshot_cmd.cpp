@@ -128,10 +128,12 @@ std::string render_result(const ops::SnapshotResult& result, const std::string& 
         spread = fmt::format(", snapshot spread {} ms", result.manifest.snapshot_spread->spread().count());
     }
     return table.render() +
-           fmt::format("\nSnapshot {} {}: {} of {} nodes, {} tables, {} files, {} recorded, {} hashed{}\nManifest: {}\n",
-                       result.manifest.tag, to_string(result.manifest.status), totals.nodes_ok, totals.nodes,
-                       totals.tables, totals.files, format_bytes(totals.bytes), format_bytes(totals.bytes_hashed),
-                       spread, manifest_path);
+           fmt::format("\nSnapshot {} {} in {:.1f} s: {} of {} nodes ({} failed), {} tables, {} files, {} recorded, "
+                       "{} hashed{}\nManifest: {}\n",
+                       result.manifest.tag, to_string(result.manifest.status),
+                       static_cast<double>((result.manifest.finished_at - result.manifest.started_at).count()) / 1000.0,
+                       totals.nodes_ok, totals.nodes, totals.nodes - totals.nodes_ok, totals.tables, totals.files,
+                       format_bytes(totals.bytes), format_bytes(totals.bytes_hashed), spread, manifest_path);
 }
 
 RunStatus status_of(ManifestStatus status)
