@@ -21,10 +21,29 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
 step "ringsnap check   (three Cassandra versions: reported as a problem, exit 1)"
 "$RINGSNAP" check || true
-step ringsnap exec -- nodetool statusbackup
-"$RINGSNAP" exec -- nodetool statusbackup || true
 step "ringsnap --dc dc2 exec -- 'df -h . | tail -1'"
 "$RINGSNAP" --dc dc2 exec -- 'df -h . | tail -1' || true
-step "lab stop-node dc1-n2; ringsnap check   (a node down: exit 1 and the problem named)"
+
+CQLSH="$LAB_DIR/nodes/dc1-n1/bin/cqlsh"
+"$CQLSH" -e "CREATE KEYSPACE billing WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3, 'dc2': 3}"
+"$CQLSH" -e "CREATE TABLE billing.invoices (id int PRIMARY KEY, amount text)"
+"$CQLSH" -e "INSERT INTO billing.invoices (id, amount) VALUES (1, 'EUR 10')"
+
+step "ringsnap incremental enable   (runtime only: the table says so)"
+"$RINGSNAP" incremental enable
+step "ringsnap snapshot --tag nightly-1   (every node, one manifest)"
+"$RINGSNAP" snapshot --tag nightly-1
+"$CQLSH" -e "INSERT INTO billing.invoices (id, amount) VALUES (2, 'EUR 20')"
+step "ringsnap incremental --tag inc-1   (the SSTables flushed since nightly-1)"
+"$RINGSNAP" incremental --tag inc-1
+step "ringsnap verify nightly-1"
+"$RINGSNAP" verify nightly-1
+step "ringsnap list --live"
+"$RINGSNAP" list --live
+step "ringsnap clear --tag nightly-1   (refused: inc-1 depends on it)"
+"$RINGSNAP" clear --tag nightly-1 || echo "(exit $?)"
+step "lab stop-node dc1-n2; ringsnap snapshot --tag nightly-2   (a node down: partial, exit 1)"
 "$LAB" stop-node dc1-n2 --dir "$LAB_DIR"
+"$RINGSNAP" snapshot --tag nightly-2 || echo "(exit $?)"
+step "ringsnap check   (the node down named among the problems)"
 "$RINGSNAP" check || echo "(exit $?)"

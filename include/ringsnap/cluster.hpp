@@ -41,6 +41,7 @@ struct CassandraSettings {
     std::optional<std::string> sstableloader;
     std::optional<std::string> stop_command;
     std::optional<std::string> start_command;
+    std::optional<std::string> config_file;  // cassandra.yaml on the node
 
     void inherit(const CassandraSettings& parent);
 };
@@ -51,6 +52,7 @@ inline constexpr Duration k_default_command_timeout = std::chrono::minutes(30);
 inline constexpr int k_default_connect_retries = 2;
 inline constexpr const char* k_default_nodetool = "nodetool";
 inline constexpr const char* k_default_data_dir = "/var/lib/cassandra/data";
+inline constexpr const char* k_default_config_file = "/etc/cassandra/cassandra.yaml";  // Debian/RPM packages
 
 // One node with its settings already cascaded (cluster -> data center -> node).
 struct Node {
@@ -63,6 +65,7 @@ struct Node {
     Duration connect_timeout() const { return ssh.connect_timeout.value_or(k_default_connect_timeout); }
     Duration command_timeout() const { return ssh.command_timeout.value_or(k_default_command_timeout); }
     std::string nodetool() const { return cassandra.nodetool.value_or(k_default_nodetool); }
+    std::string config_file() const { return cassandra.config_file.value_or(k_default_config_file); }
     std::vector<std::string> data_dirs() const
     {
         return cassandra.data_dirs.value_or(std::vector<std::string>{k_default_data_dir});

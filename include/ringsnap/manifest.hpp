@@ -97,6 +97,7 @@ struct NodeEntry {
     std::optional<std::string> failed_step;  // the step that failed ("nodetool snapshot")
     std::optional<Timestamp> snapshot_at;    // when `nodetool snapshot` returned on this node
     std::optional<Timestamp> flush_at;       // incrementals: when the node's flush returned
+    std::optional<Timestamp> pruned_at;      // incrementals: when --prune deleted the files from the node
     std::optional<std::int64_t> duration_ms; // the node's whole job
     std::vector<TableEntry> tables;
 

@@ -75,6 +75,10 @@ struct NodeInfo {
 // that does not read as one is an ErrorKind::parse error quoting it.
 Result<NodeInfo> parse_info(const std::string& out);
 
+// `nodetool statusbackup`: "running" (true) or "not running" (false), identical in 3.11 to 5.0.
+// Lines before the last (JVM noise) are skipped; anything else is ErrorKind::parse quoting it.
+Result<bool> parse_statusbackup(const std::string& out);
+
 // One row of `nodetool listsnapshots`: one table of one snapshot.
 struct ListedSnapshot {
     std::string tag;

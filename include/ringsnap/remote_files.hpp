@@ -29,6 +29,9 @@ struct RemoteFile {
 // the node. Keyspaces a data directory lacks are skipped: a keyspace may live in some only.
 std::string list_snapshot_files_command(const Node& node, const std::vector<std::string>& keyspaces,
                                         const std::string& tag);
+// Lists the files of the `backups/` directory of every table of `keyspaces` (incremental backups:
+// paths ks/table-<id>/backups/[.<index>/]name), in every data directory of the node.
+std::string list_backup_files_command(const Node& node, const std::vector<std::string>& keyspaces);
 Result<std::vector<RemoteFile>> parse_file_listing(const std::string& out);
 
 // Commands that print `sha256sum` lines for `paths` (absolute), split so that no command comes
@@ -36,6 +39,10 @@ Result<std::vector<RemoteFile>> parse_file_listing(const std::string& out);
 std::vector<std::string> hash_commands(const Node& node, const std::vector<std::string>& paths);
 // path -> lowercase hex SHA-256.
 Result<std::map<std::string, std::string>> parse_sha256sum(const std::string& out);
+
+// Commands that delete exactly `paths` (absolute), split like hash_commands; a path already gone
+// is not an error.
+std::vector<std::string> remove_files_commands(const Node& node, const std::vector<std::string>& paths);
 
 // A file to read whole, with the size a listing gave it (snapshot files do not change).
 struct SizedPath {

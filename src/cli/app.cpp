@@ -93,6 +93,7 @@ int run(int argc, char** argv)
     add_check_command(app, action);
     add_exec_command(app, action);
     add_snapshot_command(app, action);
+    add_incremental_command(app, action);
     add_verify_command(app, action);
     add_list_command(app, action);
     add_clear_command(app, action);

@@ -13,6 +13,7 @@
 #include <ringsnap/shell.hpp>
 #include <ringsnap/text_table.hpp>
 
+#include "cli/backup_report.hpp"
 #include "cli/commands.hpp"
 
 namespace ringsnap::cli {
@@ -75,11 +76,6 @@ Result<std::vector<Manifest>> load_all(const Catalog& catalog, const std::vector
         if (!manifest) {
             return manifest.error();
         }
-        if (manifest->kind != BackupKind::snapshot) {
-            return make_error(ErrorKind::usage, fmt::format("{} is an incremental backup: clearing incrementals is not "
-                                                            "supported by this version",
-                                                            backup.tag));
-        }
         manifests.push_back(std::move(*manifest));
     }
     return manifests;
@@ -99,8 +95,11 @@ std::string render_plan(const std::vector<Manifest>& backups, const ops::ClearPl
     TextTable table({"TAG", "KIND", "STARTED", "NODES", "WOULD RUN"});
     for (const auto& backup : backups) {
         auto nodes = std::count_if(backup.nodes.begin(), backup.nodes.end(), ops::may_hold_backup);
+        std::string action = backup.kind == BackupKind::snapshot
+                                 ? fmt::format("nodetool {}", fmt::join(ops::clearsnapshot_arguments(backup.tag), " "))
+                                 : fmt::format("rm its {} recorded files from backups/", backup.totals.files);
         table.add_row({backup.tag, to_string(backup.kind), format_timestamp(backup.started_at), std::to_string(nodes),
-                       fmt::format("nodetool {}", fmt::join(ops::clearsnapshot_arguments(backup.tag), " "))});
+                       action});
     }
     return "Dry run: nothing was changed.\n\n" + table.render() + render_kept(plan);
 }
@@ -195,12 +194,9 @@ int run_clear(Context& context, const ClearOptions& options)
     }
     std::optional<CatalogLock> lock;
     if (!options.dry_run) {
-        auto acquired = CatalogLock::acquire(*catalog, "ringsnap clear");
+        auto acquired = lock_catalog(*catalog, "ringsnap clear");
         if (!acquired) {
             return context.refuse(acquired.error());
-        }
-        if (acquired->taken_over()) {
-            spdlog::warn("taking over the lock of a run that is gone: {}", describe(*acquired->taken_over()));
         }
         lock = std::move(*acquired);
     }
@@ -264,8 +260,9 @@ void add_clear_command(CLI::App& app, Action& action)
     clear->add_flag("--force", options->force,
                     "Also clear backups that kept incrementals depend on, and drop manifests from the catalog\n"
                     "even when some node could not be cleared");
-    clear->footer("Runs `nodetool clearsnapshot -t TAG` on every node that holds a part of each backup, checks\n"
-                  "that nothing of it is left there, then removes its manifest from the catalog. A backup a\n"
+    clear->footer("Runs `nodetool clearsnapshot -t TAG` on every node that holds a part of each snapshot and\n"
+                  "checks that nothing of it is left there; deletes exactly an incremental's recorded files\n"
+                  "from backups/. Then the manifest leaves the catalog. A backup a\n"
                   "node could not clear keeps its manifest, so a later clear finishes the job. Snapshots the\n"
                   "catalog does not know are never touched (`ringsnap list --live` shows them).\n"
                   "Exit 0 all cleared (or nothing to clear), 1 some nodes not cleared, 2 refused before\n"

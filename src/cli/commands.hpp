@@ -15,6 +15,7 @@ void add_snapshot_command(CLI::App& app, Action& action);
 void add_verify_command(CLI::App& app, Action& action);
 void add_clear_command(CLI::App& app, Action& action);
 void add_list_command(CLI::App& app, Action& action);
+void add_incremental_command(CLI::App& app, Action& action);
 // Verbs whose issues are still open: listed in --help, refused with exit 2 when run.
 void add_pending_commands(CLI::App& app, Action& action);
 

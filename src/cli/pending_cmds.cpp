@@ -18,7 +18,6 @@ struct PendingVerb {
 };
 
 constexpr PendingVerb k_pending_verbs[] = {
-    {"incremental", "Take an incremental backup chained to a snapshot; enable|disable|status"},
     {"restore", "Restore a backup onto the nodes, or into another cluster"},
 };
 

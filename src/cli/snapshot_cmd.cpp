@@ -11,6 +11,7 @@
 #include <ringsnap/ops/snapshot.hpp>
 #include <ringsnap/text_table.hpp>
 
+#include "cli/backup_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
 
@@ -106,52 +107,6 @@ std::string render_plan(const std::vector<Node>& nodes, const ops::SnapshotReque
     return text + table.render() + "then list the snapshot's files on each node and hash the new ones there.\n";
 }
 
-std::string render_result(const ops::SnapshotResult& result, const std::string& manifest_path)
-{
-    TextTable table({"DC", "HOST", "STATUS", "TABLES", "FILES", "SIZE", "TIME", "ERROR"});
-    for (const auto& node : result.manifest.nodes) {
-        std::uint64_t files = 0, bytes = 0;
-        for (const auto& entry : node.tables) {
-            files += entry.files.size();
-            for (const auto& file : entry.files) {
-                bytes += file.size;
-            }
-        }
-        table.add_row({node.datacenter, node.host, to_string(node.status), std::to_string(node.tables.size()),
-                       std::to_string(files), format_bytes(bytes),
-                       fmt::format("{:.1f}s", static_cast<double>(node.duration_ms.value_or(0)) / 1000.0),
-                       node.error.value_or("")});
-    }
-    const auto& totals = result.manifest.totals;
-    std::string spread;
-    if (result.manifest.snapshot_spread) {
-        spread = fmt::format(", snapshot spread {} ms", result.manifest.snapshot_spread->spread().count());
-    }
-    return table.render() +
-           fmt::format("\nSnapshot {} {} in {:.1f} s: {} of {} nodes ({} failed), {} tables, {} files, {} recorded, "
-                       "{} hashed{}\nManifest: {}\n",
-                       result.manifest.tag, to_string(result.manifest.status),
-                       static_cast<double>((result.manifest.finished_at - result.manifest.started_at).count()) / 1000.0,
-                       totals.nodes_ok, totals.nodes, totals.nodes - totals.nodes_ok, totals.tables, totals.files,
-                       format_bytes(totals.bytes), format_bytes(totals.bytes_hashed), spread, manifest_path);
-}
-
-RunStatus status_of(ManifestStatus status)
-{
-    if (cancel_requested()) {
-        return RunStatus::interrupted;
-    }
-    switch (status) {
-    case ManifestStatus::complete:
-        return RunStatus::ok;
-    case ManifestStatus::partial:
-        return RunStatus::partial;
-    case ManifestStatus::failed:
-        break;
-    }
-    return RunStatus::failed;
-}
-
 int run_snapshot(Context& context, const SnapshotOptions& options, const std::string& command_line)
 {
     auto request = make_request(options);
@@ -166,12 +121,9 @@ int run_snapshot(Context& context, const SnapshotOptions& options, const std::st
     if (!catalog) {
         return context.refuse(catalog.error());
     }
-    auto lock = CatalogLock::acquire(*catalog, command_line);
+    auto lock = lock_catalog(*catalog, command_line);
     if (!lock) {
         return context.refuse(lock.error());
-    }
-    if (lock->taken_over()) {
-        spdlog::warn("taking over the lock of a run that is gone: {}", describe(*lock->taken_over()));
     }
     if (catalog->exists(request->tag)) {
         return context.refuse(make_error(ErrorKind::usage, fmt::format("tag {} is already in the catalog ({}); choose another",
@@ -217,10 +169,8 @@ int run_snapshot(Context& context, const SnapshotOptions& options, const std::st
     auto json = run_summary_json(status, result.runs, context.options().verbose > 0);
     json["manifest"] = saved->string();
     json["tag"] = manifest.tag;
-    json["totals"] = {{"nodes", manifest.totals.nodes}, {"nodes_ok", manifest.totals.nodes_ok},
-                      {"tables", manifest.totals.tables}, {"files", manifest.totals.files},
-                      {"bytes", manifest.totals.bytes}, {"bytes_hashed", manifest.totals.bytes_hashed}};
-    context.emit(render_result(result, saved->string()), json);
+    json["totals"] = totals_json(manifest.totals);
+    context.emit(render_backup(manifest, saved->string()), json);
     return exit_code_for(status);
 }
 

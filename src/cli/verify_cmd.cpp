@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <ringsnap/cancel.hpp>
 #include <ringsnap/catalog.hpp>
@@ -19,12 +20,16 @@ namespace ringsnap::cli {
 namespace {
 
 // The backup's nodes that succeeded and are among the selected ones, paired with their entries.
+// Nodes whose files were pruned on purpose are left out, and said so.
 void pair_nodes(const Manifest& manifest, const std::vector<Node>& selected, std::vector<Node>& nodes,
                 std::vector<NodeEntry>& recorded)
 {
     for (const auto& entry : manifest.nodes) {
         auto node = std::find_if(selected.begin(), selected.end(), [&](const Node& n) { return n.host == entry.host; });
-        if (entry.status == NodeStatus::ok && node != selected.end()) {
+        if (entry.pruned_at) {
+            spdlog::info("[{}] not checked: its files of {} were pruned at {}", entry.host, manifest.tag,
+                         format_timestamp(*entry.pruned_at));
+        } else if (entry.status == NodeStatus::ok && node != selected.end()) {
             nodes.push_back(*node);
             recorded.push_back(entry);
         }
@@ -72,11 +77,13 @@ int run_verify(Context& context, const std::string& tag)
     std::vector<NodeEntry> recorded;
     pair_nodes(*manifest, selection->nodes, nodes, recorded);
     if (nodes.empty()) {
-        return context.refuse(make_error(ErrorKind::usage, fmt::format("no selected node holds a part of {}", tag)));
+        return context.refuse(make_error(ErrorKind::usage, fmt::format("no selected node holds a part of {} (nodes "
+                                                                       "whose files were pruned are not checked)",
+                                                                       tag)));
     }
     auto result = [&] {
         Progress progress(context.executor(), "verify", nodes);
-        return ops::verify_snapshot(context.executor(), nodes, recorded, tag);
+        return ops::verify_backup(context.executor(), nodes, recorded, *manifest);
     }();
     auto status = summarize(result.runs, cancel_requested());
     int code = result.mismatches.empty() || status == RunStatus::interrupted ? exit_code_for(status) : exit_code::mismatch;
@@ -102,7 +109,9 @@ void add_verify_command(CLI::App& app, Action& action)
     auto* verify = app.add_subcommand("verify", "Compare the nodes' files with a backup's manifest");
     verify->add_option("tag", *tag, "The backup's tag")->required();
     verify->footer("Lists the backup's files on every node that recorded its part and hashes them all there:\n"
-                   "a file missing, of another size or SHA-256, or not in the manifest is a mismatch.\n"
+                   "a file missing, of another size or SHA-256, or (snapshots) not in the manifest is a\n"
+                   "mismatch. An incremental's files are checked among the others of backups/; nodes whose\n"
+                   "files were pruned are skipped.\n"
                    "Exit 0 all match, 4 a mismatch, 1 some nodes could not be checked, 3 none could.");
     verify->callback([tag, &action] {
         action = [tag](Context& context) { return run_verify(context, *tag); };

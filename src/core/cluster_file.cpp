@@ -37,7 +37,7 @@ const std::vector<std::string_view> k_ssh_keys{
     "user", "port", "identity_file", "known_hosts", "connect_timeout", "command_timeout", "sudo", "connect_retries"};
 const std::vector<std::string_view> k_cassandra_keys{"nodetool",     "jmx_user",      "jmx_password_file",
                                                      "data_dirs",    "commitlog_dir", "sstableloader",
-                                                     "stop_command", "start_command"};
+                                                     "stop_command", "start_command", "config_file"};
 const std::vector<std::string_view> k_datacenter_keys{"ssh", "cassandra", "nodes"};
 const std::vector<std::string_view> k_node_keys{"host", "rack", "ssh", "cassandra"};
 
@@ -497,6 +497,8 @@ Result<CassandraSettings> ClusterFileReader::cassandra(const Field& field) const
             RINGSNAP_ASSIGN_OR_RETURN(cassandra.data_dirs, absolute_paths(value));
         } else if (key == "commitlog_dir") {
             RINGSNAP_ASSIGN_OR_RETURN(cassandra.commitlog_dir, absolute_path(value));
+        } else if (key == "config_file") {
+            RINGSNAP_ASSIGN_OR_RETURN(cassandra.config_file, absolute_path(value));
         } else if (key == "sstableloader") {
             RINGSNAP_ASSIGN_OR_RETURN(cassandra.sstableloader, program(value));
         } else if (key == "stop_command") { // the operator's own shell command, run as written
@@ -682,6 +684,7 @@ void CassandraSettings::inherit(const CassandraSettings& parent)
     inherit_value(sstableloader, parent.sstableloader);
     inherit_value(stop_command, parent.stop_command);
     inherit_value(start_command, parent.start_command);
+    inherit_value(config_file, parent.config_file);
 }
 
 Result<Cluster> parse_cluster_yaml(const std::string& text, const std::string& name)

@@ -251,6 +251,7 @@ ManifestJson node_header_json(const NodeEntry& node)
                         {"failed_step", or_null(node.failed_step)},
                         {"snapshot_at", or_null(node.snapshot_at)},
                         {"flush_at", or_null(node.flush_at)},
+                        {"pruned_at", or_null(node.pruned_at)},
                         {"duration_ms", or_null(node.duration_ms)}};
 }
 
@@ -722,6 +723,7 @@ NodeEntry read_node(const ManifestJson& json, const JsonPath& path)
     node.failed_step = fields.optional_string("failed_step");
     node.snapshot_at = fields.optional_timestamp("snapshot_at");
     node.flush_at = fields.optional_timestamp("flush_at");
+    node.pruned_at = fields.optional_timestamp("pruned_at");
     node.duration_ms = fields.optional_integer("duration_ms");
     const ManifestJson& tables = fields.array("tables");
     auto tables_path = path / "tables";

@@ -484,4 +484,17 @@ Result<std::vector<ListedSnapshot>> parse_listsnapshots(const std::string& out)
     return rows;
 }
 
+Result<bool> parse_statusbackup(const std::string& out)
+{
+    auto lines = split_lines(out);
+    while (!lines.empty() && trim(lines.back()).empty()) {
+        lines.pop_back();
+    }
+    std::string_view last = lines.empty() ? std::string_view() : trim(lines.back());
+    if (last == "running" || last == "not running") {
+        return last == "running";
+    }
+    return line_error("statusbackup", "expected running or not running", last);
+}
+
 } // namespace ringsnap

@@ -62,19 +62,44 @@ Error parse_error(const char* what, const std::string& line)
 
 } // namespace
 
-std::string list_snapshot_files_command(const Node& node, const std::vector<std::string>& keyspaces,
-                                        const std::string& tag)
+namespace {
+
+// For every data directory and keyspace, `find` on `starts` (shell words relative to the data
+// directory, "$k" being the keyspace) printing the data directory, then the path from it, size,
+// inode and mtime per file.
+std::string list_files_command(const Node& node, const std::vector<std::string>& keyspaces, const std::string& find)
 {
     std::vector<std::string> dirs;
     for (const auto& dir : node.data_dirs()) {
         dirs.push_back(shell_quote(dir));
     }
-    // find prints the data directory, then the path from it, size, inode and mtime per file.
-    std::string script = fmt::format(
-        "for d in {}; do cd \"$d\" 2>/dev/null || continue; for k in {}; do [ -d \"$k\" ] || continue; "
-        "find \"$k\" -path {} -type f -printf \"$d\\t%p\\t%s\\t%i\\t%T@\\n\" || exit 1; done; done",
-        fmt::join(dirs, " "), shell_join(keyspaces), shell_quote("*/snapshots/" + tag + "/*"));
+    std::string script =
+        fmt::format("for d in {}; do cd \"$d\" 2>/dev/null || continue; for k in {}; do [ -d \"$k\" ] || continue; "
+                    "{}; done; done",
+                    fmt::join(dirs, " "), shell_join(keyspaces), find);
     return with_sudo(script, node.ssh.sudo);
+}
+
+constexpr const char* k_print_file = "-type f -printf \"$d\\t%p\\t%s\\t%i\\t%T@\\n\"";
+
+} // namespace
+
+std::string list_snapshot_files_command(const Node& node, const std::vector<std::string>& keyspaces,
+                                        const std::string& tag)
+{
+    return list_files_command(node, keyspaces,
+                              fmt::format("find \"$k\" -path {} {} || exit 1",
+                                          shell_quote("*/snapshots/" + tag + "/*"), k_print_file));
+}
+
+std::string list_backup_files_command(const Node& node, const std::vector<std::string>& keyspaces)
+{
+    // The glob matches <ks>/<table dir>/backups only: `find -path '*/backups/*'` would also
+    // match inside a snapshot tagged "backups".
+    return list_files_command(node, keyspaces,
+                              fmt::format("for b in \"$k\"/*/backups; do [ -d \"$b\" ] || continue; "
+                                          "find \"$b\" {} || exit 1; done",
+                                          k_print_file));
 }
 
 Result<std::vector<RemoteFile>> parse_file_listing(const std::string& out)
@@ -144,6 +169,11 @@ Result<std::map<std::string, std::string>> parse_sha256sum(const std::string& ou
         hashes[line.substr(66)] = line.substr(0, 64);
     }
     return hashes;
+}
+
+std::vector<std::string> remove_files_commands(const Node& node, const std::vector<std::string>& paths)
+{
+    return chunked_commands(node, {"rm", "-f", "--"}, paths);
 }
 
 std::vector<std::string> read_files_commands(const Node& node, const std::vector<SizedPath>& files)

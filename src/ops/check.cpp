@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <ringsnap/ops/incremental.hpp>
 #include <ringsnap/shell.hpp>
 
 namespace ringsnap::ops {
@@ -66,6 +67,25 @@ std::optional<Error> probe(RemoteShell& shell, const std::string& subcommand, Pa
     return std::nullopt;
 }
 
+// incremental_backups of the node's cassandra.yaml; a file that cannot be read is a problem to
+// report, not a failure of the node. Returns the error only when the session is lost.
+std::optional<Error> read_backup_setting(RemoteShell& shell, NodeHealth& health)
+{
+    const Node& node = shell.node();
+    auto config = run_checked(shell, "read cassandra.yaml", with_sudo("cat -- " + shell_quote(node.config_file()), node.ssh.sudo));
+    if (!config) {
+        health.config_problem = config.error().message;
+        return session_lost(config.error()) ? std::optional(config.error()) : std::nullopt;
+    }
+    auto setting = incremental_backups_setting(config->out);
+    if (setting) {
+        health.backups_configured = *setting;
+    } else {
+        health.config_problem = setting.error().message;
+    }
+    return std::nullopt;
+}
+
 Status check_node(RemoteShell& shell, NodeHealth& health)
 {
     std::optional<Error> first_error;
@@ -93,6 +113,12 @@ Status check_node(RemoteShell& shell, NodeHealth& health)
         health.unreadable_dirs = lines_of(dirs->out);
     } else if (note(dirs.error())) {
         return *first_error;
+    }
+    if (note(probe(shell, "statusbackup", parse_statusbackup, health.backups_running))) {
+        return *first_error;
+    }
+    if (auto lost = read_backup_setting(shell, health); lost) {
+        return *lost;
     }
     health.round_trip = shell.round_trip();
     if (first_error) {
@@ -158,6 +184,25 @@ std::string describe_failure(const NodeRun& run)
         return fmt::format("{}: {}", run.node.host, message);
     }
     return fmt::format("{}: {} failed: {}", run.node.host, run.failed_step, message);
+}
+
+// The running incremental backups setting against cassandra.yaml: a restart brings back the file's.
+std::string backup_setting_problem(const Node& node, const NodeHealth& health)
+{
+    if (!health.config_problem.empty()) {
+        return fmt::format("{}: cannot read cassandra.yaml ({}): {}; set cassandra.config_file in the cluster file",
+                           node.host, node.config_file(), health.config_problem);
+    }
+    if (!health.backups_running || !health.backups_configured || *health.backups_running == *health.backups_configured) {
+        return {};
+    }
+    return *health.backups_running
+               ? fmt::format("{}: incremental backups are running but {} does not say incremental_backups: true; "
+                             "they stop at the next restart",
+                             node.host, node.config_file())
+               : fmt::format("{}: incremental backups are not running though {} says incremental_backups: true "
+                             "(nodetool disablebackup?); they come back at the next restart",
+                             node.host, node.config_file());
 }
 
 } // namespace
@@ -231,6 +276,9 @@ std::vector<std::string> find_problems(const std::vector<NodeRun>& runs, const s
         }
         if (health[i].version) {
             ++nodes_by_version[health[i].version->text];
+        }
+        if (auto problem = backup_setting_problem(node, health[i]); !problem.empty()) {
+            problems.push_back(problem);
         }
     }
     for (const auto& row : topology) {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <ringsnap/nodetool.hpp>
+#include <ringsnap/ops/table_files.hpp>
 #include <ringsnap/remote_files.hpp>
 
 namespace ringsnap::ops {
@@ -108,6 +109,9 @@ Result<ClearPlan> plan_clear(const std::vector<ManifestSummary>& backups, const 
 
 bool may_hold_backup(const NodeEntry& node)
 {
+    if (node.pruned_at) {
+        return false;
+    }
     return node.status == NodeStatus::ok || node.snapshot_at.has_value() || node.failed_step == "nodetool snapshot";
 }
 
@@ -142,13 +146,40 @@ Status clear_snapshot_on(RemoteShell& shell, const std::string& tag)
     return {};
 }
 
+// Deletes an incremental's recorded files from backups/ (and nothing else there: the other
+// incrementals and later flushes share it).
+Status clear_incremental_on(RemoteShell& shell, const NodeEntry& entry)
+{
+    std::vector<std::string> paths;
+    for (const auto& table : entry.tables) {
+        for (const auto& file : table.files) {
+            paths.push_back(table_file_path(table, k_backups_subdir, file.name));
+        }
+    }
+    for (const auto& command : remove_files_commands(shell.node(), paths)) {
+        if (auto removed = run_checked(shell, "remove backups files", command); !removed) {
+            return removed.error();
+        }
+    }
+    return {};
+}
+
+Status clear_on(RemoteShell& shell, const Manifest& backup, const NodeEntry& entry)
+{
+    return backup.kind == BackupKind::snapshot ? clear_snapshot_on(shell, backup.tag) : clear_incremental_on(shell, entry);
+}
+
 } // namespace
 
 ClearResult clear_backups(Executor& executor, const std::vector<Node>& selected, const std::vector<Manifest>& backups)
 {
+    struct Item {
+        const Manifest* backup;
+        const NodeEntry* entry;
+    };
     ClearResult result;
     std::vector<Node> nodes;
-    std::vector<std::vector<std::string>> tags_of;  // per node in `nodes`, in the order of `backups`
+    std::vector<std::vector<Item>> items;  // per node in `nodes`, in the order of `backups`
     for (const auto& backup : backups) {
         for (const auto& entry : backup.nodes) {
             if (!may_hold_backup(entry)) {
@@ -163,18 +194,19 @@ ClearResult clear_backups(Executor& executor, const std::vector<Node>& selected,
             auto known = std::find_if(nodes.begin(), nodes.end(), [&](const Node& n) { return n.host == node->host; });
             if (known == nodes.end()) {
                 nodes.push_back(*node);
-                tags_of.emplace_back();
+                items.emplace_back();
                 known = nodes.end() - 1;
             }
-            tags_of[static_cast<std::size_t>(known - nodes.begin())].push_back(backup.tag);
+            items[static_cast<std::size_t>(known - nodes.begin())].push_back({&backup, &entry});
         }
     }
     std::vector<std::vector<NodeClear>> per_node(nodes.size());
     result.runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) -> Status {
         Status outcome;
-        for (const auto& tag : tags_of[index]) {
-            auto status = clear_snapshot_on(shell, tag);
-            per_node[index].push_back({tag, shell.node().host, status ? std::nullopt : std::optional(status.error())});
+        for (const auto& item : items[index]) {
+            auto status = clear_on(shell, *item.backup, *item.entry);
+            per_node[index].push_back(
+                {item.backup->tag, shell.node().host, status ? std::nullopt : std::optional(status.error())});
             if (!status && outcome) {
                 outcome = status;  // the first failure is the node's; the other backups are still tried
             }
@@ -182,12 +214,10 @@ ClearResult clear_backups(Executor& executor, const std::vector<Node>& selected,
         return outcome;
     });
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-        if (!result.runs[i].started || per_node[i].size() < tags_of[i].size()) {
-            // never reached, or its session broke: what was not tried failed with the node
-            for (std::size_t t = per_node[i].size(); t < tags_of[i].size(); ++t) {
-                per_node[i].push_back({tags_of[i][t], nodes[i].host,
-                                       result.runs[i].error.value_or(make_error(ErrorKind::interrupted, "not reached"))});
-            }
+        // Never reached, or its session broke: what was not tried failed with the node.
+        for (std::size_t t = per_node[i].size(); t < items[i].size(); ++t) {
+            per_node[i].push_back({items[i][t].backup->tag, nodes[i].host,
+                                   result.runs[i].error.value_or(make_error(ErrorKind::interrupted, "not reached"))});
         }
         result.clears.insert(result.clears.end(), per_node[i].begin(), per_node[i].end());
     }

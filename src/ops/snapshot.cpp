@@ -102,10 +102,6 @@ Status check_request_against(const NodeRun& run, const NodeSurvey& node, const S
     return {};
 }
 
-std::string snapshot_path(const TableEntry& table, const std::string& tag, const std::string& name)
-{
-    return table.directory + "/snapshots/" + tag + "/" + name;
-}
 
 // Reads Cassandra's manifest.json and schema.cql of every table into the entries.
 Status read_cassandra_files(RemoteShell& shell, std::vector<TableEntry>& tables, const std::string& tag)
@@ -114,7 +110,7 @@ Status read_cassandra_files(RemoteShell& shell, std::vector<TableEntry>& tables,
     for (const auto& table : tables) {
         for (const auto& file : table.files) {
             if (file.name == "manifest.json" || file.name == "schema.cql") {
-                files.push_back({snapshot_path(table, tag, file.name), file.size});
+                files.push_back({table_file_path(table, snapshot_subdir(tag), file.name), file.size});
             }
         }
     }
@@ -131,13 +127,13 @@ Status read_cassandra_files(RemoteShell& shell, std::vector<TableEntry>& tables,
         return contents.error();
     }
     for (auto& table : tables) {
-        if (auto it = contents->find(snapshot_path(table, tag, "manifest.json")); it != contents->end()) {
+        if (auto it = contents->find(table_file_path(table, snapshot_subdir(tag), "manifest.json")); it != contents->end()) {
             table.cassandra_manifest = ManifestJson::parse(it->second, nullptr, false);
             if (table.cassandra_manifest->is_discarded()) {
                 table.cassandra_manifest.reset();
             }
         }
-        if (auto it = contents->find(snapshot_path(table, tag, "schema.cql")); it != contents->end()) {
+        if (auto it = contents->find(table_file_path(table, snapshot_subdir(tag), "schema.cql")); it != contents->end()) {
             table.schema_cql = it->second;
         }
     }
@@ -186,82 +182,6 @@ void record_outcome(NodeEntry& entry, const NodeRun& run)
 }
 
 } // namespace
-
-std::vector<TableEntry> snapshot_tables(const std::vector<RemoteFile>& files, const std::string& tag)
-{
-    std::map<std::string, TableEntry> tables;  // by table directory
-    std::string marker = "/snapshots/" + tag + "/";
-    for (const auto& file : files) {
-        auto at = file.path.find(marker);
-        auto slash = file.path.find('/');
-        if (at == std::string::npos || slash == std::string::npos || slash >= at) {
-            continue;  // not a snapshot file of a table directory: nothing to record
-        }
-        std::string keyspace = file.path.substr(0, slash);
-        std::string table_dir_name = file.path.substr(slash + 1, at - slash - 1);
-        auto dash = table_dir_name.rfind('-');
-        std::string directory = file.data_dir + "/" + file.path.substr(0, at);
-        auto& table = tables[directory];
-        if (table.directory.empty()) {
-            table.keyspace = keyspace;
-            table.table = table_dir_name.substr(0, dash);
-            table.table_id = dash == std::string::npos ? "" : table_dir_name.substr(dash + 1);
-            table.directory = directory;
-        }
-        table.files.push_back(FileEntry{file.path.substr(at + marker.size()), file.size, "", file.inode, file.mtime_ns});
-    }
-    std::vector<TableEntry> result;
-    for (auto& [directory, table] : tables) {
-        result.push_back(std::move(table));
-    }
-    return result;
-}
-
-Result<std::uint64_t> hash_snapshot_files(RemoteShell& shell, std::vector<TableEntry>& tables, const std::string& tag,
-                                 const HashIndex& hashes)
-{
-    const std::string& host = shell.node().host;
-    std::vector<std::string> to_hash;
-    std::uint64_t bytes = 0;
-    for (auto& table : tables) {
-        for (auto& file : table.files) {
-            auto known = hashes.find(FileIdentity{host, table.directory, file.name, file.size, file.inode.value_or(0),
-                                                  file.mtime_ns.value_or(0)});
-            if (known) {
-                file.sha256 = *known;
-            } else {
-                to_hash.push_back(snapshot_path(table, tag, file.name));
-                bytes += file.size;
-            }
-        }
-    }
-    std::map<std::string, std::string> computed;
-    for (const auto& command : hash_commands(shell.node(), to_hash)) {
-        auto output = run_checked(shell, "sha256sum", command);
-        if (!output) {
-            return output.error();
-        }
-        auto parsed = parse_sha256sum(output->out);
-        if (!parsed) {
-            return parsed.error();
-        }
-        computed.merge(*parsed);
-    }
-    for (auto& table : tables) {
-        for (auto& file : table.files) {
-            if (!file.sha256.empty()) {
-                continue;
-            }
-            auto path = snapshot_path(table, tag, file.name);
-            auto it = computed.find(path);
-            if (it == computed.end()) {
-                return make_error(ErrorKind::parse, fmt::format("sha256sum gave no hash for {}", path));
-            }
-            file.sha256 = it->second;
-        }
-    }
-    return bytes;
-}
 
 bool is_system_keyspace_left_out(const std::string& keyspace)
 {
@@ -370,14 +290,14 @@ SnapshotResult take_snapshot(Executor& executor, const std::vector<Node>& nodes,
         if (!files) {
             return files.error();
         }
-        entry.tables = snapshot_tables(*files, request.tag);
+        entry.tables = group_by_table(*files, snapshot_subdir(request.tag));
         if (on_bytes_listed) {
             on_bytes_listed(recorded_bytes(*files));
         }
         if (auto status = read_cassandra_files(shell, entry.tables, request.tag); !status) {
             return status;
         }
-        auto bytes = hash_snapshot_files(shell, entry.tables, request.tag, hashes);
+        auto bytes = hash_table_files(shell, entry.tables, snapshot_subdir(request.tag), hashes);
         if (!bytes) {
             return bytes.error();
         }

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include <ringsnap/ops/snapshot.hpp>
+#include <ringsnap/ops/table_files.hpp>
 #include <ringsnap/remote_files.hpp>
 
 namespace ringsnap::ops {
@@ -15,12 +15,12 @@ namespace {
 
 using FilesByPath = std::map<std::string, const FileEntry*>;
 
-FilesByPath by_path(const std::vector<TableEntry>& tables, const std::string& tag)
+FilesByPath by_path(const std::vector<TableEntry>& tables, const std::string& subdir)
 {
     FilesByPath files;
     for (const auto& table : tables) {
         for (const auto& file : table.files) {
-            files[table.directory + "/snapshots/" + tag + "/" + file.name] = &file;
+            files[table_file_path(table, subdir, file.name)] = &file;
         }
     }
     return files;
@@ -35,14 +35,34 @@ std::vector<std::string> keyspaces_of(const NodeEntry& node)
     return {keyspaces.begin(), keyspaces.end()};
 }
 
+// Drops the files found that `recorded` does not hold: backups/ is shared by every incremental
+// and by flushes since, so only the recorded files are the backup's.
+void keep_recorded(std::vector<TableEntry>& found, const NodeEntry& recorded)
+{
+    auto expected = by_path(recorded.tables, k_backups_subdir);
+    for (auto& table : found) {
+        std::erase_if(table.files, [&](const FileEntry& file) {
+            return !expected.count(table_file_path(table, k_backups_subdir, file.name));
+        });
+    }
+}
+
 } // namespace
 
+BackupPlace place_of(const Manifest& manifest)
+{
+    if (manifest.kind == BackupKind::incremental) {
+        return {k_backups_subdir, false};
+    }
+    return {snapshot_subdir(manifest.tag), true};
+}
+
 std::vector<Mismatch> compare_node(const NodeEntry& recorded, const std::vector<TableEntry>& found,
-                                   const std::string& tag)
+                                   const BackupPlace& place)
 {
     std::vector<Mismatch> mismatches;
-    auto expected = by_path(recorded.tables, tag);
-    auto actual = by_path(found, tag);
+    auto expected = by_path(recorded.tables, place.subdir);
+    auto actual = by_path(found, place.subdir);
     for (const auto& [path, file] : expected) {
         auto there = actual.find(path);
         if (there == actual.end()) {
@@ -55,23 +75,26 @@ std::vector<Mismatch> compare_node(const NodeEntry& recorded, const std::vector<
         }
     }
     for (const auto& [path, file] : actual) {
-        if (!expected.count(path)) {
+        if (place.only_its_files && !expected.count(path)) {
             mismatches.push_back({recorded.host, path, "not in the manifest"});
         }
     }
     return mismatches;
 }
 
-VerifyResult verify_snapshot(Executor& executor, const std::vector<Node>& nodes,
-                             const std::vector<NodeEntry>& recorded, const std::string& tag)
+VerifyResult verify_backup(Executor& executor, const std::vector<Node>& nodes, const std::vector<NodeEntry>& recorded,
+                           const Manifest& manifest)
 {
     VerifyResult result;
+    auto place = place_of(manifest);
     std::vector<std::vector<Mismatch>> per_node(nodes.size());
     result.files_checked.assign(nodes.size(), 0);
     HashIndex nothing_known;
     result.runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) -> Status {
-        auto listing = run_checked(shell, "list snapshot files",
-                                   list_snapshot_files_command(shell.node(), keyspaces_of(recorded[index]), tag));
+        auto keyspaces = keyspaces_of(recorded[index]);
+        auto command = place.only_its_files ? list_snapshot_files_command(shell.node(), keyspaces, manifest.tag)
+                                            : list_backup_files_command(shell.node(), keyspaces);
+        auto listing = run_checked(shell, "list the backup's files", command);
         if (!listing) {
             return listing.error();
         }
@@ -79,12 +102,17 @@ VerifyResult verify_snapshot(Executor& executor, const std::vector<Node>& nodes,
         if (!files) {
             return files.error();
         }
-        auto found = snapshot_tables(*files, tag);
-        if (auto hashed = hash_snapshot_files(shell, found, tag, nothing_known); !hashed) {
+        auto found = group_by_table(*files, place.subdir);
+        if (!place.only_its_files) {
+            keep_recorded(found, recorded[index]);
+        }
+        if (auto hashed = hash_table_files(shell, found, place.subdir, nothing_known); !hashed) {
             return hashed.error();
         }
-        per_node[index] = compare_node(recorded[index], found, tag);
-        result.files_checked[index] = files->size();
+        per_node[index] = compare_node(recorded[index], found, place);
+        for (const auto& table : found) {
+            result.files_checked[index] += table.files.size();
+        }
         return {};
     });
     for (auto& mismatches : per_node) {

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include <fstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -144,11 +146,15 @@ TEST_F(CheckOnLab, SeedDiscoversTheTopologyWhenTheFileListsNoNodes)
 {
     start(2, 2);
     std::string seed = lab_address(*m_lab, "dc2-n1");
-    auto cluster = write_cluster_variant(*m_lab, "seed-only", [](YAML::Node& file) {
-        // Discovered nodes get the cluster-level settings. Each lab node's own bin/ comes
-        // first on its SSH PATH, so a plain `nodetool` reaches that node's simulator.
+    // Discovered nodes get the cluster-level settings, so they share one cassandra.yaml here.
+    std::string config = m_lab->dir() + "/shared-cassandra.yaml";
+    std::ofstream(config) << "incremental_backups: false\n";
+    auto cluster = write_cluster_variant(*m_lab, "seed-only", [&](YAML::Node& file) {
+        // Each lab node's own bin/ comes first on its SSH PATH, so a plain `nodetool` reaches
+        // that node's simulator.
         file["cassandra"]["nodetool"] = "nodetool";
         file["cassandra"]["data_dirs"].push_back("/tmp");
+        file["cassandra"]["config_file"] = config;
         file.remove("datacenters");
     });
     auto report = check(0, {"--seed", seed}, cluster);

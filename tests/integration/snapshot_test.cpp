@@ -81,7 +81,8 @@ TEST_F(SnapshotOnLab, TableSelectionSnapshotsOnlyThatTable)
 {
     start(1, 2);
     run_json("snapshot", 0, {"-t", "billing.invoices", "--tag", "one-table"});
-    for (const auto& node : manifest_of("one-table")["nodes"]) {
+    auto manifest = manifest_of("one-table");
+    for (const auto& node : manifest["nodes"]) {
         ASSERT_EQ(node["tables"].size(), 1U);
         EXPECT_EQ(node["tables"][0]["table"], "invoices");
     }

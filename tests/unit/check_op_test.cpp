@@ -63,6 +63,8 @@ protected:
         {"10.0.1.1", "dc2", "rack1", "33333333-3333-3333-3333-333333333333"},
     };
     std::set<std::string> stopped;  // Cassandra down: nodetool cannot connect
+    std::set<std::string> backups_running;     // enablebackup was run
+    std::set<std::string> backups_configured;  // cassandra.yaml says incremental_backups: true
 
     // The nodes as the cluster file lists them.
     std::vector<Node> file_nodes() const
@@ -92,6 +94,13 @@ protected:
             if (command.ends_with(" status")) {
                 return FakeExecutor::printed(status_output(ring));
             }
+            if (command.ends_with(" statusbackup")) {
+                return FakeExecutor::printed(backups_running.count(node.host) ? "running\n" : "not running\n");
+            }
+            if (command.starts_with("cat -- ")) {
+                return FakeExecutor::printed(backups_configured.count(node.host) ? "incremental_backups: true\n"
+                                                                                 : "incremental_backups: false\n");
+            }
             return FakeExecutor::printed("");  // data directories: all readable
         });
     }
@@ -120,12 +129,26 @@ TEST_F(CheckOperation, RunsVersionInfoStatusAndTheDataDirectoryCheckOnEveryNode)
     Node node{"10.0.0.1", "dc1", "rack1", {}, {}};
     node.cassandra.nodetool = "/opt/cassandra/bin/nodetool";
     node.cassandra.data_dirs = std::vector<std::string>{"/data 1"};
+    node.cassandra.config_file = "/etc/cassandra/conf/cassandra.yaml";
     ops::check_cluster(fake, {node}, ops::RingScope::checked_nodes);
-    ASSERT_EQ(fake.commands_ran.size(), 4U);
+    ASSERT_EQ(fake.commands_ran.size(), 6U);
     EXPECT_EQ(fake.commands_ran[0].second, "/opt/cassandra/bin/nodetool version");
     EXPECT_EQ(fake.commands_ran[1].second, "/opt/cassandra/bin/nodetool info");
     EXPECT_EQ(fake.commands_ran[2].second, "/opt/cassandra/bin/nodetool status");
     EXPECT_NE(fake.commands_ran[3].second.find("'/data 1'"), std::string::npos) << fake.commands_ran[3].second;
+    EXPECT_EQ(fake.commands_ran[4].second, "/opt/cassandra/bin/nodetool statusbackup");
+    EXPECT_EQ(fake.commands_ran[5].second, "cat -- /etc/cassandra/conf/cassandra.yaml");
+}
+
+TEST_F(CheckOperation, IncrementalBackupsThatARestartWouldChangeAreProblems)
+{
+    backups_running = {"10.0.0.1", "10.0.0.2"};
+    backups_configured = {"10.0.0.2", "10.0.1.1"};
+    auto fake = executor();
+    auto report = ops::check_cluster(fake, file_nodes(), ops::RingScope::whole_ring);
+    EXPECT_TRUE(has_problem(report, "10.0.0.1: incremental backups are running but"));
+    EXPECT_TRUE(has_problem(report, "10.0.1.1: incremental backups are not running though"));
+    EXPECT_FALSE(has_problem(report, "10.0.0.2"));
 }
 
 TEST_F(CheckOperation, NodeDownIsNamedWithItsFailingNodetool)

@@ -36,6 +36,7 @@ cassandra:
   jmx_password_file: /etc/cassandra/jmxremote.password
   data_dirs: [/var/lib/cassandra/data]
   commitlog_dir: /var/lib/cassandra/commitlog
+  config_file: /etc/cassandra/conf/cassandra.yaml
   sstableloader: /usr/bin/sstableloader
   stop_command: sudo systemctl stop cassandra
   start_command: sudo systemctl start cassandra
@@ -133,6 +134,7 @@ TEST_F(ClusterFileTest, LoadsTheDesignExample)
     EXPECT_EQ(cluster.cassandra.jmx_password_file, "/etc/cassandra/jmxremote.password");
     EXPECT_EQ(cluster.cassandra.data_dirs, std::vector<std::string>{"/var/lib/cassandra/data"});
     EXPECT_EQ(cluster.cassandra.commitlog_dir, "/var/lib/cassandra/commitlog");
+    EXPECT_EQ(cluster.cassandra.config_file, "/etc/cassandra/conf/cassandra.yaml");
     EXPECT_EQ(cluster.cassandra.sstableloader, "/usr/bin/sstableloader");
     EXPECT_EQ(cluster.cassandra.stop_command, "sudo systemctl stop cassandra");
     EXPECT_EQ(cluster.cassandra.start_command, "sudo systemctl start cassandra");
@@ -477,7 +479,7 @@ TEST_F(ClusterFileTest, RejectsUnknownKeysListingTheKnownOnes)
               "ssh, cassandra, datacenters");
     EXPECT_EQ(parse_error("cluster: x\ncassandra: {data_dir: [/d]}\n"),
               "cluster.yaml:2: cassandra.data_dir: unknown key (did you mean data_dirs?); known keys: nodetool, "
-              "jmx_user, jmx_password_file, data_dirs, commitlog_dir, sstableloader, stop_command, start_command");
+              "jmx_user, jmx_password_file, data_dirs, commitlog_dir, sstableloader, stop_command, start_command, config_file");
     EXPECT_EQ(parse_error("cluster: x\nparallelism: 4\n"),
               "cluster.yaml:2: parallelism: unknown key; known keys: cluster, catalog, ssh, cassandra, datacenters");
     EXPECT_EQ(parse_error("cluster: x\ndatacenters:\n  dc1:\n    node: [a]\n"),

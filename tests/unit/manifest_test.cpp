@@ -144,6 +144,7 @@ TEST(ManifestJsonMapping, RoundTripsEveryField)
     manifest.parent = "incr-2026-11-23";
     manifest.selection = Selection{{"billing"}, {"billing.invoices"}, {"dc1"}, {"10.0.1.11"}};
     manifest.nodes[0].flush_at = at("2026-11-23T02:00:02.000Z");
+    manifest.nodes[0].pruned_at = at("2026-11-23T02:00:05.000Z");
     auto read = manifest_from_json(to_json(manifest));
     ASSERT_TRUE(read) << read.error().message;
     EXPECT_EQ(*read, manifest);

@@ -738,3 +738,27 @@ TEST(ParseInfo, RejectsMalformedValuesQuotingTheLine)
 
 } // namespace
 } // namespace ringsnap
+
+namespace ringsnap {
+namespace {
+
+// The value, or nothing for an error, so EXPECT_EQ can compare it.
+std::optional<bool> value_of(const Result<bool>& result)
+{
+    return result ? std::optional<bool>(*result) : std::nullopt;
+}
+
+
+TEST(NodetoolStatusbackup, ReadsRunningOrNotRunningAndNothingElse)
+{
+    EXPECT_EQ(value_of(parse_statusbackup("running\n")), true);
+    EXPECT_EQ(value_of(parse_statusbackup("not running\n")), false);
+    EXPECT_EQ(value_of(parse_statusbackup("OpenJDK 64-Bit Server VM warning: ...\nrunning\n\n")), true);
+    auto garbled = parse_statusbackup("nodetool: Failed to connect\n");
+    ASSERT_FALSE(garbled);
+    EXPECT_EQ(garbled.error().kind, ErrorKind::parse);
+    EXPECT_NE(garbled.error().message.find("Failed to connect"), std::string::npos);
+}
+
+} // namespace
+} // namespace ringsnap

@@ -30,7 +30,7 @@ NodeEntry node_with(std::vector<FileEntry> files)
 TEST(CompareNode, IdenticalFilesMatch)
 {
     auto recorded = node_with({{"a-Data.db", 10, "aa", 1, 2}, {".idx/b-Data.db", 3, "bb", 3, 4}});
-    EXPECT_TRUE(ops::compare_node(recorded, recorded.tables, "tag").empty());
+    EXPECT_TRUE(ops::compare_node(recorded, recorded.tables, ops::BackupPlace{"snapshots/tag", true}).empty());
 }
 
 TEST(CompareNode, NamesEachKindOfMismatchWithItsFullPath)
@@ -38,7 +38,7 @@ TEST(CompareNode, NamesEachKindOfMismatchWithItsFullPath)
     auto recorded = node_with({{"gone", 1, "11", {}, {}}, {"grown", 2, "22", {}, {}}, {"flipped", 3, "33", {}, {}}});
     std::vector<TableEntry> found{table_with({{"grown", 5, "22", {}, {}}, {"flipped", 3, "3x", {}, {}},
                                               {"stray", 1, "44", {}, {}}})};
-    auto mismatches = ops::compare_node(recorded, found, "tag");
+    auto mismatches = ops::compare_node(recorded, found, ops::BackupPlace{"snapshots/tag", true});
     std::map<std::string, std::string> reasons;
     for (const auto& mismatch : mismatches) {
         EXPECT_EQ(mismatch.host, "10.0.0.1");
@@ -50,6 +50,28 @@ TEST(CompareNode, NamesEachKindOfMismatchWithItsFullPath)
                            {"/data/ks/t-01/snapshots/tag/flipped", "SHA-256 differs"},
                            {"/data/ks/t-01/snapshots/tag/stray", "not in the manifest"},
                        }));
+}
+
+TEST(CompareNode, InBackupsOtherFilesAreNotTheIncrementalsConcern)
+{
+    auto recorded = node_with({{"nb-2-big-Data.db", 7, "77", {}, {}}});
+    std::vector<TableEntry> found{table_with({{"nb-2-big-Data.db", 7, "77", {}, {}}, {"nb-3-big-Data.db", 1, "11", {}, {}}})};
+    EXPECT_TRUE(ops::compare_node(recorded, found, ops::BackupPlace{"backups", false}).empty());
+    auto gone = ops::compare_node(recorded, {}, ops::BackupPlace{"backups", false});
+    ASSERT_EQ(gone.size(), 1U);
+    EXPECT_EQ(gone[0].path, "/data/ks/t-01/backups/nb-2-big-Data.db");
+}
+
+TEST(BackupPlace, SnapshotsOwnTheirDirectoryIncrementalsShareBackups)
+{
+    Manifest snapshot;
+    snapshot.tag = "nightly";
+    EXPECT_EQ(ops::place_of(snapshot).subdir, "snapshots/nightly");
+    EXPECT_TRUE(ops::place_of(snapshot).only_its_files);
+    Manifest incremental;
+    incremental.kind = BackupKind::incremental;
+    EXPECT_EQ(ops::place_of(incremental).subdir, "backups");
+    EXPECT_FALSE(ops::place_of(incremental).only_its_files);
 }
 
 } // namespace

@@ -18,6 +18,9 @@ struct NodeHealth {
     std::optional<NodeInfo> info;
     std::vector<StatusRow> ring;               // its `nodetool status`
     std::vector<std::string> unreadable_dirs;  // data directories it cannot list
+    std::optional<bool> backups_running;       // `nodetool statusbackup`
+    std::optional<bool> backups_configured;    // incremental_backups in its cassandra.yaml
+    std::string config_problem;                // why backups_configured is unknown
     std::chrono::microseconds round_trip{};    // one SSH request/reply
 };
 

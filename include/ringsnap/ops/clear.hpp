@@ -2,8 +2,9 @@
 #pragma once
 
 // `ringsnap clear`: which backups of the catalog go (by tag, by age, by count), and clearing
-// them: `nodetool clearsnapshot -t TAG` on every node that may hold the snapshot, a check that
-// nothing of it is left there, then the manifest's removal from the catalog.
+// them on every node that may hold a part: a snapshot with `nodetool clearsnapshot -t TAG` and a
+// check that nothing of it is left there, an incremental by deleting exactly its recorded files
+// from backups/. Then the manifest leaves the catalog.
 //
 // Backups form chains: a snapshot (the base), then incrementals, each naming its base and its
 // parent. A restore to a point in time needs the base and every incremental before it, so a
@@ -46,7 +47,7 @@ struct ClearPlan {
                                            Timestamp now);
 
 // Whether a node's entry may have left files on the node: it succeeded, or failed at or after
-// `nodetool snapshot` (a node that failed before never ran it).
+// `nodetool snapshot` (a node that failed before never ran it); and they were not pruned.
 bool may_hold_backup(const NodeEntry& node);
 
 // The `nodetool clearsnapshot` arguments for one tag: the same in 3.11 to 5.0. Always with -t:

@@ -14,6 +14,7 @@
 #include <ringsnap/hash_index.hpp>
 #include <ringsnap/manifest.hpp>
 #include <ringsnap/nodetool.hpp>
+#include <ringsnap/ops/table_files.hpp>
 #include <ringsnap/remote_files.hpp>
 #include <ringsnap/shell.hpp>
 
@@ -70,16 +71,6 @@ SnapshotResult take_snapshot(Executor& executor, const std::vector<Node>& nodes,
                              const std::vector<std::string>& keyspaces, const SnapshotRequest& request,
                              const HashIndex& hashes,
                              const std::function<void(std::uint64_t)>& on_bytes_listed = {});
-
-// A node's snapshot files (a listing of remote_files.hpp) grouped by table directory, with names
-// relative to the snapshot directory and no hashes yet.
-std::vector<TableEntry> snapshot_tables(const std::vector<RemoteFile>& files, const std::string& tag);
-
-// Fills every file's SHA-256: from `hashes` when the file is unchanged since an earlier
-// manifest (same host, table directory, name, size, inode, mtime), otherwise computed on the
-// node. Returns the bytes read to hash.
-Result<std::uint64_t> hash_snapshot_files(RemoteShell& shell, std::vector<TableEntry>& tables, const std::string& tag,
-                                          const HashIndex& hashes);
 
 // The `nodetool snapshot` arguments of a request; the same syntax serves 3.11 to 5.0 (--ttl: 4.1+).
 std::vector<std::string> snapshot_arguments(const SnapshotRequest& request, const std::vector<std::string>& keyspaces);

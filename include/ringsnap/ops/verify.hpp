@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-// `ringsnap verify TAG`: the nodes' snapshot files against the backup's manifest.
+// `ringsnap verify TAG`: the nodes' files of a backup (snapshot or incremental) against its manifest.
 
 #include <string>
 #include <vector>
@@ -13,7 +13,7 @@ namespace ringsnap::ops {
 
 struct Mismatch {
     std::string host;
-    std::string path;    // <table directory>/snapshots/<tag>/<name>
+    std::string path;    // <table directory>/snapshots/<tag>/<name>, or .../backups/<name>
     std::string reason;  // "missing", "size 10 instead of 12", "SHA-256 differs", "not in the manifest"
 };
 
@@ -23,13 +23,22 @@ struct VerifyResult {
     std::vector<Mismatch> mismatches;
 };
 
+// Where a backup's files are on a node: a snapshot alone in snapshots/<tag>/, an incremental's
+// among others in backups/.
+struct BackupPlace {
+    std::string subdir;   // under the table directory
+    bool only_its_files;  // whether any other file there is a mismatch
+};
+BackupPlace place_of(const Manifest& manifest);
+
 // Compares one node's files, as found now (hashed), with its manifest entry.
 std::vector<Mismatch> compare_node(const NodeEntry& recorded, const std::vector<TableEntry>& found,
-                                   const std::string& tag);
+                                   const BackupPlace& place);
 
-// Every `nodes[i]` is checked against `recorded[i]`: the snapshot's files listed and hashed on
-// the node (all of them: verification must read what is there), then compared.
-VerifyResult verify_snapshot(Executor& executor, const std::vector<Node>& nodes,
-                             const std::vector<NodeEntry>& recorded, const std::string& tag);
+// Every `nodes[i]` is checked against `recorded[i]` (an entry of `manifest`): the backup's files
+// listed and hashed on the node (all of them: verification must read what is there), then
+// compared.
+VerifyResult verify_backup(Executor& executor, const std::vector<Node>& nodes, const std::vector<NodeEntry>& recorded,
+                           const Manifest& manifest);
 
 } // namespace ringsnap::ops

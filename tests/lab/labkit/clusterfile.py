@@ -74,6 +74,7 @@ def _node_cassandra(paths: LabPaths, node: Node) -> dict:
         "sstableloader": str(node_paths.tool("sstableloader")),
         "stop_command": str(node_paths.tool("cassandra-stop")),
         "start_command": str(node_paths.tool("cassandra-start")),
+        "config_file": str(node_paths.conf / "cassandra.yaml"),
     }
 
 

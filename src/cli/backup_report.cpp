@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/backup_report.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <ringsnap/cancel.hpp>
+#include <ringsnap/text_table.hpp>
+
+namespace ringsnap::cli {
+
+namespace {
+
+double seconds(std::int64_t milliseconds)
+{
+    return static_cast<double>(milliseconds) / 1000.0;
+}
+
+std::string summary_line(const Manifest& manifest)
+{
+    const auto& totals = manifest.totals;
+    std::string what = fmt::format("Snapshot {}", manifest.tag);
+    if (manifest.kind == BackupKind::incremental) {
+        what = fmt::format("Incremental {} (base {}, parent {})", manifest.tag, manifest.base.value_or("?"),
+                           manifest.parent.value_or("none"));
+    }
+    std::string spread;
+    if (manifest.snapshot_spread) {
+        spread = fmt::format(", spread {} ms between nodes", manifest.snapshot_spread->spread().count());
+    }
+    return fmt::format("{} {} in {:.1f} s: {} of {} nodes ({} failed), {} tables, {} files, {} recorded, {} hashed{}",
+                       what, to_string(manifest.status), seconds((manifest.finished_at - manifest.started_at).count()),
+                       totals.nodes_ok, totals.nodes, totals.nodes - totals.nodes_ok, totals.tables, totals.files,
+                       format_bytes(totals.bytes), format_bytes(totals.bytes_hashed), spread);
+}
+
+} // namespace
+
+Result<CatalogLock> lock_catalog(const Catalog& catalog, const std::string& command)
+{
+    auto lock = CatalogLock::acquire(catalog, command);
+    if (lock && lock->taken_over()) {
+        spdlog::warn("taking over the lock of a run that is gone: {}", describe(*lock->taken_over()));
+    }
+    return lock;
+}
+
+std::string render_backup(const Manifest& manifest, const std::string& manifest_path)
+{
+    TextTable table({"DC", "HOST", "STATUS", "TABLES", "FILES", "SIZE", "TIME", "ERROR"});
+    for (const auto& node : manifest.nodes) {
+        std::uint64_t files = 0, bytes = 0;
+        for (const auto& entry : node.tables) {
+            files += entry.files.size();
+            for (const auto& file : entry.files) {
+                bytes += file.size;
+            }
+        }
+        table.add_row({node.datacenter, node.host, to_string(node.status), std::to_string(node.tables.size()),
+                       std::to_string(files), format_bytes(bytes),
+                       fmt::format("{:.1f}s", seconds(node.duration_ms.value_or(0))), node.error.value_or("")});
+    }
+    return table.render() + "\n" + summary_line(manifest) + "\nManifest: " + manifest_path + "\n";
+}
+
+nlohmann::json totals_json(const ManifestTotals& totals)
+{
+    return {{"nodes", totals.nodes}, {"nodes_ok", totals.nodes_ok}, {"tables", totals.tables},
+            {"files", totals.files}, {"bytes", totals.bytes},       {"bytes_hashed", totals.bytes_hashed}};
+}
+
+RunStatus status_of(ManifestStatus status)
+{
+    if (cancel_requested()) {
+        return RunStatus::interrupted;
+    }
+    switch (status) {
+    case ManifestStatus::complete:
+        return RunStatus::ok;
+    case ManifestStatus::partial:
+        return RunStatus::partial;
+    case ManifestStatus::failed:
+        break;
+    }
+    return RunStatus::failed;
+}
+
+} // namespace ringsnap::cli

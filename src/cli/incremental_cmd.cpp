@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: Apache-2.0
+// `ringsnap incremental [--tag TAG] [--base TAG] [--prune]` and
+// `ringsnap incremental enable | disable | status`
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <ringsnap/cancel.hpp>
+#include <ringsnap/catalog.hpp>
+#include <ringsnap/ops/incremental.hpp>
+#include <ringsnap/shell.hpp>
+#include <ringsnap/text_table.hpp>
+
+#include "cli/backup_report.hpp"
+#include "cli/commands.hpp"
+#include "cli/progress.hpp"
+
+namespace ringsnap::cli {
+
+namespace {
+
+struct IncrementalOptions {
+    std::string action;  // enable, disable, status; empty: take an incremental backup
+    std::string tag;
+    std::string base;
+    bool prune = false;
+};
+
+// ---- enable | disable | status
+
+std::string yes_no(std::optional<bool> value, const char* yes, const char* no)
+{
+    return value ? (*value ? yes : no) : "?";
+}
+
+std::string render_switch(const ops::SwitchResult& result, ops::BackupSwitch action)
+{
+    TextTable table({"DC", "HOST", "VERSION", "BACKUPS", "CASSANDRA.YAML", "NOTE"});
+    bool lost_on_restart = false;
+    for (std::size_t i = 0; i < result.runs.size(); ++i) {
+        const auto& run = result.runs[i];
+        const auto& state = result.states[i];
+        std::string note = run.error ? describe(*run.error) : state.config_problem;
+        if (state.running && state.configured && *state.running != *state.configured) {
+            note = *state.running ? "lost at the next restart" : "back on at the next restart";
+            lost_on_restart = lost_on_restart || *state.running;
+        }
+        table.add_row({run.node.datacenter, run.node.host, state.version ? state.version->text : "?",
+                       yes_no(state.running, "running", "not running"),
+                       yes_no(state.configured, "incremental_backups: true", "false or absent"), note});
+    }
+    std::string text = table.render();
+    if (action == ops::BackupSwitch::enable && lost_on_restart) {
+        text += "\nnodetool enablebackup lasts until the node restarts: set `incremental_backups: true` in "
+                "cassandra.yaml to keep it.\n";
+    }
+    return text;
+}
+
+int run_switch(Context& context, ops::BackupSwitch action)
+{
+    auto selection = context.load_and_select();
+    if (!selection) {
+        return context.refuse(selection.error());
+    }
+    auto result = ops::switch_incremental_backups(context.executor(), selection->nodes, action);
+    auto status = summarize(result.runs, cancel_requested());
+    auto json = run_summary_json(status, result.runs, context.options().verbose > 0);
+    for (std::size_t i = 0; i < result.runs.size(); ++i) {
+        const auto& state = result.states[i];
+        json["nodes"][i]["backups_running"] = state.running ? nlohmann::json(*state.running) : nlohmann::json();
+        json["nodes"][i]["backups_in_config"] = state.configured ? nlohmann::json(*state.configured) : nlohmann::json();
+    }
+    context.emit(render_switch(result, action), json);
+    return exit_code_for(status);
+}
+
+// ---- taking an incremental backup
+
+std::string default_tag()
+{
+    return fmt::format("ringsnap-inc-{:%Y%m%dT%H%M%SZ}", std::chrono::floor<std::chrono::seconds>(now_utc()));
+}
+
+// The newest complete snapshot, or the one --base names (complete or partial: a partial base
+// still restores what its nodes recorded).
+Result<std::string> choose_base(const CatalogListing& listing, const std::string& wanted)
+{
+    const ManifestSummary* base = nullptr;
+    for (const auto& backup : listing.manifests) {
+        bool named = !wanted.empty() && backup.tag == wanted;
+        bool newest = wanted.empty() && backup.kind == BackupKind::snapshot && backup.status == ManifestStatus::complete;
+        if (named || newest) {
+            base = &backup;
+        }
+    }
+    if (!base) {
+        return make_error(ErrorKind::usage, wanted.empty() ? "no complete snapshot in the catalog to build on: take one "
+                                                             "first (`ringsnap snapshot`)"
+                                                           : fmt::format("--base {}: no such backup in the catalog "
+                                                                         "(`ringsnap list` shows them)",
+                                                                         wanted));
+    }
+    if (base->kind != BackupKind::snapshot || base->status == ManifestStatus::failed) {
+        return make_error(ErrorKind::usage, fmt::format("--base {}: a base must be a snapshot that some node recorded",
+                                                        base->tag));
+    }
+    return base->tag;
+}
+
+Result<ops::Chain> load_chain(const Catalog& catalog, const CatalogListing& listing, const std::string& base)
+{
+    ops::Chain chain;
+    auto manifest = catalog.load(base);
+    if (!manifest) {
+        return manifest.error();
+    }
+    chain.base = std::move(*manifest);
+    for (const auto& backup : listing.manifests) {
+        if (backup.kind == BackupKind::incremental && backup.base == base) {
+            auto incremental = catalog.load(backup.tag);
+            if (!incremental) {
+                return incremental.error();
+            }
+            chain.incrementals.push_back(std::move(*incremental));
+        }
+    }
+    return chain;
+}
+
+// Deletes the recorded files from backups/ once the manifest is safe, then records which nodes
+// were pruned in it (verify then knows their files are meant to be gone).
+nlohmann::json prune(Context& context, const Catalog& catalog, const std::vector<Node>& nodes, Manifest& manifest,
+                     RunStatus& status)
+{
+    auto runs = ops::prune_recorded_files(context.executor(), nodes, manifest);
+    auto json = nlohmann::json::array();
+    auto pruned_at = now_utc();
+    for (const auto& run : runs) {
+        json.push_back({{"host", run.node.host}, {"pruned", run.ok()},
+                        {"error", run.error ? nlohmann::json(run.error->message) : nlohmann::json()}});
+        if (!run.ok() && status == RunStatus::ok) {
+            status = RunStatus::partial;
+        }
+        for (auto& entry : manifest.nodes) {
+            if (run.ok() && entry.host == run.node.host) {
+                entry.pruned_at = pruned_at;
+            }
+        }
+    }
+    if (auto saved = catalog.save(manifest, SaveMode::replace); !saved) {
+        spdlog::error("the files were pruned but the manifest could not record it: {}", saved.error().message);
+        status = RunStatus::partial;
+    }
+    return json;
+}
+
+int run_incremental(Context& context, const IncrementalOptions& options)
+{
+    std::string tag = options.tag.empty() ? default_tag() : options.tag;
+    for (const auto& name : {tag, options.base}) {
+        if (auto valid = validate_tag(name); !name.empty() && !valid) {
+            return context.refuse(valid.error());
+        }
+    }
+    auto selection = context.load_and_select();
+    if (!selection) {
+        return context.refuse(selection.error());
+    }
+    auto catalog = Catalog::open(selection->cluster);
+    if (!catalog) {
+        return context.refuse(catalog.error());
+    }
+    auto lock = lock_catalog(*catalog, "ringsnap incremental");
+    if (!lock) {
+        return context.refuse(lock.error());
+    }
+    if (catalog->exists(tag)) {
+        return context.refuse(make_error(ErrorKind::usage, fmt::format("tag {} is already in the catalog; choose another", tag)));
+    }
+    auto listing = catalog->list();
+    if (!listing) {
+        return context.refuse(listing.error());
+    }
+    auto base = choose_base(*listing, options.base);
+    if (!base) {
+        return context.refuse(base.error());
+    }
+    auto chain = load_chain(*catalog, *listing, *base);
+    if (!chain) {
+        return context.refuse(chain.error());
+    }
+    auto started = now_utc();
+    auto result = [&] {
+        Progress progress(context.executor(), "incremental", selection->nodes);
+        return ops::take_incremental(context.executor(), selection->nodes, *chain, HashIndex{});
+    }();
+    auto& manifest = result.manifest;
+    manifest.cluster = selection->cluster.name;
+    manifest.tag = tag;
+    manifest.started_at = started;
+    manifest.finished_at = now_utc();
+    manifest.selection = Selection{ops::chain_keyspaces(*chain), {}, context.options().datacenters,
+                                   context.options().hosts};
+    manifest.totals.bytes_hashed = result.bytes_hashed;
+    finish_manifest(manifest);
+    auto saved = catalog->save(manifest);
+    if (!saved) {
+        spdlog::error("the incremental backup was gathered but its manifest could not be written (nothing was "
+                      "pruned): {}",
+                      saved.error().message);
+        return exit_code::failed;
+    }
+    auto status = status_of(manifest.status);
+    auto json = run_summary_json(status, result.runs, context.options().verbose > 0);
+    if (options.prune && manifest.status != ManifestStatus::failed) {
+        json["pruned"] = prune(context, *catalog, selection->nodes, manifest, status);
+    }
+    json["status"] = to_string(status);
+    json["exit_code"] = exit_code_for(status);
+    json["manifest"] = saved->string();
+    json["tag"] = tag;
+    json["base"] = manifest.base.value_or("");
+    json["parent"] = manifest.parent ? nlohmann::json(*manifest.parent) : nlohmann::json();
+    json["totals"] = totals_json(manifest.totals);
+    context.emit(render_backup(manifest, saved->string()), json);
+    return exit_code_for(status);
+}
+
+} // namespace
+
+void add_incremental_command(CLI::App& app, Action& action)
+{
+    auto options = std::make_shared<IncrementalOptions>();
+    auto* incremental = app.add_subcommand(
+        "incremental", "Take an incremental backup chained to a snapshot; enable|disable|status switch them");
+    incremental->add_option("action", options->action, "enable, disable or status (none: take a backup)")
+        ->check(CLI::IsMember({"enable", "disable", "status"}));
+    incremental->add_option("--tag", options->tag, "Name of the incremental (default ringsnap-inc-<UTC time>)");
+    incremental->add_option("--base", options->base, "The snapshot to build on (default: the newest complete one)");
+    incremental->add_flag("--prune", options->prune,
+                          "After the manifest is written, delete the files it recorded from the nodes' backups/\n"
+                          "directories. Unless they were copied elsewhere, that was their only copy");
+    incremental->footer(
+        "Per node: nodetool statusbackup (a node with incremental backups off fails, saying so), flush,\n"
+        "then the files of backups/ in the base's keyspaces that no manifest of the chain recorded, with\n"
+        "size and SHA-256; each node's flush time is recorded. --prune removes exactly those files\n"
+        "and nothing else: without a copy elsewhere, pruned files are gone for good.\n"
+        "`enable` lasts until the node restarts unless cassandra.yaml says incremental_backups: true;\n"
+        "`status` shows both. Exit codes as for snapshot.");
+    incremental->callback([options, &action] {
+        action = [options](Context& context) {
+            if (options->action.empty()) {
+                return run_incremental(context, *options);
+            }
+            if (!options->tag.empty() || !options->base.empty() || options->prune) {
+                return context.refuse(make_error(ErrorKind::usage, fmt::format("incremental {} takes no --tag, --base "
+                                                                               "or --prune",
+                                                                               options->action)));
+            }
+            auto which = options->action == "enable"    ? ops::BackupSwitch::enable
+                         : options->action == "disable" ? ops::BackupSwitch::disable
+                                                        : ops::BackupSwitch::status;
+            return run_switch(context, which);
+        };
+    });
+}
+
+} // namespace ringsnap::cli
