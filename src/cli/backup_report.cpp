@@ -36,6 +36,19 @@ std::string summary_line(const Manifest& manifest)
 
 } // namespace
 
+Result<CatalogSelection> select_with_catalog(Context& context)
+{
+    auto selection = context.load_and_select();
+    if (!selection) {
+        return selection.error();
+    }
+    auto catalog = Catalog::open(selection->cluster);
+    if (!catalog) {
+        return catalog.error();
+    }
+    return CatalogSelection{std::move(*selection), std::move(*catalog)};
+}
+
 Result<CatalogLock> lock_catalog(const Catalog& catalog, const std::string& command)
 {
     auto lock = CatalogLock::acquire(catalog, command);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-// What the verbs that write a backup (snapshot, incremental) share: taking the catalog lock, the
-// per-node table and summary of a manifest, and the run status a manifest's status gives.
+// What the verbs on backups share: the selection with its catalog, the catalog lock, and for those
+// that write one (snapshot, incremental) the per-node table and summary of a manifest and the run
+// status its status gives.
 
 #include <string>
 
@@ -12,7 +13,17 @@
 #include <ringsnap/manifest.hpp>
 #include <ringsnap/outcome.hpp>
 
+#include "cli/context.hpp"
+
 namespace ringsnap::cli {
+
+// The nodes the command line selects and the catalog of their cluster: what every verb that reads
+// or writes backups starts from. Errors are for Context::refuse.
+struct CatalogSelection {
+    Context::Selection selection;
+    Catalog catalog;
+};
+[[nodiscard]] Result<CatalogSelection> select_with_catalog(Context& context);
 
 // CatalogLock::acquire, warning when it takes over the lock of a run that died holding it.
 [[nodiscard]] Result<CatalogLock> lock_catalog(const Catalog& catalog, const std::string& command);

@@ -184,23 +184,20 @@ int run_clear(Context& context, const ClearOptions& options)
     if (!rule) {
         return context.refuse(rule.error());
     }
-    auto selection = context.load_and_select();
-    if (!selection) {
-        return context.refuse(selection.error());
+    auto target = select_with_catalog(context);
+    if (!target) {
+        return context.refuse(target.error());
     }
-    auto catalog = Catalog::open(selection->cluster);
-    if (!catalog) {
-        return context.refuse(catalog.error());
-    }
+    auto& [selection, catalog] = *target;
     std::optional<CatalogLock> lock;
     if (!options.dry_run) {
-        auto acquired = lock_catalog(*catalog, "ringsnap clear");
+        auto acquired = lock_catalog(catalog, "ringsnap clear");
         if (!acquired) {
             return context.refuse(acquired.error());
         }
         lock = std::move(*acquired);
     }
-    auto listing = catalog->list();
+    auto listing = catalog.list();
     if (!listing) {
         return context.refuse(listing.error());
     }
@@ -211,7 +208,7 @@ int run_clear(Context& context, const ClearOptions& options)
     if (!plan) {
         return context.refuse(plan.error());
     }
-    auto backups = load_all(*catalog, plan->to_clear);
+    auto backups = load_all(catalog, plan->to_clear);
     if (!backups) {
         return context.refuse(backups.error());
     }
@@ -232,8 +229,8 @@ int run_clear(Context& context, const ClearOptions& options)
         context.emit(render_plan(*backups, *plan), json);
         return exit_code::ok;
     }
-    auto result = ops::clear_backups(context.executor(), selection->nodes, *backups);
-    auto removals = remove_cleared(*catalog, *backups, result, options.force);
+    auto result = ops::clear_backups(context.executor(), selection.nodes, *backups);
+    auto removals = remove_cleared(catalog, *backups, result, options.force);
     auto status = status_of(removals);
     json = run_summary_json(status, result.runs, context.options().verbose > 0);
     json["kept"] = kept_json(*plan);

@@ -164,22 +164,19 @@ int run_incremental(Context& context, const IncrementalOptions& options)
             return context.refuse(valid.error());
         }
     }
-    auto selection = context.load_and_select();
-    if (!selection) {
-        return context.refuse(selection.error());
+    auto target = select_with_catalog(context);
+    if (!target) {
+        return context.refuse(target.error());
     }
-    auto catalog = Catalog::open(selection->cluster);
-    if (!catalog) {
-        return context.refuse(catalog.error());
-    }
-    auto lock = lock_catalog(*catalog, "ringsnap incremental");
+    auto& [selection, catalog] = *target;
+    auto lock = lock_catalog(catalog, "ringsnap incremental");
     if (!lock) {
         return context.refuse(lock.error());
     }
-    if (catalog->exists(tag)) {
+    if (catalog.exists(tag)) {
         return context.refuse(make_error(ErrorKind::usage, fmt::format("tag {} is already in the catalog; choose another", tag)));
     }
-    auto listing = catalog->list();
+    auto listing = catalog.list();
     if (!listing) {
         return context.refuse(listing.error());
     }
@@ -187,17 +184,17 @@ int run_incremental(Context& context, const IncrementalOptions& options)
     if (!base) {
         return context.refuse(base.error());
     }
-    auto chain = load_chain(*catalog, *listing, *base);
+    auto chain = load_chain(catalog, *listing, *base);
     if (!chain) {
         return context.refuse(chain.error());
     }
     auto started = now_utc();
     auto result = [&] {
-        Progress progress(context.executor(), "incremental", selection->nodes);
-        return ops::take_incremental(context.executor(), selection->nodes, *chain, HashIndex{});
+        Progress progress(context.executor(), "incremental", selection.nodes);
+        return ops::take_incremental(context.executor(), selection.nodes, *chain, HashIndex{});
     }();
     auto& manifest = result.manifest;
-    manifest.cluster = selection->cluster.name;
+    manifest.cluster = selection.cluster.name;
     manifest.tag = tag;
     manifest.started_at = started;
     manifest.finished_at = now_utc();
@@ -205,7 +202,7 @@ int run_incremental(Context& context, const IncrementalOptions& options)
                                    context.options().hosts};
     manifest.totals.bytes_hashed = result.bytes_hashed;
     finish_manifest(manifest);
-    auto saved = catalog->save(manifest);
+    auto saved = catalog.save(manifest);
     if (!saved) {
         spdlog::error("the incremental backup was gathered but its manifest could not be written (nothing was "
                       "pruned): {}",
@@ -215,7 +212,7 @@ int run_incremental(Context& context, const IncrementalOptions& options)
     auto status = status_of(manifest.status);
     auto json = run_summary_json(status, result.runs, context.options().verbose > 0);
     if (options.prune && manifest.status != ManifestStatus::failed) {
-        json["pruned"] = prune(context, *catalog, selection->nodes, manifest, status);
+        json["pruned"] = prune(context, catalog, selection.nodes, manifest, status);
     }
     json["status"] = to_string(status);
     json["exit_code"] = exit_code_for(status);

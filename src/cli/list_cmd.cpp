@@ -11,6 +11,7 @@
 #include <ringsnap/ops/live.hpp>
 #include <ringsnap/text_table.hpp>
 
+#include "cli/backup_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
 
@@ -141,15 +142,12 @@ Result<LiveView> look_at_nodes(Context& context, const Catalog& catalog, const C
 
 int run_list(Context& context, bool with_live)
 {
-    auto selection = context.load_and_select();
-    if (!selection) {
-        return context.refuse(selection.error());
+    auto target = select_with_catalog(context);
+    if (!target) {
+        return context.refuse(target.error());
     }
-    auto catalog = Catalog::open(selection->cluster);
-    if (!catalog) {
-        return context.refuse(catalog.error());
-    }
-    auto listing = catalog->list();
+    auto& [selection, catalog] = *target;
+    auto listing = catalog.list();
     if (!listing) {
         return context.refuse(listing.error());
     }
@@ -162,7 +160,7 @@ int run_list(Context& context, bool with_live)
         context.emit(render(*listing, nullptr), json);
         return exit_code::ok;
     }
-    auto live = look_at_nodes(context, *catalog, *listing, selection->nodes);
+    auto live = look_at_nodes(context, catalog, *listing, selection.nodes);
     if (!live) {
         return context.refuse(live.error());
     }

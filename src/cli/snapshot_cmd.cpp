@@ -113,45 +113,42 @@ int run_snapshot(Context& context, const SnapshotOptions& options, const std::st
     if (!request) {
         return context.refuse(request.error());
     }
-    auto selection = context.load_and_select();
-    if (!selection) {
-        return context.refuse(selection.error());
+    auto target = select_with_catalog(context);
+    if (!target) {
+        return context.refuse(target.error());
     }
-    auto catalog = Catalog::open(selection->cluster);
-    if (!catalog) {
-        return context.refuse(catalog.error());
-    }
-    auto lock = lock_catalog(*catalog, command_line);
+    auto& [selection, catalog] = *target;
+    auto lock = lock_catalog(catalog, command_line);
     if (!lock) {
         return context.refuse(lock.error());
     }
-    if (catalog->exists(request->tag)) {
+    if (catalog.exists(request->tag)) {
         return context.refuse(make_error(ErrorKind::usage, fmt::format("tag {} is already in the catalog ({}); choose another",
-                                                                       request->tag, catalog->directory().string())));
+                                                                       request->tag, catalog.directory().string())));
     }
     auto started = now_utc();
     auto survey = [&] {
-        Progress progress(context.executor(), "survey", selection->nodes, Progress::Lines::none);
-        return ops::survey_nodes(context.executor(), selection->nodes, *request);
+        Progress progress(context.executor(), "survey", selection.nodes, Progress::Lines::none);
+        return ops::survey_nodes(context.executor(), selection.nodes, *request);
     }();
     auto keyspaces = ops::keyspaces_to_snapshot(survey, *request);
     if (!keyspaces) {
         return context.refuse(keyspaces.error());
     }
     if (request->dry_run) {
-        context.emit(render_plan(selection->nodes, *request, *keyspaces),
+        context.emit(render_plan(selection.nodes, *request, *keyspaces),
                      nlohmann::json{{"status", "ok"}, {"exit_code", 0}, {"dry_run", true}, {"tag", request->tag},
                                     {"keyspaces", *keyspaces}, {"nodes", nodes_json(survey.runs, false)}});
         return exit_code::ok;
     }
-    auto hashes = earlier_hashes(*catalog);
+    auto hashes = earlier_hashes(catalog);
     auto result = [&] {
-        Progress progress(context.executor(), "snapshot", ops::ready_nodes(selection->nodes, survey));
-        return ops::take_snapshot(context.executor(), selection->nodes, survey, *keyspaces, *request, hashes,
+        Progress progress(context.executor(), "snapshot", ops::ready_nodes(selection.nodes, survey));
+        return ops::take_snapshot(context.executor(), selection.nodes, survey, *keyspaces, *request, hashes,
                                   [&](std::uint64_t bytes) { progress.add_bytes(bytes); });
     }();
     auto& manifest = result.manifest;
-    manifest.cluster = selection->cluster.name;
+    manifest.cluster = selection.cluster.name;
     manifest.kind = BackupKind::snapshot;
     manifest.tag = request->tag;
     manifest.started_at = started;
@@ -160,7 +157,7 @@ int run_snapshot(Context& context, const SnapshotOptions& options, const std::st
                                    context.options().hosts};
     manifest.totals.bytes_hashed = result.bytes_hashed;
     finish_manifest(manifest);
-    auto saved = catalog->save(manifest);
+    auto saved = catalog.save(manifest);
     if (!saved) {
         spdlog::error("the snapshots were taken but the manifest could not be written: {}", saved.error().message);
         return exit_code::failed;

@@ -12,6 +12,7 @@
 #include <ringsnap/shell.hpp>
 #include <ringsnap/text_table.hpp>
 
+#include "cli/backup_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
 
@@ -61,21 +62,18 @@ int run_verify(Context& context, const std::string& tag)
     if (auto valid = validate_tag(tag); !valid) {
         return context.refuse(valid.error());
     }
-    auto selection = context.load_and_select();
-    if (!selection) {
-        return context.refuse(selection.error());
+    auto target = select_with_catalog(context);
+    if (!target) {
+        return context.refuse(target.error());
     }
-    auto catalog = Catalog::open(selection->cluster);
-    if (!catalog) {
-        return context.refuse(catalog.error());
-    }
-    auto manifest = catalog->load(tag);
+    auto& [selection, catalog] = *target;
+    auto manifest = catalog.load(tag);
     if (!manifest) {
         return context.refuse(manifest.error());
     }
     std::vector<Node> nodes;
     std::vector<NodeEntry> recorded;
-    pair_nodes(*manifest, selection->nodes, nodes, recorded);
+    pair_nodes(*manifest, selection.nodes, nodes, recorded);
     if (nodes.empty()) {
         return context.refuse(make_error(ErrorKind::usage, fmt::format("no selected node holds a part of {} (nodes "
                                                                        "whose files were pruned are not checked)",

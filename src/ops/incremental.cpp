@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <ringsnap/ops/snapshot.hpp>
 #include <ringsnap/ops/table_files.hpp>
 #include <ringsnap/remote_files.hpp>
 #include <ringsnap/shell.hpp>
@@ -212,15 +213,7 @@ IncrementalResult take_incremental(Executor& executor, const std::vector<Node>& 
         return collect_node(shell, chain, keyspaces, hashes, result.manifest.nodes[index], hashed[index]);
     });
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-        auto& entry = result.manifest.nodes[i];
-        const auto& run = result.runs[i];
-        entry.status = run.ok() ? NodeStatus::ok : NodeStatus::failed;
-        entry.duration_ms = run.duration.count();
-        if (run.error) {
-            entry.error = run.error->message;
-            entry.failed_step = run.failed_step;
-            entry.tables.clear();
-        }
+        record_outcome(result.manifest.nodes[i], result.runs[i]);
         result.bytes_hashed += hashed[i];
     }
     return result;

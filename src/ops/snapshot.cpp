@@ -170,6 +170,9 @@ NodeEntry entry_for(const NodeRun& run, const NodeSurvey& survey)
     return entry;
 }
 
+
+} // namespace
+
 void record_outcome(NodeEntry& entry, const NodeRun& run)
 {
     entry.status = run.ok() ? NodeStatus::ok : NodeStatus::failed;
@@ -180,8 +183,6 @@ void record_outcome(NodeEntry& entry, const NodeRun& run)
         entry.tables.clear();
     }
 }
-
-} // namespace
 
 bool is_system_keyspace_left_out(const std::string& keyspace)
 {

@@ -10,20 +10,11 @@
 #include <gtest/gtest.h>
 
 #include "support/child_process.hpp"
+#include "support/shells.hpp"
 
 namespace ringsnap {
 namespace {
 
-std::vector<std::string> shells()
-{
-    std::vector<std::string> found{"/bin/sh"};
-    for (const char* shell : {"/bin/bash", "/bin/dash"}) {
-        if (std::filesystem::exists(shell)) {
-            found.emplace_back(shell);
-        }
-    }
-    return found;
-}
 
 std::vector<CommandOutput> run_locally(const std::string& shell, const std::vector<std::string>& commands)
 {
@@ -36,7 +27,7 @@ std::vector<CommandOutput> run_locally(const std::string& shell, const std::vect
 
 TEST(RunTogether, EachCommandKeepsItsOwnStreamsAndStatusInOrder)
 {
-    for (const auto& shell : shells()) {
+    for (const auto& shell : testing::node_shells()) {
         auto parts = run_locally(shell, {"sleep 0.2; echo slow", "echo fast; echo oops >&2; exit 3", "printf ''"});
         ASSERT_EQ(parts.size(), 3U) << shell;
         EXPECT_EQ(parts[0].out, "slow\n");

@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/shells.hpp"
+
 namespace ringsnap {
 namespace {
 
@@ -47,17 +49,6 @@ std::string run_shell(const std::string& shell, const std::string& script)
     return out;
 }
 
-// The shells a node may run our commands with: /bin/sh (dash on Debian) and bash when present.
-std::vector<std::string> shells()
-{
-    std::vector<std::string> found{"/bin/sh"};
-    for (const char* shell : {"/bin/bash", "/bin/dash"}) {
-        if (std::filesystem::exists(shell)) {
-            found.emplace_back(shell);
-        }
-    }
-    return found;
-}
 
 std::vector<std::string> hostile_strings()
 {
@@ -208,7 +199,7 @@ void expect_same_strings(const std::vector<std::string>& got, const std::vector<
 TEST(ShellQuote, RoundTripsHostileStringsThroughRealShells)
 {
     auto strings = hostile_strings();
-    for (const auto& shell : shells()) {
+    for (const auto& shell : testing::node_shells()) {
         expect_same_strings(split_at_nul(run_shell(shell, printf_all(strings))), strings, shell);
     }
 }
@@ -225,7 +216,7 @@ TEST(ShellQuote, RoundTripsWhenQuotedTwiceForShDashC)
 {
     // with_sudo wraps a quoted command in `sh -c '<command>'`: two levels of quoting.
     auto strings = hostile_strings();
-    for (const auto& shell : shells()) {
+    for (const auto& shell : testing::node_shells()) {
         std::string outer = "sh -c " + shell_quote(printf_all(strings));
         expect_same_strings(split_at_nul(run_shell(shell, outer)), strings, shell);
     }
@@ -269,7 +260,7 @@ TEST(WithSudo, RunsTheCommandIntactUnderAFakeSudo)
     const std::string fake_sudo = "sudo() { [ \"$1 $2 $3 $4\" = '-n -u cassandra --' ] || exit 9; shift 4; \"$@\"; }; ";
     auto strings = hostile_strings();
     std::string command = printf_all(strings) + " | cat"; // a pipe must stay on the sudo side
-    for (const auto& shell : shells()) {
+    for (const auto& shell : testing::node_shells()) {
         std::string out = run_shell(shell, fake_sudo + with_sudo(command, std::string("cassandra")));
         expect_same_strings(split_at_nul(out), strings, shell);
     }

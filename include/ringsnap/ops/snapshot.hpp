@@ -72,6 +72,10 @@ SnapshotResult take_snapshot(Executor& executor, const std::vector<Node>& nodes,
                              const HashIndex& hashes,
                              const std::function<void(std::uint64_t)>& on_bytes_listed = {});
 
+// Sets a node entry's status, duration and, when its run failed, error and failed step (and no
+// tables: a failed node records nothing). Shared with incrementals.
+void record_outcome(NodeEntry& entry, const NodeRun& run);
+
 // The `nodetool snapshot` arguments of a request; the same syntax serves 3.11 to 5.0 (--ttl: 4.1+).
 std::vector<std::string> snapshot_arguments(const SnapshotRequest& request, const std::vector<std::string>& keyspaces);
 
