@@ -248,7 +248,7 @@ int run_clear(Context& context, const ClearOptions& options)
 void add_clear_command(CLI::App& app, Action& action)
 {
     auto options = std::make_shared<ClearOptions>();
-    auto* clear = app.add_subcommand("clear", "Clear snapshots by tag or by age, keeping what incremental chains need");
+    auto* clear = app.add_subcommand("clear", "Clear backups by tag, age or count, keeping what incremental chains need");
     clear->add_option("--tag", options->tag, "Clear this backup");
     clear->add_option("--older-than", options->older_than, "Clear backups started longer ago than this (e.g. 7d)");
     clear->add_option("--keep", options->keep, "Keep the N newest complete snapshots whatever their age")
