@@ -84,7 +84,7 @@ class Node:
         self.state = read_json(home.node_json)
         if self.state is None:
             raise FileNotFoundError(f"{home.node_json} is missing: not a simulated node")
-        self.version = Version(self.state["version"])
+        self.version = Version(self.state.get("release_version") or self.state["version"])
         self._settings = None
         self._registry = None
 
@@ -126,6 +126,12 @@ class Node:
     @property
     def sstable_format(self) -> tuple:
         return self.version.sstable_format(self.settings)
+
+    def can_read(self, descriptor) -> bool:
+        """Whether this node can open an sstable of that name at all: a known format, an id it
+        can parse and a version its settings make readable (facts §8.2)."""
+        return self.version.can_read_sstable(descriptor.version, descriptor.format, self.settings) and \
+            self.version.can_read_sstable_id(descriptor.id)
 
     @property
     def uuid_sstable_ids(self) -> bool:

@@ -2,7 +2,7 @@
 """Cassandra node simulator of the ringsnap lab (contract: ../README.md).
 
     sim.py create-node --lab DIR --name dc1-n1 --address 127.11.1.11 --dc dc1 --rack rack1 \\
-                       --version {3.11,4.0,4.1,5.0} [--num-tokens N] [--data-dirs N]
+                       --version {3.11,4.0,4.1,5.0 or a release: 4.0.12} [--num-tokens N] [--data-dirs N]
     sim.py seed --lab DIR [--keyspaces 3] [--tables 20] [--sstables 10] [--size 1M]
     sim.py tool {nodetool,cqlsh,sstableloader,cassandra-start,cassandra-stop} NODE_HOME [args...]
 
@@ -42,7 +42,14 @@ def main(argv) -> int:
     if len(argv) >= 3 and argv[0] == "tool":
         return run_tool(argv[1], argv[2], argv[3:])
     import argparse
-    from cassandra_sim.versions import SUPPORTED
+    from cassandra_sim.versions import parse_version
+
+    def version(text: str) -> str:
+        try:
+            parse_version(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+        return text
     parser = argparse.ArgumentParser(prog="sim.py", description="Cassandra node simulator of the ringsnap lab")
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-node", help="create and register a simulated node")
@@ -51,7 +58,8 @@ def main(argv) -> int:
     create.add_argument("--address", required=True)
     create.add_argument("--dc", required=True)
     create.add_argument("--rack", required=True)
-    create.add_argument("--version", required=True, choices=SUPPORTED)
+    create.add_argument("--version", required=True, type=version,
+                        help="a major line (3.11, 4.0, 4.1, 5.0: its default release) or a release (4.0.12)")
     create.add_argument("--num-tokens", type=int)
     create.add_argument("--data-dirs", type=int, default=1, help="number of data_file_directories (default 1)")
     seed = commands.add_parser("seed", help="fill every node with data")

@@ -1,13 +1,31 @@
 """What differs between the simulated Cassandra versions (facts §0, §7, §8).
 
-One Version object per supported major line; code asks it questions ("has import?", "which
-sstable format?") instead of comparing version strings all over the place.
+A node runs one release, e.g. 4.0.12. Its major line (4.0) decides almost everything; the
+release decides the few fixes that landed within a line (which sstable version 3.11 writes,
+CASSANDRA-19401 for import) and what `nodetool version` prints. Code asks the Version object
+questions ("has import?", "which sstable format?") instead of comparing version strings all
+over the place.
 """
 
 SUPPORTED = ("3.11", "4.0", "4.1", "5.0")
 
-# Releases the facts file was researched at (facts §0).
+# Releases the facts file was researched at (facts §0): the default release of each line.
 RELEASES = {"3.11": "3.11.18", "4.0": "4.0.13", "4.1": "4.1.6", "5.0": "5.0.3"}
+
+# CASSANDRA-19401: import lists sstables whatever their directories are called since these
+# releases (and every 5.0 release); before, it took keyspace/table from the parent directories.
+_FOREIGN_TABLE_IMPORT = {"4.0": 13, "4.1": 5, "5.0": 0}
+
+
+def parse_version(text: str) -> tuple:
+    """(major line, release) of `4.1` or `4.1.4`; ValueError for anything else. Any patch
+    number is accepted: the simulator does not know which releases were published."""
+    parts = text.split(".")
+    major = ".".join(parts[:2])
+    if major not in SUPPORTED or len(parts) > 3 or (len(parts) == 3 and not parts[2].isdigit()):
+        raise ValueError(f"unsupported Cassandra version {text!r} (choose a line from {', '.join(SUPPORTED)}, "
+                         f"or a release of one such as 4.0.12)")
+    return major, (text if len(parts) == 3 else RELEASES[major])
 
 LOCAL_SYSTEM_KEYSPACES = ("system", "system_schema")
 REPLICATED_SYSTEM_KEYSPACES = ("system_auth", "system_distributed", "system_traces")
@@ -39,12 +57,11 @@ _DISTRIBUTED_TABLES = ["repair_history", "parent_repair_history", "view_build_st
 
 
 class Version:
-    def __init__(self, major: str):
-        if major not in SUPPORTED:
-            raise ValueError(f"unsupported Cassandra version {major!r} (choose from {', '.join(SUPPORTED)})")
-        self.major = major
-        self.release = RELEASES[major]
-        self._number = tuple(int(p) for p in major.split("."))
+    def __init__(self, text: str):
+        """`text` is a major line (`4.1`: its default release) or a release (`4.1.4`)."""
+        self.major, self.release = parse_version(text)
+        self.patch = int(self.release.rsplit(".", 1)[1])
+        self._number = tuple(int(p) for p in self.major.split("."))
 
     def at_least(self, major: str) -> bool:
         return self._number >= tuple(int(p) for p in major.split("."))
@@ -57,6 +74,12 @@ class Version:
     @property
     def has_import(self) -> bool:
         return self.at_least("4.0")  # facts §5.3
+
+    @property
+    def import_takes_table_from_path(self) -> bool:
+        """Before CASSANDRA-19401 (4.0.13, 4.1.5) import derived keyspace/table from the parent
+        directories of each sstable and skipped the ones that did not match (facts §5.3)."""
+        return self.has_import and self.patch < _FOREIGN_TABLE_IMPORT[self.major]
 
     @property
     def has_snapshot_ttl(self) -> bool:
@@ -90,10 +113,11 @@ class Version:
     # --- sstables -------------------------------------------------------------------------------
     def sstable_format(self, settings) -> tuple:
         """(version, format) new sstables are written in, given cassandra.yaml settings (facts
-        §8.2): 3.11 me-big, 4.x nb-big, 5.0 nb-big unless storage_compatibility_mode is
-        UPGRADING/NONE (then oa-big, or da-bti with selected_format bti)."""
+        §8.2): 3.11 mc/md/me-big by release, 4.x nb-big, 5.0 nb-big unless
+        storage_compatibility_mode is UPGRADING/NONE (then oa-big, or da-bti with selected_format
+        bti)."""
         if self.major == "3.11":
-            return "me", "big"
+            return ("mc" if self.patch <= 3 else "md" if self.patch <= 10 else "me"), "big"
         if self.major in ("4.0", "4.1"):
             return "nb", "big"
         if settings.get("storage_compatibility_mode", "CASSANDRA_4") == "CASSANDRA_4":
@@ -102,14 +126,27 @@ class Version:
             return "da", "bti"
         return "oa", "big"
 
-    def can_read_sstable_version(self, version: str) -> bool:
-        """Descriptor.isCompatible: a node reads its own and older formats only."""
-        readable = {"3.11": ("ma", "mb", "mc", "md", "me"),
-                    "4.0": ("ma", "mb", "mc", "md", "me", "na", "nb"),
-                    "4.1": ("ma", "mb", "mc", "md", "me", "na", "nb")}
-        if self.major in readable:
-            return version in readable[self.major]
-        return version in ("ma", "mb", "mc", "md", "me", "na", "nb", "oa", "da")
+    def knows_format(self, fmt: str) -> bool:
+        """BTI exists in 5.0 only; older nodes do not recognise `-bti-` names at all."""
+        return fmt == "big" or (fmt == "bti" and self.at_least("5.0"))
+
+    def can_read_sstable(self, version: str, fmt: str, settings) -> bool:
+        """Version.isCompatible (BigFormat/BtiFormat): at least the earliest supported version,
+        and a first letter no later than the current one's (facts §8.2, restore §1.8). So a
+        5.0 node in the default CASSANDRA_4 mode (current `nb`) cannot read `oa`, and 3.11
+        cannot read `na`/`nb`."""
+        if not self.knows_format(fmt):
+            return False
+        if fmt == "bti":
+            return version >= "da" and version[0] <= "d"
+        current = self.sstable_format(settings)[0] if self.major != "5.0" else \
+            ("nb" if settings.get("storage_compatibility_mode", "CASSANDRA_4") == "CASSANDRA_4" else "oa")
+        earliest = "jb" if self.major == "3.11" else "ma"
+        return version >= earliest and version[0] <= current[0]
+
+    def can_read_sstable_id(self, sstable_id: str) -> bool:
+        """4.0 parses the id as an int (Descriptor.fromFilename); 4.1 added UUID ids."""
+        return sstable_id.isdigit() or self.supports_uuid_sstable_ids
 
     @property
     def compression_chunk_kb(self) -> int:

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from . import LabError, commands
-from .layout import SUPPORTED_VERSIONS
+from .layout import SUPPORTED_VERSIONS, is_supported_version
 
 DESCRIPTION = """\
 The ringsnap lab: a multi-data-center stand-in Cassandra cluster whose nodes are real OpenSSH
@@ -23,6 +23,14 @@ NODE_COMMANDS = {
 }
 
 
+def _version(text: str) -> str:
+    if not is_supported_version(text):
+        raise argparse.ArgumentTypeError(
+            f"unknown Cassandra version {text!r}; choose a line from {', '.join(SUPPORTED_VERSIONS)} "
+            f"or a release of one (e.g. 4.0.12)")
+    return text
+
+
 def _versions(text: str) -> list[str]:
     return [v.strip() for v in text.split(",") if v.strip()]
 
@@ -33,10 +41,12 @@ def _add_up(subparsers, lab_dir: argparse.ArgumentParser) -> None:
     up.add_argument("--dcs", type=int, default=1, help="data centers (default 1)")
     up.add_argument("--nodes", type=int, default=3, help="nodes per data center (default 3)")
     versions = up.add_mutually_exclusive_group()
-    versions.add_argument("--version", choices=SUPPORTED_VERSIONS, default="4.1",
-                          help="Cassandra version of every node (default 4.1)")
+    versions.add_argument("--version", type=_version, default="4.1",
+                          help="Cassandra version of every node: a line (3.11, 4.0, 4.1, 5.0) or a "
+                               "release such as 4.0.12 (default 4.1)")
     versions.add_argument("--versions", type=_versions, metavar="V1,V2,...",
-                          help="versions dealt round-robin over dc1-n1, dc1-n2, ..., dc2-n1, ...")
+                          help="versions (lines or releases) dealt round-robin over dc1-n1, dc1-n2, "
+                               "..., dc2-n1, ...")
     up.add_argument("--racks", type=int, default=3, help="racks per data center (default 3)")
     up.add_argument("--num-tokens", type=int, help="tokens per node (simulator default otherwise)")
     up.add_argument("--port", type=int,

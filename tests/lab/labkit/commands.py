@@ -19,7 +19,8 @@ from pathlib import Path
 
 from . import LabError, clusterfile, keys, procs, registry, simulator, sshd, state
 from .layout import (MAX_INDEX, SUPPORTED_VERSIONS, MAX_DATACENTERS, MAX_NODES_PER_DC, Node,
-                     NodePaths, default_dir, default_port, node_address, plan_nodes)
+                     NodePaths, default_dir, default_port, is_supported_version, node_address,
+                     plan_nodes)
 from .state import LabState
 
 
@@ -225,9 +226,9 @@ def _check_up_arguments(dcs: int, nodes_per_dc: int, versions: list[str], racks:
     if racks < 1:
         raise LabError("--racks must be at least 1")
     for version in versions:
-        if version not in SUPPORTED_VERSIONS:
-            raise LabError(f"unknown Cassandra version {version!r}; "
-                           f"choose from {', '.join(SUPPORTED_VERSIONS)}")
+        if not is_supported_version(version):
+            raise LabError(f"unknown Cassandra version {version!r}; choose a line from "
+                           f"{', '.join(SUPPORTED_VERSIONS)} or a release of one (e.g. 4.0.12)")
     if not Path(sshd.SSHD).is_file():
         raise LabError(f"{sshd.SSHD} is missing (Debian: apt-get install openssh-server)")
 

@@ -7,6 +7,7 @@ Lab <index> owns 127.<10+index>.0.0/16; node i of data center d (both from 1) is
 """
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,13 @@ SUPPORTED_VERSIONS = ("3.11", "4.0", "4.1", "5.0")  # the versions cassandra-fac
 MAX_INDEX = 99
 MAX_DATACENTERS = 254
 MAX_NODES_PER_DC = 245  # the last octet is 10 + i and must stay below 256
+
+
+def is_supported_version(text: str) -> bool:
+    """A major line (`4.0`, the simulator picks its default release) or a release of one
+    (`4.0.12`): the line decides the behaviour, the release its release-specific fixes."""
+    match = re.fullmatch(r"(\d+\.\d+)(\.\d+)?", text)
+    return bool(match) and match.group(1) in SUPPORTED_VERSIONS
 
 
 def default_port(index: int) -> int:
