@@ -382,8 +382,10 @@ def drain(ctx, options, args) -> None:
 # --- refresh ------------------------------------------------------------------------------------
 
 def refresh(ctx, options, args) -> None:
-    """Refresh / ColumnFamilyStore.loadNewSSTables (facts §5.2): sstables lying in the table
-    directories that are not live get the next free generations and go live."""
+    """Refresh (facts §5.2, restore §2): sstables lying in the table directories that are not
+    live get the next free generations, level 0 (repairedAt kept) and go live. 3.11
+    (ColumnFamilyStore.loadNewSSTables) refuses an incompatible version loudly; 4.0+ run the
+    importer, whose lister skips what the node cannot read."""
     if ctx.version.at_least("4.0"):
         ctx.println("nodetool refresh is deprecated, use nodetool import instead")
     if len(args) != 2:
@@ -401,13 +403,13 @@ def refresh(ctx, options, args) -> None:
     for directory, prefix, _ in found:
         _check_compatible(node, directory, prefix)
     for directory, prefix, files in found:
-        storage.adopt(node, table, directory, prefix, files)
+        storage.adopt(node, table, directory, prefix, files, reset_level=True, clear_repaired=False)
     node.save_registry()
 
 
 def _check_compatible(node, directory: str, prefix: str) -> None:
     descriptor = sstable.parse_prefix(prefix)
-    if not node.version.can_read_sstable_version(descriptor.version):
+    if not node.can_read(descriptor):  # only 3.11 lists sstables it cannot read
         current = node.sstable_format[0]
         raise ServerError(f"Can't open incompatible SSTable! Current version {current}, found file: "
                           f"{os.path.join(directory, prefix)}", RUNTIME,
@@ -417,8 +419,10 @@ def _check_compatible(node, directory: str, prefix: str) -> None:
 # --- import -------------------------------------------------------------------------------------
 
 def import_sstables(ctx, options, args) -> None:
-    """Import / SSTableImporter (facts §5.3): verify each source directory, then move (or copy
-    with -p) its sstables in under new ids. Failed directories are listed on stderr, exit 1."""
+    """Import / SSTableImporter (facts §5.3, restore §1.2-§1.5): list each source directory,
+    verify what was listed, then move (or hard-link with -p) its sstables in under new ids.
+    What the lister skips is skipped silently (exit 0); failed directories are listed on
+    stderr, exit 1."""
     if len(args) < 3:
         raise BadUse("import requires keyspace, table name and directories")
     verify = not options.get("no_verify_sstables")
@@ -437,31 +441,47 @@ def import_sstables(ctx, options, args) -> None:
                               server_frames("db.SSTableImporter.getSSTableListers", 220))
     node = ctx.node
     live = {(d, p) for d, p, _ in storage.live_sstables(node, table)}
+    listed = {source: _listed(node, table, source, live) for source in sources}
     failed = []
     if verify or verify_tokens:
         owned = _owned_ranges(ctx, table) if verify_tokens else None
-        failed = [s for s in sources if not _directory_verifies(node, table, s, live, owned)]
+        failed = [s for s in sources if not _directory_verifies(table, s, listed[s], owned)]
     for source in sources:
-        if source in failed:
-            continue
-        candidates = _sstables_in(source, live)
-        if any(prefix + "-Data.db" not in files for prefix, files in candidates):
-            failed.append(source)  # cannot open an sstable without Data.db: nothing of it moves
-            continue
-        for prefix, files in candidates:
-            storage.adopt(node, table, os.path.abspath(source), prefix, files, copy=bool(options.get("copy_data")),
-                          dir_index=0)
+        if source not in failed and not _import_directory(node, table, source, listed[source], options):
+            failed.append(source)
     node.save_registry()
     if failed:
         raise Exit(1, stderr="Some directories failed to import, check server logs for details:\n" +
                    "".join(f"{d}\n" for d in failed))
 
 
-def _sstables_in(source: str, live) -> list:
-    found = sstable.list_sstables(source)
+def _listed(node, table, source: str, live) -> list:
+    """[(prefix, files)] the importer's lister finds in `source`: the node must be able to read
+    them (restore §1.5 b, c), releases before CASSANDRA-19401 want the directories to name the
+    table (restore §1.4), and live sstables are left alone (restore §1.5 d). The rest is
+    skipped without a word."""
     directory = os.path.abspath(source)
+    if node.version.import_takes_table_from_path and table_from_path(directory) != (table.keyspace, table.name):
+        return []
+    found = sstable.list_sstables(source)
     return [(prefix, sorted(files)) for prefix, files in sorted(found.items(), key=lambda i: storage.id_order(i[0]))
-            if (directory, prefix) not in live]
+            if (directory, prefix) not in live and storage.listed_by_node(node, sstable.parse_prefix(prefix))]
+
+
+def table_from_path(directory: str) -> tuple:
+    """(keyspace, table) that Descriptor.fromFilenameWithComponent (4.0.12, 4.1.4) derives from
+    the directory of an sstable: `.../<ks>/<table>[-<id>]`, or the `backups/` and
+    `snapshots/<tag>/` directories of such a table dir, whose name must then contain a '-'.
+    A leading `.<index>` directory is a secondary index of its parent."""
+    parent, base = os.path.dirname, os.path.basename
+    table_dir, index = directory, ""
+    if base(table_dir).startswith("."):
+        index, table_dir = base(table_dir), parent(table_dir)
+    if base(table_dir) == "backups" and "-" in base(parent(table_dir)):
+        table_dir = parent(table_dir)
+    elif base(parent(table_dir)) == "snapshots" and "-" in base(parent(parent(table_dir))):
+        table_dir = parent(parent(table_dir))
+    return base(parent(table_dir)), base(table_dir).split("-")[0] + index
 
 
 def _owned_ranges(ctx, table):
@@ -469,13 +489,11 @@ def _owned_ranges(ctx, table):
     return ring.owned_ranges(ctx.node.name, ctx.schema.replication(table.keyspace))
 
 
-def _directory_verifies(node, table, source: str, live, owned) -> bool:
-    """Verifier: the sstable opens, its format is readable and (unless -t) every partition is
-    owned by this node."""
-    for prefix, files in _sstables_in(source, live):
+def _directory_verifies(table, source: str, listed, owned) -> bool:
+    """Verifier: every listed sstable opens and (unless -t) every partition is owned by this
+    node. The first failure fails the whole directory."""
+    for prefix, files in listed:
         if prefix + "-Data.db" not in files:
-            return False
-        if not node.version.can_read_sstable_version(sstable.parse_prefix(prefix).version):
             return False
         try:
             fragments = sstable.read_fragments(os.path.join(source, prefix + "-Data.db"))
@@ -486,4 +504,16 @@ def _directory_verifies(node, table, source: str, live, owned) -> bool:
                 token = rows.partition_token(table.partition_key_types, fragment["k"])
                 if not placement.token_in_ranges(token, owned):
                     return False
+    return True
+
+
+def _import_directory(node, table, source: str, listed, options) -> bool:
+    """The move pass of one directory; False (nothing of it moved) when an sstable cannot be
+    opened for want of its Data.db."""
+    if any(prefix + "-Data.db" not in files for prefix, files in listed):
+        return False
+    for prefix, files in listed:
+        storage.adopt(node, table, os.path.abspath(source), prefix, files, copy=bool(options.get("copy_data")),
+                      dir_index=0, reset_level=not options.get("keep_level"),
+                      clear_repaired=not options.get("keep_repaired"))
     return True

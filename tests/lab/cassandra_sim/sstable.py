@@ -8,7 +8,8 @@ Content: Data.db holds the rows (rows.py fragments) as JSON lines behind a one-l
 that gives their byte length, optionally followed by a sparse tail so seeded tables can be
 large without using disk. The other components are small stand-ins of plausible size; TOC.txt
 lists the components in the order a real one does and Digest.crc32 holds the CRC32 of the
-row bytes as decimal text. Nothing outside the simulator parses these contents.
+row bytes as decimal text. Statistics.db carries one JSON line with the metadata refresh and
+import rewrite (level, repaired_at). Nothing outside the simulator parses these contents.
 """
 
 import os
@@ -27,6 +28,7 @@ BTI_TOC_ORDER = ("Data.db", "Statistics.db", "Digest.crc32", "TOC.txt", "Compres
                  "Partitions.db", "Rows.db")
 
 _HEADER = b"RINGSNAP-SIM-SSTABLE 1 "
+_STATS_HEADER = b"RINGSNAP-SIM-STATS\n"
 
 
 class Descriptor:
@@ -164,7 +166,7 @@ def write(directory: str, descriptor: Descriptor, fragments, data_size: int = 0,
         "Partitions.db": b"\x00\x10" * (6 * rows + 8),
         "Rows.db": b"\x00\x20" * (4 * rows + 8),
         "Filter.db": b"\x00\x00\x00\x07\x00\x00\x00\x02" + zlib.crc32(body).to_bytes(4, "big") * (2 + rows // 8),
-        "Statistics.db": b"RINGSNAP-SIM-STATS\n" + stats + b"\n" + b"\x00" * 512,
+        "Statistics.db": _stats_bytes(stats),
         "CompressionInfo.db": b"\x00\rLZ4Compressor\x00\x00\x00\x00" + (chunk_kb * 1024).to_bytes(4, "big")
                               + data_length.to_bytes(8, "big") + chunks.to_bytes(4, "big") + b"\x00" * (8 * chunks),
         "Digest.crc32": str(zlib.crc32(data)).encode(),
@@ -182,8 +184,42 @@ def write(directory: str, descriptor: Descriptor, fragments, data_size: int = 0,
     return total
 
 
+def _stats_bytes(stats_json: bytes) -> bytes:
+    return _STATS_HEADER + stats_json + b"\n" + b"\x00" * 512
+
+
 class CorruptSSTable(Exception):
     pass
+
+
+def read_stats(stats_path: str) -> dict:
+    """The metadata line of a Statistics.db (level, repaired_at, rows, tokens)."""
+    with open(stats_path, "rb") as f:
+        if f.readline() != _STATS_HEADER:
+            raise CorruptSSTable(f"{stats_path} is not a Statistics.db written by the simulator")
+        try:
+            return jsonlite.loads(f.readline())
+        except ValueError:
+            raise CorruptSSTable(f"{stats_path}: unreadable metadata") from None
+
+
+def rewrite_stats(stats_path: str, **changes) -> None:
+    """MetadataSerializer.rewriteSSTableMetadata: serialize into `<file>.tmp`, then rename it
+    over the original (restore §1.2 step 4, §1.6). The file therefore gets a new inode, and any
+    snapshot or staging hard link to the old one keeps the old bytes. Each rewrite is counted in
+    the file, so its bytes change even when the values do not (ringsnap must never expect a
+    rewritten Statistics.db to match its backup). A file the simulator cannot parse is left
+    alone (a real node would fail to open it later anyway)."""
+    try:
+        stats = read_stats(stats_path)
+    except (CorruptSSTable, OSError):
+        return
+    stats.update(changes)
+    stats["rewrites"] = stats.get("rewrites", 0) + 1
+    tmp = stats_path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(_stats_bytes(jsonlite.dumps(stats).encode()))
+    os.replace(tmp, stats_path)
 
 
 def read_fragments(data_path: str) -> list:
@@ -220,15 +256,22 @@ def link_files(src_dir: str, dst_dir: str, files) -> None:
 
 
 def move_sstable(src_dir: str, files, old: Descriptor, dst_dir: str, new: Descriptor, copy: bool = False) -> list:
-    """Rename (or copy) the components of `old` in src_dir to `new` in dst_dir (refresh,
-    import); returns the new file names."""
+    """Rename the components of `old` in src_dir to `new` in dst_dir (refresh, import), or with
+    `copy` (import --copy-data) hard-link them, as SSTableWriter.hardlink does, falling back
+    to a byte copy only when linking fails (another file system). Returns the new names."""
+    import errno
     import shutil
     moved = []
     for name in files:
         target = new.prefix + name[len(old.prefix):]
         src, dst = os.path.join(src_dir, name), os.path.join(dst_dir, target)
         if copy:
-            shutil.copyfile(src, dst)
+            try:
+                os.link(src, dst)
+            except OSError as e:  # "Unable to hardlink new SSTable ... falling back to copying"
+                if e.errno == errno.EEXIST:
+                    raise
+                shutil.copyfile(src, dst)
         else:
             try:
                 os.rename(src, dst)

@@ -135,14 +135,26 @@ def read_fragments(node: Node, table) -> list:
 
 # --- adopting sstables from elsewhere -------------------------------------------------------------
 
+def listed_by_node(node: Node, descriptor) -> bool:
+    """Whether the node's sstable lister (Directories.SSTableLister) sees a file name at all.
+    It skips names Descriptor cannot parse without a word: an unknown format (`bti` before 5.0),
+    an id it cannot parse (UUID ids on 4.0 and 3.11), and on 4.0+ a version it cannot read
+    (restore §1.5). 3.11 parses any BIG version; its refresh then refuses the incompatible
+    ones loudly."""
+    if node.version.major == "3.11":
+        return node.version.knows_format(descriptor.format) and node.version.can_read_sstable_id(descriptor.id)
+    return node.can_read(descriptor)
+
+
 def unloaded_sstables(node: Node, table) -> list:
     """[(table dir, prefix, files)] of complete sstables sitting in the table directories that
-    are not live: what `nodetool refresh` picks up (facts §5.2)."""
+    are not live and that the node lists: what `nodetool refresh` picks up (facts §5.2)."""
     live = {(d, p) for d, p, _ in live_sstables(node, table)}
     found = []
     for directory in node.table_dirs(table):
         for prefix, files in sorted(sstable.list_sstables(directory).items(), key=lambda i: id_order(i[0])):
-            if (directory, prefix) not in live and prefix + "-Data.db" in files:
+            if (directory, prefix) not in live and prefix + "-Data.db" in files and \
+                    listed_by_node(node, sstable.parse_prefix(prefix)):
                 found.append((directory, prefix, sorted(files)))
     return found
 
@@ -153,9 +165,11 @@ def id_order(prefix: str):
     return (0, descriptor.generation, "") if descriptor.generation is not None else (1, 0, descriptor.id)
 
 
-def adopt(node: Node, table, src_dir: str, prefix: str, files, copy: bool = False, dir_index: int = None):
-    """Rename (or copy) a foreign sstable into the table under a new unique id, keeping its
-    format version, and make it live (refresh, import: cfs.getUniqueDescriptorFor)."""
+def adopt(node: Node, table, src_dir: str, prefix: str, files, copy: bool = False, dir_index: int = None,
+          reset_level: bool = True, clear_repaired: bool = False):
+    """Rename (or hard-link, with `copy`) a foreign sstable into the table under a new unique id,
+    keeping its format version, and make it live (refresh, import: cfs.getUniqueDescriptorFor).
+    First the source's Statistics.db is rewritten as asked (level 0, unrepaired)."""
     old = sstable.parse_prefix(prefix)
     dirs = node.table_dirs(table)
     if dir_index is None:
@@ -170,9 +184,23 @@ def adopt(node: Node, table, src_dir: str, prefix: str, files, copy: bool = Fals
         entry["gen"] = generation
         new = sstable.Descriptor(old.version, generation, old.format)
     os.makedirs(dirs[dir_index], exist_ok=True)
+    _mutate_metadata(src_dir, old, files, reset_level, clear_repaired)
     moved = sstable.move_sstable(src_dir, files, old, dirs[dir_index], new, copy=copy)
     _register(node, table, dir_index, new, moved)
     return new
+
+
+def _mutate_metadata(directory: str, descriptor, files, reset_level: bool, clear_repaired: bool) -> None:
+    """SSTableImporter.maybeMutateMetadata / 3.11 loadNewSSTables: each change is its own
+    rewrite of the source's Statistics.db (mutateLevel, then mutateRepairMetadata)."""
+    stats = descriptor.filename("Statistics.db")
+    if stats not in files:
+        return
+    path = os.path.join(directory, stats)
+    if reset_level:
+        sstable.rewrite_stats(path, level=0)
+    if clear_repaired:
+        sstable.rewrite_stats(path, repaired_at=0)
 
 
 # --- truncate and drop ------------------------------------------------------------------------------
@@ -217,8 +245,8 @@ def drop(node: Node, table, millis: int) -> None:
 # --- start-up ------------------------------------------------------------------------------------
 
 def scan_live_sets(node: Node, tables) -> None:
-    """What Cassandra does at start: every complete sstable found in a table directory is live,
-    and the generation counter resumes after the highest generation found in the table
+    """What Cassandra does at start: every complete sstable found in a table directory is live
+    (unless the node cannot read it: a real node would refuse to start), and the generation counter resumes after the highest generation found in the table
     directories and their backups/ (facts §8.2, includeBackups(true))."""
     node.registry["tables"] = {}
     for table in tables:
@@ -228,7 +256,7 @@ def scan_live_sets(node: Node, tables) -> None:
         for index, directory in enumerate(node.table_dirs(table)):
             found = sstable.list_sstables(directory)
             for prefix in sorted(found, key=id_order):
-                if prefix + "-Data.db" in found[prefix]:
+                if prefix + "-Data.db" in found[prefix] and node.can_read(sstable.parse_prefix(prefix)):
                     entry["live"].append([index, prefix, sstable.files_size(directory, found[prefix])])
             backups = sstable.list_sstables(os.path.join(directory, "backups"))
             for prefix in list(found) + list(backups):
