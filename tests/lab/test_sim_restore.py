@@ -289,5 +289,71 @@ class MetadataRewrite(unittest.TestCase):
                                   stats(os.path.join(directory, live[0]))["repaired_at"]), (0, 12345))
 
 
+class FlushOverwrite(unittest.TestCase):
+    """restore §2 "Overwrite risk": 3.11 (and 4.0, same code) flush into generation counter+1
+    without looking, overwriting a file dropped there; 4.1+ never do."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.labs = {v: Lab([("dc1-n1", "dc1", "rack1", v)]) for v in ("3.11", "4.0", "4.1")}
+        for lab in cls.labs.values():
+            lab.cql("dc1-n1", KEYSPACE)
+
+    @classmethod
+    def tearDownClass(cls):
+        for lab in cls.labs.values():
+            lab.close()
+
+    def drop_in(self, lab, name: str, generation: int) -> tuple:
+        """Snapshot a 2-row table, truncate it, write one row after that, and hard-link the
+        snapshot into the live dir at `generation` (a careless 3.11 restore). Returns (live dir,
+        snapshot dir, the snapshot's prefix, the dropped prefix)."""
+        directory = new_table(lab, name)
+        lab.ok("dc1-n1", "nodetool", "snapshot", "-t", "s", "-kt", f"ks.{name}")
+        lab.cql("dc1-n1", f"TRUNCATE ks.{name}; INSERT INTO ks.{name} (id, v) VALUES (9, 'after')")
+        snapshot = os.path.join(directory, "snapshots", "s")
+        old = sstable_files(snapshot)[0].rsplit("-", 1)[0]
+        version = old.split("-")[0]
+        new = f"{version}-{generation}-big"
+        for name_ in sstable_files(snapshot):
+            os.link(os.path.join(snapshot, name_), os.path.join(directory, new + name_[len(old):]))
+        return directory, snapshot, old, new
+
+    def test_next_generation_is_overwritten_by_a_flush(self):
+        for version in ("3.11", "4.0"):
+            lab = self.labs[version]
+            with self.subTest(version=version):
+                # generation 1 is the snapshot's (truncated away), so the next flush writes 2
+                directory, snapshot, old, dropped = self.drop_in(lab, "clobber", 2)
+                lab.ok("dc1-n1", "nodetool", "flush", "ks", "clobber")
+                lab.ok("dc1-n1", "nodetool", "refresh", "ks", "clobber")
+                self.assertEqual(lab.select_rows("dc1-n1", "SELECT * FROM ks.clobber"), [["9", "after"]])
+                held = sstable.read_fragments(os.path.join(directory, dropped + "-Data.db"))
+                self.assertEqual([f["k"] for f in held], [[9]])  # the flush's row, not the restored ones
+                # the snapshot shared the inode: it was overwritten too
+                self.assertEqual([f["k"] for f in sstable.read_fragments(os.path.join(snapshot, old + "-Data.db"))],
+                                 [[9]])
+
+    def test_generations_far_above_survive_until_refresh(self):
+        for version in ("3.11", "4.0"):
+            lab = self.labs[version]
+            with self.subTest(version=version):
+                directory, _, _, dropped = self.drop_in(lab, "far", 1000)
+                lab.ok("dc1-n1", "nodetool", "flush", "ks", "far")
+                lab.ok("dc1-n1", "nodetool", "refresh", "ks", "far")
+                self.assertEqual(sorted(lab.select_rows("dc1-n1", "SELECT * FROM ks.far")),
+                                 [["0", "v0"], ["1", "v1"], ["9", "after"]])
+                self.assertFalse(os.path.exists(os.path.join(directory, dropped + "-Data.db")))  # renamed down
+
+    def test_41_flushes_around_a_dropped_file(self):
+        lab = self.labs["4.1"]
+        directory, _, _, dropped = self.drop_in(lab, "around", 2)
+        lab.ok("dc1-n1", "nodetool", "flush", "ks", "around")
+        self.assertIn("nb-3-big-Data.db", sstable_files(directory))
+        lab.ok("dc1-n1", "nodetool", "refresh", "ks", "around")
+        self.assertEqual(sorted(lab.select_rows("dc1-n1", "SELECT * FROM ks.around")),
+                         [["0", "v0"], ["1", "v1"], ["9", "after"]])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -151,7 +151,9 @@ def encode_rows(fragments) -> bytes:
 def write(directory: str, descriptor: Descriptor, fragments, data_size: int = 0, chunk_kb: int = 16,
           min_token: int = 0, max_token: int = 0) -> int:
     """Write every component of a new sstable; returns the total size in bytes. Data.db is
-    padded with a sparse tail up to `data_size` when that is larger than the rows."""
+    padded with a sparse tail up to `data_size` when that is larger than the rows. A file that
+    already exists is overwritten in place, through every hard link to it, as SequentialWriter
+    opens an existing file READ/WRITE (3.11/4.0 flushes onto files dropped into a table dir)."""
     body = fragments if isinstance(fragments, bytes) else encode_rows(fragments)
     rows = body.count(b"\n")
     data = _HEADER + str(len(body)).encode() + b"\n" + body

@@ -15,8 +15,9 @@ from .node_state import Node, now_micros
 
 def new_descriptor(node: Node, table):
     """(Descriptor, data dir index) for a new sstable of `table` in the node's own format: the
-    next free generation, or a new time-based id with uuid_sstable_identifiers_enabled (facts
-    §8.2, §12.2). Data directories are used in turn."""
+    next generation, or a new time-based id with uuid_sstable_identifiers_enabled (facts §8.2,
+    §12.2). Data directories are used in turn. 3.11 and 4.0 take the next generation even if
+    its files exist (write() then overwrites them); 4.1+ move on to a free one."""
     entry = node.table_entry(table)
     version, fmt = node.sstable_format
     dirs = node.table_dirs(table)
@@ -27,7 +28,8 @@ def new_descriptor(node: Node, table):
     while True:
         index = (generation - 1) % len(dirs)
         descriptor = sstable.Descriptor(version, generation, fmt)
-        if not os.path.exists(os.path.join(dirs[index], descriptor.filename("Data.db"))):
+        if not node.version.flush_skips_existing_files or \
+                not os.path.exists(os.path.join(dirs[index], descriptor.filename("Data.db"))):
             entry["gen"] = generation
             return descriptor, index
         generation += 1

@@ -82,6 +82,15 @@ class Version:
         return self.has_import and self.patch < _FOREIGN_TABLE_IMPORT[self.major]
 
     @property
+    def flush_skips_existing_files(self) -> bool:
+        """3.11 and 4.0 name a flush's sstable fileIndexGenerator.incrementAndGet() without
+        looking at the disk, and SequentialWriter opens an existing file READ/WRITE: a file
+        dropped into a live table dir at the next generation is overwritten (restore §2,
+        "Overwrite risk"; ColumnFamilyStore.getSSTablePath 3.11, newSSTableDescriptor 4.0). 4.1+
+        assert that the Data.db does not exist; the simulator moves on to a free generation."""
+        return self.at_least("4.1")
+
+    @property
     def has_snapshot_ttl(self) -> bool:
         return self.at_least("4.1")  # CASSANDRA-16789, facts §2.1
 
