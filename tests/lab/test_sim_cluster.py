@@ -26,12 +26,13 @@ class Cql(unittest.TestCase):
         cls.lab.close()
 
     def memtable_rows(self, node: str, table: str) -> int:
-        path = self.lab.node_dir(node, "state", "memtables", "ks")
-        names = [n for n in os.listdir(path) if n.startswith(table + "-")] if os.path.isdir(path) else []
-        if not names:
-            return 0
-        with open(os.path.join(path, names[0])) as f:
-            return sum(1 for _ in f)
+        """Unflushed writes of ks.<table> in the node's commit log segments."""
+        directory = self.lab.node_dir(node, "commitlog")
+        count = 0
+        for name in os.listdir(directory):
+            with open(os.path.join(directory, name), "rb") as f:
+                count += sum(1 for line in f.read()[1024:].splitlines() if line.startswith(f"ks/{table}-".encode()))
+        return count
 
     def test_output_format(self):
         out = self.lab.cql("dc1-n1", "CREATE TABLE ks.fmt (id int PRIMARY KEY, v text, b boolean);"

@@ -355,5 +355,97 @@ class FlushOverwrite(unittest.TestCase):
                          [["0", "v0"], ["1", "v1"], ["9", "after"]])
 
 
+class CommitLog(unittest.TestCase):
+    """restore §3.2: unflushed writes live in the commit log directory only; a crash keeps them
+    for replay, deleting the segments of a stopped node loses exactly them."""
+
+    def setUp(self):
+        self.lab = Lab([("dc1-n1", "dc1", "rack1", "4.1")])
+        self.addCleanup(self.lab.close)
+        self.lab.cql("dc1-n1", KEYSPACE + "; CREATE TABLE ks.a (id int PRIMARY KEY, v text);"
+                                          "CREATE TABLE ks.b (id int PRIMARY KEY, v text)")
+        self.commitlog = self.lab.node_dir("dc1-n1", "commitlog")
+
+    def records(self) -> list:
+        """Table directory names of the records in the commit log segments."""
+        found = []
+        for name in sorted(os.listdir(self.commitlog)):
+            self.assertRegex(name, r"^CommitLog-7-\d{13}\.log$")
+            with open(os.path.join(self.commitlog, name), "rb") as f:
+                found += [line.split(b"\t")[0].decode().split("/")[1].split("-")[0]
+                          for line in f.read()[1024:].splitlines()]
+        return found
+
+    def rows(self, table: str) -> list:
+        return sorted(self.lab.select_rows("dc1-n1", f"SELECT * FROM ks.{table}"))
+
+    def test_writes_wait_in_the_commit_log_until_flushed(self):
+        self.lab.cql("dc1-n1", "INSERT INTO ks.a (id, v) VALUES (1, 'a'); INSERT INTO ks.b (id, v) VALUES (1, 'b')")
+        self.assertEqual(self.records(), ["a", "b"])
+        self.assertFalse(os.path.exists(self.lab.node_dir("dc1-n1", "state", "memtables")))
+        self.lab.ok("dc1-n1", "nodetool", "flush", "ks", "a")
+        self.assertEqual(self.records(), ["b"])  # only the flushed table's records go
+        self.assertEqual(self.rows("b"), [["1", "b"]])  # reads merge the memtable
+        self.lab.ok("dc1-n1", "cassandra-stop")  # graceful: drains
+        self.assertEqual(self.records(), [])
+        self.lab.ok("dc1-n1", "cassandra-start")
+        self.assertEqual((self.rows("a"), self.rows("b")), ([["1", "a"]], [["1", "b"]]))
+
+    def test_a_crash_replays_and_a_wiped_commit_log_loses_the_unflushed_writes(self):
+        self.lab.cql("dc1-n1", "INSERT INTO ks.a (id, v) VALUES (1, 'flushed')")
+        self.lab.ok("dc1-n1", "nodetool", "flush")
+        self.lab.cql("dc1-n1", "INSERT INTO ks.a (id, v) VALUES (2, 'unflushed')")
+        self.lab.ok("dc1-n1", "cassandra-stop", "--kill")
+        self.lab.ok("dc1-n1", "cassandra-start")  # replay
+        self.assertEqual(self.rows("a"), [["1", "flushed"], ["2", "unflushed"]])
+        self.lab.cql("dc1-n1", "INSERT INTO ks.a (id, v) VALUES (3, 'lost')")
+        self.lab.ok("dc1-n1", "cassandra-stop", "--kill")
+        for name in os.listdir(self.commitlog):
+            os.unlink(os.path.join(self.commitlog, name))
+        self.lab.ok("dc1-n1", "cassandra-start")
+        self.assertEqual(self.rows("a"), [["1", "flushed"], ["2", "unflushed"]])
+        self.assertEqual(len(os.listdir(self.commitlog)), 1)  # a fresh segment
+
+    def test_replay_puts_writes_back_over_a_restore_unless_the_commit_log_is_cleared(self):
+        """The documented node-restart restore (restore §3.1): without draining, a restored
+        table gets its post-backup writes back from the commit log."""
+        self.lab.cql("dc1-n1", "INSERT INTO ks.a (id, v) VALUES (1, 'backed up')")
+        self.lab.ok("dc1-n1", "nodetool", "snapshot", "-t", "s", "ks")
+        self.lab.cql("dc1-n1", "INSERT INTO ks.a (id, v) VALUES (2, 'after the backup')")
+        self.lab.ok("dc1-n1", "cassandra-stop", "--kill")
+        directory = self.lab.table_dir("dc1-n1", "ks", "a")
+        snapshot = os.path.join(directory, "snapshots", "s")
+        for name in sstable_files(directory):
+            os.unlink(os.path.join(directory, name))
+        for name in sstable_files(snapshot):
+            os.link(os.path.join(snapshot, name), os.path.join(directory, name))
+        self.lab.ok("dc1-n1", "cassandra-start")
+        self.assertEqual(self.rows("a"), [["1", "backed up"], ["2", "after the backup"]])
+
+    def test_truncate_and_recreate_leave_nothing_to_replay(self):
+        self.lab.edit_yaml("dc1-n1", "auto_snapshot", "false")
+        self.lab.cql("dc1-n1", "INSERT INTO ks.a (id, v) VALUES (1, 'a'); TRUNCATE ks.a;"
+                               "INSERT INTO ks.b (id, v) VALUES (1, 'b'); DROP TABLE ks.b;"
+                               "CREATE TABLE ks.b (id int PRIMARY KEY, v text)")
+        self.assertEqual(self.records(), [])
+        self.lab.cql("dc1-n1", "INSERT INTO ks.b (id, v) VALUES (2, 'new b')")
+        self.lab.ok("dc1-n1", "cassandra-stop", "--kill")
+        self.lab.ok("dc1-n1", "cassandra-start")
+        self.assertEqual((self.rows("a"), self.rows("b")), ([], [["2", "new b"]]))
+        self.assertEqual(sstable_files(self.lab.table_dir("dc1-n1", "ks", "a")), [])  # truncate dumped, no flush
+
+    def test_commitlog_directory_setting(self):
+        elsewhere = os.path.join(self.lab.dir, "elsewhere")
+        self.lab.edit_yaml("dc1-n1", "commitlog_directory", elsewhere)
+        self.lab.ok("dc1-n1", "cassandra-stop")
+        self.lab.ok("dc1-n1", "cassandra-start")
+        self.lab.cql("dc1-n1", "INSERT INTO ks.a (id, v) VALUES (1, 'a')")
+        self.lab.ok("dc1-n1", "cassandra-stop", "--kill")
+        self.commitlog = elsewhere
+        self.assertEqual(self.records(), ["a"])
+        self.lab.ok("dc1-n1", "cassandra-start")
+        self.assertEqual(self.rows("a"), [["1", "a"]])
+
+
 if __name__ == "__main__":
     unittest.main()

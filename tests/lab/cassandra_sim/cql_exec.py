@@ -104,7 +104,7 @@ class Session:
                 for table, fragment in writes:
                     by_table.setdefault(table.dir_name, (table, []))[1].append(fragment)
                 for table, fragments in by_table.values():
-                    memtable.append(node.home, table, fragments)
+                    memtable.append(node, table, fragments)
         self._pending = {}
 
     # --- dispatch -----------------------------------------------------------------------------

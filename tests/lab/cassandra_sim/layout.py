@@ -6,9 +6,9 @@ file-system primitives every writer uses: flock()ed sections and atomic JSON rep
     DIR/nodes/<name>/conf/cassandra.yaml  settings the node honours (node_state.py)
     DIR/nodes/<name>/conf/node.json       per-node runtime state (node_state.py)
     DIR/nodes/<name>/data/                data_file_directories[0] (more: data2/, data3/, ...)
-    DIR/nodes/<name>/commitlog/
+    DIR/nodes/<name>/commitlog/           commit log segments, holding the unflushed writes
     DIR/nodes/<name>/state/               simulator-private: node.lock, sstables.json (the live
-                                          sstable set), memtables/, ttl_snapshots.json
+                                          sstable set), ttl_snapshots.json
 """
 
 import fcntl
@@ -46,7 +46,6 @@ class NodeHome:
         self.state = os.path.join(self.root, "state")
         self.lock = os.path.join(self.state, "node.lock")
         self.sstables_json = os.path.join(self.state, "sstables.json")
-        self.memtables = os.path.join(self.state, "memtables")
         self.ttl_snapshots = os.path.join(self.state, "ttl_snapshots.json")
 
     def default_data_dir(self, index: int) -> str:

@@ -1,12 +1,13 @@
 """cassandra-start and cassandra-stop of a simulated node.
 
-stop: a graceful shutdown drains first, so every memtable is flushed (and backed up when
-incremental backups are on). `cassandra-stop --kill` models a crash instead: memtables stay in
-state/memtables/ like an unflushed commit log.
+stop: a graceful shutdown drains first (the shutdown hook, restore §3.2), so every memtable is
+flushed (and backed up when incremental backups are on). `cassandra-stop --kill` models a crash
+(SIGKILL) instead: the unflushed writes stay in the commit log segments.
 start: what Cassandra does at boot: re-read cassandra.yaml (the enablebackup runtime flag is
 lost, facts §6), take as live every complete sstable in the table directories and resume the
 generation counter after the highest one found there and in backups/, replay the commit log
-(memtables left by a crash are flushed), new gossip generation, new commit log segment.
+(whatever is still in the segments is flushed, writes to unknown tables are skipped, the
+replayed segments are deleted), new gossip generation, new commit log segment.
 """
 
 import os
@@ -62,24 +63,13 @@ def boot(node: Node, tables) -> None:
     node.state["incremental_backups"] = node.settings.get("incremental_backups") is True
     node.state["uuid_lsb"] = int.from_bytes(os.urandom(8), "big") | 0x8080000000000000
     storage.scan_live_sets(node, tables)
-    replayed = {(k, d) for k, d in memtable.tables_with_data(node.home)}
-    storage.flush_tables(node, [t for t in tables if (t.keyspace, t.dir_name) in replayed])
+    storage.flush_tables(node, tables)  # commit log replay: CommitLogReplayer flushes what it applied
+    memtable.recycle(node)
     now = now_millis()
     node.state.update(running=True, drained=False, started_at_ms=now, generation=now // 1000)
     node.save_registry()
     node.save_state()
-    _new_commitlog_segment(node, now)
-
-
-def _new_commitlog_segment(node: Node, now: int) -> None:
-    """Old segments are replayed and recycled at start; a fresh one is opened."""
-    os.makedirs(node.home.commitlog, exist_ok=True)
-    for name in os.listdir(node.home.commitlog):
-        if name.startswith("CommitLog-") and name.endswith(".log"):
-            os.unlink(os.path.join(node.home.commitlog, name))
-    path = os.path.join(node.home.commitlog, f"CommitLog-{node.version.commitlog_version}-{now}.log")
-    with open(path, "wb") as f:
-        f.write(b"\x00\x00\x00" + bytes([node.version.commitlog_version]) + now.to_bytes(8, "big") + b"\x00" * 1012)
+    memtable.new_segment(node, now)
 
 
 def main_start(home_root: str, argv) -> int:

@@ -124,6 +124,12 @@ class Node:
         return [d if os.path.isabs(d) else os.path.join(self.home.root, d) for d in dirs]
 
     @property
+    def commitlog_dir(self) -> str:
+        """commitlog_directory: where the unflushed writes live (memtable.py)."""
+        directory = self.settings.get("commitlog_directory") or self.home.commitlog
+        return directory if os.path.isabs(directory) else os.path.join(self.home.root, directory)
+
+    @property
     def sstable_format(self) -> tuple:
         return self.version.sstable_format(self.settings)
 

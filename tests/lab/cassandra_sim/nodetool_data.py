@@ -161,9 +161,9 @@ def _take_snapshot(ctx, tag: str, skip_flush: bool, ttl, entities) -> None:
         tables = _keyspace_targets(ctx, tag, entities)
     node = ctx.node
     created = now_millis()
+    if not skip_flush:  # one pass over the commit log for every table to flush
+        storage.flush_tables(node, tables)
     for table in tables:
-        if not skip_flush:
-            storage.flush_table(node, table)
         snapshots.take_table_snapshot(node, table, tag, created, ttl_seconds)
     node.save_registry()
 

@@ -105,24 +105,28 @@ def write_sstable(node: Node, table, fragments, data_size: int = 0, backup: bool
     return descriptor
 
 
-def flush_table(node: Node, table):
-    """Memtable -> one new sstable (+ backups links); None when the memtable is empty."""
-    pending = memtable.read(node.home, table)
+def _write_memtable(node: Node, table, pending):
+    """One memtable's writes -> one new sstable (+ backups links); None when there are none."""
     if not pending:
-        memtable.discard(node.home, table)
         return None
-    descriptor = write_sstable(node, table, rows.to_fragments(rows.merge(pending)))
-    memtable.discard(node.home, table)
+    return write_sstable(node, table, rows.to_fragments(rows.merge(pending)))
+
+
+def flush_table(node: Node, table):
+    """Flush one table: its sstable is written, then its commit log records go."""
+    descriptor = _write_memtable(node, table, memtable.read(node, table))
+    if descriptor is not None:
+        memtable.discard(node, [memtable.key(table)])
     return descriptor
 
 
 def flush_tables(node: Node, tables) -> int:
-    """Flush every non-empty memtable among `tables`; returns how many sstables were written."""
-    written = 0
-    for table in tables:
-        if not memtable.is_empty(node.home, table) and flush_table(node, table) is not None:
-            written += 1
-    return written
+    """Flush every non-empty memtable among `tables` (one pass over the commit log); returns
+    how many sstables were written."""
+    pending = memtable.read_all(node)
+    flushed = [t for t in tables if _write_memtable(node, t, pending.get(memtable.key(t))) is not None]
+    memtable.discard(node, [memtable.key(t) for t in flushed])
+    return len(flushed)
 
 
 def read_fragments(node: Node, table) -> list:
@@ -132,7 +136,7 @@ def read_fragments(node: Node, table) -> list:
         path = os.path.join(directory, prefix + "-Data.db")
         if os.path.exists(path):
             fragments += sstable.read_fragments(path)
-    return fragments + memtable.read(node.home, table)
+    return fragments + memtable.read(node, table)
 
 
 # --- adopting sstables from elsewhere -------------------------------------------------------------
@@ -215,7 +219,7 @@ def _discard_live(node: Node, table) -> None:
             except FileNotFoundError:
                 pass
     node.table_entry(table)["live"] = []
-    memtable.discard(node.home, table)
+    memtable.discard(node, [memtable.key(table)])
 
 
 def _auto_snapshot(node: Node, table) -> bool:
@@ -226,10 +230,11 @@ def _auto_snapshot(node: Node, table) -> bool:
 
 
 def truncate(node: Node, table, millis: int) -> None:
-    """TRUNCATE: flush, snapshot `truncated-<millis>-<table>` when auto_snapshot is on, then
-    drop every live sstable (facts §2.5). backups/ is left alone."""
-    flush_table(node, table)
+    """TRUNCATE (ColumnFamilyStore.truncateBlocking): with auto_snapshot, flush and snapshot
+    `truncated-<millis>-<table>`, else just dump the memtable; then drop every live sstable and
+    the table's commit log records (facts §2.5, restore §5.2). backups/ is left alone."""
     if _auto_snapshot(node, table):
+        flush_table(node, table)
         snapshots.take_table_snapshot(node, table, f"truncated-{millis}-{table.name}", millis)
     _discard_live(node, table)
 
@@ -237,8 +242,8 @@ def truncate(node: Node, table, millis: int) -> None:
 def drop(node: Node, table, millis: int) -> None:
     """DROP TABLE / KEYSPACE: like truncate with a `dropped-` snapshot; the directory stays
     (with its snapshots/ and backups/) and the table leaves the live set."""
-    flush_table(node, table)
     if _auto_snapshot(node, table):
+        flush_table(node, table)
         snapshots.take_table_snapshot(node, table, f"dropped-{millis}-{table.name}", millis)
     _discard_live(node, table)
     node.registry["tables"].pop(f"{table.keyspace}/{table.dir_name}", None)
