@@ -84,10 +84,10 @@ class Lab:
             f.write("\n".join(lines) + "\n")
 
     # --- tools --------------------------------------------------------------------------------
-    def run(self, name: str, tool: str, *args, stdin: str = None) -> subprocess.CompletedProcess:
-        env = {"PATH": "/usr/bin:/bin", "HOME": self.home_dir}
+    def run(self, name: str, tool: str, *args, stdin: str = None, env: dict = None) -> subprocess.CompletedProcess:
+        environment = {"PATH": "/usr/bin:/bin", "HOME": self.home_dir, **(env or {})}
         return subprocess.run([self.node_dir(name, "bin", tool), *args], input=stdin, capture_output=True,
-                              text=True, env=env)
+                              text=True, env=environment)
 
     def nodetool(self, name: str, *args) -> subprocess.CompletedProcess:
         return self.run(name, "nodetool", *args)

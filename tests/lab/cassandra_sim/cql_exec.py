@@ -11,6 +11,7 @@ import time
 
 from . import placement, rows, storage
 from .cql import Blob, CqlError, Uuid
+from .cql_connect import Client
 from .layout import LabDir
 from .node_state import Node, now_millis
 from .ring import Ring, updating
@@ -25,11 +26,12 @@ def invalid(message: str) -> CqlError:
     return CqlError("InvalidRequest", f'Error from server: code=2200 [Invalid query] message="{message}"')
 
 
-def unavailable(consistency: str, required: int, alive: int) -> CqlError:
+def unavailable(client, consistency: str, required: int, alive: int) -> CqlError:
+    """UnavailableException as the driver's Unavailable prints it (its info dict in the order
+    of the client's Python)."""
     return CqlError("Unavailable", "Error from server: code=1000 [Unavailable exception] "
                                    f'message="Cannot achieve consistency level {consistency}" '
-                                   f"info={{'consistency': '{consistency}', 'required_replicas': {required}, "
-                                   f"'alive_replicas': {alive}}}")
+                                   f"info={client.info_dict(consistency, required, alive)}")
 
 
 class Result:
@@ -41,10 +43,11 @@ class Result:
 
 
 class Session:
-    def __init__(self, lab: LabDir, coordinator: str, keyspace: str = None):
+    def __init__(self, lab: LabDir, coordinator: str, keyspace: str = None, client=None):
         self.lab = lab
         self.coordinator = coordinator
         self.keyspace = keyspace
+        self.client = client or Client(self.node(coordinator).version)
         self.consistency = "ONE"
         self._last_ts = 0
         self._pending = {}  # node name -> [(table, fragment)]
@@ -246,7 +249,7 @@ class Session:
         names = [n["name"] for n in self.ring.nodes]
         alive = [n for n in names if self.serving(n)]
         if len(alive) < len(names):
-            raise unavailable("ALL", len(names), len(alive))
+            raise unavailable(self.client, "ALL", len(names), len(alive))
         self._on_every_node(names, lambda node: storage.truncate(node, table, now_millis()))
 
     def _on_every_node(self, names, change) -> None:
@@ -262,7 +265,7 @@ class Session:
         replicas = self.token_ring.replicas(token, self.replication(table.keyspace))
         alive = [r for r in replicas if self.serving(r)]
         if not alive:
-            raise unavailable(self.consistency, 1, 0)
+            raise unavailable(self.client, self.consistency, 1, 0)
         for name in alive:
             self._pending.setdefault(name, []).append((table, fragment))
 
@@ -342,7 +345,7 @@ class Session:
                        for r in ring.replicas(rows.partition_token(table.partition_key_types, k), replication)}
         alive = [n for n in sources if self.serving(n)]
         if sources and not alive:
-            raise unavailable(self.consistency, 1, 0)
+            raise unavailable(self.client, self.consistency, 1, 0)
         fragments = []
         wanted = None if keys is None else {tuple(k) for k in keys}
         for name in alive:

@@ -1,6 +1,7 @@
 """`sim.py create-node`: a new simulated node in a lab (../README.md).
 
-Writes nodes/<name>/{bin,conf,data,commitlog,state}, registers the node in ring.json (under
+Writes nodes/<name>/{bin,conf,data,commitlog,state} (conf/: cassandra.yaml, node.json and
+cql_users, the roles cqlsh may log in as once PasswordAuthenticator is on), registers the node in ring.json (under
 ring.lock: the launcher creates nodes in parallel), creates the table directories of the
 system keyspaces with their deterministic ids and of every user table already in the schema,
 gives the local system tables a first sstable like a freshly started node has, and boots it.
@@ -55,7 +56,7 @@ def _cluster_name(lab: LabDir) -> str:
 
 def _settings(home: NodeHome, version: Version, args, data_dirs) -> list:
     settings = [("cluster_name", f"'{args.cluster_name}'"), ("num_tokens", args.num_tokens),
-                ("incremental_backups", False), ("auto_snapshot", True)]
+                ("authenticator", "AllowAllAuthenticator"), ("incremental_backups", False), ("auto_snapshot", True)]
     if version.supports_uuid_sstable_ids:
         settings.append(("uuid_sstable_identifiers_enabled", False))
     if version.at_least("5.0"):
@@ -79,6 +80,8 @@ def create(args) -> int:
     for directory in [home.conf, home.commitlog, home.state] + data_dirs:
         os.makedirs(directory, exist_ok=True)
     write_text_atomic(home.yaml, render_yaml(args.name, version.release, _settings(home, version, args, data_dirs)))
+    # The roles PasswordAuthenticator accepts (cql_connect.py): a fresh cluster's superuser.
+    write_text_atomic(home.cql_users, "cassandra cassandra\n", 0o600)
     entry = {"name": args.name, "address": args.address, "dc": args.dc, "rack": args.rack,
              "host_id": str(uuid.uuid4()), "tokens": random_tokens(args.num_tokens), "version": version.major,
              "release_version": version.release, "up": True}

@@ -42,6 +42,7 @@ class NodeHome:
         self.yaml = os.path.join(self.conf, "cassandra.yaml")
         self.node_json = os.path.join(self.conf, "node.json")
         self.jmx_password_file = os.path.join(self.conf, "jmxremote.password")
+        self.cql_users = os.path.join(self.conf, "cql_users")
         self.commitlog = os.path.join(self.root, "commitlog")
         self.state = os.path.join(self.root, "state")
         self.lock = os.path.join(self.state, "node.lock")
