@@ -234,6 +234,28 @@ class PerVersion(unittest.TestCase):
                 result = lab.nodetool("dc1-n1", "flush")
                 self.assertEqual((result.returncode, result.stdout, result.stderr), (0, "", ""))
 
+    def test_flush_all_keyspaces_or_one_after_double_dash(self):
+        for version, lab in self.labs.items():
+            with self.subTest(version=version):
+                directory = lab.table_dir("dc1-n1", "ks", "u")
+                before = len(os.listdir(directory))
+                lab.cql("dc1-n1", "INSERT INTO ks.u (id, v) VALUES (1, 'a')")
+                self.assertEqual(lab.ok("dc1-n1", "nodetool", "flush", "--", "ks"), "")
+                self.assertEqual(len(os.listdir(directory)), before + 8)
+                lab.cql("dc1-n1", "INSERT INTO ks.u (id, v) VALUES (2, 'b')")
+                self.assertEqual(lab.ok("dc1-n1", "nodetool", "flush"), "")  # no argument: every keyspace
+                self.assertEqual(len(os.listdir(directory)), before + 16)
+
+    def test_double_dash_before_refresh_and_import_arguments(self):
+        for version, lab in self.labs.items():
+            with self.subTest(version=version):
+                deprecated = "" if version == "3.11" else "nodetool refresh is deprecated, use nodetool import instead\n"
+                self.assertEqual(lab.ok("dc1-n1", "nodetool", "refresh", "--", "ks", "t"), deprecated)
+                if version != "3.11":
+                    empty = os.path.join(lab.dir, "empty-dash")
+                    os.makedirs(empty, exist_ok=True)
+                    self.assertEqual(lab.ok("dc1-n1", "nodetool", "import", "--copy-data", "--", "ks", "t", empty), "")
+
     # --- snapshot -----------------------------------------------------------------------------------
     def test_snapshot_output(self):
         for version, lab in self.labs.items():
