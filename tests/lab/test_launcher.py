@@ -110,7 +110,7 @@ class RunningLabTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.lab = start_lab(cls, "--dcs", "2", "--nodes", "2", "--versions", "3.11,4.1,5.0",
+        cls.lab = start_lab(cls, "--dcs", "2", "--nodes", "2", "--versions", "3.11,4.1.4,5.0",
                             add_cleanup=cls.addClassCleanup)
 
     def test_every_node_serves_ssh_with_the_lab_key_and_a_scratch_home(self):
@@ -126,7 +126,7 @@ class RunningLabTest(unittest.TestCase):
     def test_topology_addresses_racks_and_round_robin_versions(self):
         index = int(self.lab.env["RINGSNAP_LAB_INDEX"])
         expected = [("dc1-n1", "dc1", "rack1", f"127.{10 + index}.1.11", "3.11"),
-                    ("dc1-n2", "dc1", "rack2", f"127.{10 + index}.1.12", "4.1"),
+                    ("dc1-n2", "dc1", "rack2", f"127.{10 + index}.1.12", "4.1.4"),
                     ("dc2-n1", "dc2", "rack1", f"127.{10 + index}.2.11", "5.0"),
                     ("dc2-n2", "dc2", "rack2", f"127.{10 + index}.2.12", "3.11")]
         actual = [(n["name"], n["dc"], n["rack"], n["address"].split(":")[0], n["version"])
@@ -145,6 +145,7 @@ class RunningLabTest(unittest.TestCase):
             node_dir = self.lab.dir / "nodes" / node["name"]
             self.assertIn(f"- host: {self.lab.address(node['name'])}\n", text)
             self.assertIn(f"nodetool: {node_dir}/bin/nodetool\n", text)
+            self.assertIn(f"cqlsh: {node_dir}/bin/cqlsh\n", text)
             self.assertIn(f"data_dirs: [{node_dir}/data]\n", text)
         self.assertEqual(self.lab.env["RINGSNAP_LAB_NODES"].split(","),
                          [self.lab.address(n["name"]) for n in self.lab.nodes])
@@ -190,6 +191,13 @@ class RunningLabTest(unittest.TestCase):
         run_lab("thaw-host", "dc2-n1", "--dir", str(self.lab.dir))
         thawed = self.lab.ssh(address, "echo thawed")
         self.assertEqual((thawed.returncode, thawed.stdout), (0, "thawed\n"), thawed.stderr)
+
+    def test_a_release_runs_as_that_release(self):
+        result = self.lab.ssh(self.lab.address("dc1-n2"), "nodetool version")
+        self.assertEqual((result.returncode, result.stdout), (0, "ReleaseVersion: 4.1.4\n"), result.stderr)
+        result = run_lab("up", "--version", "4.2", "--dir", str(self.lab.dir), check=False)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("unknown Cassandra version '4.2'", result.stderr)
 
     def test_up_refuses_a_directory_with_a_running_lab(self):
         result = run_lab("up", "--dir", str(self.lab.dir), check=False)

@@ -69,6 +69,7 @@ def _node_cassandra(paths: LabPaths, node: Node) -> dict:
     node_paths = paths.node(node.name)
     return {
         "nodetool": str(node_paths.tool("nodetool")),
+        "cqlsh": str(node_paths.tool("cqlsh")),
         "data_dirs": [str(node_paths.data)],
         "commitlog_dir": str(node_paths.commitlog),
         "sstableloader": str(node_paths.tool("sstableloader")),
