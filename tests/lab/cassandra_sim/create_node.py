@@ -72,7 +72,7 @@ def create(args) -> int:
     home = lab.node_home(args.name)
     version = Version(args.version)
     if os.path.exists(home.node_json):
-        write_tools(home, version.release)
+        write_tools(home, Node(home).version.release)  # the release it was created with
         return 0
     args.num_tokens = args.num_tokens or version.default_num_tokens
     args.cluster_name = _cluster_name(lab)
