@@ -3,7 +3,6 @@ options, cqlshrc and credentials files, PasswordAuthenticator logins and their e
 TRUNCATE across the cluster, and what restores do to rows (restore §5)."""
 
 import os
-import re
 import unittest
 
 from simlab import Lab, sstable_files
