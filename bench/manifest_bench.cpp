@@ -25,6 +25,8 @@
 #include <ringsnap/catalog.hpp>
 #include <ringsnap/hash_index.hpp>
 #include <ringsnap/manifest.hpp>
+#include <ringsnap/manifest_json.hpp>
+#include <ringsnap/timestamp.hpp>
 
 namespace {
 

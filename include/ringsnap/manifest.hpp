@@ -3,8 +3,9 @@
 
 // The manifest (design.md, "Manifest"; docs/manifest.md): one JSON document per backup that says
 // which files of which tables each node holds, with their sizes and SHA-256. It is the contract
-// between a backup and everything that reads it later (list, verify, clear, restore), so the
-// field mapping is written out by hand in manifest.cpp, one key at a time.
+// between a backup and everything that reads it later (list, verify, clear, restore). This header
+// holds the types and what is derived from them (status, totals, spread); the JSON mapping, written
+// out by hand one key at a time, is in manifest_json.hpp.
 //
 // Versioning: format_version only grows. A reader reads every version up to its own and refuses
 // a newer one; within a version, keys are only ever added (readers ignore keys they do not know
@@ -12,15 +13,14 @@
 
 #include <chrono>
 #include <cstdint>
-#include <iosfwd>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include <ringsnap/result.hpp>
+#include <ringsnap/timestamp.hpp>
 
 namespace ringsnap {
 
@@ -30,18 +30,6 @@ using ManifestJson = nlohmann::ordered_json;
 
 inline constexpr const char* k_manifest_format = "ringsnap-manifest";
 inline constexpr int k_manifest_format_version = 1;  // the newest version this build reads and writes
-
-// Wall-clock instants, UTC, millisecond precision: what the manifest records.
-using Timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
-
-Timestamp now_utc();
-
-// "2026-11-23T02:00:00.120Z": ISO-8601, UTC, always three fraction digits.
-std::string format_timestamp(Timestamp time);
-
-// Reads "YYYY-MM-DDTHH:MM:SS[.f...]Z" (UTC only, 0 to 9 fraction digits, truncated to
-// milliseconds). ErrorKind::parse naming the text when it has another shape or is not a date.
-[[nodiscard]] Result<Timestamp> parse_timestamp(std::string_view text);
 
 enum class BackupKind { snapshot, incremental };
 enum class ManifestStatus { complete, partial, failed };
@@ -184,33 +172,5 @@ std::optional<SnapshotSpread> compute_spread(const std::vector<NodeEntry>& nodes
 // Sets status, totals (keeping totals.bytes_hashed) and snapshot_spread from the nodes, and
 // ringsnap_version to this build's when empty. Call once every node is in, before saving.
 void finish_manifest(Manifest& manifest);
-
-// The whole document as JSON, keys in the documented order. Fine for tests and small manifests;
-// to write a large one, write_manifest streams it node by node.
-ManifestJson to_json(const Manifest& manifest);
-
-// Reads a manifest document. ErrorKind::parse with the JSON path of the offending key
-// ("nodes[2].tables[0].files[7].size: expected a non-negative integer") when a required key is
-// missing or has the wrong type; when `format` is not "ringsnap-manifest"; when format_version
-// is newer than this build reads. Optional keys may be absent or null; unknown keys are ignored.
-[[nodiscard]] Result<Manifest> manifest_from_json(const ManifestJson& json);
-
-// Writes the document as text: two-space indentation, each file entry on one line, "nodes" last.
-// Only one node is held as JSON at a time, so memory stays near the size of `manifest` itself.
-// Stream errors are left in the stream's state for the caller to check. Text that is not valid
-// UTF-8 (a strange file name) is written with U+FFFD in place of the bad bytes.
-void write_manifest(std::ostream& out, const Manifest& manifest);
-
-// Reads a document written by write_manifest (or any JSON text of the format), node by node, so
-// that the JSON of only one node is in memory at a time. `source` names the text in messages
-// (a file path). ErrorKind::parse as for manifest_from_json, and for text that is not JSON.
-[[nodiscard]] Result<Manifest> read_manifest(std::istream& in, std::string_view source);
-
-// The summary of a manifest document without reading its nodes: parsing stops at "nodes" when
-// the keys before it (as write_manifest orders them) hold everything, so listing a catalog of
-// large manifests reads only their first lines. A document that puts its header keys after
-// "nodes", or has no "totals", is read whole (the stream must then be seekable). Errors as for
-// read_manifest.
-[[nodiscard]] Result<ManifestSummary> read_manifest_summary(std::istream& in, std::string_view source);
 
 } // namespace ringsnap

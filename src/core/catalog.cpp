@@ -24,7 +24,9 @@
 
 #include <fmt/format.h>
 
+#include <ringsnap/manifest_json.hpp>
 #include <ringsnap/shell.hpp>
+#include <ringsnap/timestamp.hpp>
 
 namespace ringsnap {
 

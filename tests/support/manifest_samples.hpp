@@ -11,6 +11,7 @@
 #include <string>
 
 #include <ringsnap/manifest.hpp>
+#include <ringsnap/timestamp.hpp>
 
 namespace ringsnap::testing {
 

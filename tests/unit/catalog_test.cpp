@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <ringsnap/catalog.hpp>
+#include <ringsnap/timestamp.hpp>
 
 #include <csignal>
 #include <filesystem>

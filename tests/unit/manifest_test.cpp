@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <ringsnap/manifest.hpp>
+#include <ringsnap/manifest_json.hpp>
+#include <ringsnap/timestamp.hpp>
 
 #include <set>
 #include <sstream>

@@ -1,0 +1,611 @@
+// SPDX-License-Identifier: Apache-2.0
+// The manifest's JSON mapping, reading side: every key read with its JSON path for messages, so
+// that a bad document is refused naming the place of the mistake (manifest_writer.cpp is the other
+// side). Text is read one node at a time; a summary stops before the nodes.
+
+#include <ringsnap/manifest_json.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <istream>
+
+#include <fmt/format.h>
+
+namespace ringsnap {
+
+// --- From JSON ---
+
+namespace {
+
+// A value as JSON text on one line, for messages.
+std::string compact(const ManifestJson& value)
+{
+    return value.dump(-1, ' ', false, ManifestJson::error_handler_t::replace);
+}
+
+// Thrown while reading a document and caught in this file only: one throw point per kind of
+// mistake keeps the key-by-key mapping below readable. Nothing escapes to callers.
+struct FormatError {
+    std::string path;
+    std::string message;
+};
+
+// Where a value sits in the document, built only when a message needs it.
+struct JsonPath {
+    const JsonPath* parent = nullptr;
+    std::string_view key;
+    std::size_t index = 0;
+    bool is_index = false;
+
+    std::string str() const
+    {
+        std::string prefix = parent ? parent->str() : std::string();
+        if (is_index) {
+            return fmt::format("{}[{}]", prefix, index);
+        }
+        return prefix.empty() ? std::string(key) : fmt::format("{}.{}", prefix, key);
+    }
+    JsonPath operator/(std::string_view child) const { return JsonPath{this, child, 0, false}; }
+    JsonPath operator[](std::size_t child) const { return JsonPath{this, {}, child, true}; }
+};
+
+[[noreturn]] void fail(const JsonPath& path, std::string message)
+{
+    throw FormatError{path.str(), std::move(message)};
+}
+
+// What a value is, for "expected X, found Y": numbers as written, the rest by type.
+std::string type_of(const ManifestJson& value)
+{
+    if (value.is_number()) {
+        return compact(value);
+    }
+    return value.is_string() ? "a string" : value.type_name();
+}
+
+bool is_non_negative_integer(const ManifestJson& value)
+{
+    return value.is_number_unsigned() || (value.is_number_integer() && value.get<std::int64_t>() >= 0);
+}
+
+// The keys of one JSON object, each read with its path for messages. An absent key and a null
+// one are the same thing: optional readers give nothing, required readers refuse.
+class Fields {
+public:
+    Fields(const ManifestJson& object, JsonPath path) : m_object(object), m_path(path)
+    {
+        if (!object.is_object()) {
+            fail(path, fmt::format("expected an object, found {}", type_of(object)));
+        }
+    }
+
+    const JsonPath& path() const { return m_path; }
+
+    const ManifestJson* find(std::string_view key) const
+    {
+        auto it = m_object.find(key);
+        return it == m_object.end() || it->is_null() ? nullptr : &*it;
+    }
+
+    const ManifestJson& required(std::string_view key) const
+    {
+        const ManifestJson* value = find(key);
+        if (!value) {
+            fail(m_path / key, m_object.contains(key) ? "must not be null" : "missing");
+        }
+        return *value;
+    }
+
+    std::string string(std::string_view key) const { return as_string(required(key), key); }
+
+    std::optional<std::string> optional_string(std::string_view key) const
+    {
+        const ManifestJson* value = find(key);
+        return value ? std::optional(as_string(*value, key)) : std::nullopt;
+    }
+
+    std::uint64_t unsigned_number(std::string_view key) const { return as_unsigned(required(key), key); }
+
+    std::optional<std::uint64_t> optional_unsigned(std::string_view key) const
+    {
+        const ManifestJson* value = find(key);
+        return value ? std::optional(as_unsigned(*value, key)) : std::nullopt;
+    }
+
+    std::optional<std::int64_t> optional_integer(std::string_view key) const
+    {
+        const ManifestJson* value = find(key);
+        if (!value) {
+            return std::nullopt;
+        }
+        if (value->is_number_unsigned() && value->get<std::uint64_t>() > INT64_MAX) {
+            fail(m_path / key, "out of range");
+        }
+        if (!value->is_number_integer()) {
+            fail(m_path / key, fmt::format("expected an integer, found {}", type_of(*value)));
+        }
+        return value->get<std::int64_t>();
+    }
+
+    Timestamp timestamp(std::string_view key) const { return as_timestamp(required(key), key); }
+
+    std::optional<Timestamp> optional_timestamp(std::string_view key) const
+    {
+        const ManifestJson* value = find(key);
+        return value ? std::optional(as_timestamp(*value, key)) : std::nullopt;
+    }
+
+    // An absent list is an empty one.
+    std::vector<std::string> strings(std::string_view key) const
+    {
+        std::vector<std::string> list;
+        const ManifestJson* value = find(key);
+        if (!value) {
+            return list;
+        }
+        const ManifestJson& array = as_array(*value, key);
+        list.reserve(array.size());
+        for (std::size_t i = 0; i < array.size(); ++i) {
+            if (!array[i].is_string()) {
+                fail((m_path / key)[i], fmt::format("expected a string, found {}", type_of(array[i])));
+            }
+            list.push_back(array[i].get<std::string>());
+        }
+        return list;
+    }
+
+    const ManifestJson& array(std::string_view key) const { return as_array(required(key), key); }
+
+    // One of `names` (an enumeration's values in the document).
+    template <class Enum, std::size_t N>
+    Enum choice(std::string_view key, const std::pair<const char*, Enum> (&names)[N]) const
+    {
+        std::string value = string(key);
+        for (const auto& [name, result] : names) {
+            if (value == name) {
+                return result;
+            }
+        }
+        std::string allowed;
+        for (const auto& entry : names) {
+            allowed += fmt::format("{}\"{}\"", allowed.empty() ? "" : ", ", entry.first);
+        }
+        fail(m_path / key, fmt::format("unknown value \"{}\"; expected one of {}", value, allowed));
+    }
+
+private:
+    std::string as_string(const ManifestJson& value, std::string_view key) const
+    {
+        if (!value.is_string()) {
+            fail(m_path / key, fmt::format("expected a string, found {}", type_of(value)));
+        }
+        return value.get<std::string>();
+    }
+
+    std::uint64_t as_unsigned(const ManifestJson& value, std::string_view key) const
+    {
+        if (!is_non_negative_integer(value)) {
+            fail(m_path / key, fmt::format("expected a non-negative integer, found {}", type_of(value)));
+        }
+        return value.get<std::uint64_t>();
+    }
+
+    Timestamp as_timestamp(const ManifestJson& value, std::string_view key) const
+    {
+        auto time = parse_timestamp(as_string(value, key));
+        if (!time) {
+            fail(m_path / key, time.error().message);
+        }
+        return *time;
+    }
+
+    const ManifestJson& as_array(const ManifestJson& value, std::string_view key) const
+    {
+        if (!value.is_array()) {
+            fail(m_path / key, fmt::format("expected an array, found {}", type_of(value)));
+        }
+        return value;
+    }
+
+    const ManifestJson& m_object;
+    JsonPath m_path;
+};
+
+constexpr std::pair<const char*, BackupKind> k_kinds[] = {{"snapshot", BackupKind::snapshot},
+                                                          {"incremental", BackupKind::incremental}};
+constexpr std::pair<const char*, ManifestStatus> k_statuses[] = {{"complete", ManifestStatus::complete},
+                                                                 {"partial", ManifestStatus::partial},
+                                                                 {"failed", ManifestStatus::failed}};
+constexpr std::pair<const char*, NodeStatus> k_node_statuses[] = {{"ok", NodeStatus::ok},
+                                                                  {"failed", NodeStatus::failed}};
+
+FileEntry read_file_entry(const ManifestJson& json, const JsonPath& path)
+{
+    Fields fields(json, path);
+    FileEntry file;
+    file.name = fields.string("name");
+    file.size = fields.unsigned_number("size");
+    file.sha256 = fields.string("sha256");
+    file.inode = fields.optional_unsigned("inode");
+    file.mtime_ns = fields.optional_integer("mtime_ns");
+    return file;
+}
+
+TableEntry read_table(const ManifestJson& json, const JsonPath& path)
+{
+    Fields fields(json, path);
+    TableEntry table;
+    table.keyspace = fields.string("keyspace");
+    table.table = fields.string("table");
+    table.table_id = fields.string("table_id");
+    table.directory = fields.string("directory");
+    if (const ManifestJson* cassandra_manifest = fields.find("cassandra_manifest")) {
+        table.cassandra_manifest = *cassandra_manifest;
+    }
+    table.schema_cql = fields.optional_string("schema_cql");
+    const ManifestJson& files = fields.array("files");
+    auto files_path = path / "files";
+    table.files.reserve(files.size());
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        table.files.push_back(read_file_entry(files[i], files_path[i]));
+    }
+    return table;
+}
+
+NodeEntry read_node(const ManifestJson& json, const JsonPath& path)
+{
+    Fields fields(json, path);
+    NodeEntry node;
+    node.host = fields.string("host");
+    node.datacenter = fields.string("datacenter");
+    node.rack = fields.optional_string("rack").value_or("");
+    node.host_id = fields.optional_string("host_id");
+    node.cassandra_version = fields.optional_string("cassandra_version");
+    node.tokens = fields.strings("tokens");
+    node.status = fields.choice("status", k_node_statuses);
+    node.error = fields.optional_string("error");
+    node.failed_step = fields.optional_string("failed_step");
+    node.snapshot_at = fields.optional_timestamp("snapshot_at");
+    node.flush_at = fields.optional_timestamp("flush_at");
+    node.pruned_at = fields.optional_timestamp("pruned_at");
+    node.duration_ms = fields.optional_integer("duration_ms");
+    const ManifestJson& tables = fields.array("tables");
+    auto tables_path = path / "tables";
+    for (std::size_t i = 0; i < tables.size(); ++i) {
+        node.tables.push_back(read_table(tables[i], tables_path[i]));
+    }
+    return node;
+}
+
+// "format" and "format_version" first: a document of another kind or a newer version must be
+// refused for that reason, not for the first key it happens to lay out differently.
+int read_format_version(const Fields& fields)
+{
+    const ManifestJson* format = fields.find("format");
+    if (!format || !format->is_string() || format->get<std::string>() != k_manifest_format) {
+        fail(fields.path() / "format",
+             fmt::format("not a ringsnap manifest: \"format\" is {}, expected \"{}\"",
+                         format ? compact(*format) : "missing", k_manifest_format));
+    }
+    auto version = fields.unsigned_number("format_version");
+    if (version == 0) {
+        fail(fields.path() / "format_version", "0 is not a format version; versions start at 1");
+    }
+    if (version > static_cast<std::uint64_t>(k_manifest_format_version)) {
+        fail(fields.path() / "format_version",
+             fmt::format("format_version {} was written by a newer ringsnap; this one ({}) reads versions up "
+                         "to {}: upgrade ringsnap to read it",
+                         version, RINGSNAP_VERSION, k_manifest_format_version));
+    }
+    return static_cast<int>(version);
+}
+
+Selection read_selection(const ManifestJson& json, const JsonPath& path)
+{
+    Fields fields(json, path);
+    return Selection{fields.strings("keyspaces"), fields.strings("tables"), fields.strings("datacenters"),
+                     fields.strings("hosts")};
+}
+
+ManifestTotals read_totals(const ManifestJson& json, const JsonPath& path)
+{
+    Fields fields(json, path);
+    return ManifestTotals{fields.unsigned_number("nodes"), fields.unsigned_number("nodes_ok"),
+                          fields.unsigned_number("tables"), fields.unsigned_number("files"),
+                          fields.unsigned_number("bytes"), fields.unsigned_number("bytes_hashed")};
+}
+
+SnapshotSpread read_spread(const ManifestJson& json, const JsonPath& path)
+{
+    Fields fields(json, path);
+    return SnapshotSpread{fields.timestamp("first_at"), fields.timestamp("last_at")};
+}
+
+// Everything but the nodes. Returns whether the document carries totals (older or hand-written
+// ones may not; they are then counted from the nodes).
+bool read_header(const ManifestJson& json, Manifest& manifest)
+{
+    JsonPath root;
+    Fields fields(json, root);
+    manifest.format_version = read_format_version(fields);
+    manifest.cluster = fields.string("cluster");
+    manifest.kind = fields.choice("kind", k_kinds);
+    manifest.tag = fields.string("tag");
+    manifest.base = fields.optional_string("base");
+    manifest.parent = fields.optional_string("parent");
+    manifest.status = fields.choice("status", k_statuses);
+    manifest.started_at = fields.timestamp("started_at");
+    manifest.finished_at = fields.timestamp("finished_at");
+    manifest.ringsnap_version = fields.optional_string("ringsnap_version").value_or("");
+    if (const ManifestJson* selection = fields.find("selection")) {
+        manifest.selection = read_selection(*selection, root / "selection");
+    }
+    if (const ManifestJson* spread = fields.find("snapshot_spread")) {
+        manifest.snapshot_spread = read_spread(*spread, root / "snapshot_spread");
+    }
+    const ManifestJson* totals = fields.find("totals");
+    if (totals) {
+        manifest.totals = read_totals(*totals, root / "totals");
+    }
+    return totals != nullptr;
+}
+
+// Fills what an older document may lack from its nodes.
+void complete_from_nodes(Manifest& manifest, bool had_totals)
+{
+    if (!had_totals) {
+        manifest.totals = count_totals(manifest.nodes);
+    }
+    if (!manifest.snapshot_spread) {
+        manifest.snapshot_spread = compute_spread(manifest.nodes);
+    }
+}
+
+Error to_error(const FormatError& error, std::string_view source)
+{
+    std::string where = source.empty() ? "manifest" : fmt::format("manifest {}", source);
+    return make_error(ErrorKind::parse, fmt::format("{}: {}: {}", where, error.path.empty() ? "(document)" : error.path,
+                                                    error.message));
+}
+
+Error not_json(const std::exception& error, std::string_view source)
+{
+    return make_error(ErrorKind::parse, fmt::format("manifest {}: not valid JSON: {}", source, error.what()));
+}
+
+} // namespace
+
+Result<Manifest> manifest_from_json(const ManifestJson& json)
+{
+    try {
+        Manifest manifest;
+        bool had_totals = read_header(json, manifest);
+        JsonPath root;
+        const ManifestJson& nodes = Fields(json, root).array("nodes");
+        for (std::size_t i = 0; i < nodes.size(); ++i) {
+            manifest.nodes.push_back(read_node(nodes[i], (root / "nodes")[i]));
+        }
+        complete_from_nodes(manifest, had_totals);
+        return manifest;
+    } catch (const FormatError& error) {
+        return to_error(error, "");
+    }
+}
+
+// --- Reading text ---
+
+namespace {
+
+// Parses the document while turning each element of "nodes" into a NodeEntry as soon as it is
+// complete, then dropping its JSON: memory holds one node's JSON at a time. A node error is kept
+// until the header is read, since a wrong format or version explains it better.
+class StreamingReader {
+public:
+    Result<Manifest> read(std::istream& in, std::string_view source)
+    {
+        ManifestJson root;
+        try {
+            root = ManifestJson::parse(in, [this](int depth, ManifestJson::parse_event_t event, ManifestJson& parsed) {
+                return on_event(depth, event, parsed);
+            });
+        } catch (const ManifestJson::exception& error) {
+            return not_json(error, source);
+        }
+        try {
+            bool had_totals = read_header(root, m_manifest);
+            check_nodes_array(root);
+            if (m_node_error) {
+                throw *m_node_error;
+            }
+            complete_from_nodes(m_manifest, had_totals);
+            return std::move(m_manifest);
+        } catch (const FormatError& error) {
+            return to_error(error, source);
+        }
+    }
+
+private:
+    bool on_event(int depth, ManifestJson::parse_event_t event, ManifestJson& parsed)
+    {
+        if (depth == 1 && event == ManifestJson::parse_event_t::key) {
+            m_in_nodes = parsed == "nodes";
+        }
+        if (depth == 2 && event == ManifestJson::parse_event_t::object_end && m_in_nodes) {
+            take_node(parsed);
+            return false;  // drop its JSON: it lives on as a NodeEntry
+        }
+        return true;
+    }
+
+    void take_node(const ManifestJson& json)
+    {
+        JsonPath root;
+        auto index = m_nodes_seen++;
+        if (m_node_error) {
+            return;
+        }
+        try {
+            m_manifest.nodes.push_back(read_node(json, (root / "nodes")[index]));
+        } catch (const FormatError& error) {
+            m_node_error = error;
+        }
+    }
+
+    // Every object element of "nodes" was taken out while parsing; anything left over is not a node.
+    void check_nodes_array(const ManifestJson& root) const
+    {
+        JsonPath path;
+        const ManifestJson& nodes = Fields(root, path).array("nodes");
+        if (!nodes.empty()) {
+            fail(path / "nodes", fmt::format("expected an array of objects, found {}", type_of(nodes.front())));
+        }
+    }
+
+    Manifest m_manifest;
+    bool m_in_nodes = false;
+    std::size_t m_nodes_seen = 0;
+    std::optional<FormatError> m_node_error;
+};
+
+// Builds the JSON of the keys before "nodes" and stops there (SAX events, no full parse).
+class HeaderCollector : public nlohmann::json_sax<ManifestJson> {
+public:
+    ManifestJson root;
+    bool reached_nodes = false;
+    std::string syntax_error;
+
+    bool null() override { return add(nullptr); }
+    bool boolean(bool value) override { return add(value); }
+    bool number_integer(number_integer_t value) override { return add(value); }
+    bool number_unsigned(number_unsigned_t value) override { return add(value); }
+    bool number_float(number_float_t value, const string_t& /*text*/) override { return add(value); }
+    bool string(string_t& value) override { return add(value); }
+    bool binary(binary_t& value) override { return add(ManifestJson::binary(value)); }
+    bool start_object(std::size_t /*size*/) override { return open(ManifestJson::object()); }
+    bool start_array(std::size_t /*size*/) override { return open(ManifestJson::array()); }
+    bool end_object() override { return close(); }
+    bool end_array() override { return close(); }
+
+    bool key(string_t& name) override
+    {
+        if (m_open.size() == 1 && name == "nodes") {
+            reached_nodes = true;
+            return false;  // stop: the rest is nodes
+        }
+        m_key = name;
+        return true;
+    }
+
+    bool parse_error(std::size_t /*position*/, const std::string& /*token*/,
+                     const nlohmann::detail::exception& error) override
+    {
+        syntax_error = error.what();
+        return false;
+    }
+
+private:
+    ManifestJson* place(ManifestJson value)
+    {
+        if (m_open.empty()) {
+            root = std::move(value);
+            return &root;
+        }
+        ManifestJson& parent = *m_open.back();
+        if (parent.is_array()) {
+            parent.push_back(std::move(value));
+            return &parent.back();
+        }
+        return &(parent[m_key] = std::move(value));
+    }
+    bool add(ManifestJson value)
+    {
+        place(std::move(value));
+        return true;
+    }
+    bool open(ManifestJson value)
+    {
+        m_open.push_back(place(std::move(value)));
+        return true;
+    }
+    bool close()
+    {
+        m_open.pop_back();
+        return true;
+    }
+
+    std::vector<ManifestJson*> m_open;  // the containers being filled, outermost first
+    std::string m_key;
+};
+
+} // namespace
+
+Result<Manifest> read_manifest(std::istream& in, std::string_view source)
+{
+    return StreamingReader{}.read(in, source);
+}
+
+namespace {
+
+// A manifest cut short (a full disk, a copy interrupted) loses its closing brace: a cheap check
+// for the part a summary does not parse.
+bool ends_like_a_document(std::istream& in)
+{
+    in.clear();
+    in.seekg(0, std::ios::end);
+    auto size = static_cast<std::streamoff>(in.tellg());
+    if (size <= 0) {
+        return false;
+    }
+    std::string tail(static_cast<std::size_t>(std::min<std::streamoff>(size, 64)), '\0');
+    in.seekg(size - static_cast<std::streamoff>(tail.size()));
+    in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+    auto last = tail.find_last_not_of(" \t\r\n");
+    return in && last != std::string::npos && tail[last] == '}';
+}
+
+// The summary from the keys before "nodes"; nothing when they do not hold all of it.
+std::optional<Result<ManifestSummary>> summary_from_header(const ManifestJson& header, std::string_view source)
+{
+    try {
+        if (header.contains("format")) {
+            read_format_version(Fields(header, JsonPath{}));  // a wrong format or version is final
+        }
+    } catch (const FormatError& error) {
+        return Result<ManifestSummary>(to_error(error, source));
+    }
+    if (!header.contains("totals")) {
+        return std::nullopt;
+    }
+    try {
+        Manifest manifest;
+        read_header(header, manifest);
+        return Result<ManifestSummary>(summary_of(manifest));
+    } catch (const FormatError&) {
+        return std::nullopt;  // the header may go on after "nodes": the whole read decides
+    }
+}
+
+} // namespace
+
+Result<ManifestSummary> read_manifest_summary(std::istream& in, std::string_view source)
+{
+    HeaderCollector collector;
+    ManifestJson::sax_parse(in, &collector);
+    if (!collector.reached_nodes && !collector.syntax_error.empty()) {
+        return make_error(ErrorKind::parse, fmt::format("manifest {}: not valid JSON: {}", source, collector.syntax_error));
+    }
+    if (collector.reached_nodes && ends_like_a_document(in)) {
+        if (auto summary = summary_from_header(collector.root, source)) {
+            return std::move(*summary);
+        }
+    }
+    in.clear();
+    in.seekg(0);
+    auto manifest = read_manifest(in, source);
+    if (!manifest) {
+        return manifest.error();
+    }
+    return summary_of(*manifest);
+}
+
+} // namespace ringsnap
