@@ -32,13 +32,13 @@ namespace {
 
 using ringsnap::Manifest;
 
-const char* const k_components[] = {"Data.db",       "Index.db",      "Filter.db", "Statistics.db",
-                                    "Summary.db",    "Digest.crc32",  "TOC.txt",   "CompressionInfo.db"};
+const char* const k_components[] = {"Data.db",    "Index.db",     "Filter.db", "Statistics.db",
+                                    "Summary.db", "Digest.crc32", "TOC.txt",   "CompressionInfo.db"};
 
 std::string fake_sha256(std::uint64_t seed)
 {
-    return fmt::format("{:016x}{:016x}{:016x}{:016x}", seed * 0x9e3779b97f4a7c15ULL, seed ^ 0xabcdefULL,
-                       seed * 31 + 7, ~seed);
+    return fmt::format("{:016x}{:016x}{:016x}{:016x}", seed * 0x9e3779b97f4a7c15ULL, seed ^ 0xabcdefULL, seed * 31 + 7,
+                       ~seed);
 }
 
 ringsnap::NodeEntry fake_node(int index, int files_per_node)
@@ -61,8 +61,8 @@ ringsnap::NodeEntry fake_node(int index, int files_per_node)
         table.table = fmt::format("table_{}", t);
         table.table_id = fmt::format("{:032x}", t + 1);
         table.directory = fmt::format("/var/lib/cassandra/data/{}/{}-{}", table.keyspace, table.table, table.table_id);
-        table.schema_cql = fmt::format("CREATE TABLE IF NOT EXISTS {}.{} (id uuid PRIMARY KEY, v text);",
-                                       table.keyspace, table.table);
+        table.schema_cql =
+            fmt::format("CREATE TABLE IF NOT EXISTS {}.{} (id uuid PRIMARY KEY, v text);", table.keyspace, table.table);
         for (int f = 0; f < files_per_node / tables; ++f) {
             std::uint64_t seed = static_cast<std::uint64_t>(index) * 1000003ULL + t * 10007ULL + f;
             table.files.push_back(ringsnap::FileEntry{fmt::format("nb-{}-big-{}", 1000 + f / 8, k_components[f % 8]),
@@ -93,11 +93,10 @@ double peak_mib()
 {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
-    return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+    return static_cast<double>(usage.ru_maxrss) / 1024.0; // ru_maxrss is in KiB on Linux
 }
 
-template <class F>
-double seconds_of(F&& work)
+template <class F> double seconds_of(F&& work)
 {
     auto start = std::chrono::steady_clock::now();
     work();
@@ -141,7 +140,10 @@ int main(int argc, char** argv)
         }
         if (mode == "stream") {
             std::ofstream out(std::string(argv[2]) + "/streamed.json");
-            work_s = seconds_of([&] { ringsnap::write_manifest(out, manifest); out.flush(); });
+            work_s = seconds_of([&] {
+                ringsnap::write_manifest(out, manifest);
+                out.flush();
+            });
         }
         if (mode == "to_json") {
             work_s = seconds_of([&] { std::fwrite(ringsnap::to_json(manifest).dump().data(), 1, 1, stdout); });

@@ -29,7 +29,7 @@ namespace ringsnap {
 using ManifestJson = nlohmann::ordered_json;
 
 inline constexpr const char* k_manifest_format = "ringsnap-manifest";
-inline constexpr int k_manifest_format_version = 1;  // the newest version this build reads and writes
+inline constexpr int k_manifest_format_version = 1; // the newest version this build reads and writes
 
 enum class BackupKind { snapshot, incremental };
 enum class ManifestStatus { complete, partial, failed };
@@ -40,28 +40,30 @@ const char* to_string(ManifestStatus status);
 const char* to_string(NodeStatus status);
 
 // One file of a table's backup on one node.
-struct FileEntry {
+struct FileEntry
+{
     // Path relative to the table's snapshot directory (`snapshots/<tag>/`) or, for incrementals,
     // its `backups/` directory. Files of secondary indexes keep their subdirectory:
     // ".invoices_by_customer/nb-1-big-Data.db".
     std::string name;
     std::uint64_t size = 0;
-    std::string sha256;  // lowercase hex, computed on the node
+    std::string sha256; // lowercase hex, computed on the node
 
     // The file's identity on the node, so that a later run can reuse the hash of an unchanged,
     // immutable SSTable (hash_index.hpp). Absent in documents that did not record them.
     std::optional<std::uint64_t> inode;
-    std::optional<std::int64_t> mtime_ns;  // modification time, nanoseconds since the Unix epoch
+    std::optional<std::int64_t> mtime_ns; // modification time, nanoseconds since the Unix epoch
 
     bool operator==(const FileEntry&) const = default;
 };
 
 // One table on one node.
-struct TableEntry {
+struct TableEntry
+{
     std::string keyspace;
     std::string table;
-    std::string table_id;   // the 32 hex digits of the table directory's name
-    std::string directory;  // the table directory on the node: <data_dir>/<ks>/<table>-<id>
+    std::string table_id;  // the 32 hex digits of the table directory's name
+    std::string directory; // the table directory on the node: <data_dir>/<ks>/<table>-<id>
     std::vector<FileEntry> files;
     // Cassandra's own manifest.json of the snapshot, verbatim, and its schema.cql; absent when
     // the snapshot has none (incrementals, or versions that do not write them).
@@ -72,8 +74,9 @@ struct TableEntry {
 };
 
 // One selected node, whether it succeeded or not: a failed node keeps its entry with its error.
-struct NodeEntry {
-    std::string host;  // as the cluster file names it (what ssh connects to)
+struct NodeEntry
+{
+    std::string host; // as the cluster file names it (what ssh connects to)
     std::string datacenter;
     std::string rack;
     // What the node said about itself; absent when it could not be asked (unreachable node).
@@ -93,29 +96,32 @@ struct NodeEntry {
 };
 
 // What the run was asked to back up (the command line's selection). Empty lists: everything.
-struct Selection {
-    std::vector<std::string> keyspaces;  // -k
-    std::vector<std::string> tables;     // -t, "ks.table"
-    std::vector<std::string> datacenters;  // --dc
-    std::vector<std::string> hosts;      // --hosts
+struct Selection
+{
+    std::vector<std::string> keyspaces;   // -k
+    std::vector<std::string> tables;      // -t, "ks.table"
+    std::vector<std::string> datacenters; // --dc
+    std::vector<std::string> hosts;       // --hosts
 
     bool operator==(const Selection&) const = default;
 };
 
-struct ManifestTotals {
-    std::uint64_t nodes = 0;     // node entries, failed ones included
+struct ManifestTotals
+{
+    std::uint64_t nodes = 0; // node entries, failed ones included
     std::uint64_t nodes_ok = 0;
-    std::uint64_t tables = 0;    // table entries over all nodes
+    std::uint64_t tables = 0; // table entries over all nodes
     std::uint64_t files = 0;
-    std::uint64_t bytes = 0;     // sum of the recorded file sizes
-    std::uint64_t bytes_hashed = 0;  // bytes actually read to hash; the rest reused earlier hashes
+    std::uint64_t bytes = 0;        // sum of the recorded file sizes
+    std::uint64_t bytes_hashed = 0; // bytes actually read to hash; the rest reused earlier hashes
 
     bool operator==(const ManifestTotals&) const = default;
 };
 
 // The cluster snapshot is eventually consistent: each node takes its own at its own moment.
 // first/last are the earliest and latest node time (snapshot_at, or flush_at for a node without one).
-struct SnapshotSpread {
+struct SnapshotSpread
+{
     Timestamp first{};
     Timestamp last{};
     std::chrono::milliseconds spread() const { return last - first; }
@@ -123,17 +129,18 @@ struct SnapshotSpread {
     bool operator==(const SnapshotSpread&) const = default;
 };
 
-struct Manifest {
-    int format_version = k_manifest_format_version;  // as read; always the newest when written
+struct Manifest
+{
+    int format_version = k_manifest_format_version; // as read; always the newest when written
     std::string cluster;
     BackupKind kind = BackupKind::snapshot;
     std::string tag;
-    std::optional<std::string> base;    // incremental: the tag of the snapshot it builds on
-    std::optional<std::string> parent;  // incremental: the previous incremental, if any
+    std::optional<std::string> base;   // incremental: the tag of the snapshot it builds on
+    std::optional<std::string> parent; // incremental: the previous incremental, if any
     ManifestStatus status = ManifestStatus::failed;
     Timestamp started_at{};
     Timestamp finished_at{};
-    std::string ringsnap_version;       // the version of ringsnap that wrote it
+    std::string ringsnap_version; // the version of ringsnap that wrote it
     Selection selection;
     ManifestTotals totals;
     std::optional<SnapshotSpread> snapshot_spread;
@@ -143,7 +150,8 @@ struct Manifest {
 };
 
 // What `list` shows of a manifest, read without its nodes (read_manifest_summary).
-struct ManifestSummary {
+struct ManifestSummary
+{
     std::string cluster;
     std::string tag;
     BackupKind kind = BackupKind::snapshot;

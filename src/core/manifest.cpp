@@ -38,7 +38,8 @@ const char* to_string(NodeStatus status)
 
 ManifestStatus derive_status(const std::vector<NodeEntry>& nodes)
 {
-    auto ok = std::count_if(nodes.begin(), nodes.end(), [](const NodeEntry& node) { return node.status == NodeStatus::ok; });
+    auto ok =
+        std::count_if(nodes.begin(), nodes.end(), [](const NodeEntry& node) { return node.status == NodeStatus::ok; });
     if (ok == 0) {
         return ManifestStatus::failed;
     }
@@ -93,9 +94,9 @@ void finish_manifest(Manifest& manifest)
 
 ManifestSummary summary_of(const Manifest& manifest)
 {
-    return ManifestSummary{manifest.cluster,     manifest.tag,  manifest.kind,   manifest.status,
-                           manifest.started_at,  manifest.finished_at, manifest.base, manifest.parent,
-                           manifest.totals,      manifest.snapshot_spread};
+    return ManifestSummary{
+        manifest.cluster,     manifest.tag,  manifest.kind,   manifest.status, manifest.started_at,
+        manifest.finished_at, manifest.base, manifest.parent, manifest.totals, manifest.snapshot_spread};
 }
 
 } // namespace ringsnap

@@ -25,13 +25,15 @@ std::string compact(const ManifestJson& value)
 
 // Thrown while reading a document and caught in this file only: one throw point per kind of
 // mistake keeps the key-by-key mapping below readable. Nothing escapes to callers.
-struct FormatError {
+struct FormatError
+{
     std::string path;
     std::string message;
 };
 
 // Where a value sits in the document, built only when a message needs it.
-struct JsonPath {
+struct JsonPath
+{
     const JsonPath* parent = nullptr;
     std::string_view key;
     std::size_t index = 0;
@@ -70,8 +72,9 @@ bool is_non_negative_integer(const ManifestJson& value)
 
 // The keys of one JSON object, each read with its path for messages. An absent key and a null
 // one are the same thing: optional readers give nothing, required readers refuse.
-class Fields {
-public:
+class Fields
+{
+  public:
     Fields(const ManifestJson& object, JsonPath path) : m_object(object), m_path(path)
     {
         if (!object.is_object()) {
@@ -173,7 +176,7 @@ public:
         fail(m_path / key, fmt::format("unknown value \"{}\"; expected one of {}", value, allowed));
     }
 
-private:
+  private:
     std::string as_string(const ManifestJson& value, std::string_view key) const
     {
         if (!value.is_string()) {
@@ -213,9 +216,8 @@ private:
 
 constexpr std::pair<const char*, BackupKind> k_kinds[] = {{"snapshot", BackupKind::snapshot},
                                                           {"incremental", BackupKind::incremental}};
-constexpr std::pair<const char*, ManifestStatus> k_statuses[] = {{"complete", ManifestStatus::complete},
-                                                                 {"partial", ManifestStatus::partial},
-                                                                 {"failed", ManifestStatus::failed}};
+constexpr std::pair<const char*, ManifestStatus> k_statuses[] = {
+    {"complete", ManifestStatus::complete}, {"partial", ManifestStatus::partial}, {"failed", ManifestStatus::failed}};
 constexpr std::pair<const char*, NodeStatus> k_node_statuses[] = {{"ok", NodeStatus::ok},
                                                                   {"failed", NodeStatus::failed}};
 
@@ -283,9 +285,8 @@ int read_format_version(const Fields& fields)
 {
     const ManifestJson* format = fields.find("format");
     if (!format || !format->is_string() || format->get<std::string>() != k_manifest_format) {
-        fail(fields.path() / "format",
-             fmt::format("not a ringsnap manifest: \"format\" is {}, expected \"{}\"",
-                         format ? compact(*format) : "missing", k_manifest_format));
+        fail(fields.path() / "format", fmt::format("not a ringsnap manifest: \"format\" is {}, expected \"{}\"",
+                                                   format ? compact(*format) : "missing", k_manifest_format));
     }
     auto version = fields.unsigned_number("format_version");
     if (version == 0) {
@@ -310,9 +311,9 @@ Selection read_selection(const ManifestJson& json, const JsonPath& path)
 ManifestTotals read_totals(const ManifestJson& json, const JsonPath& path)
 {
     Fields fields(json, path);
-    return ManifestTotals{fields.unsigned_number("nodes"), fields.unsigned_number("nodes_ok"),
+    return ManifestTotals{fields.unsigned_number("nodes"),  fields.unsigned_number("nodes_ok"),
                           fields.unsigned_number("tables"), fields.unsigned_number("files"),
-                          fields.unsigned_number("bytes"), fields.unsigned_number("bytes_hashed")};
+                          fields.unsigned_number("bytes"),  fields.unsigned_number("bytes_hashed")};
 }
 
 SnapshotSpread read_spread(const ManifestJson& json, const JsonPath& path)
@@ -364,8 +365,8 @@ void complete_from_nodes(Manifest& manifest, bool had_totals)
 Error to_error(const FormatError& error, std::string_view source)
 {
     std::string where = source.empty() ? "manifest" : fmt::format("manifest {}", source);
-    return make_error(ErrorKind::parse, fmt::format("{}: {}: {}", where, error.path.empty() ? "(document)" : error.path,
-                                                    error.message));
+    return make_error(ErrorKind::parse,
+                      fmt::format("{}: {}: {}", where, error.path.empty() ? "(document)" : error.path, error.message));
 }
 
 Error not_json(const std::exception& error, std::string_view source)
@@ -399,8 +400,9 @@ namespace {
 // Parses the document while turning each element of "nodes" into a NodeEntry as soon as it is
 // complete, then dropping its JSON: memory holds one node's JSON at a time. A node error is kept
 // until the header is read, since a wrong format or version explains it better.
-class StreamingReader {
-public:
+class StreamingReader
+{
+  public:
     Result<Manifest> read(std::istream& in, std::string_view source)
     {
         ManifestJson root;
@@ -424,7 +426,7 @@ public:
         }
     }
 
-private:
+  private:
     bool on_event(int depth, ManifestJson::parse_event_t event, ManifestJson& parsed)
     {
         if (depth == 1 && event == ManifestJson::parse_event_t::key) {
@@ -432,7 +434,7 @@ private:
         }
         if (depth == 2 && event == ManifestJson::parse_event_t::object_end && m_in_nodes) {
             take_node(parsed);
-            return false;  // drop its JSON: it lives on as a NodeEntry
+            return false; // drop its JSON: it lives on as a NodeEntry
         }
         return true;
     }
@@ -468,8 +470,9 @@ private:
 };
 
 // Builds the JSON of the keys before "nodes" and stops there (SAX events, no full parse).
-class HeaderCollector : public nlohmann::json_sax<ManifestJson> {
-public:
+class HeaderCollector : public nlohmann::json_sax<ManifestJson>
+{
+  public:
     ManifestJson root;
     bool reached_nodes = false;
     std::string syntax_error;
@@ -490,7 +493,7 @@ public:
     {
         if (m_open.size() == 1 && name == "nodes") {
             reached_nodes = true;
-            return false;  // stop: the rest is nodes
+            return false; // stop: the rest is nodes
         }
         m_key = name;
         return true;
@@ -503,7 +506,7 @@ public:
         return false;
     }
 
-private:
+  private:
     ManifestJson* place(ManifestJson value)
     {
         if (m_open.empty()) {
@@ -533,7 +536,7 @@ private:
         return true;
     }
 
-    std::vector<ManifestJson*> m_open;  // the containers being filled, outermost first
+    std::vector<ManifestJson*> m_open; // the containers being filled, outermost first
     std::string m_key;
 };
 
@@ -568,7 +571,7 @@ std::optional<Result<ManifestSummary>> summary_from_header(const ManifestJson& h
 {
     try {
         if (header.contains("format")) {
-            read_format_version(Fields(header, JsonPath{}));  // a wrong format or version is final
+            read_format_version(Fields(header, JsonPath{})); // a wrong format or version is final
         }
     } catch (const FormatError& error) {
         return Result<ManifestSummary>(to_error(error, source));
@@ -581,7 +584,7 @@ std::optional<Result<ManifestSummary>> summary_from_header(const ManifestJson& h
         read_header(header, manifest);
         return Result<ManifestSummary>(summary_of(manifest));
     } catch (const FormatError&) {
-        return std::nullopt;  // the header may go on after "nodes": the whole read decides
+        return std::nullopt; // the header may go on after "nodes": the whole read decides
     }
 }
 
@@ -592,7 +595,8 @@ Result<ManifestSummary> read_manifest_summary(std::istream& in, std::string_view
     HeaderCollector collector;
     ManifestJson::sax_parse(in, &collector);
     if (!collector.reached_nodes && !collector.syntax_error.empty()) {
-        return make_error(ErrorKind::parse, fmt::format("manifest {}: not valid JSON: {}", source, collector.syntax_error));
+        return make_error(ErrorKind::parse,
+                          fmt::format("manifest {}: not valid JSON: {}", source, collector.syntax_error));
     }
     if (collector.reached_nodes && ends_like_a_document(in)) {
         if (auto summary = summary_from_header(collector.root, source)) {

@@ -18,8 +18,7 @@ namespace ringsnap {
 
 namespace {
 
-template <class T>
-ManifestJson or_null(const std::optional<T>& value)
+template <class T> ManifestJson or_null(const std::optional<T>& value)
 {
     return value ? ManifestJson(*value) : ManifestJson(nullptr);
 }
@@ -97,9 +96,8 @@ ManifestJson selection_json(const Selection& selection)
 
 ManifestJson totals_json(const ManifestTotals& totals)
 {
-    return ManifestJson{{"nodes", totals.nodes}, {"nodes_ok", totals.nodes_ok},
-                        {"tables", totals.tables}, {"files", totals.files},
-                        {"bytes", totals.bytes}, {"bytes_hashed", totals.bytes_hashed}};
+    return ManifestJson{{"nodes", totals.nodes}, {"nodes_ok", totals.nodes_ok}, {"tables", totals.tables},
+                        {"files", totals.files}, {"bytes", totals.bytes},       {"bytes_hashed", totals.bytes_hashed}};
 }
 
 ManifestJson spread_json(const std::optional<SnapshotSpread>& spread)
@@ -239,7 +237,7 @@ bool needs_escaping(std::string_view text)
 void append_string(std::string& line, std::string_view text)
 {
     if (needs_escaping(text)) {
-        line += compact(ManifestJson(text));  // escapes, and replaces bytes that are not UTF-8
+        line += compact(ManifestJson(text)); // escapes, and replaces bytes that are not UTF-8
         return;
     }
     line += '"';
@@ -247,8 +245,7 @@ void append_string(std::string& line, std::string_view text)
     line += '"';
 }
 
-template <class Number>
-void append_number(std::string& line, const std::optional<Number>& number)
+template <class Number> void append_number(std::string& line, const std::optional<Number>& number)
 {
     if (number) {
         fmt::format_to(std::back_inserter(line), "{}", *number);

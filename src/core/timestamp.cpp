@@ -22,9 +22,8 @@ std::string format_timestamp(Timestamp time)
     std::chrono::year_month_day date{day};
     std::chrono::hh_mm_ss clock{time - day};
     return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(date.year()),
-                       static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                       clock.hours().count(), clock.minutes().count(), clock.seconds().count(),
-                       clock.subseconds().count());
+                       static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), clock.hours().count(),
+                       clock.minutes().count(), clock.seconds().count(), clock.subseconds().count());
 }
 
 namespace {
@@ -37,7 +36,7 @@ bool read_digits(std::string_view text, std::size_t pos, std::size_t width, int&
     }
     auto digits = text.substr(pos, width);
     if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        return false;  // from_chars would take a sign
+        return false; // from_chars would take a sign
     }
     auto first = text.data() + pos;
     auto [end, error] = std::from_chars(first, first + width, value);
@@ -46,9 +45,8 @@ bool read_digits(std::string_view text, std::size_t pos, std::size_t width, int&
 
 bool separators_at(std::string_view text, std::initializer_list<std::pair<std::size_t, char>> expected)
 {
-    return std::all_of(expected.begin(), expected.end(), [&](const auto& sep) {
-        return sep.first < text.size() && text[sep.first] == sep.second;
-    });
+    return std::all_of(expected.begin(), expected.end(),
+                       [&](const auto& sep) { return sep.first < text.size() && text[sep.first] == sep.second; });
 }
 
 // The ".fff...Z" tail after the seconds: milliseconds, or nothing when malformed.

@@ -52,7 +52,8 @@ inline NodeEntry sample_node(const std::string& host, const std::string& datacen
                                             {"created_at", "2026-11-23T02:00:03.398Z"},
                                             {"expires_at", nullptr},
                                             {"ephemeral", false}};
-    table.schema_cql = "CREATE TABLE IF NOT EXISTS billing.invoices (\n    id uuid PRIMARY KEY,\n    total decimal\n);\n";
+    table.schema_cql =
+        "CREATE TABLE IF NOT EXISTS billing.invoices (\n    id uuid PRIMARY KEY,\n    total decimal\n);\n";
     node.tables.push_back(table);
     return node;
 }
@@ -100,8 +101,9 @@ inline void write_text(const std::filesystem::path& path, const std::string& tex
 }
 
 // A fresh directory under TMPDIR, removed with everything in it at the end of the test.
-class TempDir {
-public:
+class TempDir
+{
+  public:
     TempDir()
     {
         auto pattern = (std::filesystem::temp_directory_path() / "ringsnap-test-XXXXXX").string();
@@ -119,7 +121,7 @@ public:
     }
     const std::filesystem::path& path() const { return m_path; }
 
-private:
+  private:
     std::filesystem::path m_path;
 };
 

@@ -21,8 +21,9 @@ using testing::read_text;
 using testing::sample_manifest;
 using testing::write_text;
 
-class CatalogTest : public ::testing::Test {
-protected:
+class CatalogTest : public ::testing::Test
+{
+  protected:
     Catalog catalog() const { return *Catalog::open(m_dir.path(), "prod-main"); }
     fs::path manifests() const { return m_dir.path() / "prod-main" / "manifests"; }
 
@@ -59,7 +60,7 @@ TEST_F(CatalogTest, OpenTakesTheClusterFileSettings)
     auto opened = Catalog::open(cluster);
     ASSERT_TRUE(opened);
     EXPECT_EQ(opened->directory(), m_dir.path() / "prod-main");
-    EXPECT_FALSE(fs::exists(opened->directory()));  // nothing is created by opening
+    EXPECT_FALSE(fs::exists(opened->directory())); // nothing is created by opening
 }
 
 TEST_F(CatalogTest, SavesUnderTheTagAndLoadsItBack)
@@ -260,8 +261,9 @@ TEST_F(CatalogTest, AnInvalidTagIsNeverInTheCatalog)
 
 // A child process that takes the lock, tells the parent through a pipe, and then waits to be
 // killed without ever releasing it (as a crashed or killed run would).
-class LockHoldingChild {
-public:
+class LockHoldingChild
+{
+  public:
     LockHoldingChild(const Catalog& catalog, const std::string& command)
     {
         int ready[2];
@@ -296,7 +298,7 @@ public:
         }
     }
 
-private:
+  private:
     pid_t m_pid = -1;
     bool m_locked = false;
 };
@@ -314,11 +316,11 @@ TEST_F(CatalogTest, LockRecordsItsHolderAndEmptiesTheRecordOnRelease)
         EXPECT_FALSE(record["host"].get<std::string>().empty());
         EXPECT_TRUE(parse_timestamp(record["started_at"].get<std::string>()));
     }
-    EXPECT_TRUE(fs::exists(m_dir.path() / "prod-main" / "lock"));  // never deleted: see catalog.hpp
+    EXPECT_TRUE(fs::exists(m_dir.path() / "prod-main" / "lock")); // never deleted: see catalog.hpp
     EXPECT_EQ(read_text(m_dir.path() / "prod-main" / "lock"), "");
     auto again = CatalogLock::acquire(catalog(), "ringsnap list");
     ASSERT_TRUE(again);
-    EXPECT_FALSE(again->taken_over());  // the previous holder released it cleanly
+    EXPECT_FALSE(again->taken_over()); // the previous holder released it cleanly
 }
 
 TEST_F(CatalogTest, LockIsRefusedToASecondHolderInTheSameProcess)
@@ -348,7 +350,7 @@ TEST_F(CatalogTest, LockOfAProcessThatDiedIsTakenOverWithItsRecord)
     LockHoldingChild child(catalog(), "ringsnap snapshot --tag crashed");
     ASSERT_TRUE(child.locked());
     pid_t dead = child.pid();
-    child.kill();  // SIGKILL: no destructor runs, the record stays, the kernel drops the flock
+    child.kill(); // SIGKILL: no destructor runs, the record stays, the kernel drops the flock
     auto lock = CatalogLock::acquire(catalog(), "ringsnap snapshot --tag next");
     ASSERT_TRUE(lock) << lock.error().message;
     ASSERT_TRUE(lock->taken_over());
@@ -397,17 +399,17 @@ TEST_F(CatalogTest, OfManyProcessesStartingAtOnceExactlyOneHoldsTheLock)
             ::close(start[1]);
             ::close(release[1]);
             char byte = 0;
-            [[maybe_unused]] auto got = ::read(start[0], &byte, 1);  // returns when the parent closes the pipe
+            [[maybe_unused]] auto got = ::read(start[0], &byte, 1); // returns when the parent closes the pipe
             auto lock = CatalogLock::acquire(catalog(), "racer " + std::to_string(i));
             byte = lock ? 'y' : 'n';
             [[maybe_unused]] auto written = ::write(results[1], &byte, 1);
-            got = ::read(release[0], &byte, 1);  // a holder keeps the lock until every racer has tried
+            got = ::read(release[0], &byte, 1); // a holder keeps the lock until every racer has tried
             ::_exit(0);
         }
         children.push_back(child);
     }
     ::close(start[0]);
-    ::close(start[1]);  // go
+    ::close(start[1]); // go
     ::close(results[1]);
     int holders = 0;
     for (int i = 0; i < k_processes; ++i) {

@@ -172,7 +172,7 @@ TEST(ManifestJsonMapping, WritesTheKeysOfTheDesignExampleAtEveryLevel)
     EXPECT_EQ(json["nodes"][2]["status"], "failed");
     EXPECT_EQ(json["nodes"][2]["error"], "connect: connection refused");
     EXPECT_EQ(json["nodes"][0]["tables"][0]["files"][0]["size"], 1048576);
-    EXPECT_EQ(json.items().begin().key(), "format");  // readable order: format first, nodes last
+    EXPECT_EQ(json.items().begin().key(), "format"); // readable order: format first, nodes last
     EXPECT_EQ((--json.end()).key(), "nodes");
 }
 
@@ -190,7 +190,7 @@ TEST(ManifestJsonMapping, ReadsTheDesignExampleVerbatim)
     EXPECT_EQ(file.size, 1048576U);
     EXPECT_FALSE(file.inode);
     EXPECT_FALSE(file.mtime_ns);
-    EXPECT_EQ(read->totals.files, 1U);  // counted: the example has no totals
+    EXPECT_EQ(read->totals.files, 1U); // counted: the example has no totals
     EXPECT_EQ(read->totals.bytes, 1048576U);
     EXPECT_FALSE(read->nodes[0].tables[0].cassandra_manifest);
 }
@@ -410,7 +410,7 @@ void expect_required_keys(const nlohmann::json& root, const nlohmann::json& sche
                           const std::string& path)
 {
     if (schema.contains("$ref")) {
-        auto pointer = schema["$ref"].get<std::string>().substr(1);  // "#/$defs/node" -> "/$defs/node"
+        auto pointer = schema["$ref"].get<std::string>().substr(1); // "#/$defs/node" -> "/$defs/node"
         expect_required_keys(root, root.at(nlohmann::json::json_pointer(pointer)), value, path);
     }
     for (const auto& alternative : schema.value("anyOf", nlohmann::json::array())) {
