@@ -30,8 +30,11 @@ void write_manifest(std::ostream& out, const Manifest& manifest);
 
 // Reads a manifest document. ErrorKind::parse with the JSON path of the offending key
 // ("nodes[2].tables[0].files[7].size: expected a non-negative integer") when a required key is
-// missing or has the wrong type; when `format` is not "ringsnap-manifest"; when format_version
-// is newer than this build reads. Optional keys may be absent or null; unknown keys are ignored.
+// missing or has the wrong type; when a value breaks a rule of docs/manifest.md, "Validation"
+// (a file name with "..", a keyspace that is not a Cassandra name, a file listed twice: the
+// message then shows the value, quoted and cut to 80 characters); when `format` is not
+// "ringsnap-manifest"; when format_version is newer than this build reads. Optional keys may be
+// absent or null; unknown keys are ignored. A manifest read is one that keeps every rule.
 [[nodiscard]] Result<Manifest> manifest_from_json(const ManifestJson& json);
 
 // Reads a document written by write_manifest (or any JSON text of the format), node by node, so
@@ -43,7 +46,7 @@ void write_manifest(std::ostream& out, const Manifest& manifest);
 // the keys before it (as write_manifest orders them) hold everything, so listing a catalog of
 // large manifests reads only their first lines. A document that puts its header keys after
 // "nodes", or has no "totals", is read whole (the stream must then be seekable). Errors as for
-// read_manifest.
+// read_manifest; the header's values (cluster, tag, base, parent, ...) are held to the same rules.
 [[nodiscard]] Result<ManifestSummary> read_manifest_summary(std::istream& in, std::string_view source);
 
 } // namespace ringsnap

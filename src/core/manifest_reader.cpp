@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 // The manifest's JSON mapping, reading side: every key read with its JSON path for messages, so
 // that a bad document is refused naming the place of the mistake (manifest_writer.cpp is the other
-// side). Text is read one node at a time; a summary stops before the nodes.
+// side). Manifests are untrusted input: each value is held to its rule of manifest_rules.hpp as it
+// is read. Text is read one node at a time; a summary stops before the nodes.
 
 #include <ringsnap/manifest_json.hpp>
 
 #include <algorithm>
 #include <cstdint>
 #include <istream>
+#include <map>
+#include <tuple>
+#include <unordered_map>
 
 #include <fmt/format.h>
+
+#include "core/manifest_rules.hpp"
 
 namespace ringsnap {
 
@@ -29,6 +35,9 @@ struct FormatError
 {
     std::string path;
     std::string message;
+    // A value was there and broke a rule (manifest_rules.hpp), rather than missing or of the
+    // wrong type: keys after "nodes" cannot make up for it.
+    bool refused_value = false;
 };
 
 // Where a value sits in the document, built only when a message needs it.
@@ -53,7 +62,22 @@ struct JsonPath
 
 [[noreturn]] void fail(const JsonPath& path, std::string message)
 {
-    throw FormatError{path.str(), std::move(message)};
+    throw FormatError{path.str(), std::move(message), false};
+}
+
+// A value that breaks a rule: what it should have been, then the value, quoted and cut.
+[[noreturn]] void refuse(const JsonPath& path, std::string_view expected, std::string_view value)
+{
+    throw FormatError{path.str(), fmt::format("{}, found {}", expected, manifest_rules::shown(value)), true};
+}
+
+using Rule = manifest_rules::Problem (*)(std::string_view);
+
+void check(const JsonPath& path, std::string_view value, Rule rule)
+{
+    if (auto problem = rule(value)) {
+        refuse(path, *problem, value);
+    }
 }
 
 // What a value is, for "expected X, found Y": numbers as written, the rest by type.
@@ -107,6 +131,23 @@ class Fields
         return value ? std::optional(as_string(*value, key)) : std::nullopt;
     }
 
+    // A string that must keep `rule` (manifest_rules.hpp).
+    std::string string(std::string_view key, Rule rule) const
+    {
+        std::string value = string(key);
+        check(m_path / key, value, rule);
+        return value;
+    }
+
+    std::optional<std::string> optional_string(std::string_view key, Rule rule) const
+    {
+        auto value = optional_string(key);
+        if (value) {
+            check(m_path / key, *value, rule);
+        }
+        return value;
+    }
+
     std::uint64_t unsigned_number(std::string_view key) const { return as_unsigned(required(key), key); }
 
     std::optional<std::uint64_t> optional_unsigned(std::string_view key) const
@@ -138,8 +179,8 @@ class Fields
         return value ? std::optional(as_timestamp(*value, key)) : std::nullopt;
     }
 
-    // An absent list is an empty one.
-    std::vector<std::string> strings(std::string_view key) const
+    // An absent list is an empty one. Each item must keep `rule` when there is one.
+    std::vector<std::string> strings(std::string_view key, Rule rule = nullptr) const
     {
         std::vector<std::string> list;
         const ManifestJson* value = find(key);
@@ -153,6 +194,9 @@ class Fields
                 fail((m_path / key)[i], fmt::format("expected a string, found {}", type_of(array[i])));
             }
             list.push_back(array[i].get<std::string>());
+            if (rule) {
+                check((m_path / key)[i], list.back(), rule);
+            }
         }
         return list;
     }
@@ -173,7 +217,7 @@ class Fields
         for (const auto& entry : names) {
             allowed += fmt::format("{}\"{}\"", allowed.empty() ? "" : ", ", entry.first);
         }
-        fail(m_path / key, fmt::format("unknown value \"{}\"; expected one of {}", value, allowed));
+        fail(m_path / key, fmt::format("unknown value {}; expected one of {}", manifest_rules::shown(value), allowed));
     }
 
   private:
@@ -195,9 +239,10 @@ class Fields
 
     Timestamp as_timestamp(const ManifestJson& value, std::string_view key) const
     {
-        auto time = parse_timestamp(as_string(value, key));
+        std::string text = as_string(value, key);
+        auto time = parse_timestamp(text);
         if (!time) {
-            fail(m_path / key, time.error().message);
+            refuse(m_path / key, "expected a UTC timestamp like 2026-11-23T02:00:00.120Z", text);
         }
         return *time;
     }
@@ -225,22 +270,40 @@ FileEntry read_file_entry(const ManifestJson& json, const JsonPath& path)
 {
     Fields fields(json, path);
     FileEntry file;
-    file.name = fields.string("name");
+    file.name = fields.string("name", manifest_rules::check_file_name);
     file.size = fields.unsigned_number("size");
-    file.sha256 = fields.string("sha256");
+    file.sha256 = fields.string("sha256", manifest_rules::check_sha256);
     file.inode = fields.optional_unsigned("inode");
     file.mtime_ns = fields.optional_integer("mtime_ns");
     return file;
+}
+
+// A file listed twice would be restored or cleared twice, and hides which of its entries is right.
+void check_unique_names(const std::vector<FileEntry>& files, const JsonPath& files_path)
+{
+    std::unordered_map<std::string_view, std::size_t> first_at;
+    first_at.reserve(files.size());
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        auto [first, inserted] = first_at.emplace(files[i].name, i);
+        if (!inserted) {
+            fail(files_path[i] / "name", fmt::format("{} is listed twice in the table (first at files[{}])",
+                                                     manifest_rules::shown(files[i].name), first->second));
+        }
+    }
 }
 
 TableEntry read_table(const ManifestJson& json, const JsonPath& path)
 {
     Fields fields(json, path);
     TableEntry table;
-    table.keyspace = fields.string("keyspace");
-    table.table = fields.string("table");
-    table.table_id = fields.string("table_id");
+    table.keyspace = fields.string("keyspace", manifest_rules::check_cql_name);
+    table.table = fields.string("table", manifest_rules::check_cql_name);
+    table.table_id = fields.string("table_id", manifest_rules::check_table_id);
     table.directory = fields.string("directory");
+    if (auto problem =
+            manifest_rules::check_table_directory(table.directory, table.keyspace, table.table, table.table_id)) {
+        refuse(path / "directory", *problem, table.directory);
+    }
     if (const ManifestJson* cassandra_manifest = fields.find("cassandra_manifest")) {
         table.cassandra_manifest = *cassandra_manifest;
     }
@@ -251,19 +314,36 @@ TableEntry read_table(const ManifestJson& json, const JsonPath& path)
     for (std::size_t i = 0; i < files.size(); ++i) {
         table.files.push_back(read_file_entry(files[i], files_path[i]));
     }
+    check_unique_names(table.files, files_path);
     return table;
+}
+
+// One node has each table directory once: a second entry would hold a second list of its files.
+void check_unique_tables(const std::vector<TableEntry>& tables, const JsonPath& tables_path)
+{
+    using Key = std::tuple<std::string_view, std::string_view, std::string_view>; // views of `tables`
+    std::map<Key, std::size_t> first_at;
+    for (std::size_t i = 0; i < tables.size(); ++i) {
+        const TableEntry& table = tables[i];
+        auto [first, inserted] = first_at.emplace(Key(table.keyspace, table.table, table.directory), i);
+        if (!inserted) {
+            fail(tables_path[i],
+                 fmt::format("table {}.{} in {} is listed twice on the node (first at tables[{}])", table.keyspace,
+                             table.table, manifest_rules::shown(table.directory), first->second));
+        }
+    }
 }
 
 NodeEntry read_node(const ManifestJson& json, const JsonPath& path)
 {
     Fields fields(json, path);
     NodeEntry node;
-    node.host = fields.string("host");
-    node.datacenter = fields.string("datacenter");
-    node.rack = fields.optional_string("rack").value_or("");
-    node.host_id = fields.optional_string("host_id");
+    node.host = fields.string("host", manifest_rules::check_host);
+    node.datacenter = fields.string("datacenter", manifest_rules::check_label);
+    node.rack = fields.optional_string("rack", manifest_rules::check_label).value_or("");
+    node.host_id = fields.optional_string("host_id", manifest_rules::check_host_id);
     node.cassandra_version = fields.optional_string("cassandra_version");
-    node.tokens = fields.strings("tokens");
+    node.tokens = fields.strings("tokens", manifest_rules::check_token);
     node.status = fields.choice("status", k_node_statuses);
     node.error = fields.optional_string("error");
     node.failed_step = fields.optional_string("failed_step");
@@ -276,6 +356,7 @@ NodeEntry read_node(const ManifestJson& json, const JsonPath& path)
     for (std::size_t i = 0; i < tables.size(); ++i) {
         node.tables.push_back(read_table(tables[i], tables_path[i]));
     }
+    check_unique_tables(node.tables, tables_path);
     return node;
 }
 
@@ -285,8 +366,12 @@ int read_format_version(const Fields& fields)
 {
     const ManifestJson* format = fields.find("format");
     if (!format || !format->is_string() || format->get<std::string>() != k_manifest_format) {
-        fail(fields.path() / "format", fmt::format("not a ringsnap manifest: \"format\" is {}, expected \"{}\"",
-                                                   format ? compact(*format) : "missing", k_manifest_format));
+        fail(fields.path() / "format",
+             fmt::format("not a ringsnap manifest: \"format\" is {}, expected \"{}\"",
+                         !format               ? std::string("missing")
+                         : format->is_string() ? manifest_rules::shown(format->get<std::string>())
+                                               : type_of(*format),
+                         k_manifest_format));
     }
     auto version = fields.unsigned_number("format_version");
     if (version == 0) {
@@ -329,11 +414,11 @@ bool read_header(const ManifestJson& json, Manifest& manifest)
     JsonPath root;
     Fields fields(json, root);
     manifest.format_version = read_format_version(fields);
-    manifest.cluster = fields.string("cluster");
+    manifest.cluster = fields.string("cluster", manifest_rules::check_backup_name);
     manifest.kind = fields.choice("kind", k_kinds);
-    manifest.tag = fields.string("tag");
-    manifest.base = fields.optional_string("base");
-    manifest.parent = fields.optional_string("parent");
+    manifest.tag = fields.string("tag", manifest_rules::check_backup_name);
+    manifest.base = fields.optional_string("base", manifest_rules::check_backup_name);
+    manifest.parent = fields.optional_string("parent", manifest_rules::check_backup_name);
     manifest.status = fields.choice("status", k_statuses);
     manifest.started_at = fields.timestamp("started_at");
     manifest.finished_at = fields.timestamp("finished_at");
@@ -583,7 +668,10 @@ std::optional<Result<ManifestSummary>> summary_from_header(const ManifestJson& h
         Manifest manifest;
         read_header(header, manifest);
         return Result<ManifestSummary>(summary_of(manifest));
-    } catch (const FormatError&) {
+    } catch (const FormatError& error) {
+        if (error.refused_value) {
+            return Result<ManifestSummary>(to_error(error, source)); // no key after "nodes" can mend it
+        }
         return std::nullopt; // the header may go on after "nodes": the whole read decides
     }
 }

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <ringsnap/manifest.hpp>
 #include <ringsnap/manifest_json.hpp>
+#include <ringsnap/shell.hpp>
 #include <ringsnap/timestamp.hpp>
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -289,7 +292,8 @@ TEST(ManifestJsonMapping, RefusesAnUnknownStatus)
 TEST(ManifestText, StreamedTextIsTheDocumentOfToJson)
 {
     Manifest manifest = sample_manifest();
-    manifest.nodes[0].tables[0].files[0].name = "odd \"name\"\twith \xc3\xa9";
+    manifest.nodes[0].tables[0].files[0].name = "odd \"name\" with \\ and \xc3\xa9";
+    manifest.nodes[2].error = "odd \"error\"\twith\nlines \x01";
     std::string text = written(manifest);
     EXPECT_EQ(ManifestJson::parse(text), to_json(manifest));
     auto read = read_text_manifest(text);
@@ -360,6 +364,295 @@ TEST(ManifestText, RefusesNodesThatAreNotObjects)
         << read.error().message;
 }
 
+// --- Validation ---
+
+// "/nodes/0/tables/1/keyspace" -> "nodes[0].tables[1].keyspace": a JSON pointer as the reader's
+// messages name the place.
+std::string path_of(const std::string& pointer)
+{
+    std::string path;
+    std::istringstream parts(pointer.substr(1));
+    for (std::string part; std::getline(parts, part, '/');) {
+        bool index =
+            !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+        path += index ? "[" + part + "]" : (path.empty() ? "" : ".") + part;
+    }
+    return path;
+}
+
+ManifestJson with_value(const std::string& pointer, const ManifestJson& value)
+{
+    auto json = to_json(sample_manifest());
+    json[ManifestJson::json_pointer(pointer)] = value;
+    return json;
+}
+
+// Reads `json` as a tree and as text: both refuse it, naming `path` and showing `value` quoted.
+void expect_refused(const ManifestJson& json, const std::string& path, const std::string& value)
+{
+    SCOPED_TRACE(path + " = " + quote_for_message(value));
+    auto read = manifest_from_json(json);
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error().kind, ErrorKind::parse);
+    EXPECT_EQ(read.error().message.rfind("manifest: " + path + ": ", 0), 0U) << read.error().message;
+    auto quoted = quote_for_message(value); // cut to 80 characters when longer
+    EXPECT_NE(read.error().message.find(quoted.size() <= 80 ? quoted : quoted.substr(0, 40)), std::string::npos)
+        << read.error().message;
+    auto streamed = read_text_manifest(json.dump());
+    ASSERT_FALSE(streamed);
+    EXPECT_EQ(streamed.error().kind, ErrorKind::parse);
+    EXPECT_EQ(streamed.error().message, "manifest test.json: " + read.error().message.substr(10));
+}
+
+// Puts each of `values` at `pointer` ("/nodes/0/host") of a good manifest: every one is refused.
+void expect_each_refused(const std::string& pointer, const std::vector<std::string>& values)
+{
+    for (const auto& value : values) {
+        expect_refused(with_value(pointer, value), path_of(pointer), value);
+    }
+}
+
+// ... and every one of these is read back as it was.
+void expect_each_read(const std::string& pointer, const std::vector<std::string>& values)
+{
+    for (const auto& value : values) {
+        SCOPED_TRACE(pointer + " = " + quote_for_message(value));
+        auto json = with_value(pointer, value);
+        auto read = manifest_from_json(json);
+        ASSERT_TRUE(read) << read.error().message;
+        EXPECT_EQ(to_json(*read)[ManifestJson::json_pointer(pointer)], value);
+        auto streamed = read_text_manifest(json.dump());
+        ASSERT_TRUE(streamed) << streamed.error().message;
+    }
+}
+
+const std::string k_table = "/nodes/0/tables/0";
+const std::string k_file = k_table + "/files/0";
+
+TEST(ManifestValidation, ReadsAGoodManifestWithEveryKindOfValue)
+{
+    Manifest manifest = sample_manifest();
+    manifest.kind = BackupKind::incremental;
+    manifest.base = "nightly-2026-11-22";
+    manifest.parent = "incr_2026.11.23";
+    NodeEntry& node = manifest.nodes[0];
+    node.host = "cassandra-1.dc1.example.com";
+    node.datacenter = "DC 1 (Paris)";
+    node.rack = "";
+    node.host_id = "6FD35C20-2C4F-4A8E-9B4E-1F3A5C7D9E01";
+    node.tokens = {"0", "-9223372036854775808", "170141183460469231731687303715884105727"};
+    TableEntry legacy = node.tables[0]; // a pre-2.1 table directory: no id
+    legacy.table = "payments";
+    legacy.table_id = "";
+    legacy.directory = "/data2/cassandra/billing/payments";
+    legacy.files = {testing::sample_file("billing-payments-jb-1-Data.db", 10, 7),
+                    testing::sample_file(".payments_by_day/billing-payments.payments_by_day-jb-1-Data.db", 10, 8),
+                    testing::sample_file(std::string(255, 'x'), 1, 9), testing::sample_file(".x/.hidden", 1, 10)};
+    node.tables.push_back(legacy);
+    auto read = manifest_from_json(to_json(manifest));
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(*read, manifest);
+    auto streamed = read_text_manifest(written(manifest));
+    ASSERT_TRUE(streamed) << streamed.error().message;
+    EXPECT_EQ(*streamed, manifest);
+}
+
+TEST(ManifestValidation, RefusesTagsAndClusterNamesThatCannotNameAFile)
+{
+    for (const char* key : {"/cluster", "/tag", "/base", "/parent"}) {
+        expect_each_refused(key, {"", "../x", ".hidden", "a/b", "a b", "nightly\n", std::string(201, 'a')});
+    }
+    expect_each_read("/tag", {"a", "-", "nightly-2026-11-23", "x.y_Z", std::string(200, 'a')});
+    expect_each_read("/base", {"nightly-2026-11-22"});
+}
+
+TEST(ManifestValidation, RefusesKeyspacesAndTablesThatAreNotCassandraNames)
+{
+    for (const std::string& key : {k_table + "/keyspace", k_table + "/table"}) {
+        expect_each_refused(key, {"", "../x", "a;rm -rf /", "a-b", "a.b", "caf\xc3\xa9", std::string(49, 'a')});
+    }
+}
+
+TEST(ManifestValidation, RefusesATableIdThatIsNot32LowercaseHexDigits)
+{
+    expect_each_refused(k_table + "/table_id",
+                        {"zz", "D132E240C21711E9BBEE19821DCEA330", "d132e240c21711e9bbee19821dcea33",
+                         "d132e240-c217-11e9-bbee-19821dcea330", "d132e240c21711e9bbee19821dcea330 "});
+}
+
+TEST(ManifestValidation, ReadsAnEmptyTableIdOnlyWithAPre21Directory)
+{
+    auto json = with_value(k_table + "/table_id", "");
+    expect_refused(json, "nodes[0].tables[0].directory",
+                   "/var/lib/cassandra/data/billing/invoices-d132e240c21711e9bbee19821dcea330");
+    json[ManifestJson::json_pointer(k_table + "/directory")] = "/var/lib/cassandra/data/billing/invoices";
+    auto read = manifest_from_json(json);
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(read->nodes[0].tables[0].table_id, "");
+}
+
+TEST(ManifestValidation, RefusesADirectoryThatIsNotTheTablesDirectory)
+{
+    const std::string id = "d132e240c21711e9bbee19821dcea330";
+    expect_each_refused(
+        k_table + "/directory",
+        {"/", "", "var/lib/cassandra/data/billing/invoices-" + id,
+         "/var/lib/cassandra/data/billing/invoices-" + id + "/", "/var/lib//cassandra/data/billing/invoices-" + id,
+         "/var/lib/./cassandra/data/billing/invoices-" + id,
+         "/var/lib/cassandra/data/../../../etc/billing/invoices-" + id,
+         "/var/lib/cassandra/data\n/billing/invoices-" + id,
+         std::string("/var/lib/cassandra/data") + '\0' + "/billing/invoices-" + id, "/billing/invoices-" + id,
+         "/var/lib/cassandra/data/billing/payments-" + id, "/var/lib/cassandra/data/other/invoices-" + id,
+         "/var/lib/cassandra/data/billing/invoices", "/var/lib/cassandra/data/billing/invoices-" + id + "/snapshots/x",
+         "/var/lib/cassandra/data/xbilling/invoices-" + id});
+    expect_each_read(k_table + "/directory",
+                     {"/data/billing/invoices-" + id, "/mnt/disk 2/d\xc3\xa9j\xc3\xa0/billing/invoices-" + id});
+}
+
+TEST(ManifestValidation, RefusesFileNamesOutsideTheTablesDirectory)
+{
+    expect_each_refused(k_file + "/name",
+                        {"", "../etc/passwd", "/etc/passwd", "..", ".", "./nb-1-big-Data.db",
+                         ".idx/../nb-1-big-Data.db", "idx/nb-1-big-Data.db", ".idx/sub/nb-1-big-Data.db", ".idx/",
+                         ".idx//nb-1-big-Data.db", "nb-1-big-Data.db/", "nb-1\nbig-Data.db", "nb-1\tbig-Data.db",
+                         std::string("nb-1") + '\0' + "big-Data.db", std::string(256, 'x'),
+                         "." + std::string(255, 'i') + "/nb-1-big-Data.db"});
+    expect_each_read(k_file + "/name", {"nb-1-big-Data.db", ".idx/nb-1-big-Data.db", "manifest.json", ".hidden",
+                                        "nb-1-\xc3\xa9 odd \\ name", std::string(255, 'x')});
+}
+
+TEST(ManifestValidation, RefusesASha256ThatIsNot64LowercaseHexDigits)
+{
+    expect_each_refused(k_file + "/sha256", {"zz", "", std::string(63, 'a'), std::string(65, 'a'), std::string(64, 'A'),
+                                             std::string(63, 'a') + "g", std::string(63, 'a') + " "});
+    expect_each_read(k_file + "/sha256", {"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"});
+}
+
+TEST(ManifestValidation, RefusesHostsWithSpacesOrControlCharacters)
+{
+    expect_each_refused("/nodes/1/host", {"", "a b", "host\t", "host\n", "\x1b[31mred", std::string(256, 'h')});
+    expect_each_read("/nodes/1/host", {"10.0.2.11", "::1", "fe80::1%eth0", std::string(255, 'h')});
+}
+
+TEST(ManifestValidation, RefusesDatacentersAndRacksWithControlCharacters)
+{
+    for (const char* key : {"/nodes/0/datacenter", "/nodes/0/rack"}) {
+        expect_each_refused(key, {"dc1\n", "dc\t1", "\x1b[2J", std::string("dc\0", 3), "dc\x7f"});
+        expect_each_read(key, {"", "dc 1", "Paris-Nord \xc3\xa9"});
+    }
+}
+
+TEST(ManifestValidation, RefusesAHostIdThatIsNotAUuid)
+{
+    expect_each_refused("/nodes/0/host_id",
+                        {"", "6fd35c20-...", "6fd35c202c4f4a8e9b4e1f3a5c7d9e01", "6fd35c20-2c4f-4a8e-9b4e-1f3a5c7d9e0",
+                         "6fd35c20-2c4f-4a8e-9b4e-1f3a5c7d9e0g", "{6fd35c20-2c4f-4a8e-9b4e-1f3a5c7d9e01}"});
+    auto json = to_json(sample_manifest());
+    json["nodes"][0]["host_id"] = nullptr;
+    EXPECT_TRUE(manifest_from_json(json));
+}
+
+TEST(ManifestValidation, RefusesTokensThatAreNotDecimalIntegers)
+{
+    expect_each_refused("/nodes/0/tokens/1", {"", "-", "+1", "1e5", "0x10", "12 ", "-9101...", "abc",
+                                              std::string(40, '9'), "-" + std::string(40, '9')});
+    expect_each_read("/nodes/0/tokens/1",
+                     {"0", "-1", "9223372036854775807", std::string(39, '9'), "-" + std::string(39, '9')});
+}
+
+TEST(ManifestValidation, RefusesAFileListedTwiceInATable)
+{
+    auto json = to_json(sample_manifest());
+    auto& files = json["nodes"][1]["tables"][0]["files"];
+    files.push_back(files[0]);
+    files.back()["sha256"] = std::string(64, 'f');
+    expect_refused(json, "nodes[1].tables[0].files[3].name", "nb-1-big-Data.db");
+    auto read = manifest_from_json(json);
+    ASSERT_FALSE(read);
+    EXPECT_NE(read.error().message.find("listed twice in the table (first at files[0])"), std::string::npos)
+        << read.error().message;
+}
+
+TEST(ManifestValidation, RefusesATableListedTwiceOnANode)
+{
+    auto json = to_json(sample_manifest());
+    auto& tables = json["nodes"][0]["tables"];
+    tables.push_back(tables[0]);
+    expect_refused(json, "nodes[0].tables[1]",
+                   "/var/lib/cassandra/data/billing/invoices-d132e240c21711e9bbee19821dcea330");
+    auto read = manifest_from_json(json);
+    ASSERT_FALSE(read);
+    EXPECT_NE(read.error().message.find("table billing.invoices in"), std::string::npos) << read.error().message;
+    // The same table on two nodes, as in every sample manifest, is fine.
+    EXPECT_TRUE(manifest_from_json(to_json(sample_manifest())));
+}
+
+TEST(ManifestValidation, ReadsANodeWithManyTablesOfLongNames)
+{
+    Manifest manifest = sample_manifest();
+    NodeEntry& node = manifest.nodes[0];
+    TableEntry table = node.tables[0];
+    node.tables.clear();
+    for (int i = 0; i < 40; ++i) {
+        table.keyspace = "keyspace_with_a_long_name_" + std::to_string(i / 10);
+        table.table = "table_with_a_long_name_" + std::to_string(i);
+        table.directory = "/var/lib/cassandra/data/" + table.keyspace + "/" + table.table + "-" + table.table_id;
+        node.tables.push_back(table);
+    }
+    auto read = read_text_manifest(written(manifest));
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(*read, manifest);
+}
+
+TEST(ManifestValidation, RefusesTheHostileExamples)
+{
+    auto json = to_json(sample_manifest());
+    json["nodes"][0]["tables"][0]["directory"] = "/";
+    json["nodes"][0]["tables"][0]["files"][0]["name"] = "../etc/passwd";
+    expect_refused(json, "nodes[0].tables[0].directory", "/");
+    expect_each_refused(k_file + "/name", {"../etc/passwd"});
+    expect_each_refused(k_table + "/keyspace", {"../x"});
+    expect_each_refused(k_table + "/table", {"a;rm -rf /"});
+    expect_each_refused(k_file + "/sha256", {"zz"});
+    auto read = manifest_from_json(with_value(k_table + "/table", "a;rm -rf /"));
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error().message, "manifest: nodes[0].tables[0].table: expected a Cassandra name, [A-Za-z0-9_], 1 "
+                                    "to 48 characters, found \"a;rm -rf /\"");
+}
+
+TEST(ManifestValidation, ShowsALongOrHostileValueCutAndEscaped)
+{
+    std::string long_tag = std::string(5000, 'a');
+    auto read = manifest_from_json(with_value("/tag", long_tag));
+    ASSERT_FALSE(read);
+    EXPECT_LT(read.error().message.size(), 200U) << read.error().message;
+    EXPECT_NE(read.error().message.find("\"... (5000 bytes)"), std::string::npos) << read.error().message;
+    std::string hostile = "\x1b]0;pwned\x07" + std::string(100, '\n') + "\xc3\xa9";
+    read = manifest_from_json(with_value(k_table + "/keyspace", hostile));
+    ASSERT_FALSE(read);
+    const auto& message = read.error().message;
+    EXPECT_EQ(message.find_first_of(std::string("\x1b\x07\n", 3)), std::string::npos) << message;
+    auto found = message.find("found \"");
+    ASSERT_NE(found, std::string::npos) << message;
+    EXPECT_LE(message.size() - found - 6, 80U) << message;
+    EXPECT_NE(message.find("\\x1b]0;pwned\\x07\\n\\n"), std::string::npos) << message;
+    // A cut never splits a UTF-8 character.
+    // 63 'a', then an 'é' whose second byte would be the 65th: the cut goes before the 'é'.
+    read = manifest_from_json(with_value("/tag", std::string(63, 'a') + "\xc3\xa9" + std::string(20, 'b')));
+    ASSERT_FALSE(read);
+    EXPECT_NE(read.error().message.find("found \"" + std::string(63, 'a') + "\"... (85 bytes)"), std::string::npos)
+        << read.error().message;
+}
+
+TEST(ManifestValidation, QuotesAnUnknownStatusOrABadTimestamp)
+{
+    auto read = manifest_from_json(with_value("/nodes/0/status", "ok\x1b[0m"));
+    ASSERT_FALSE(read);
+    EXPECT_NE(read.error().message.find("nodes[0].status: unknown value \"ok\\x1b[0m\""), std::string::npos)
+        << read.error().message;
+    expect_refused(with_value("/started_at", "yesterday\n"), "started_at", "yesterday\n");
+}
+
 // --- Summaries ---
 
 TEST(ManifestSummaryRead, ComesFromTheKeysBeforeNodes)
@@ -378,6 +671,32 @@ TEST(ManifestSummaryRead, DoesNotParseTheNodes)
     text.replace(nodes, std::string("\"nodes\": [").size(), "\"nodes\": [ this is not JSON ");
     EXPECT_TRUE(read_text_summary(text));
     EXPECT_FALSE(read_text_manifest(text));
+}
+
+TEST(ManifestSummaryRead, RefusesAHeaderValueThatBreaksARuleWithoutReadingTheNodes)
+{
+    Manifest manifest = sample_manifest();
+    manifest.tag = "../../etc/cron.d/x";
+    std::string text = written(manifest);
+    auto nodes = text.find("\"nodes\": [");
+    text.replace(nodes, std::string("\"nodes\": [").size(), "\"nodes\": [ this is not JSON ");
+    auto summary = read_text_summary(text);
+    ASSERT_FALSE(summary);
+    EXPECT_EQ(summary.error().kind, ErrorKind::parse);
+    EXPECT_EQ(summary.error().message.rfind("manifest test.json: tag: ", 0), 0U) << summary.error().message;
+    EXPECT_NE(summary.error().message.find("\"../../etc/cron.d/x\""), std::string::npos) << summary.error().message;
+    Manifest bad_cluster = sample_manifest();
+    bad_cluster.cluster = "a/b";
+    Manifest bad_base = sample_manifest();
+    bad_base.base = "a/b";
+    Manifest bad_parent = sample_manifest();
+    bad_parent.parent = "a/b";
+    for (const Manifest& bad : {bad_cluster, bad_base, bad_parent}) {
+        summary = read_text_summary(written(bad));
+        ASSERT_FALSE(summary);
+        EXPECT_NE(summary.error().message.find(": expected a name of [A-Za-z0-9_.-]"), std::string::npos)
+            << summary.error().message;
+    }
 }
 
 TEST(ManifestSummaryRead, ReadsADocumentWithoutTotalsWhole)
