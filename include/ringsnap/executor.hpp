@@ -22,9 +22,10 @@
 namespace ringsnap {
 
 // What a remote command printed and how it ended.
-struct CommandOutput {
-    int exit_status = -1;     // -1 when the command died of a signal or sent no status
-    std::string exit_signal;  // "KILL", "TERM"... when it died of a signal
+struct CommandOutput
+{
+    int exit_status = -1;    // -1 when the command died of a signal or sent no status
+    std::string exit_signal; // "KILL", "TERM"... when it died of a signal
     std::string out;
     std::string err;
     Duration duration{};
@@ -33,30 +34,33 @@ struct CommandOutput {
 };
 
 // One command a node ran, kept for the per-node report (`-v`, `--json`).
-struct StepRecord {
-    std::string name;                     // what the step is for: "nodetool version"
-    std::string command;                  // as sent; built only from validated, secret-free pieces
-    std::optional<CommandOutput> output;  // absent when it never produced one
-    std::optional<Error> error;           // timeout, lost connection, interrupt
+struct StepRecord
+{
+    std::string name;                    // what the step is for: "nodetool version"
+    std::string command;                 // as sent; built only from validated, secret-free pieces
+    std::optional<CommandOutput> output; // absent when it never produced one
+    std::optional<Error> error;          // timeout, lost connection, interrupt
 };
 
-struct NodeRun {
+struct NodeRun
+{
     explicit NodeRun(Node of) : node(std::move(of)) {}
 
     Node node;
-    bool started = false;         // false: never reached (interrupted before its turn)
-    std::optional<Error> error;   // the failure that ended the job; none when ok
-    std::string failed_step;      // the step that failed, or "connect" / "authenticate"
+    bool started = false;       // false: never reached (interrupted before its turn)
+    std::optional<Error> error; // the failure that ended the job; none when ok
+    std::string failed_step;    // the step that failed, or "connect" / "authenticate"
     std::vector<StepRecord> steps;
-    Duration connect_time{};      // TCP + SSH handshake + authentication
-    Duration duration{};          // connect + job
+    Duration connect_time{}; // TCP + SSH handshake + authentication
+    Duration duration{};     // connect + job
 
     bool ok() const { return started && !error; }
 };
 
 // One node's shell for the length of a job.
-class RemoteShell {
-public:
+class RemoteShell
+{
+  public:
     virtual ~RemoteShell() = default;
 
     virtual const Node& node() const = 0;
@@ -65,12 +69,27 @@ public:
     // output comes back whatever the exit status; an Error means the command could not run to
     // its end: ErrorKind::timeout (the step's deadline, default the node's command_timeout,
     // passed and the remote process group was killed), connect (the session broke) or
-    // interrupted.
-    virtual Result<CommandOutput> run(const std::string& step, const std::string& command,
-                                      std::optional<Duration> timeout = std::nullopt) = 0;
+    // interrupted. The command's stdin is empty.
+    Result<CommandOutput> run(const std::string& step, const std::string& command,
+                              std::optional<Duration> timeout = std::nullopt)
+    {
+        return run_with_input(step, command, {}, timeout);
+    }
+
+    // The same, with `input` on the command's stdin (then end of file). This is how secrets
+    // reach a node: never on a command line, which any user of the node can read in its process
+    // list. The input is never logged or recorded in the step.
+    virtual Result<CommandOutput> run_with_input(const std::string& step, const std::string& command,
+                                                 const std::string& input, std::optional<Duration> timeout) = 0;
 
     // One SSH request/reply round trip, measured now (0 for fakes or when it failed).
     virtual std::chrono::microseconds round_trip() const { return {}; }
+
+    // What run_together and run_in_turn (below) do; a fake shell answers each command on its own.
+    enum class Order { at_once, in_turn };
+    virtual Result<std::vector<CommandOutput>> together(const std::string& step,
+                                                        const std::vector<std::string>& commands,
+                                                        std::optional<Duration> timeout, Order order);
 };
 
 // run() that also requires exit status 0: otherwise ErrorKind::command, with the exit status
@@ -90,8 +109,17 @@ Result<std::vector<CommandOutput>> run_together(RemoteShell& shell, const std::s
                                                 const std::vector<std::string>& commands,
                                                 std::optional<Duration> timeout = std::nullopt);
 
-// The script run_together sends, and the parser of what it prints (exposed for tests).
+// The same framing, but the commands run one after the other (each output kept apart, with how
+// long it took): for steps that must not overlap on a node, like one `nodetool import` per
+// table, sent as one remote command instead of one per table.
+Result<std::vector<CommandOutput>> run_in_turn(RemoteShell& shell, const std::string& step,
+                                               const std::vector<std::string>& commands,
+                                               std::optional<Duration> timeout = std::nullopt);
+
+// The scripts run_together and run_in_turn send, and the parser of what they print (exposed for
+// tests).
 std::string together_script(const std::vector<std::string>& commands);
+std::string in_turn_script(const std::vector<std::string>& commands);
 Result<std::vector<CommandOutput>> split_together_output(const std::string& out, std::size_t parts);
 
 // The step a failed job is reported under: the first that failed (error or non-zero exit),
@@ -101,23 +129,42 @@ std::string failed_step_of(const std::vector<StepRecord>& steps);
 // The job for one node; `index` is the node's position in the list given to run_on_nodes.
 using NodeJob = std::function<Status(RemoteShell& shell, std::size_t index)>;
 
-struct ExecutorOptions {
-    int parallel = 32;                  // -j: nodes in flight at once
-    int per_dc = 0;                     // --per-dc: nodes in flight per data center (0: no limit)
-    bool accept_new_host_keys = false;  // record unknown host keys instead of refusing them
+// How many nodes run at once. 0 means no limit of that kind.
+struct Concurrency
+{
+    int parallel = 0; // nodes in flight at once
+    int per_dc = 0;   // nodes in flight per data center
+    int per_rack = 0; // nodes in flight per rack (of a data center)
+};
+
+// The stricter of two limits of each kind (a 0 is no limit, so the other one wins).
+Concurrency tighter(const Concurrency& a, const Concurrency& b);
+
+struct ExecutorOptions
+{
+    int parallel = 32;                 // -j: nodes in flight at once
+    int per_dc = 0;                    // --per-dc: nodes in flight per data center (0: no limit)
+    bool accept_new_host_keys = false; // record unknown host keys instead of refusing them
 };
 
 // Told of each node as soon as it is done, for progress displays.
 using NodeDone = std::function<void(const NodeRun& run)>;
 
-class Executor {
-public:
+class Executor
+{
+  public:
     virtual ~Executor() = default;
 
     // Runs `job` on every node through a sliding window: at most `parallel` nodes at once and
-    // at most `per_dc` per data center; a slow node never holds up the others. Returns one
-    // NodeRun per node, in the order given. After cancel_requested() no new node starts.
-    virtual std::vector<NodeRun> run_on_nodes(const std::vector<Node>& nodes, const NodeJob& job) = 0;
+    // at most `per_dc` per data center (-j and --per-dc); a slow node never holds up the others.
+    // `limits` tightens them for this call only (a restore step that must not take a whole data
+    // center at once, say). Returns one NodeRun per node, in the order given. After
+    // cancel_requested() no new node starts.
+    std::vector<NodeRun> run_on_nodes(const std::vector<Node>& nodes, const NodeJob& job,
+                                      const Concurrency& limits = {})
+    {
+        return run_jobs(nodes, job, limits);
+    }
 
     // From now on, `callback` gets every node's finished NodeRun (ok or not) when its job ends,
     // from the thread that ran it; calls never overlap. An empty callback stops the reports.
@@ -127,7 +174,10 @@ public:
         m_on_node_done = std::move(callback);
     }
 
-protected:
+  protected:
+    virtual std::vector<NodeRun> run_jobs(const std::vector<Node>& nodes, const NodeJob& job,
+                                          const Concurrency& limits) = 0;
+
     void report_done(const NodeRun& run)
     {
         std::lock_guard lock(m_done_mutex);
@@ -136,7 +186,7 @@ protected:
         }
     }
 
-private:
+  private:
     std::mutex m_done_mutex;
     NodeDone m_on_node_done;
 };

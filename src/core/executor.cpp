@@ -26,6 +26,12 @@ std::string last_line(const std::string& text)
 
 } // namespace
 
+Concurrency tighter(const Concurrency& a, const Concurrency& b)
+{
+    auto stricter = [](int x, int y) { return x <= 0 ? y : (y <= 0 ? x : std::min(x, y)); };
+    return {stricter(a.parallel, b.parallel), stricter(a.per_dc, b.per_dc), stricter(a.per_rack, b.per_rack)};
+}
+
 std::string failed_step_of(const std::vector<StepRecord>& steps)
 {
     for (const auto& step : steps) {
@@ -74,8 +80,8 @@ std::string together_script(const std::vector<std::string>& commands)
     // traps remove the directory however the shell ends (a timeout kills the process group).
     std::string script = "t=$(mktemp -d) || exit 1; trap 'rm -rf \"$t\"' EXIT; trap 'exit 143' HUP INT TERM; ";
     for (std::size_t i = 0; i < commands.size(); ++i) {
-        script += fmt::format("{{ ( {} ) >\"$t/o{}\" 2>\"$t/e{}\" </dev/null; echo $? >\"$t/s{}\"; }} & ",
-                              commands[i], i, i, i);
+        script += fmt::format("{{ ( {} ) >\"$t/o{}\" 2>\"$t/e{}\" </dev/null; echo $? >\"$t/s{}\"; }} & ", commands[i],
+                              i, i, i);
     }
     script += "wait; ";
     for (std::size_t i = 0; i < commands.size(); ++i) {
@@ -87,9 +93,23 @@ std::string together_script(const std::vector<std::string>& commands)
     return script;
 }
 
+std::string in_turn_script(const std::vector<std::string>& commands)
+{
+    // As together_script, but one command after the other, each part printed as soon as it ends
+    // with its duration in milliseconds (GNU date's %N).
+    std::string script = "t=$(mktemp -d) || exit 1; trap 'rm -rf \"$t\"' EXIT; trap 'exit 143' HUP INT TERM; ";
+    for (const auto& command : commands) {
+        script += fmt::format("s=$(date +%s%N); {{ ( {} ) >\"$t/o\" 2>\"$t/e\" </dev/null; }}; c=$?; "
+                              "printf 'ringsnap-part %s %s %s %s\\n' \"$c\" $(($(wc -c <\"$t/o\"))) "
+                              "$(($(wc -c <\"$t/e\"))) $((($(date +%s%N) - s) / 1000000)); cat \"$t/o\" \"$t/e\"; ",
+                              command);
+    }
+    return script;
+}
+
 namespace {
 
-// Reads "ringsnap-part STATUS OUT_LEN ERR_LEN\n" at `pos`, then the two streams.
+// Reads "ringsnap-part STATUS OUT_LEN ERR_LEN [MS]\n" at `pos`, then the two streams.
 Result<CommandOutput> read_part(const std::string& out, std::size_t& pos)
 {
     auto end = out.find('\n', pos);
@@ -102,8 +122,13 @@ Result<CommandOutput> read_part(const std::string& out, std::size_t& pos)
     std::size_t out_length = 0, err_length = 0;
     if (!(header >> marker >> part.exit_status >> out_length >> err_length) || marker != "ringsnap-part" ||
         end + 1 + out_length + err_length > out.size()) {
-        return make_error(ErrorKind::parse, fmt::format("unexpected output of commands run together: {}",
-                                                        quote_for_message(out.substr(pos, std::min<std::size_t>(end - pos, 80)))));
+        return make_error(ErrorKind::parse,
+                          fmt::format("unexpected output of commands run together: {}",
+                                      quote_for_message(out.substr(pos, std::min<std::size_t>(end - pos, 80)))));
+    }
+    long milliseconds = 0;
+    if (header >> milliseconds) {
+        part.duration = Duration(milliseconds);
     }
     part.out = out.substr(end + 1, out_length);
     part.err = out.substr(end + 1 + out_length, err_length);
@@ -130,15 +155,30 @@ Result<std::vector<CommandOutput>> split_together_output(const std::string& out,
     return outputs;
 }
 
-Result<std::vector<CommandOutput>> run_together(RemoteShell& shell, const std::string& step,
-                                                const std::vector<std::string>& commands,
-                                                std::optional<Duration> timeout)
+Result<std::vector<CommandOutput>> RemoteShell::together(const std::string& step,
+                                                         const std::vector<std::string>& commands,
+                                                         std::optional<Duration> timeout, Order order)
 {
-    auto output = run_checked(shell, step, together_script(commands), timeout);
+    auto script = order == Order::at_once ? together_script(commands) : in_turn_script(commands);
+    auto output = run_checked(*this, step, script, timeout);
     if (!output) {
         return output.error();
     }
     return split_together_output(output->out, commands.size());
+}
+
+Result<std::vector<CommandOutput>> run_together(RemoteShell& shell, const std::string& step,
+                                                const std::vector<std::string>& commands,
+                                                std::optional<Duration> timeout)
+{
+    return shell.together(step, commands, timeout, RemoteShell::Order::at_once);
+}
+
+Result<std::vector<CommandOutput>> run_in_turn(RemoteShell& shell, const std::string& step,
+                                               const std::vector<std::string>& commands,
+                                               std::optional<Duration> timeout)
+{
+    return shell.together(step, commands, timeout, RemoteShell::Order::in_turn);
 }
 
 } // namespace ringsnap

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ssh/session.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -8,7 +9,7 @@
 
 #include <fmt/format.h>
 #include <libssh/callbacks.h>
-#include <libssh/server.h>  // ssh_send_keepalive: declared here, works from a client
+#include <libssh/server.h> // ssh_send_keepalive: declared here, works from a client
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
@@ -217,7 +218,8 @@ Status authenticate(ssh_session session, const Node& node, KeyStore& keys)
             if (accepted) {
                 break;
             }
-            if (auto status = auth_with_key(session, keys, path, accepted); !status && status.error().kind != ErrorKind::auth) {
+            if (auto status = auth_with_key(session, keys, path, accepted);
+                !status && status.error().kind != ErrorKind::auth) {
                 return status;
             }
             tried.push_back(path);
@@ -234,10 +236,11 @@ Status authenticate(ssh_session session, const Node& node, KeyStore& keys)
 
 // Collects a command's output as libssh hands it over; both streams at once, so neither can
 // fill its window and stall the other.
-struct ChannelState {
+struct ChannelState
+{
     std::string out;
     std::string err;
-    std::string first_line;  // stdout until the pid marker line is complete
+    std::string first_line; // stdout until the pid marker line is complete
     bool marker_seen = false;
     long pid = -1;
     bool eof = false;
@@ -263,7 +266,7 @@ struct ChannelState {
             pid = std::strtol(first_line.c_str() + k_pid_marker.size(), nullptr, 10);
             out.append(first_line, newline + 1);
         } else {
-            out.append(first_line);  // something printed before our marker: keep it all
+            out.append(first_line); // something printed before our marker: keep it all
         }
         first_line.clear();
     }
@@ -278,14 +281,18 @@ struct ChannelState {
 };
 
 // Unregisters channel callbacks when the scope that owns their state ends.
-class CallbacksRegistration {
-public:
-    CallbacksRegistration(ssh_channel channel, ssh_channel_callbacks callbacks) : m_channel(channel), m_callbacks(callbacks) {}
+class CallbacksRegistration
+{
+  public:
+    CallbacksRegistration(ssh_channel channel, ssh_channel_callbacks callbacks)
+        : m_channel(channel), m_callbacks(callbacks)
+    {
+    }
     CallbacksRegistration(const CallbacksRegistration&) = delete;
     CallbacksRegistration& operator=(const CallbacksRegistration&) = delete;
     ~CallbacksRegistration() { ssh_remove_channel_callbacks(m_channel, m_callbacks); }
 
-private:
+  private:
     ssh_channel m_channel;
     ssh_channel_callbacks m_callbacks;
 };
@@ -327,6 +334,22 @@ void on_exit_signal(ssh_session, ssh_channel, const char* signal, int, const cha
     state->got_status = true;
 }
 
+// Writes the command's stdin whole, then end of file, so a command that reads stdin never waits
+// for more. Small inputs (a config file) fit the channel window, so the write does not block.
+bool send_input(ssh_channel channel, const std::string& input)
+{
+    std::size_t sent = 0;
+    while (sent < input.size()) {
+        auto chunk = static_cast<uint32_t>(std::min<std::size_t>(input.size() - sent, 32 * 1024));
+        int written = ssh_channel_write(channel, input.data() + sent, chunk);
+        if (written <= 0) {
+            return false;
+        }
+        sent += static_cast<std::size_t>(written);
+    }
+    return ssh_channel_send_eof(channel) == SSH_OK;
+}
+
 } // namespace
 
 Result<Session> Session::open(const Node& node, const SessionContext& context)
@@ -349,9 +372,10 @@ Result<Session> Session::open(const Node& node, const SessionContext& context)
     if (ssh_connect(session) != SSH_OK) {
         std::string reason = ssh_get_error(session);
         bool timed_out = reason.find("Timeout") != std::string::npos || since(start) >= node.connect_timeout();
-        return make_error(timed_out ? ErrorKind::timeout : ErrorKind::connect,
-                          timed_out ? fmt::format("no SSH answer within {}: {}", format_duration(node.connect_timeout()), reason)
-                                    : fmt::format("cannot connect: {}", reason));
+        return make_error(
+            timed_out ? ErrorKind::timeout : ErrorKind::connect,
+            timed_out ? fmt::format("no SSH answer within {}: {}", format_duration(node.connect_timeout()), reason)
+                      : fmt::format("cannot connect: {}", reason));
     }
     enable_tcp_keepalive(session);
     if (auto status = verify_host_key(session, node, context); !status) {
@@ -373,7 +397,7 @@ Result<std::chrono::microseconds> Session::measure_round_trip()
 {
     set_blocking_timeout(k_housekeeping_timeout);
     auto start = Clock::now();
-    ssh_send_keepalive(m_session.get());  // waits for the reply (or the timeout)
+    ssh_send_keepalive(m_session.get()); // waits for the reply (or the timeout)
     auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
     if (!ssh_is_connected(m_session.get()) || elapsed >= k_housekeeping_timeout) {
         return make_error(ErrorKind::connect, "the node stopped answering");
@@ -381,7 +405,7 @@ Result<std::chrono::microseconds> Session::measure_round_trip()
     return elapsed;
 }
 
-Result<CommandOutput> Session::run(const std::string& command, Duration timeout)
+Result<CommandOutput> Session::run(const std::string& command, const std::string& input, Duration timeout)
 {
     ssh_session session = m_session.get();
     auto start = Clock::now();
@@ -410,12 +434,17 @@ Result<CommandOutput> Session::run(const std::string& command, Duration timeout)
     if (ssh_channel_request_exec(channel.get(), wrapped.c_str()) != SSH_OK) {
         return make_error(ErrorKind::connect, fmt::format("cannot start the command: {}", ssh_get_error(session)));
     }
+    if (auto sent = send_input(channel.get(), input); !sent) {
+        return make_error(ErrorKind::connect,
+                          fmt::format("cannot send the command's input: {}", ssh_get_error(session)));
+    }
 
     // Called when we give up on a command: stop it on the node, then report why.
     auto abandon = [&](ErrorKind kind, std::string reason) -> Result<CommandOutput> {
         if (state.pid > 0) {
             if (auto killed = kill_process_group(state.pid); !killed) {
-                spdlog::warn("[{}] could not stop remote process group {}: {}", m_host, state.pid, killed.error().message);
+                spdlog::warn("[{}] could not stop remote process group {}: {}", m_host, state.pid,
+                             killed.error().message);
             }
         }
         ssh_channel_close(channel.get());
@@ -474,10 +503,10 @@ Status Session::kill_process_group(long pid)
 {
     // TERM first, then KILL for whatever is still there a moment later. No `--` before the
     // negative pid: dash's kill (the login shell of many service users) rejects it.
-    std::string killer = fmt::format(
-        "kill -TERM -{0} 2>/dev/null || exit 0; i=0; while kill -0 -{0} 2>/dev/null && [ $i -lt 20 ]; "
-        "do sleep 0.1; i=$((i+1)); done; kill -KILL -{0} 2>/dev/null; exit 0",
-        pid);
+    std::string killer =
+        fmt::format("kill -TERM -{0} 2>/dev/null || exit 0; i=0; while kill -0 -{0} 2>/dev/null && [ $i -lt 20 ]; "
+                    "do sleep 0.1; i=$((i+1)); done; kill -KILL -{0} 2>/dev/null; exit 0",
+                    pid);
     set_blocking_timeout(k_housekeeping_timeout);
     ChannelHandle channel(ssh_channel_new(m_session.get()));
     if (!channel || ssh_channel_open_session(channel.get()) != SSH_OK ||

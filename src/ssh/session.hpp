@@ -17,29 +17,31 @@
 namespace ringsnap::ssh {
 
 // What every session of a run shares.
-struct SessionContext {
+struct SessionContext
+{
     KeyStore& keys;
-    std::mutex& known_hosts_mutex;  // known_hosts appends are serialised (libssh does fopen "a")
+    std::mutex& known_hosts_mutex; // known_hosts appends are serialised (libssh does fopen "a")
     bool accept_new_host_keys = false;
 };
 
-class Session {
-public:
+class Session
+{
+  public:
     // Connects and authenticates within the node's connect_timeout. Errors:
     // ErrorKind::connect (refused, unreachable, handshake failed), timeout (no answer in time),
     // host_key (unknown without --accept-new-host-keys, or changed: always refused), auth.
     static Result<Session> open(const Node& node, const SessionContext& context);
 
-    // Runs `command` through the node's login shell until it ends or `timeout` passes. Reads
-    // stdout and stderr together. On timeout or cancel the remote process group is killed
-    // (a closed channel alone does not stop a command without a terminal) and the error is
+    // Runs `command` through the node's login shell until it ends or `timeout` passes, with
+    // `input` on its stdin followed by end of file. Reads stdout and stderr together. On timeout or cancel the remote
+    // process group is killed (a closed channel alone does not stop a command without a terminal) and the error is
     // ErrorKind::timeout / interrupted. A broken session is ErrorKind::connect.
-    Result<CommandOutput> run(const std::string& command, Duration timeout);
+    Result<CommandOutput> run(const std::string& command, const std::string& input, Duration timeout);
 
     // One SSH request/reply round trip (a keepalive), or an error if the peer stopped answering.
     Result<std::chrono::microseconds> measure_round_trip();
 
-private:
+  private:
     Session(SessionHandle handle, const Node& node) : m_session(std::move(handle)), m_host(node.host) {}
 
     Status kill_process_group(long pid);

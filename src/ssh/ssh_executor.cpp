@@ -6,9 +6,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <map>
 #include <mutex>
 #include <semaphore>
 #include <thread>
@@ -20,6 +17,7 @@
 
 #include <ringsnap/cancel.hpp>
 
+#include "core/node_queue.hpp"
 #include "ssh/key_store.hpp"
 #include "ssh/session.hpp"
 
@@ -69,17 +67,18 @@ void sleep_unless_cancelled(Duration delay)
 }
 
 // The RemoteShell a job sees: runs commands on the node's session and records each as a step.
-class SshRemoteShell final : public RemoteShell {
-public:
+class SshRemoteShell final : public RemoteShell
+{
+  public:
     SshRemoteShell(ssh::Session& session, NodeRun& run) : m_session(session), m_run(run) {}
 
     const Node& node() const override { return m_run.node; }
 
-    Result<CommandOutput> run(const std::string& step, const std::string& command,
-                              std::optional<Duration> timeout) override
+    Result<CommandOutput> run_with_input(const std::string& step, const std::string& command, const std::string& input,
+                                         std::optional<Duration> timeout) override
     {
         spdlog::debug("[{}] {}: {}", m_run.node.host, step, command);
-        auto output = m_session.run(command, timeout.value_or(m_run.node.command_timeout()));
+        auto output = m_session.run(command, input, timeout.value_or(m_run.node.command_timeout()));
         StepRecord record{step, command, std::nullopt, std::nullopt};
         if (output) {
             record.output = *output;
@@ -98,74 +97,29 @@ public:
         return measured ? *measured : std::chrono::microseconds{};
     }
 
-private:
+  private:
     ssh::Session& m_session;
     NodeRun& m_run;
 };
 
-// Which node goes next: the first waiting node whose data center is under its limit.
-class NodeQueue {
-public:
-    NodeQueue(const std::vector<Node>& nodes, int per_dc) : m_nodes(nodes), m_per_dc(per_dc)
-    {
-        for (std::size_t i = 0; i < nodes.size(); ++i) {
-            m_waiting.push_back(i);
-        }
-    }
-
-    // Blocks while every waiting node's data center is full; nullopt when nothing is left or
-    // the run was cancelled.
-    std::optional<std::size_t> take()
-    {
-        std::unique_lock lock(m_mutex);
-        while (true) {
-            if (cancel_requested() || m_waiting.empty()) {
-                return std::nullopt;
-            }
-            auto eligible = std::find_if(m_waiting.begin(), m_waiting.end(), [&](std::size_t index) {
-                return m_per_dc <= 0 || m_in_flight[m_nodes[index].datacenter] < m_per_dc;
-            });
-            if (eligible != m_waiting.end()) {
-                std::size_t index = *eligible;
-                m_waiting.erase(eligible);
-                ++m_in_flight[m_nodes[index].datacenter];
-                return index;
-            }
-            m_room.wait_for(lock, std::chrono::milliseconds(100));
-        }
-    }
-
-    void release(std::size_t index)
-    {
-        {
-            std::lock_guard lock(m_mutex);
-            --m_in_flight[m_nodes[index].datacenter];
-        }
-        m_room.notify_all();
-    }
-
-private:
-    const std::vector<Node>& m_nodes;
-    int m_per_dc;
-    std::mutex m_mutex;
-    std::condition_variable m_room;
-    std::deque<std::size_t> m_waiting;
-    std::map<std::string, int> m_in_flight;
-};
-
-class SshExecutor final : public Executor {
-public:
+class SshExecutor final : public Executor
+{
+  public:
     explicit SshExecutor(const ExecutorOptions& options) : m_options(options) { raise_open_file_limit(); }
 
-    std::vector<NodeRun> run_on_nodes(const std::vector<Node>& nodes, const NodeJob& job) override
+  private:
+    std::vector<NodeRun> run_jobs(const std::vector<Node>& nodes, const NodeJob& job,
+                                  const Concurrency& call_limits) override
     {
         std::vector<NodeRun> runs;
         runs.reserve(nodes.size());
         for (const auto& node : nodes) {
             runs.emplace_back(node);
         }
-        NodeQueue queue(nodes, m_options.per_dc);
-        std::size_t worker_count = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, m_options.parallel)), nodes.size());
+        auto limits = tighter(call_limits, Concurrency{m_options.parallel, m_options.per_dc, 0});
+        NodeQueue queue(nodes, limits);
+        std::size_t worker_count =
+            std::min<std::size_t>(static_cast<std::size_t>(std::max(1, limits.parallel)), nodes.size());
         std::vector<std::jthread> workers;
         for (std::size_t i = 0; i < worker_count; ++i) {
             workers.emplace_back([&] {
@@ -176,7 +130,7 @@ public:
                 }
             });
         }
-        workers.clear();  // joins
+        workers.clear(); // joins
         for (auto& run : runs) {
             if (!run.started) {
                 run.error = make_error(ErrorKind::interrupted, "not started: the run was interrupted");
@@ -185,7 +139,6 @@ public:
         return runs;
     }
 
-private:
     Result<ssh::Session> open_with_retries(const Node& node)
     {
         int retries = node.ssh.connect_retries.value_or(k_default_connect_retries);
@@ -194,8 +147,8 @@ private:
             auto session = [&] {
                 // Counted only around the handshake: a slow command does not hold a slot.
                 m_handshakes.acquire();
-                auto opened = ssh::Session::open(node, ssh::SessionContext{m_keys, m_known_hosts_mutex,
-                                                                           m_options.accept_new_host_keys});
+                auto opened = ssh::Session::open(
+                    node, ssh::SessionContext{m_keys, m_known_hosts_mutex, m_options.accept_new_host_keys});
                 m_handshakes.release();
                 return opened;
             }();

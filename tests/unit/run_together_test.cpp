@@ -15,7 +15,6 @@
 namespace ringsnap {
 namespace {
 
-
 std::vector<CommandOutput> run_locally(const std::string& shell, const std::vector<std::string>& commands)
 {
     auto result = testing::run_process({shell, "-c", together_script(commands)});
@@ -37,6 +36,27 @@ TEST(RunTogether, EachCommandKeepsItsOwnStreamsAndStatusInOrder)
         EXPECT_EQ(parts[1].exit_status, 3);
         EXPECT_TRUE(parts[2].out.empty());
         EXPECT_TRUE(parts[2].succeeded());
+    }
+}
+
+TEST(RunInTurn, CommandsRunOneAfterTheOtherEachWithItsStreamsStatusAndDuration)
+{
+    for (const auto& shell : testing::node_shells()) {
+        std::string dir = testing::run_process({"mktemp", "-d"}).out;
+        dir.pop_back();
+        // The second sees the first's file only if the first has ended: in turn, not at once.
+        std::vector<std::string> commands{"sleep 0.2; touch " + dir + "/first; echo one",
+                                          "[ -e " + dir + "/first ] && echo two; echo err >&2; exit 4"};
+        auto result = testing::run_process({shell, "-c", in_turn_script(commands)});
+        std::filesystem::remove_all(dir);
+        ASSERT_EQ(result.exit_code, 0) << shell << ": " << result.err;
+        auto parts = split_together_output(result.out, 2);
+        ASSERT_TRUE(parts) << parts.error().message;
+        EXPECT_EQ((*parts)[0].out, "one\n");
+        EXPECT_GE((*parts)[0].duration.count(), 150) << "how long it took, in ms";
+        EXPECT_EQ((*parts)[1].out, "two\n") << shell;
+        EXPECT_EQ((*parts)[1].err, "err\n");
+        EXPECT_EQ((*parts)[1].exit_status, 4);
     }
 }
 
@@ -82,8 +102,8 @@ TEST(RunTogether, AnOutputCutShortOrWithExtraBytesIsAParseError)
 {
     std::string whole = "ringsnap-part 0 3 0\nabcringsnap-part 1 0 2\nno";
     ASSERT_TRUE(split_together_output(whole, 2));
-    for (const std::string& bad : {whole.substr(0, whole.size() - 1), whole + "x", std::string("garbage\n"),
-                                   std::string("ringsnap-part 0 3")}) {
+    for (const std::string& bad :
+         {whole.substr(0, whole.size() - 1), whole + "x", std::string("garbage\n"), std::string("ringsnap-part 0 3")}) {
         auto parts = split_together_output(bad, 2);
         ASSERT_FALSE(parts) << bad;
         EXPECT_EQ(parts.error().kind, ErrorKind::parse);
@@ -97,7 +117,8 @@ TEST(RunTogether, APartThatFailedIsWordedLikeRunChecked)
     output.out = "nodetool: Failed to connect to '127.0.0.1:7199'\n";
     auto status = check_succeeded("nodetool info", output);
     ASSERT_FALSE(status);
-    EXPECT_EQ(status.error().message, "nodetool info failed (exit status 1): nodetool: Failed to connect to '127.0.0.1:7199'");
+    EXPECT_EQ(status.error().message,
+              "nodetool info failed (exit status 1): nodetool: Failed to connect to '127.0.0.1:7199'");
 }
 
 } // namespace
