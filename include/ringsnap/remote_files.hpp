@@ -17,9 +17,10 @@
 namespace ringsnap {
 
 // A regular file under a data directory, as find saw it.
-struct RemoteFile {
-    std::string data_dir;  // as the cluster file names it
-    std::string path;      // relative to data_dir: ks/table-<id>/snapshots/<tag>/[.<index>/]name
+struct RemoteFile
+{
+    std::string data_dir; // as the cluster file names it
+    std::string path;     // relative to data_dir: ks/table-<id>/snapshots/<tag>/[.<index>/]name
     std::uint64_t size = 0;
     std::uint64_t inode = 0;
     std::int64_t mtime_ns = 0;
@@ -45,8 +46,9 @@ Result<std::map<std::string, std::string>> parse_sha256sum(const std::string& ou
 std::vector<std::string> remove_files_commands(const Node& node, const std::vector<std::string>& paths);
 
 // A file to read whole, with the size a listing gave it (snapshot files do not change).
-struct SizedPath {
-    std::string path;  // absolute
+struct SizedPath
+{
+    std::string path; // absolute
     std::uint64_t size = 0;
 };
 
@@ -57,12 +59,26 @@ std::vector<std::string> read_files_commands(const Node& node, const std::vector
 // (a file changed size since it was listed).
 Result<std::map<std::string, std::string>> split_contents(const std::string& out, const std::vector<SizedPath>& files);
 
-// What a node's data directories hold, for checks before anything is changed.
-struct DataDirSurvey {
-    std::vector<std::string> keyspaces;  // keyspace directories
-    std::vector<std::string> tables;     // "ks.table", from <ks>/<table>-<id> directories
-    std::vector<std::string> tag_dirs;   // <ks>/<table>-<id>/snapshots/<tag> that already exist
+// A table directory found in a data directory: <data_dir>/<keyspace>/<table>-<id>.
+struct TableDir
+{
+    std::string data_dir; // as the cluster file names it
+    std::string keyspace;
+    std::string table;
+    std::string id; // the 32 hex digits of the directory's name
+
+    std::string path() const { return data_dir + "/" + keyspace + "/" + table + "-" + id; }
 };
+
+// What a node's data directories hold, for checks before anything is changed.
+struct DataDirSurvey
+{
+    std::vector<std::string> keyspaces;       // keyspace directories
+    std::vector<TableDir> tables;             // every <ks>/<table>-<id> directory
+    std::vector<std::string> tag_dirs;        // <ks>/<table>-<id>/snapshots/<tag> that already exist
+    std::vector<std::string> unreadable_dirs; // data directories missing or not readable
+};
+// `tag` empty: no snapshot is looked for.
 std::string survey_data_dirs_command(const Node& node, const std::string& tag);
 Result<DataDirSurvey> parse_data_dir_survey(const std::string& out);
 

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <ringsnap/cancel.hpp>
 #include <ringsnap/text_table.hpp>
 
 namespace ringsnap::cli {
@@ -49,15 +48,6 @@ Result<CatalogSelection> select_with_catalog(Context& context)
     return CatalogSelection{std::move(*selection), std::move(*catalog)};
 }
 
-Result<CatalogLock> lock_catalog(const Catalog& catalog, const std::string& command)
-{
-    auto lock = CatalogLock::acquire(catalog, command);
-    if (lock && lock->taken_over()) {
-        spdlog::warn("taking over the lock of a run that is gone: {}", describe(*lock->taken_over()));
-    }
-    return lock;
-}
-
 std::string render_backup(const Manifest& manifest, const std::string& manifest_path)
 {
     TextTable table({"DC", "HOST", "STATUS", "TABLES", "FILES", "SIZE", "TIME", "ERROR"});
@@ -80,22 +70,6 @@ nlohmann::json totals_json(const ManifestTotals& totals)
 {
     return {{"nodes", totals.nodes}, {"nodes_ok", totals.nodes_ok}, {"tables", totals.tables},
             {"files", totals.files}, {"bytes", totals.bytes},       {"bytes_hashed", totals.bytes_hashed}};
-}
-
-RunStatus status_of(ManifestStatus status)
-{
-    if (cancel_requested()) {
-        return RunStatus::interrupted;
-    }
-    switch (status) {
-    case ManifestStatus::complete:
-        return RunStatus::ok;
-    case ManifestStatus::partial:
-        return RunStatus::partial;
-    case ManifestStatus::failed:
-        break;
-    }
-    return RunStatus::failed;
 }
 
 } // namespace ringsnap::cli

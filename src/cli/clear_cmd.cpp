@@ -4,10 +4,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
-#include <ringsnap/cancel.hpp>
-#include <ringsnap/catalog.hpp>
 #include <ringsnap/nodetool.hpp>
 #include <ringsnap/ops/clear.hpp>
 #include <ringsnap/shell.hpp>
@@ -15,15 +12,17 @@
 
 #include "cli/backup_report.hpp"
 #include "cli/commands.hpp"
+#include "cli/progress.hpp"
 
 namespace ringsnap::cli {
 
 namespace {
 
-struct ClearOptions {
+struct ClearOptions
+{
     std::string tag;
     std::string older_than;
-    int keep = -1;  // -1: not given
+    int keep = -1; // -1: not given
     bool dry_run = false;
     bool force = false;
 };
@@ -45,7 +44,8 @@ Result<ops::RetentionRule> make_rule(const ClearOptions& options)
     if (!options.older_than.empty()) {
         auto age = parse_duration(options.older_than, true);
         if (!age) {
-            return make_error(ErrorKind::usage, fmt::format("--older-than {}: {}", options.older_than, age.error().message));
+            return make_error(ErrorKind::usage,
+                              fmt::format("--older-than {}: {}", options.older_than, age.error().message));
         }
         rule.older_than = *age;
     }
@@ -53,32 +53,6 @@ Result<ops::RetentionRule> make_rule(const ClearOptions& options)
         rule.keep = options.keep;
     }
     return rule;
-}
-
-// Manifests the catalog cannot read might be incrementals of a chain: retention cannot tell what
-// depends on what without them.
-Status check_listing(const CatalogListing& listing, const ops::RetentionRule& rule)
-{
-    if (listing.problems.empty() || rule.tag || rule.force) {
-        return {};
-    }
-    const auto& problem = listing.problems.front();
-    return make_error(ErrorKind::usage, fmt::format("cannot read {} ({}): without it, retention cannot tell which "
-                                                    "backups a chain needs; move it out of the catalog or pass --force",
-                                                    problem.path.string(), problem.error.message));
-}
-
-Result<std::vector<Manifest>> load_all(const Catalog& catalog, const std::vector<ManifestSummary>& backups)
-{
-    std::vector<Manifest> manifests;
-    for (const auto& backup : backups) {
-        auto manifest = catalog.load(backup.tag);
-        if (!manifest) {
-            return manifest.error();
-        }
-        manifests.push_back(std::move(*manifest));
-    }
-    return manifests;
 }
 
 std::string render_kept(const ops::ClearPlan& plan)
@@ -98,75 +72,25 @@ std::string render_plan(const std::vector<Manifest>& backups, const ops::ClearPl
         std::string action = backup.kind == BackupKind::snapshot
                                  ? fmt::format("nodetool {}", fmt::join(ops::clearsnapshot_arguments(backup.tag), " "))
                                  : fmt::format("rm its {} recorded files from backups/", backup.totals.files);
-        table.add_row({backup.tag, to_string(backup.kind), format_timestamp(backup.started_at), std::to_string(nodes),
-                       action});
+        table.add_row(
+            {backup.tag, to_string(backup.kind), format_timestamp(backup.started_at), std::to_string(nodes), action});
     }
     return "Dry run: nothing was changed.\n\n" + table.render() + render_kept(plan);
 }
 
-struct Removal {
-    std::string tag;
-    std::size_t nodes = 0;    // nodes that may hold it
-    std::size_t cleared = 0;  // of those, cleared and checked
-    bool removed = false;     // its manifest left the catalog
-    std::string note;
-};
-
-std::vector<Removal> remove_cleared(const Catalog& catalog, const std::vector<Manifest>& backups,
-                                    const ops::ClearResult& result, bool force)
-{
-    std::vector<Removal> removals;
-    for (const auto& backup : backups) {
-        Removal removal;
-        removal.tag = backup.tag;
-        for (const auto& clear : result.clears) {
-            if (clear.tag == backup.tag) {
-                ++removal.nodes;
-                removal.cleared += clear.error ? 0 : 1;
-                if (clear.error && removal.note.empty()) {
-                    removal.note = fmt::format("{}: {}", clear.host, describe(*clear.error));
-                }
-            }
-        }
-        if (ops::wholly_cleared(result, backup.tag) || force) {
-            auto removed = catalog.remove(backup.tag);
-            removal.removed = static_cast<bool>(removed);
-            if (!removed) {
-                removal.note = removed.error().message;
-            }
-        }
-        removals.push_back(std::move(removal));
-    }
-    return removals;
-}
-
-std::string render_result(const std::vector<Removal>& removals, const ops::ClearPlan& plan)
+std::string render_result(const std::vector<ops::Removal>& removals, const ops::ClearPlan& plan)
 {
     TextTable table({"TAG", "NODES CLEARED", "MANIFEST", "PROBLEM"});
     for (const auto& removal : removals) {
         table.add_row({removal.tag, fmt::format("{}/{}", removal.cleared, removal.nodes),
                        removal.removed ? "removed" : "kept (run clear again)", removal.note});
     }
-    auto removed = std::count_if(removals.begin(), removals.end(), [](const Removal& r) { return r.removed; });
+    auto removed = std::count_if(removals.begin(), removals.end(), [](const ops::Removal& r) { return r.removed; });
     std::string summary = fmt::format("\nCleared {} of {} backup(s).", removed, removals.size());
     if (removed < static_cast<long>(removals.size())) {
         summary += " The others keep their manifest: run clear again once their nodes answer.";
     }
     return table.render() + render_kept(plan) + summary + "\n";
-}
-
-RunStatus status_of(const std::vector<Removal>& removals)
-{
-    if (cancel_requested()) {
-        return RunStatus::interrupted;
-    }
-    auto removed = std::count_if(removals.begin(), removals.end(), [](const Removal& r) { return r.removed; });
-    auto whole = std::all_of(removals.begin(), removals.end(), [](const Removal& r) { return r.cleared == r.nodes; });
-    if (removed == static_cast<long>(removals.size()) && whole) {
-        return RunStatus::ok;
-    }
-    auto some = std::any_of(removals.begin(), removals.end(), [](const Removal& r) { return r.cleared > 0; });
-    return removed > 0 || some ? RunStatus::partial : RunStatus::failed;
 }
 
 nlohmann::json kept_json(const ops::ClearPlan& plan)
@@ -189,58 +113,40 @@ int run_clear(Context& context, const ClearOptions& options)
         return context.refuse(target.error());
     }
     auto& [selection, catalog] = *target;
-    std::optional<CatalogLock> lock;
-    if (!options.dry_run) {
-        auto acquired = lock_catalog(catalog, "ringsnap clear");
-        if (!acquired) {
-            return context.refuse(acquired.error());
-        }
-        lock = std::move(*acquired);
+    ProgressObserver observer(context.executor());
+    auto outcome = ops::run_clear(context.executor(), catalog, selection.nodes, *rule, options.dry_run, observer);
+    if (!outcome) {
+        return context.refuse(outcome.error());
     }
-    auto listing = catalog.list();
-    if (!listing) {
-        return context.refuse(listing.error());
-    }
-    if (auto readable = check_listing(*listing, *rule); !readable) {
-        return context.refuse(readable.error());
-    }
-    auto plan = ops::plan_clear(listing->manifests, *rule, now_utc());
-    if (!plan) {
-        return context.refuse(plan.error());
-    }
-    auto backups = load_all(catalog, plan->to_clear);
-    if (!backups) {
-        return context.refuse(backups.error());
-    }
-    nlohmann::json json{{"status", "ok"}, {"exit_code", 0}, {"kept", kept_json(*plan)}};
-    if (backups->empty()) {
+    nlohmann::json json{{"status", "ok"}, {"exit_code", 0}, {"kept", kept_json(outcome->plan)}};
+    if (outcome->backups.empty()) {
         json["nodes"] = nlohmann::json::array();
         json["cleared"] = nlohmann::json::array();
-        context.emit("Nothing to clear.\n" + render_kept(*plan), json);
+        context.emit("Nothing to clear.\n" + render_kept(outcome->plan), json);
         return exit_code::ok;
     }
     if (options.dry_run) {
         json["dry_run"] = true;
         json["nodes"] = nlohmann::json::array();
         json["would_clear"] = nlohmann::json::array();
-        for (const auto& backup : *backups) {
+        for (const auto& backup : outcome->backups) {
             json["would_clear"].push_back(backup.tag);
         }
-        context.emit(render_plan(*backups, *plan), json);
+        context.emit(render_plan(outcome->backups, outcome->plan), json);
         return exit_code::ok;
     }
-    auto result = ops::clear_backups(context.executor(), selection.nodes, *backups);
-    auto removals = remove_cleared(catalog, *backups, result, options.force);
-    auto status = status_of(removals);
-    json = run_summary_json(status, result.runs, context.options().verbose > 0);
-    json["kept"] = kept_json(*plan);
+    json = run_summary_json(outcome->status, outcome->result.runs, context.options().verbose > 0);
+    json["kept"] = kept_json(outcome->plan);
     json["cleared"] = nlohmann::json::array();
-    for (const auto& removal : removals) {
-        json["cleared"].push_back({{"tag", removal.tag}, {"nodes", removal.nodes}, {"nodes_cleared", removal.cleared},
-                                   {"manifest_removed", removal.removed}, {"problem", removal.note}});
+    for (const auto& removal : outcome->removals) {
+        json["cleared"].push_back({{"tag", removal.tag},
+                                   {"nodes", removal.nodes},
+                                   {"nodes_cleared", removal.cleared},
+                                   {"manifest_removed", removal.removed},
+                                   {"problem", removal.note}});
     }
-    context.emit(render_result(removals, *plan), json);
-    return exit_code_for(status);
+    context.emit(render_result(outcome->removals, outcome->plan), json);
+    return exit_code_for(outcome->status);
 }
 
 } // namespace
@@ -248,7 +154,8 @@ int run_clear(Context& context, const ClearOptions& options)
 void add_clear_command(CLI::App& app, Action& action)
 {
     auto options = std::make_shared<ClearOptions>();
-    auto* clear = app.add_subcommand("clear", "Clear backups by tag, age or count, keeping what incremental chains need");
+    auto* clear =
+        app.add_subcommand("clear", "Clear backups by tag, age or count, keeping what incremental chains need");
     clear->add_option("--tag", options->tag, "Clear this backup");
     clear->add_option("--older-than", options->older_than, "Clear backups started longer ago than this (e.g. 7d)");
     clear->add_option("--keep", options->keep, "Keep the N newest complete snapshots whatever their age")
@@ -264,9 +171,8 @@ void add_clear_command(CLI::App& app, Action& action)
                   "catalog does not know are never touched (`ringsnap list --live` shows them).\n"
                   "Exit 0 all cleared (or nothing to clear), 1 some nodes not cleared, 2 refused before\n"
                   "touching anything, 3 nothing could be cleared.");
-    clear->callback([options, &action] {
-        action = [options](Context& context) { return run_clear(context, *options); };
-    });
+    clear->callback(
+        [options, &action] { action = [options](Context& context) { return run_clear(context, *options); }; });
 }
 
 } // namespace ringsnap::cli

@@ -4,10 +4,8 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <ringsnap/cancel.hpp>
-#include <ringsnap/catalog.hpp>
 #include <ringsnap/ops/incremental.hpp>
 #include <ringsnap/shell.hpp>
 #include <ringsnap/text_table.hpp>
@@ -20,8 +18,9 @@ namespace ringsnap::cli {
 
 namespace {
 
-struct IncrementalOptions {
-    std::string action;  // enable, disable, status; empty: take an incremental backup
+struct IncrementalOptions
+{
+    std::string action; // enable, disable, status; empty: take an incremental backup
     std::string tag;
     std::string base;
     bool prune = false;
@@ -83,83 +82,26 @@ std::string default_tag()
     return fmt::format("ringsnap-inc-{:%Y%m%dT%H%M%SZ}", std::chrono::floor<std::chrono::seconds>(now_utc()));
 }
 
-// The newest complete snapshot, or the one --base names (complete or partial: a partial base
-// still restores what its nodes recorded).
-Result<std::string> choose_base(const CatalogListing& listing, const std::string& wanted)
+nlohmann::json prune_json(const ops::IncrementalOutcome& outcome)
 {
-    const ManifestSummary* base = nullptr;
-    for (const auto& backup : listing.manifests) {
-        bool named = !wanted.empty() && backup.tag == wanted;
-        bool newest = wanted.empty() && backup.kind == BackupKind::snapshot && backup.status == ManifestStatus::complete;
-        if (named || newest) {
-            base = &backup;
-        }
-    }
-    if (!base) {
-        return make_error(ErrorKind::usage, wanted.empty() ? "no complete snapshot in the catalog to build on: take one "
-                                                             "first (`ringsnap snapshot`)"
-                                                           : fmt::format("--base {}: no such backup in the catalog "
-                                                                         "(`ringsnap list` shows them)",
-                                                                         wanted));
-    }
-    if (base->kind != BackupKind::snapshot || base->status == ManifestStatus::failed) {
-        return make_error(ErrorKind::usage, fmt::format("--base {}: a base must be a snapshot that some node recorded",
-                                                        base->tag));
-    }
-    return base->tag;
-}
-
-Result<ops::Chain> load_chain(const Catalog& catalog, const CatalogListing& listing, const std::string& base)
-{
-    ops::Chain chain;
-    auto manifest = catalog.load(base);
-    if (!manifest) {
-        return manifest.error();
-    }
-    chain.base = std::move(*manifest);
-    for (const auto& backup : listing.manifests) {
-        if (backup.kind == BackupKind::incremental && backup.base == base) {
-            auto incremental = catalog.load(backup.tag);
-            if (!incremental) {
-                return incremental.error();
-            }
-            chain.incrementals.push_back(std::move(*incremental));
-        }
-    }
-    return chain;
-}
-
-// Deletes the recorded files from backups/ once the manifest is safe, then records which nodes
-// were pruned in it (verify then knows their files are meant to be gone).
-nlohmann::json prune(Context& context, const Catalog& catalog, const std::vector<Node>& nodes, Manifest& manifest,
-                     RunStatus& status)
-{
-    auto runs = ops::prune_recorded_files(context.executor(), nodes, manifest);
     auto json = nlohmann::json::array();
-    auto pruned_at = now_utc();
-    for (const auto& run : runs) {
-        json.push_back({{"host", run.node.host}, {"pruned", run.ok()},
-                        {"error", run.error ? nlohmann::json(run.error->message) : nlohmann::json()}});
-        if (!run.ok() && status == RunStatus::ok) {
-            status = RunStatus::partial;
-        }
-        for (auto& entry : manifest.nodes) {
-            if (run.ok() && entry.host == run.node.host) {
-                entry.pruned_at = pruned_at;
-            }
-        }
-    }
-    if (auto saved = catalog.save(manifest, SaveMode::replace); !saved) {
-        spdlog::error("the files were pruned but the manifest could not record it: {}", saved.error().message);
-        status = RunStatus::partial;
+    for (const auto& result : outcome.prunes) {
+        json.push_back({{"host", result.host},
+                        {"pruned", !result.error},
+                        {"error", result.error ? nlohmann::json(result.error->message) : nlohmann::json()}});
     }
     return json;
 }
 
 int run_incremental(Context& context, const IncrementalOptions& options)
 {
-    std::string tag = options.tag.empty() ? default_tag() : options.tag;
-    for (const auto& name : {tag, options.base}) {
+    ops::IncrementalRequest request;
+    request.tag = options.tag.empty() ? default_tag() : options.tag;
+    request.base = options.base;
+    request.prune = options.prune;
+    request.datacenters = context.options().datacenters;
+    request.hosts = context.options().hosts;
+    for (const auto& name : {request.tag, request.base}) {
         if (auto valid = validate_tag(name); !name.empty() && !valid) {
             return context.refuse(valid.error());
         }
@@ -169,60 +111,23 @@ int run_incremental(Context& context, const IncrementalOptions& options)
         return context.refuse(target.error());
     }
     auto& [selection, catalog] = *target;
-    auto lock = lock_catalog(catalog, "ringsnap incremental");
-    if (!lock) {
-        return context.refuse(lock.error());
+    ProgressObserver observer(context.executor());
+    auto outcome = ops::run_incremental(context.executor(), catalog, selection.nodes, request, observer);
+    if (!outcome) {
+        return context.refuse(outcome.error());
     }
-    if (catalog.exists(tag)) {
-        return context.refuse(make_error(ErrorKind::usage, fmt::format("tag {} is already in the catalog; choose another", tag)));
+    const auto& manifest = outcome->manifest;
+    auto json = run_summary_json(outcome->status, outcome->runs, context.options().verbose > 0);
+    if (outcome->pruned) {
+        json["pruned"] = prune_json(*outcome);
     }
-    auto listing = catalog.list();
-    if (!listing) {
-        return context.refuse(listing.error());
-    }
-    auto base = choose_base(*listing, options.base);
-    if (!base) {
-        return context.refuse(base.error());
-    }
-    auto chain = load_chain(catalog, *listing, *base);
-    if (!chain) {
-        return context.refuse(chain.error());
-    }
-    auto started = now_utc();
-    auto result = [&] {
-        Progress progress(context.executor(), "incremental", selection.nodes);
-        return ops::take_incremental(context.executor(), selection.nodes, *chain, HashIndex{});
-    }();
-    auto& manifest = result.manifest;
-    manifest.cluster = selection.cluster.name;
-    manifest.tag = tag;
-    manifest.started_at = started;
-    manifest.finished_at = now_utc();
-    manifest.selection = Selection{ops::chain_keyspaces(*chain), {}, context.options().datacenters,
-                                   context.options().hosts};
-    manifest.totals.bytes_hashed = result.bytes_hashed;
-    finish_manifest(manifest);
-    auto saved = catalog.save(manifest);
-    if (!saved) {
-        spdlog::error("the incremental backup was gathered but its manifest could not be written (nothing was "
-                      "pruned): {}",
-                      saved.error().message);
-        return exit_code::failed;
-    }
-    auto status = status_of(manifest.status);
-    auto json = run_summary_json(status, result.runs, context.options().verbose > 0);
-    if (options.prune && manifest.status != ManifestStatus::failed) {
-        json["pruned"] = prune(context, catalog, selection.nodes, manifest, status);
-    }
-    json["status"] = to_string(status);
-    json["exit_code"] = exit_code_for(status);
-    json["manifest"] = saved->string();
-    json["tag"] = tag;
+    json["manifest"] = outcome->manifest_path.string();
+    json["tag"] = manifest.tag;
     json["base"] = manifest.base.value_or("");
     json["parent"] = manifest.parent ? nlohmann::json(*manifest.parent) : nlohmann::json();
     json["totals"] = totals_json(manifest.totals);
-    context.emit(render_backup(manifest, saved->string()), json);
-    return exit_code_for(status);
+    context.emit(render_backup(manifest, outcome->manifest_path.string()), json);
+    return exit_code_for(outcome->status);
 }
 
 } // namespace

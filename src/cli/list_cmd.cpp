@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <ringsnap/cancel.hpp>
 #include <ringsnap/catalog.hpp>
 #include <ringsnap/ops/live.hpp>
 #include <ringsnap/text_table.hpp>
@@ -19,14 +18,7 @@ namespace ringsnap::cli {
 
 namespace {
 
-// What --live found, ready to show next to the catalog.
-struct LiveView {
-    ops::LiveSnapshots nodes;
-    ops::LiveComparison comparison;
-    std::size_t answered = 0;
-};
-
-const ops::BackupPresence* presence_of(const LiveView* live, const std::string& tag)
+const ops::BackupPresence* presence_of(const ops::LiveView* live, const std::string& tag)
 {
     if (!live) {
         return nullptr;
@@ -47,7 +39,7 @@ std::string some_tables(const std::vector<std::string>& tables)
                        tables.size() - k_shown);
 }
 
-std::string render(const CatalogListing& listing, const LiveView* live)
+std::string render(const CatalogListing& listing, const ops::LiveView* live)
 {
     std::vector<std::string> headers{"TAG", "KIND", "STARTED", "STATUS", "NODES", "FILES", "SIZE", "BASE"};
     if (live) {
@@ -55,15 +47,17 @@ std::string render(const CatalogListing& listing, const LiveView* live)
     }
     TextTable table(headers);
     for (const auto& backup : listing.manifests) {
-        std::vector<std::string> row{backup.tag, to_string(backup.kind), format_timestamp(backup.started_at),
+        std::vector<std::string> row{backup.tag,
+                                     to_string(backup.kind),
+                                     format_timestamp(backup.started_at),
                                      to_string(backup.status),
                                      fmt::format("{}/{}", backup.totals.nodes_ok, backup.totals.nodes),
-                                     std::to_string(backup.totals.files), format_bytes(backup.totals.bytes),
+                                     std::to_string(backup.totals.files),
+                                     format_bytes(backup.totals.bytes),
                                      backup.base.value_or("-")};
         if (const auto* presence = presence_of(live, backup.tag)) {
-            row.push_back(presence->gone.empty()
-                              ? fmt::format("on {} node(s)", presence->holding.size())
-                              : fmt::format("GONE from {}", fmt::join(presence->gone, ", ")));
+            row.push_back(presence->gone.empty() ? fmt::format("on {} node(s)", presence->holding.size())
+                                                 : fmt::format("GONE from {}", fmt::join(presence->gone, ", ")));
         } else if (live) {
             row.emplace_back("-");
         }
@@ -81,7 +75,7 @@ std::string render(const CatalogListing& listing, const LiveView* live)
     return text;
 }
 
-nlohmann::json backups_json(const CatalogListing& listing, const LiveView* live)
+nlohmann::json backups_json(const CatalogListing& listing, const ops::LiveView* live)
 {
     auto json = nlohmann::json::array();
     for (const auto& backup : listing.manifests) {
@@ -104,42 +98,6 @@ nlohmann::json backups_json(const CatalogListing& listing, const LiveView* live)
     return json;
 }
 
-std::vector<std::string> catalog_tags(const CatalogListing& listing)
-{
-    std::vector<std::string> tags;
-    for (const auto& backup : listing.manifests) {
-        tags.push_back(backup.tag);
-    }
-    for (const auto& problem : listing.problems) {
-        tags.push_back(problem.path.stem().string());  // an unreadable manifest still names its tag
-    }
-    return tags;
-}
-
-Result<LiveView> look_at_nodes(Context& context, const Catalog& catalog, const CatalogListing& listing,
-                               const std::vector<Node>& nodes)
-{
-    std::vector<Manifest> snapshots;
-    for (const auto& backup : listing.manifests) {
-        if (backup.kind == BackupKind::snapshot) {
-            auto manifest = catalog.load(backup.tag);
-            if (!manifest) {
-                return manifest.error();
-            }
-            snapshots.push_back(std::move(*manifest));
-        }
-    }
-    LiveView live;
-    {
-        Progress progress(context.executor(), "listsnapshots", nodes, Progress::Lines::none);
-        live.nodes = ops::read_live_snapshots(context.executor(), nodes);
-    }
-    live.comparison = ops::compare_live(snapshots, catalog_tags(listing), live.nodes);
-    live.answered = static_cast<std::size_t>(
-        std::count_if(live.nodes.runs.begin(), live.nodes.runs.end(), [](const NodeRun& run) { return run.ok(); }));
-    return live;
-}
-
 int run_list(Context& context, bool with_live)
 {
     auto target = select_with_catalog(context);
@@ -155,20 +113,20 @@ int run_list(Context& context, bool with_live)
         spdlog::warn("cannot read {}: {}", problem.path.string(), problem.error.message);
     }
     if (!with_live) {
-        nlohmann::json json{{"status", "ok"}, {"exit_code", 0}, {"nodes", nlohmann::json::array()},
+        nlohmann::json json{{"status", "ok"},
+                            {"exit_code", 0},
+                            {"nodes", nlohmann::json::array()},
                             {"backups", backups_json(*listing, nullptr)}};
         context.emit(render(*listing, nullptr), json);
         return exit_code::ok;
     }
-    auto live = look_at_nodes(context, catalog, *listing, selection.nodes);
+    ProgressObserver observer(context.executor());
+    auto live = ops::run_list_live(context.executor(), catalog, *listing, selection.nodes, observer);
     if (!live) {
         return context.refuse(live.error());
     }
-    auto status = summarize(live->nodes.runs, cancel_requested());
-    bool gone = std::any_of(live->comparison.backups.begin(), live->comparison.backups.end(),
-                            [](const auto& presence) { return !presence.gone.empty(); });
-    int code = gone && status != RunStatus::interrupted ? exit_code::mismatch : exit_code_for(status);
-    auto json = run_summary_json(status, live->nodes.runs, context.options().verbose > 0);
+    int code = live->exit_code;
+    auto json = run_summary_json(live->status, live->nodes.runs, context.options().verbose > 0);
     json["exit_code"] = code;
     json["backups"] = backups_json(*listing, &*live);
     json["unknown_snapshots"] = nlohmann::json::array();

@@ -13,15 +13,17 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include <ringsnap/executor.hpp>
+#include <ringsnap/ops/observer.hpp>
 
 namespace ringsnap::cli {
 
-class Progress {
-public:
-    // Whether, off a terminal, each node's end is logged (the main phase) or not (a short one
-    // before it, which would double the lines).
-    enum class Lines { per_node, none };
+class Progress
+{
+  public:
+    using Lines = ops::Observer::Lines;
 
     // Follows `executor` until destroyed, for a phase called `what` ("snapshot") on `nodes`.
     Progress(Executor& executor, std::string what, const std::vector<Node>& nodes, Lines lines = Lines::per_node);
@@ -32,8 +34,9 @@ public:
     // Counts bytes the phase has handled (recorded, checked); callable from any thread.
     void add_bytes(std::uint64_t bytes);
 
-private:
-    struct Count {
+  private:
+    struct Count
+    {
         int done = 0;
         int total = 0;
     };
@@ -53,6 +56,30 @@ private:
     int m_total = 0;
     int m_failed = 0;
     std::atomic<std::uint64_t> m_bytes{0};
+};
+
+// What operations see: each phase they announce gets its own Progress.
+class ProgressObserver final : public ops::Observer
+{
+  public:
+    explicit ProgressObserver(Executor& executor) : m_executor(executor) {}
+
+    void phase_begins(const std::string& what, const std::vector<Node>& nodes, Lines lines) override
+    {
+        m_progress.reset();
+        m_progress = std::make_unique<Progress>(m_executor, what, nodes, lines);
+    }
+    void phase_ends() override { m_progress.reset(); }
+    void add_bytes(std::uint64_t bytes) override
+    {
+        if (m_progress) {
+            m_progress->add_bytes(bytes);
+        }
+    }
+
+  private:
+    Executor& m_executor;
+    std::unique_ptr<Progress> m_progress;
 };
 
 } // namespace ringsnap::cli

@@ -3,10 +3,7 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
-#include <ringsnap/cancel.hpp>
-#include <ringsnap/catalog.hpp>
 #include <ringsnap/nodetool.hpp>
 #include <ringsnap/ops/snapshot.hpp>
 #include <ringsnap/text_table.hpp>
@@ -19,7 +16,8 @@ namespace ringsnap::cli {
 
 namespace {
 
-struct SnapshotOptions {
+struct SnapshotOptions
+{
     std::vector<std::string> keyspaces;
     std::vector<std::string> tables;
     std::string tag;
@@ -61,8 +59,8 @@ Result<ops::SnapshotRequest> make_request(const SnapshotOptions& options)
     if (!options.ttl.empty()) {
         auto ttl = parse_duration(options.ttl);
         if (!ttl || *ttl < std::chrono::seconds(60)) {
-            return make_error(ErrorKind::usage, fmt::format("--ttl {}: expected a duration of at least 60s, like 2h or 7d",
-                                                            options.ttl));
+            return make_error(ErrorKind::usage,
+                              fmt::format("--ttl {}: expected a duration of at least 60s, like 2h or 7d", options.ttl));
         }
         request.ttl = *ttl;
     }
@@ -71,104 +69,54 @@ Result<ops::SnapshotRequest> make_request(const SnapshotOptions& options)
     return request;
 }
 
-// Hashes of the newest manifests of the cluster, so unchanged files keep their hashes. A few
-// suffice (SSTables a nightly snapshot holds were nearly all in the last one), and loading every
-// kept manifest would cost seconds each on a large cluster.
-constexpr int k_manifests_for_hash_reuse = 3;
-
-HashIndex earlier_hashes(const Catalog& catalog)
-{
-    HashIndex index;
-    auto listing = catalog.list();
-    if (!listing) {
-        spdlog::warn("cannot read the catalog to reuse hashes: {}", listing.error().message);
-        return index;
-    }
-    int loaded = 0;
-    for (auto it = listing->manifests.rbegin(); it != listing->manifests.rend() && loaded < k_manifests_for_hash_reuse;
-         ++it) {
-        if (auto manifest = catalog.load(it->tag)) {
-            index.add(*manifest);
-            ++loaded;
-        }
-    }
-    return index;
-}
-
 std::string render_plan(const std::vector<Node>& nodes, const ops::SnapshotRequest& request,
                         const std::vector<std::string>& keyspaces)
 {
-    std::string text = fmt::format("Dry run: nothing was changed. Tag {}, keyspaces: {}\n\n", request.tag,
-                                   fmt::join(keyspaces, ", "));
+    std::string text =
+        fmt::format("Dry run: nothing was changed. Tag {}, keyspaces: {}\n\n", request.tag, fmt::join(keyspaces, ", "));
     TextTable table({"DC", "HOST", "WOULD RUN"});
     for (const auto& node : nodes) {
-        table.add_row({node.datacenter, node.host, nodetool_command(node, ops::snapshot_arguments(request, keyspaces))});
+        table.add_row(
+            {node.datacenter, node.host, nodetool_command(node, ops::snapshot_arguments(request, keyspaces))});
     }
     return text + table.render() + "then list the snapshot's files on each node and hash the new ones there.\n";
 }
 
-int run_snapshot(Context& context, const SnapshotOptions& options, const std::string& command_line)
+int run_snapshot(Context& context, const SnapshotOptions& options)
 {
     auto request = make_request(options);
     if (!request) {
         return context.refuse(request.error());
     }
+    request->selection =
+        Selection{options.keyspaces, options.tables, context.options().datacenters, context.options().hosts};
     auto target = select_with_catalog(context);
     if (!target) {
         return context.refuse(target.error());
     }
     auto& [selection, catalog] = *target;
-    auto lock = lock_catalog(catalog, command_line);
-    if (!lock) {
-        return context.refuse(lock.error());
+    ProgressObserver observer(context.executor());
+    auto outcome = ops::run_snapshot(context.executor(), catalog, selection.nodes, *request, observer);
+    if (!outcome) {
+        return context.refuse(outcome.error());
     }
-    if (catalog.exists(request->tag)) {
-        return context.refuse(make_error(ErrorKind::usage, fmt::format("tag {} is already in the catalog ({}); choose another",
-                                                                       request->tag, catalog.directory().string())));
-    }
-    auto started = now_utc();
-    auto survey = [&] {
-        Progress progress(context.executor(), "survey", selection.nodes, Progress::Lines::none);
-        return ops::survey_nodes(context.executor(), selection.nodes, *request);
-    }();
-    auto keyspaces = ops::keyspaces_to_snapshot(survey, *request);
-    if (!keyspaces) {
-        return context.refuse(keyspaces.error());
-    }
-    if (request->dry_run) {
-        context.emit(render_plan(selection.nodes, *request, *keyspaces),
-                     nlohmann::json{{"status", "ok"}, {"exit_code", 0}, {"dry_run", true}, {"tag", request->tag},
-                                    {"keyspaces", *keyspaces}, {"nodes", nodes_json(survey.runs, false)}});
+    if (!outcome->manifest) {
+        context.emit(render_plan(selection.nodes, *request, outcome->keyspaces),
+                     nlohmann::json{{"status", "ok"},
+                                    {"exit_code", 0},
+                                    {"dry_run", true},
+                                    {"tag", request->tag},
+                                    {"keyspaces", outcome->keyspaces},
+                                    {"nodes", nodes_json(outcome->runs, false)}});
         return exit_code::ok;
     }
-    auto hashes = earlier_hashes(catalog);
-    auto result = [&] {
-        Progress progress(context.executor(), "snapshot", ops::ready_nodes(selection.nodes, survey));
-        return ops::take_snapshot(context.executor(), selection.nodes, survey, *keyspaces, *request, hashes,
-                                  [&](std::uint64_t bytes) { progress.add_bytes(bytes); });
-    }();
-    auto& manifest = result.manifest;
-    manifest.cluster = selection.cluster.name;
-    manifest.kind = BackupKind::snapshot;
-    manifest.tag = request->tag;
-    manifest.started_at = started;
-    manifest.finished_at = now_utc();
-    manifest.selection = Selection{options.keyspaces, options.tables, context.options().datacenters,
-                                   context.options().hosts};
-    manifest.totals.bytes_hashed = result.bytes_hashed;
-    finish_manifest(manifest);
-    auto saved = catalog.save(manifest);
-    if (!saved) {
-        spdlog::error("the snapshots were taken but the manifest could not be written: {}", saved.error().message);
-        return exit_code::failed;
-    }
-    auto status = status_of(manifest.status);
-    auto json = run_summary_json(status, result.runs, context.options().verbose > 0);
-    json["manifest"] = saved->string();
+    const auto& manifest = *outcome->manifest;
+    auto json = run_summary_json(outcome->status, outcome->runs, context.options().verbose > 0);
+    json["manifest"] = outcome->manifest_path.string();
     json["tag"] = manifest.tag;
     json["totals"] = totals_json(manifest.totals);
-    context.emit(render_backup(manifest, saved->string()), json);
-    return exit_code_for(status);
+    context.emit(render_backup(manifest, outcome->manifest_path.string()), json);
+    return exit_code_for(outcome->status);
 }
 
 } // namespace
@@ -176,7 +124,8 @@ int run_snapshot(Context& context, const SnapshotOptions& options, const std::st
 void add_snapshot_command(CLI::App& app, Action& action)
 {
     auto options = std::make_shared<SnapshotOptions>();
-    auto* snapshot = app.add_subcommand("snapshot", "Take a snapshot of every selected node and record it in a manifest");
+    auto* snapshot =
+        app.add_subcommand("snapshot", "Take a snapshot of every selected node and record it in a manifest");
     snapshot->add_option("-k,--keyspace", options->keyspaces, "Only this keyspace (repeatable)");
     snapshot->add_option("-t,--table", options->tables, "Only this table, KEYSPACE.TABLE (repeatable)");
     snapshot->add_option("--tag", options->tag, "Snapshot name (default ringsnap-<UTC time>)");
@@ -188,9 +137,8 @@ void add_snapshot_command(CLI::App& app, Action& action)
                      "Name a system keyspace with -k to include it. The manifest is written to the catalog\n"
                      "last. Exit 0 all nodes, 1 some nodes failed (recorded), 2 refused before touching\n"
                      "anything, 3 no node produced a snapshot.");
-    snapshot->callback([options, &action] {
-        action = [options](Context& context) { return run_snapshot(context, *options, "ringsnap snapshot"); };
-    });
+    snapshot->callback(
+        [options, &action] { action = [options](Context& context) { return run_snapshot(context, *options); }; });
 }
 
 } // namespace ringsnap::cli

@@ -4,10 +4,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
-#include <ringsnap/cancel.hpp>
-#include <ringsnap/catalog.hpp>
 #include <ringsnap/ops/verify.hpp>
 #include <ringsnap/shell.hpp>
 #include <ringsnap/text_table.hpp>
@@ -20,41 +17,82 @@ namespace ringsnap::cli {
 
 namespace {
 
-// The backup's nodes that succeeded and are among the selected ones, paired with their entries.
-// Nodes whose files were pruned on purpose are left out, and said so.
-void pair_nodes(const Manifest& manifest, const std::vector<Node>& selected, std::vector<Node>& nodes,
-                std::vector<NodeEntry>& recorded)
+// The last line says only what was compared: "match" is never said of a node that was not read.
+std::string summary(const ops::VerifyOutcome& outcome, const std::string& tag)
 {
-    for (const auto& entry : manifest.nodes) {
-        auto node = std::find_if(selected.begin(), selected.end(), [&](const Node& n) { return n.host == entry.host; });
-        if (entry.pruned_at) {
-            spdlog::info("[{}] not checked: its files of {} were pruned at {}", entry.host, manifest.tag,
-                         format_timestamp(*entry.pruned_at));
-        } else if (entry.status == NodeStatus::ok && node != selected.end()) {
-            nodes.push_back(*node);
-            recorded.push_back(entry);
+    const auto& result = outcome.result;
+    std::size_t nodes_checked = 0, files_checked = 0;
+    std::vector<std::string> unchecked;
+    for (std::size_t i = 0; i < result.runs.size(); ++i) {
+        if (result.runs[i].ok()) {
+            ++nodes_checked;
+            files_checked += result.files_checked[i];
+        } else {
+            unchecked.push_back(result.runs[i].node.host);
         }
     }
+    std::string text;
+    if (!result.mismatches.empty()) {
+        text = fmt::format("{}: {} mismatch(es) in {} file(s) of {} node(s) checked.", tag, result.mismatches.size(),
+                           files_checked, nodes_checked);
+    } else if (nodes_checked == 0) {
+        text = fmt::format("{}: nothing was checked: no node could be read.", tag);
+    } else {
+        text = fmt::format("{}: {} file(s) of {} node(s) checked: they match the manifest.", tag, files_checked,
+                           nodes_checked);
+    }
+    if (!unchecked.empty()) {
+        text += fmt::format(" NOT checked: {} ({} of {} node(s)).", fmt::join(unchecked, ", "), unchecked.size(),
+                            result.runs.size());
+    }
+    return text + "\n";
 }
 
-std::string render(const ops::VerifyResult& result, const std::string& tag)
+std::string render(const ops::VerifyOutcome& outcome, const std::string& tag)
 {
+    const auto& result = outcome.result;
     TextTable table({"DC", "HOST", "FILES", "MISMATCHES", "RESULT"});
     for (std::size_t i = 0; i < result.runs.size(); ++i) {
         const auto& run = result.runs[i];
         auto count = std::count_if(result.mismatches.begin(), result.mismatches.end(),
                                    [&](const ops::Mismatch& m) { return m.host == run.node.host; });
-        std::string outcome = run.error ? describe(*run.error) : (count == 0 ? "ok" : "MISMATCH");
-        table.add_row({run.node.datacenter, run.node.host, std::to_string(result.files_checked[i]),
-                       std::to_string(count), outcome});
+        std::string verdict = run.error ? "NOT CHECKED: " + describe(*run.error) : (count == 0 ? "ok" : "MISMATCH");
+        table.add_row({run.node.datacenter, run.node.host, run.error ? "-" : std::to_string(result.files_checked[i]),
+                       run.error ? "-" : std::to_string(count), verdict});
     }
     std::string text = table.render();
     for (const auto& mismatch : result.mismatches) {
         text += fmt::format("{}: {}: {}\n", mismatch.host, mismatch.path, mismatch.reason);
     }
-    text += result.mismatches.empty() ? fmt::format("\n{}: the nodes' files match the manifest.\n", tag)
-                                      : fmt::format("\n{}: {} mismatch(es).\n", tag, result.mismatches.size());
-    return text;
+    for (const auto& skipped : outcome.skipped) {
+        text += fmt::format("skipped {}\n", skipped);
+    }
+    return text + "\n" + summary(outcome, tag);
+}
+
+nlohmann::json outcome_json(const ops::VerifyOutcome& outcome, const std::string& tag, bool with_steps)
+{
+    const auto& result = outcome.result;
+    auto json = run_summary_json(outcome.status, result.runs, with_steps);
+    json["exit_code"] = outcome.exit_code;
+    if (outcome.exit_code == exit_code::mismatch) {
+        json["status"] = "failed";
+    }
+    json["tag"] = tag;
+    std::size_t files = 0, nodes = 0;
+    for (std::size_t i = 0; i < result.runs.size(); ++i) {
+        json["nodes"][i]["files_checked"] =
+            result.runs[i].ok() ? nlohmann::json(result.files_checked[i]) : nlohmann::json();
+        files += result.runs[i].ok() ? result.files_checked[i] : 0;
+        nodes += result.runs[i].ok() ? 1 : 0;
+    }
+    json["checked"] = {{"nodes", nodes}, {"files", files}, {"nodes_not_checked", result.runs.size() - nodes}};
+    json["skipped"] = outcome.skipped;
+    json["mismatches"] = nlohmann::json::array();
+    for (const auto& mismatch : result.mismatches) {
+        json["mismatches"].push_back({{"host", mismatch.host}, {"path", mismatch.path}, {"reason", mismatch.reason}});
+    }
+    return json;
 }
 
 int run_verify(Context& context, const std::string& tag)
@@ -67,36 +105,13 @@ int run_verify(Context& context, const std::string& tag)
         return context.refuse(target.error());
     }
     auto& [selection, catalog] = *target;
-    auto manifest = catalog.load(tag);
-    if (!manifest) {
-        return context.refuse(manifest.error());
+    ProgressObserver observer(context.executor());
+    auto outcome = ops::run_verify(context.executor(), catalog, selection.nodes, tag, observer);
+    if (!outcome) {
+        return context.refuse(outcome.error());
     }
-    std::vector<Node> nodes;
-    std::vector<NodeEntry> recorded;
-    pair_nodes(*manifest, selection.nodes, nodes, recorded);
-    if (nodes.empty()) {
-        return context.refuse(make_error(ErrorKind::usage, fmt::format("no selected node holds a part of {} (nodes "
-                                                                       "whose files were pruned are not checked)",
-                                                                       tag)));
-    }
-    auto result = [&] {
-        Progress progress(context.executor(), "verify", nodes);
-        return ops::verify_backup(context.executor(), nodes, recorded, *manifest);
-    }();
-    auto status = summarize(result.runs, cancel_requested());
-    int code = result.mismatches.empty() || status == RunStatus::interrupted ? exit_code_for(status) : exit_code::mismatch;
-    auto json = run_summary_json(status, result.runs, context.options().verbose > 0);
-    json["exit_code"] = code;
-    if (code == exit_code::mismatch) {
-        json["status"] = "failed";
-    }
-    json["tag"] = tag;
-    json["mismatches"] = nlohmann::json::array();
-    for (const auto& mismatch : result.mismatches) {
-        json["mismatches"].push_back({{"host", mismatch.host}, {"path", mismatch.path}, {"reason", mismatch.reason}});
-    }
-    context.emit(render(result, tag), json);
-    return code;
+    context.emit(render(*outcome, tag), outcome_json(*outcome, tag, context.options().verbose > 0));
+    return outcome->exit_code;
 }
 
 } // namespace
@@ -109,11 +124,10 @@ void add_verify_command(CLI::App& app, Action& action)
     verify->footer("Lists the backup's files on every node that recorded its part and hashes them all there:\n"
                    "a file missing, of another size or SHA-256, or (snapshots) not in the manifest is a\n"
                    "mismatch. An incremental's files are checked among the others of backups/; nodes whose\n"
-                   "files were pruned are skipped.\n"
+                   "files were pruned are skipped. The summary says how many nodes and files were checked\n"
+                   "and names the nodes that could not be.\n"
                    "Exit 0 all match, 4 a mismatch, 1 some nodes could not be checked, 3 none could.");
-    verify->callback([tag, &action] {
-        action = [tag](Context& context) { return run_verify(context, *tag); };
-    });
+    verify->callback([tag, &action] { action = [tag](Context& context) { return run_verify(context, *tag); }; });
 }
 
 } // namespace ringsnap::cli

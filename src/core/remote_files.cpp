@@ -16,8 +16,7 @@ namespace {
 // `sudo sh -c '...'`, can grow text several times; 24 KiB keeps far below 128 KiB.
 constexpr std::size_t k_max_paths_bytes_per_command = 24 * 1024;
 
-template <class T>
-bool parse_number(const std::string& text, T& value)
+template <class T> bool parse_number(const std::string& text, T& value)
 {
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     return ec == std::errc() && end == text.data() + text.size();
@@ -87,9 +86,9 @@ constexpr const char* k_print_file = "-type f -printf \"$d\\t%p\\t%s\\t%i\\t%T@\
 std::string list_snapshot_files_command(const Node& node, const std::vector<std::string>& keyspaces,
                                         const std::string& tag)
 {
-    return list_files_command(node, keyspaces,
-                              fmt::format("find \"$k\" -path {} {} || exit 1",
-                                          shell_quote("*/snapshots/" + tag + "/*"), k_print_file));
+    return list_files_command(
+        node, keyspaces,
+        fmt::format("find \"$k\" -path {} {} || exit 1", shell_quote("*/snapshots/" + tag + "/*"), k_print_file));
 }
 
 std::string list_backup_files_command(const Node& node, const std::vector<std::string>& keyspaces)
@@ -210,16 +209,44 @@ std::string survey_data_dirs_command(const Node& node, const std::string& tag)
     for (const auto& dir : node.data_dirs()) {
         dirs.push_back(shell_quote(dir));
     }
-    // K: a keyspace, T: a table directory, S: a snapshot of the tag. Globs that match nothing
-    // stay literal and fail the -d test.
-    std::string script = fmt::format(
-        "for d in {}; do cd \"$d\" 2>/dev/null || continue; "
-        "for k in *; do [ -d \"$k\" ] && printf 'K\\t%s\\n' \"$k\"; done; "
-        "for t in */*-*; do [ -d \"$t\" ] && printf 'T\\t%s\\n' \"$t\"; done; "
-        "for s in */*/snapshots/{}; do [ -d \"$s\" ] && printf 'S\\t%s\\n' \"$s\"; done; done; exit 0",
-        fmt::join(dirs, " "), shell_quote(tag));
+    // U: a data directory that cannot be listed, K: a keyspace, T: a table directory, S: a
+    // snapshot of the tag. Globs that match nothing stay literal and fail the -d test.
+    std::string snapshots = tag.empty() ? std::string()
+                                        : fmt::format("for s in */*/snapshots/{}; do [ -d \"$s\" ] && "
+                                                      "printf 'S\\t%s\\n' \"$s\"; done; ",
+                                                      shell_quote(tag));
+    std::string script =
+        fmt::format("for d in {}; do {{ [ -r \"$d\" ] && [ -x \"$d\" ] && cd \"$d\" 2>/dev/null; }} || "
+                    "{{ printf 'U\\t%s\\n' \"$d\"; continue; }}; "
+                    "for k in *; do [ -d \"$k\" ] && printf 'K\\t%s\\n' \"$k\"; done; "
+                    "for t in */*-*; do [ -d \"$t\" ] && printf 'T\\t%s\\t%s\\n' \"$d\" \"$t\"; done; "
+                    "{}done; exit 0",
+                    fmt::join(dirs, " "), snapshots);
     return with_sudo(script, node.ssh.sudo);
 }
+
+namespace {
+
+// "T\t<data dir>\t<ks>/<table>-<id>"; other directories with a dash (not a table's) are skipped.
+Result<std::optional<TableDir>> parse_table_line(const std::string& line)
+{
+    auto fields = split(line, '\t');
+    if (fields.size() != 3) {
+        return parse_error("data directory survey", line);
+    }
+    const std::string& value = fields[2];
+    auto slash = value.find('/');
+    auto dash = value.rfind('-');
+    if (slash == std::string::npos || dash == std::string::npos || dash < slash) {
+        return parse_error("data directory survey", line);
+    }
+    TableDir table{fields[1], value.substr(0, slash), value.substr(slash + 1, dash - slash - 1),
+                   value.substr(dash + 1)};
+    bool hex_id = table.id.size() == 32 && table.id.find_first_not_of("0123456789abcdef") == std::string::npos;
+    return hex_id ? std::optional(table) : std::nullopt;
+}
+
+} // namespace
 
 Result<DataDirSurvey> parse_data_dir_survey(const std::string& out)
 {
@@ -233,14 +260,17 @@ Result<DataDirSurvey> parse_data_dir_survey(const std::string& out)
         if (line[0] == 'K') {
             survey.keyspaces.push_back(value);
         } else if (line[0] == 'T') {
-            auto slash = value.find('/');
-            auto dash = value.rfind('-');
-            if (slash == std::string::npos || dash == std::string::npos || dash < slash) {
-                return parse_error("data directory survey", line);
+            auto table = parse_table_line(line);
+            if (!table) {
+                return table.error();
             }
-            survey.tables.push_back(value.substr(0, slash) + "." + value.substr(slash + 1, dash - slash - 1));
+            if (*table) {
+                survey.tables.push_back(**table);
+            }
         } else if (line[0] == 'S') {
             survey.tag_dirs.push_back(value);
+        } else if (line[0] == 'U') {
+            survey.unreadable_dirs.push_back(value);
         } else {
             return parse_error("data directory survey", line);
         }

@@ -8,123 +8,38 @@
 #include <fmt/format.h>
 
 #include <ringsnap/ops/incremental.hpp>
-#include <ringsnap/shell.hpp>
+#include <ringsnap/ops/survey.hpp>
 
 namespace ringsnap::ops {
 
 namespace {
 
-// Errors after which the session is gone, so further steps on the node are pointless.
-bool session_lost(const Error& error)
-{
-    return error.kind == ErrorKind::connect || error.kind == ErrorKind::timeout ||
-           error.kind == ErrorKind::interrupted;
-}
-
-// Prints each data directory that the (sudo) user cannot list, one per line.
-std::string unreadable_dirs_command(const Node& node)
-{
-    std::vector<std::string> quoted;
-    for (const auto& dir : node.data_dirs()) {
-        quoted.push_back(shell_quote(dir));
-    }
-    return with_sudo(fmt::format("for d in {}; do [ -d \"$d\" ] && [ -r \"$d\" ] && [ -x \"$d\" ] || "
-                                 "printf '%s\\n' \"$d\"; done",
-                                 fmt::join(quoted, " ")),
-                     node.ssh.sudo);
-}
-
-std::vector<std::string> lines_of(const std::string& text)
-{
-    std::vector<std::string> lines;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        auto end = text.find('\n', start);
-        if (end == std::string::npos) {
-            end = text.size();
-        }
-        if (end > start) {
-            lines.push_back(text.substr(start, end - start));
-        }
-        start = end + 1;
-    }
-    return lines;
-}
-
-// Runs one nodetool command and parses its output into `slot`. Returns the error, if any.
-template <class T, class Parser>
-std::optional<Error> probe(RemoteShell& shell, const std::string& subcommand, Parser parse, std::optional<T>& slot)
-{
-    auto output = run_checked(shell, "nodetool " + subcommand, nodetool_command(shell.node(), {subcommand}));
-    if (!output) {
-        return output.error();
-    }
-    auto parsed = parse(output->out);
-    if (!parsed) {
-        return make_error(ErrorKind::parse, fmt::format("nodetool {}: {}", subcommand, parsed.error().message));
-    }
-    slot = std::move(*parsed);
-    return std::nullopt;
-}
-
-// incremental_backups of the node's cassandra.yaml; a file that cannot be read is a problem to
-// report, not a failure of the node. Returns the error only when the session is lost.
-std::optional<Error> read_backup_setting(RemoteShell& shell, NodeHealth& health)
-{
-    const Node& node = shell.node();
-    auto config = run_checked(shell, "read cassandra.yaml", with_sudo("cat -- " + shell_quote(node.config_file()), node.ssh.sudo));
-    if (!config) {
-        health.config_problem = config.error().message;
-        return session_lost(config.error()) ? std::optional(config.error()) : std::nullopt;
-    }
-    auto setting = incremental_backups_setting(config->out);
-    if (setting) {
-        health.backups_configured = *setting;
-    } else {
-        health.config_problem = setting.error().message;
-    }
-    return std::nullopt;
-}
-
 Status check_node(RemoteShell& shell, NodeHealth& health)
 {
-    std::optional<Error> first_error;
-    auto note = [&](std::optional<Error> error) {
-        if (error && !first_error) {
-            first_error = error;
+    NodeFacts facts;
+    auto status = survey_node(
+        shell,
+        SurveyParts{
+            .info = true, .ring = true, .data_dirs = true, .backup_state = true, .config = true, .round_trip = true},
+        facts);
+    health.version = facts.version;
+    health.info = facts.info;
+    health.ring = facts.ring;
+    health.backups_running = facts.backups_running;
+    health.round_trip = facts.round_trip;
+    if (facts.data_dirs) {
+        health.unreadable_dirs = facts.data_dirs->unreadable_dirs;
+    }
+    health.config_problem = facts.config_problem;
+    if (facts.config) {
+        auto setting = incremental_backups_setting(*facts.config);
+        if (setting) {
+            health.backups_configured = *setting;
+        } else {
+            health.config_problem = setting.error().message;
         }
-        return error && session_lost(*error);
-    };
-    if (note(probe(shell, "version", parse_version, health.version))) {
-        return *first_error;
     }
-    if (note(probe(shell, "info", parse_info, health.info))) {
-        return *first_error;
-    }
-    std::optional<std::vector<StatusRow>> ring;
-    if (note(probe(shell, "status", parse_status, ring))) {
-        return *first_error;
-    }
-    if (ring) {
-        health.ring = std::move(*ring);
-    }
-    auto dirs = run_checked(shell, "data directories", unreadable_dirs_command(shell.node()));
-    if (dirs) {
-        health.unreadable_dirs = lines_of(dirs->out);
-    } else if (note(dirs.error())) {
-        return *first_error;
-    }
-    if (note(probe(shell, "statusbackup", parse_statusbackup, health.backups_running))) {
-        return *first_error;
-    }
-    if (auto lost = read_backup_setting(shell, health); lost) {
-        return *lost;
-    }
-    health.round_trip = shell.round_trip();
-    if (first_error) {
-        return *first_error;
-    }
-    return {};
+    return status;
 }
 
 bool reached(const NodeRun& run)
@@ -134,9 +49,10 @@ bool reached(const NodeRun& run)
 }
 
 // Everything the reachable nodes say about one ring member, keyed by host id.
-struct RingMember {
+struct RingMember
+{
     StatusRow row;
-    std::set<char> statuses;  // 'U', 'D', '?' as seen by the different nodes
+    std::set<char> statuses; // 'U', 'D', '?' as seen by the different nodes
 };
 
 std::map<std::string, RingMember> collect_ring(const std::vector<NodeHealth>& health)
@@ -180,7 +96,7 @@ std::string describe_failure(const NodeRun& run)
     if (!reached(run)) {
         return fmt::format("{}: unreachable ({}): {}", run.node.host, run.failed_step, message);
     }
-    if (message.rfind(run.failed_step, 0) == 0) {
+    if (message.rfind(run.failed_step, 0) == 0 || run.failed_step == k_survey_step) { // it names the part
         return fmt::format("{}: {}", run.node.host, message);
     }
     return fmt::format("{}: {} failed: {}", run.node.host, run.failed_step, message);
@@ -193,7 +109,8 @@ std::string backup_setting_problem(const Node& node, const NodeHealth& health)
         return fmt::format("{}: cannot read cassandra.yaml ({}): {}; set cassandra.config_file in the cluster file",
                            node.host, node.config_file(), health.config_problem);
     }
-    if (!health.backups_running || !health.backups_configured || *health.backups_running == *health.backups_configured) {
+    if (!health.backups_running || !health.backups_configured ||
+        *health.backups_running == *health.backups_configured) {
         return {};
     }
     return *health.backups_running
@@ -270,8 +187,8 @@ std::vector<std::string> find_problems(const std::vector<NodeRun>& runs, const s
             bool rack_differs = !node.rack.empty() && info->rack != node.rack;
             if (dc_differs || rack_differs) {
                 problems.push_back(fmt::format("{}: the cluster file says {}/{}, the node says {}/{}", node.host,
-                                               node.datacenter, node.rack.empty() ? "-" : node.rack,
-                                               info->datacenter, info->rack));
+                                               node.datacenter, node.rack.empty() ? "-" : node.rack, info->datacenter,
+                                               info->rack));
             }
         }
         if (health[i].version) {
@@ -305,9 +222,8 @@ CheckReport check_cluster(Executor& executor, const std::vector<Node>& nodes, Ri
 {
     CheckReport report;
     report.health.resize(nodes.size());
-    report.runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) {
-        return check_node(shell, report.health[index]);
-    });
+    report.runs = executor.run_on_nodes(
+        nodes, [&](RemoteShell& shell, std::size_t index) { return check_node(shell, report.health[index]); });
     report.topology = build_topology(report.runs, report.health, scope);
     report.problems = find_problems(report.runs, report.health, report.topology);
     return report;

@@ -7,7 +7,10 @@
 
 #include <fmt/format.h>
 
+#include <ringsnap/cancel.hpp>
 #include <ringsnap/nodetool.hpp>
+#include <ringsnap/ops/backup_run.hpp>
+#include <ringsnap/ops/pairing.hpp>
 #include <ringsnap/ops/table_files.hpp>
 #include <ringsnap/remote_files.hpp>
 
@@ -63,7 +66,8 @@ std::vector<KeptBackup> protect_chains(const std::vector<ManifestSummary>& backu
             if (chosen.count(backup.tag)) {
                 continue;
             }
-            for (const auto& [dependency, role] : {std::pair{backup.base, "base"}, std::pair{backup.parent, "parent"}}) {
+            for (const auto& [dependency, role] :
+                 {std::pair{backup.base, "base"}, std::pair{backup.parent, "parent"}}) {
                 if (dependency && chosen.erase(*dependency) && by_tag.count(*dependency)) {
                     protected_backups.push_back(
                         {*by_tag[*dependency], fmt::format("{} of kept incremental {}", role, backup.tag)});
@@ -126,7 +130,8 @@ namespace {
 // directories: clearsnapshot is silent about a tag it did not find.
 Status clear_snapshot_on(RemoteShell& shell, const std::string& tag)
 {
-    auto cleared = run_checked(shell, "nodetool clearsnapshot", nodetool_command(shell.node(), clearsnapshot_arguments(tag)));
+    auto cleared =
+        run_checked(shell, "nodetool clearsnapshot", nodetool_command(shell.node(), clearsnapshot_arguments(tag)));
     if (!cleared) {
         return cleared.error();
     }
@@ -139,9 +144,10 @@ Status clear_snapshot_on(RemoteShell& shell, const std::string& tag)
         return left.error();
     }
     if (!left->tag_dirs.empty()) {
-        return make_error(ErrorKind::command, fmt::format("{} director{} of {} still there after clearsnapshot, e.g. {}",
-                                                          left->tag_dirs.size(), left->tag_dirs.size() == 1 ? "y" : "ies",
-                                                          tag, left->tag_dirs.front()));
+        return make_error(ErrorKind::command,
+                          fmt::format("{} director{} of {} still there after clearsnapshot, e.g. {}",
+                                      left->tag_dirs.size(), left->tag_dirs.size() == 1 ? "y" : "ies", tag,
+                                      left->tag_dirs.front()));
     }
     return {};
 }
@@ -166,34 +172,39 @@ Status clear_incremental_on(RemoteShell& shell, const NodeEntry& entry)
 
 Status clear_on(RemoteShell& shell, const Manifest& backup, const NodeEntry& entry)
 {
-    return backup.kind == BackupKind::snapshot ? clear_snapshot_on(shell, backup.tag) : clear_incremental_on(shell, entry);
+    return backup.kind == BackupKind::snapshot ? clear_snapshot_on(shell, backup.tag)
+                                               : clear_incremental_on(shell, entry);
 }
 
 } // namespace
 
 ClearResult clear_backups(Executor& executor, const std::vector<Node>& selected, const std::vector<Manifest>& backups)
 {
-    struct Item {
+    struct Item
+    {
         const Manifest* backup;
         const NodeEntry* entry;
     };
     ClearResult result;
     std::vector<Node> nodes;
-    std::vector<std::vector<Item>> items;  // per node in `nodes`, in the order of `backups`
+    std::vector<std::vector<Item>> items; // per node in `nodes`, in the order of `backups`
     for (const auto& backup : backups) {
-        for (const auto& entry : backup.nodes) {
+        auto pairing = pair_entries(backup.nodes, selected);
+        for (std::size_t e = 0; e < backup.nodes.size(); ++e) {
+            const auto& entry = backup.nodes[e];
             if (!may_hold_backup(entry)) {
                 continue;
             }
-            auto node = std::find_if(selected.begin(), selected.end(), [&](const Node& n) { return n.host == entry.host; });
-            if (node == selected.end()) {
-                result.clears.push_back({backup.tag, entry.host,
-                                         make_error(ErrorKind::usage, "not a selected node of the cluster file")});
+            const auto* pair = pairing.for_entry(e);
+            if (!pair) {
+                result.clears.push_back(
+                    {backup.tag, entry.host, make_error(ErrorKind::usage, "not a selected node of the cluster file")});
                 continue;
             }
-            auto known = std::find_if(nodes.begin(), nodes.end(), [&](const Node& n) { return n.host == node->host; });
+            const Node& node = selected[pair->node];
+            auto known = std::find_if(nodes.begin(), nodes.end(), [&](const Node& n) { return n.host == node.host; });
             if (known == nodes.end()) {
-                nodes.push_back(*node);
+                nodes.push_back(node);
                 items.emplace_back();
                 known = nodes.end() - 1;
             }
@@ -208,7 +219,7 @@ ClearResult clear_backups(Executor& executor, const std::vector<Node>& selected,
             per_node[index].push_back(
                 {item.backup->tag, shell.node().host, status ? std::nullopt : std::optional(status.error())});
             if (!status && outcome) {
-                outcome = status;  // the first failure is the node's; the other backups are still tried
+                outcome = status; // the first failure is the node's; the other backups are still tried
             }
         }
         return outcome;
@@ -228,6 +239,119 @@ bool wholly_cleared(const ClearResult& result, const std::string& tag)
 {
     return std::none_of(result.clears.begin(), result.clears.end(),
                         [&](const NodeClear& clear) { return clear.tag == tag && clear.error; });
+}
+
+namespace {
+
+// Manifests the catalog cannot read might be incrementals of a chain: retention cannot tell what
+// depends on what without them.
+Status check_listing(const CatalogListing& listing, const RetentionRule& rule)
+{
+    if (listing.problems.empty() || rule.tag || rule.force) {
+        return {};
+    }
+    const auto& problem = listing.problems.front();
+    return make_error(ErrorKind::usage, fmt::format("cannot read {} ({}): without it, retention cannot tell which "
+                                                    "backups a chain needs; move it out of the catalog or pass --force",
+                                                    problem.path.string(), problem.error.message));
+}
+
+Result<std::vector<Manifest>> load_all(const Catalog& catalog, const std::vector<ManifestSummary>& backups)
+{
+    std::vector<Manifest> manifests;
+    for (const auto& backup : backups) {
+        auto manifest = catalog.load(backup.tag);
+        if (!manifest) {
+            return manifest.error();
+        }
+        manifests.push_back(std::move(*manifest));
+    }
+    return manifests;
+}
+
+std::vector<Removal> remove_cleared(const Catalog& catalog, const std::vector<Manifest>& backups,
+                                    const ClearResult& result, bool force)
+{
+    std::vector<Removal> removals;
+    for (const auto& backup : backups) {
+        Removal removal;
+        removal.tag = backup.tag;
+        for (const auto& clear : result.clears) {
+            if (clear.tag == backup.tag) {
+                ++removal.nodes;
+                removal.cleared += clear.error ? 0 : 1;
+                if (clear.error && removal.note.empty()) {
+                    removal.note = fmt::format("{}: {}", clear.host, describe(*clear.error));
+                }
+            }
+        }
+        if (wholly_cleared(result, backup.tag) || force) {
+            auto removed = catalog.remove(backup.tag);
+            removal.removed = static_cast<bool>(removed);
+            if (!removed) {
+                removal.note = removed.error().message;
+            }
+        }
+        removals.push_back(std::move(removal));
+    }
+    return removals;
+}
+
+RunStatus status_of(const std::vector<Removal>& removals)
+{
+    if (cancel_requested()) {
+        return RunStatus::interrupted;
+    }
+    auto removed = std::count_if(removals.begin(), removals.end(), [](const Removal& r) { return r.removed; });
+    auto whole = std::all_of(removals.begin(), removals.end(), [](const Removal& r) { return r.cleared == r.nodes; });
+    if (removed == static_cast<long>(removals.size()) && whole) {
+        return RunStatus::ok;
+    }
+    auto some = std::any_of(removals.begin(), removals.end(), [](const Removal& r) { return r.cleared > 0; });
+    return removed > 0 || some ? RunStatus::partial : RunStatus::failed;
+}
+
+} // namespace
+
+Result<ClearOutcome> run_clear(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
+                               const RetentionRule& rule, bool dry_run, Observer& observer)
+{
+    std::optional<CatalogLock> lock;
+    if (!dry_run) {
+        auto acquired = lock_catalog(catalog, "ringsnap clear");
+        if (!acquired) {
+            return acquired.error();
+        }
+        lock = std::move(*acquired);
+    }
+    auto listing = catalog.list();
+    if (!listing) {
+        return listing.error();
+    }
+    if (auto readable = check_listing(*listing, rule); !readable) {
+        return readable.error();
+    }
+    auto plan = plan_clear(listing->manifests, rule, now_utc());
+    if (!plan) {
+        return plan.error();
+    }
+    auto backups = load_all(catalog, plan->to_clear);
+    if (!backups) {
+        return backups.error();
+    }
+    ClearOutcome outcome;
+    outcome.plan = std::move(*plan);
+    outcome.backups = std::move(*backups);
+    if (dry_run || outcome.backups.empty()) {
+        return outcome;
+    }
+    {
+        Phase phase(observer, "clear", nodes);
+        outcome.result = clear_backups(executor, nodes, outcome.backups);
+    }
+    outcome.removals = remove_cleared(catalog, outcome.backups, outcome.result, rule.force);
+    outcome.status = status_of(outcome.removals);
+    return outcome;
 }
 
 } // namespace ringsnap::ops

@@ -5,12 +5,16 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
-#include <ringsnap/ops/snapshot.hpp>
+#include <ringsnap/hash_index.hpp>
+#include <ringsnap/ops/backup_run.hpp>
+#include <ringsnap/ops/chain.hpp>
+#include <ringsnap/ops/pairing.hpp>
+#include <ringsnap/ops/survey.hpp>
 #include <ringsnap/ops/table_files.hpp>
 #include <ringsnap/remote_files.hpp>
-#include <ringsnap/shell.hpp>
 
 namespace ringsnap::ops {
 
@@ -21,43 +25,26 @@ const char* switch_argument(BackupSwitch action)
     return action == BackupSwitch::enable ? "enablebackup" : "disablebackup";
 }
 
-// statusbackup and version, together.
+// statusbackup and version, together, and the node's cassandra.yaml when asked.
 Status read_backup_state(RemoteShell& shell, NodeBackupState& state, bool with_config)
 {
-    const Node& node = shell.node();
-    std::vector<std::string> commands{nodetool_command(node, {"version"}), nodetool_command(node, {"statusbackup"})};
-    if (with_config) {
-        commands.push_back(with_sudo("cat -- " + shell_quote(node.config_file()), node.ssh.sudo));
-    }
-    auto parts = run_together(shell, "nodetool version, statusbackup", commands);
-    if (!parts) {
-        return parts.error();
-    }
-    for (std::size_t i = 0; i < 2; ++i) {
-        if (auto status = check_succeeded(i == 0 ? "nodetool version" : "nodetool statusbackup", (*parts)[i]); !status) {
-            return status;
-        }
-    }
-    auto version = parse_version((*parts)[0].out);
-    auto running = parse_statusbackup((*parts)[1].out);
-    if (!version || !running) {
-        return !version ? version.error() : running.error();
-    }
-    state.version = *version;
-    state.running = *running;
-    if (with_config) {
-        auto config = check_succeeded("read " + node.config_file(), (*parts)[2]);
-        auto setting = config ? incremental_backups_setting((*parts)[2].out) : Result<bool>(config.error());
+    NodeFacts facts;
+    auto status = survey_node(shell, SurveyParts{.backup_state = true, .config = with_config}, facts);
+    state.version = facts.version;
+    state.running = facts.backups_running;
+    state.config_problem = facts.config_problem;
+    if (facts.config) {
+        auto setting = incremental_backups_setting(*facts.config);
         if (setting) {
             state.configured = *setting;
         } else {
             state.config_problem = setting.error().message;
         }
     }
-    return {};
+    return status;
 }
 
-using Recorded = std::set<std::string>;  // "<table directory>/<name>" of one node
+using Recorded = std::set<std::string>; // "<table directory>/<name>" of one node
 
 void add_recorded(Recorded& recorded, const Manifest& manifest, const std::string& host)
 {
@@ -76,7 +63,8 @@ void add_recorded(Recorded& recorded, const Manifest& manifest, const std::strin
 void keep_new_files(std::vector<TableEntry>& tables, const Recorded& recorded)
 {
     for (auto& table : tables) {
-        std::erase_if(table.files, [&](const FileEntry& file) { return recorded.count(table.directory + "/" + file.name); });
+        std::erase_if(table.files,
+                      [&](const FileEntry& file) { return recorded.count(table.directory + "/" + file.name); });
     }
     std::erase_if(tables, [](const TableEntry& table) { return table.files.empty(); });
 }
@@ -140,19 +128,116 @@ Status collect_node(RemoteShell& shell, const Chain& chain, const std::vector<st
     return {};
 }
 
-NodeEntry entry_of(const Node& node, const Chain& chain)
+// A node's entry, with who it is taken from its entry in the base: who a node is does not
+// change along a chain.
+std::vector<NodeEntry> entries_for(const std::vector<Node>& nodes, const Chain& chain)
 {
-    NodeEntry entry;
-    entry.host = node.host;
-    entry.datacenter = node.datacenter;
-    entry.rack = node.rack;
-    for (const auto& base_node : chain.base.nodes) {
-        if (base_node.host == node.host) {  // who the node is does not change along a chain
-            entry.host_id = base_node.host_id;
-            entry.tokens = base_node.tokens;
+    std::vector<NodeEntry> entries;
+    for (const auto& node : nodes) {
+        NodeEntry entry;
+        entry.host = node.host;
+        entry.datacenter = node.datacenter;
+        entry.rack = node.rack;
+        entries.push_back(std::move(entry));
+    }
+    auto pairing = pair_entries(chain.base.nodes, nodes);
+    for (const auto& pair : pairing.pairs) {
+        entries[pair.node].host_id = chain.base.nodes[pair.entry].host_id;
+        entries[pair.node].tokens = chain.base.nodes[pair.entry].tokens;
+    }
+    return entries;
+}
+
+struct IncrementalPhase
+{
+    Manifest manifest;
+    std::vector<NodeRun> runs;
+    std::uint64_t bytes_hashed = 0;
+};
+
+IncrementalPhase take_incremental(Executor& executor, const std::vector<Node>& nodes, const Chain& chain,
+                                  Observer& observer)
+{
+    IncrementalPhase result;
+    result.manifest.kind = BackupKind::incremental;
+    result.manifest.base = chain.base.tag;
+    if (!chain.incrementals.empty()) {
+        result.manifest.parent = chain.incrementals.back().tag;
+    }
+    result.manifest.nodes = entries_for(nodes, chain);
+    auto keyspaces = chain_keyspaces(chain);
+    std::vector<std::uint64_t> hashed(nodes.size(), 0);
+    HashIndex nothing_known; // backups/ files are new by definition
+    {
+        Phase phase(observer, "incremental", nodes);
+        result.runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) {
+            return collect_node(shell, chain, keyspaces, nothing_known, result.manifest.nodes[index], hashed[index]);
+        });
+    }
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        record_outcome(result.manifest.nodes[i], result.runs[i]);
+        result.bytes_hashed += hashed[i];
+    }
+    return result;
+}
+
+// Deletes from each node's backups/ exactly the files `manifest` recorded for it; nothing else.
+// Nodes whose entry failed are skipped.
+std::vector<PruneResult> prune_recorded_files(Executor& executor, const std::vector<Node>& nodes,
+                                              const Manifest& manifest)
+{
+    std::vector<Node> pruned;
+    std::vector<std::vector<std::string>> paths;
+    auto pairing = pair_entries(manifest.nodes, nodes);
+    for (const auto& pair : pairing.pairs) {
+        const auto& entry = manifest.nodes[pair.entry];
+        if (entry.status != NodeStatus::ok) {
+            continue;
+        }
+        pruned.push_back(nodes[pair.node]);
+        paths.emplace_back();
+        for (const auto& table : entry.tables) {
+            for (const auto& file : table.files) {
+                paths.back().push_back(table_file_path(table, k_backups_subdir, file.name));
+            }
         }
     }
-    return entry;
+    auto runs = executor.run_on_nodes(pruned, [&](RemoteShell& shell, std::size_t index) -> Status {
+        for (const auto& command : remove_files_commands(shell.node(), paths[index])) {
+            if (auto removed = run_checked(shell, "prune backups", command); !removed) {
+                return removed.error();
+            }
+        }
+        return {};
+    });
+    std::vector<PruneResult> results;
+    for (const auto& run : runs) {
+        results.push_back({run.node.host, run.error});
+    }
+    return results;
+}
+
+// Prunes once the manifest is safe, then records in it which nodes were pruned (verify then
+// knows their files are meant to be gone).
+void prune(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes, IncrementalOutcome& outcome)
+{
+    outcome.pruned = true;
+    outcome.prunes = prune_recorded_files(executor, nodes, outcome.manifest);
+    auto pruned_at = now_utc();
+    for (const auto& result : outcome.prunes) {
+        if (result.error && outcome.status == RunStatus::ok) {
+            outcome.status = RunStatus::partial;
+        }
+        for (auto& entry : outcome.manifest.nodes) {
+            if (!result.error && entry.host == result.host) {
+                entry.pruned_at = pruned_at;
+            }
+        }
+    }
+    if (auto saved = catalog.save(outcome.manifest, SaveMode::replace); !saved) {
+        spdlog::error("the files were pruned but the manifest could not record it: {}", saved.error().message);
+        outcome.status = RunStatus::partial;
+    }
 }
 
 } // namespace
@@ -184,66 +269,47 @@ Result<bool> incremental_backups_setting(const std::string& cassandra_yaml)
     }
 }
 
-std::vector<std::string> chain_keyspaces(const Chain& chain)
+Result<IncrementalOutcome> run_incremental(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
+                                           const IncrementalRequest& request, Observer& observer)
 {
-    std::set<std::string> keyspaces;
-    for (const auto& node : chain.base.nodes) {
-        for (const auto& table : node.tables) {
-            keyspaces.insert(table.keyspace);
-        }
+    auto lock = lock_catalog(catalog, request.command);
+    if (!lock) {
+        return lock.error();
     }
-    return {keyspaces.begin(), keyspaces.end()};
-}
-
-IncrementalResult take_incremental(Executor& executor, const std::vector<Node>& nodes, const Chain& chain,
-                                   const HashIndex& hashes)
-{
-    IncrementalResult result;
-    result.manifest.kind = BackupKind::incremental;
-    result.manifest.base = chain.base.tag;
-    if (!chain.incrementals.empty()) {
-        result.manifest.parent = chain.incrementals.back().tag;
+    if (auto free = check_tag_free(catalog, request.tag); !free) {
+        return free.error();
     }
-    for (const auto& node : nodes) {
-        result.manifest.nodes.push_back(entry_of(node, chain));
+    auto listing = catalog.list();
+    if (!listing) {
+        return listing.error();
     }
-    auto keyspaces = chain_keyspaces(chain);
-    std::vector<std::uint64_t> hashed(nodes.size(), 0);
-    result.runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) {
-        return collect_node(shell, chain, keyspaces, hashes, result.manifest.nodes[index], hashed[index]);
-    });
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
-        record_outcome(result.manifest.nodes[i], result.runs[i]);
-        result.bytes_hashed += hashed[i];
+    auto base = choose_base(*listing, request.base);
+    if (!base) {
+        return base.error();
     }
-    return result;
-}
-
-std::vector<NodeRun> prune_recorded_files(Executor& executor, const std::vector<Node>& nodes, const Manifest& manifest)
-{
-    std::vector<Node> pruned;
-    std::vector<std::vector<std::string>> paths;
-    for (const auto& entry : manifest.nodes) {
-        auto node = std::find_if(nodes.begin(), nodes.end(), [&](const Node& n) { return n.host == entry.host; });
-        if (entry.status != NodeStatus::ok || node == nodes.end()) {
-            continue;
-        }
-        pruned.push_back(*node);
-        paths.emplace_back();
-        for (const auto& table : entry.tables) {
-            for (const auto& file : table.files) {
-                paths.back().push_back(table_file_path(table, k_backups_subdir, file.name));
-            }
-        }
+    auto chain = load_chain(catalog, *listing, *base);
+    if (!chain) {
+        return chain.error();
     }
-    return executor.run_on_nodes(pruned, [&](RemoteShell& shell, std::size_t index) -> Status {
-        for (const auto& command : remove_files_commands(shell.node(), paths[index])) {
-            if (auto removed = run_checked(shell, "prune backups", command); !removed) {
-                return removed.error();
-            }
-        }
-        return {};
-    });
+    auto started = now_utc();
+    auto phase = take_incremental(executor, nodes, *chain, observer);
+    Selection selection{chain_keyspaces(*chain), {}, request.datacenters, request.hosts};
+    auto saved = finish_and_save(catalog, phase.manifest,
+                                 BackupStamp{catalog.cluster(), request.tag, started, selection, phase.bytes_hashed});
+    if (!saved) {
+        return make_error(ErrorKind::io, fmt::format("the incremental backup was gathered but its manifest could not "
+                                                     "be written (nothing was pruned): {}",
+                                                     saved.error().message));
+    }
+    IncrementalOutcome outcome;
+    outcome.status = status_of(phase.manifest.status);
+    outcome.manifest = std::move(phase.manifest);
+    outcome.manifest_path = *saved;
+    outcome.runs = std::move(phase.runs);
+    if (request.prune && outcome.manifest.status != ManifestStatus::failed) {
+        prune(executor, catalog, nodes, outcome);
+    }
+    return outcome;
 }
 
 } // namespace ringsnap::ops

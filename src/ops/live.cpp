@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 
+#include <ringsnap/cancel.hpp>
+#include <ringsnap/ops/pairing.hpp>
+
 namespace ringsnap::ops {
 
 namespace {
@@ -19,7 +22,8 @@ Status read_node(RemoteShell& shell, std::optional<CassandraVersion>& version, s
     if (!parts) {
         return parts.error();
     }
-    for (const auto& [step, part] : {std::pair{"nodetool version", &(*parts)[0]}, {"nodetool listsnapshots", &(*parts)[1]}}) {
+    for (const auto& [step, part] :
+         {std::pair{"nodetool version", &(*parts)[0]}, {"nodetool listsnapshots", &(*parts)[1]}}) {
         if (auto status = check_succeeded(step, *part); !status) {
             return status;
         }
@@ -37,7 +41,7 @@ Status read_node(RemoteShell& shell, std::optional<CassandraVersion>& version, s
     return {};
 }
 
-using TablesByTag = std::map<std::string, std::set<std::string>>;  // tag -> "ks.table"
+using TablesByTag = std::map<std::string, std::set<std::string>>; // tag -> "ks.table"
 
 TablesByTag by_tag(const std::vector<ListedSnapshot>& listed)
 {
@@ -52,11 +56,16 @@ TablesByTag by_tag(const std::vector<ListedSnapshot>& listed)
 BackupPresence presence_of(const Manifest& manifest, const LiveSnapshots& live, const std::vector<TablesByTag>& listed)
 {
     BackupPresence presence{manifest.tag, {}, {}};
+    std::vector<Node> asked;
+    for (const auto& run : live.runs) {
+        asked.push_back(run.node);
+    }
+    auto pairing = pair_entries(manifest.nodes, asked);
     for (std::size_t i = 0; i < live.runs.size(); ++i) {
         const auto& host = live.runs[i].node.host;
-        auto entry = std::find_if(manifest.nodes.begin(), manifest.nodes.end(),
-                                  [&](const NodeEntry& node) { return node.host == host; });
-        if (!live.runs[i].ok() || entry == manifest.nodes.end() || entry->status != NodeStatus::ok) {
+        const auto* pair = pairing.for_node(i);
+        const NodeEntry* entry = pair ? &manifest.nodes[pair->entry] : nullptr;
+        if (!live.runs[i].ok() || !entry || entry->status != NodeStatus::ok) {
             continue;
         }
         auto tables = listed[i].find(manifest.tag);
@@ -116,6 +125,41 @@ LiveComparison compare_live(const std::vector<Manifest>& manifests, const std::v
         }
     }
     return comparison;
+}
+
+Result<LiveView> run_list_live(Executor& executor, const Catalog& catalog, const CatalogListing& listing,
+                               const std::vector<Node>& nodes, Observer& observer)
+{
+    std::vector<Manifest> snapshots;
+    for (const auto& backup : listing.manifests) {
+        if (backup.kind == BackupKind::snapshot) {
+            auto manifest = catalog.load(backup.tag);
+            if (!manifest) {
+                return manifest.error();
+            }
+            snapshots.push_back(std::move(*manifest));
+        }
+    }
+    std::vector<std::string> tags;
+    for (const auto& backup : listing.manifests) {
+        tags.push_back(backup.tag);
+    }
+    for (const auto& problem : listing.problems) {
+        tags.push_back(problem.path.stem().string()); // an unreadable manifest still names its tag
+    }
+    LiveView view;
+    {
+        Phase phase(observer, "listsnapshots", nodes, Observer::Lines::none);
+        view.nodes = read_live_snapshots(executor, nodes);
+    }
+    view.comparison = compare_live(snapshots, tags, view.nodes);
+    view.answered = static_cast<std::size_t>(
+        std::count_if(view.nodes.runs.begin(), view.nodes.runs.end(), [](const NodeRun& run) { return run.ok(); }));
+    view.status = summarize(view.nodes.runs, cancel_requested());
+    bool gone = std::any_of(view.comparison.backups.begin(), view.comparison.backups.end(),
+                            [](const BackupPresence& presence) { return !presence.gone.empty(); });
+    view.exit_code = gone && view.status != RunStatus::interrupted ? exit_code::mismatch : exit_code_for(view.status);
+    return view;
 }
 
 } // namespace ringsnap::ops

@@ -6,58 +6,19 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <ringsnap/nodetool.hpp>
+#include <ringsnap/ops/backup_run.hpp>
+#include <ringsnap/ops/table_files.hpp>
 #include <ringsnap/remote_files.hpp>
 
 namespace ringsnap::ops {
 
 namespace {
 
-const std::set<std::string> k_left_out_keyspaces{"system", "system_auth", "system_distributed", "system_traces",
-                                                  "system_views", "system_virtual_schema"};
-
-// Parses one part's output, or says which nodetool call failed and why.
-template <class T, class Parser>
-Result<T> parsed_part(const std::string& step, const CommandOutput& output, Parser parse)
-{
-    if (auto status = check_succeeded(step, output); !status) {
-        return status.error();
-    }
-    auto parsed = parse(output.out);
-    if (!parsed) {
-        return make_error(ErrorKind::parse, fmt::format("{}: {}", step, parsed.error().message));
-    }
-    return std::move(*parsed);
-}
-
-// Version, info with tokens, status and a look at the data directories, all at once: on a real
-// node each nodetool call is a JVM start, and a survey must not cost more than the snapshot.
-Status survey_node(RemoteShell& shell, NodeSurvey& survey, const std::string& tag)
-{
-    const Node& node = shell.node();
-    auto parts = run_together(shell, "survey (nodetool version, info, status; data directories)",
-                              {nodetool_command(node, {"version"}), nodetool_command(node, {"info", "-T"}),
-                               nodetool_command(node, {"status"}), survey_data_dirs_command(node, tag)});
-    if (!parts) {
-        return parts.error();
-    }
-    auto version = parsed_part<CassandraVersion>("nodetool version", (*parts)[0], parse_version);
-    auto info = parsed_part<NodeInfo>("nodetool info", (*parts)[1], parse_info);
-    auto ring = parsed_part<std::vector<StatusRow>>("nodetool status", (*parts)[2], parse_status);
-    auto dirs = parsed_part<DataDirSurvey>("data directories", (*parts)[3], parse_data_dir_survey);
-    if (!version || !info || !ring || !dirs) {
-        return !version ? version.error() : !info ? info.error() : !ring ? ring.error() : dirs.error();
-    }
-    survey.version = *version;
-    survey.info = *info;
-    auto self = std::find_if(ring->begin(), ring->end(), [&](const StatusRow& row) { return row.host_id == info->host_id; });
-    survey.up_and_normal = self != ring->end() && self->status == 'U' && self->state == 'N';
-    survey.keyspaces = dirs->keyspaces;
-    survey.tables = dirs->tables;
-    survey.tag_exists = !dirs->tag_dirs.empty();
-    return {};
-}
+const std::set<std::string> k_left_out_keyspaces{"system",        "system_auth",  "system_distributed",
+                                                 "system_traces", "system_views", "system_virtual_schema"};
 
 bool contains(const std::vector<std::string>& list, const std::string& value)
 {
@@ -65,9 +26,9 @@ bool contains(const std::vector<std::string>& list, const std::string& value)
 }
 
 // The surveys of the nodes that answered, with their hosts.
-std::vector<std::pair<const NodeRun*, const NodeSurvey*>> answered(const Survey& survey)
+std::vector<std::pair<const NodeRun*, const NodeFacts*>> answered(const Survey& survey)
 {
-    std::vector<std::pair<const NodeRun*, const NodeSurvey*>> nodes;
+    std::vector<std::pair<const NodeRun*, const NodeFacts*>> nodes;
     for (std::size_t i = 0; i < survey.runs.size(); ++i) {
         if (survey.runs[i].ok()) {
             nodes.emplace_back(&survey.runs[i], &survey.nodes[i]);
@@ -76,32 +37,32 @@ std::vector<std::pair<const NodeRun*, const NodeSurvey*>> answered(const Survey&
     return nodes;
 }
 
-Status check_request_against(const NodeRun& run, const NodeSurvey& node, const SnapshotRequest& request)
+Status check_request_against(const NodeRun& run, const NodeFacts& node, const SnapshotRequest& request)
 {
     const std::string& host = run.node.host;
-    if (node.tag_exists) {
-        return make_error(ErrorKind::usage, fmt::format("tag {} already exists on {} (see nodetool listsnapshots there); "
-                                                        "choose another tag or clear that snapshot first",
-                                                        request.tag, host));
+    if (!node.data_dirs->tag_dirs.empty()) {
+        return make_error(ErrorKind::usage,
+                          fmt::format("tag {} already exists on {} (see nodetool listsnapshots there); "
+                                      "choose another tag or clear that snapshot first",
+                                      request.tag, host));
     }
     if (request.ttl && !node.version->at_least(4, 1)) {
-        return make_error(ErrorKind::usage, fmt::format("--ttl needs Cassandra 4.1 or newer; {} runs {}", host,
-                                                        node.version->text));
+        return make_error(ErrorKind::usage,
+                          fmt::format("--ttl needs Cassandra 4.1 or newer; {} runs {}", host, node.version->text));
     }
     for (const auto& keyspace : request.keyspaces) {
-        if (!contains(node.keyspaces, keyspace)) {
+        if (!contains(node.data_dirs->keyspaces, keyspace)) {
             return make_error(ErrorKind::usage, fmt::format("keyspace {} does not exist on {}", keyspace, host));
         }
     }
     for (const auto& table : request.tables) {
-        std::string name = table.keyspace + "." + table.table;
-        if (!contains(node.tables, name)) {
-            return make_error(ErrorKind::usage, fmt::format("table {} does not exist on {}", name, host));
+        if (!node.table(table.keyspace, table.table)) {
+            return make_error(ErrorKind::usage,
+                              fmt::format("table {}.{} does not exist on {}", table.keyspace, table.table, host));
         }
     }
     return {};
 }
-
 
 // Reads Cassandra's manifest.json and schema.cql of every table into the entries.
 Status read_cassandra_files(RemoteShell& shell, std::vector<TableEntry>& tables, const std::string& tag)
@@ -127,13 +88,15 @@ Status read_cassandra_files(RemoteShell& shell, std::vector<TableEntry>& tables,
         return contents.error();
     }
     for (auto& table : tables) {
-        if (auto it = contents->find(table_file_path(table, snapshot_subdir(tag), "manifest.json")); it != contents->end()) {
+        if (auto it = contents->find(table_file_path(table, snapshot_subdir(tag), "manifest.json"));
+            it != contents->end()) {
             table.cassandra_manifest = ManifestJson::parse(it->second, nullptr, false);
             if (table.cassandra_manifest->is_discarded()) {
                 table.cassandra_manifest.reset();
             }
         }
-        if (auto it = contents->find(table_file_path(table, snapshot_subdir(tag), "schema.cql")); it != contents->end()) {
+        if (auto it = contents->find(table_file_path(table, snapshot_subdir(tag), "schema.cql"));
+            it != contents->end()) {
             table.schema_cql = it->second;
         }
     }
@@ -142,7 +105,7 @@ Status read_cassandra_files(RemoteShell& shell, std::vector<TableEntry>& tables,
 
 bool is_ready(const Survey& survey, std::size_t index)
 {
-    return survey.runs[index].ok() && survey.nodes[index].up_and_normal;
+    return survey.runs[index].ok() && survey.nodes[index].up_and_normal();
 }
 
 std::uint64_t recorded_bytes(const std::vector<RemoteFile>& files)
@@ -154,7 +117,7 @@ std::uint64_t recorded_bytes(const std::vector<RemoteFile>& files)
     return bytes;
 }
 
-NodeEntry entry_for(const NodeRun& run, const NodeSurvey& survey)
+NodeEntry entry_for(const NodeRun& run, const NodeFacts& survey)
 {
     NodeEntry entry;
     entry.host = run.node.host;
@@ -170,33 +133,11 @@ NodeEntry entry_for(const NodeRun& run, const NodeSurvey& survey)
     return entry;
 }
 
-
 } // namespace
-
-void record_outcome(NodeEntry& entry, const NodeRun& run)
-{
-    entry.status = run.ok() ? NodeStatus::ok : NodeStatus::failed;
-    entry.duration_ms = run.duration.count();
-    if (run.error) {
-        entry.error = run.error->message;
-        entry.failed_step = run.failed_step;
-        entry.tables.clear();
-    }
-}
 
 bool is_system_keyspace_left_out(const std::string& keyspace)
 {
     return k_left_out_keyspaces.count(keyspace) > 0;
-}
-
-Survey survey_nodes(Executor& executor, const std::vector<Node>& nodes, const SnapshotRequest& request)
-{
-    Survey survey;
-    survey.nodes.resize(nodes.size());
-    survey.runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) {
-        return survey_node(shell, survey.nodes[index], request.tag);
-    });
-    return survey;
 }
 
 Result<std::vector<std::string>> keyspaces_to_snapshot(const Survey& survey, const SnapshotRequest& request)
@@ -218,7 +159,7 @@ Result<std::vector<std::string>> keyspaces_to_snapshot(const Survey& survey, con
     } else if (!request.keyspaces.empty()) {
         keyspaces.insert(request.keyspaces.begin(), request.keyspaces.end());
     } else {
-        for (const auto& keyspace : nodes.front().second->keyspaces) {
+        for (const auto& keyspace : nodes.front().second->data_dirs->keyspaces) {
             if (!is_system_keyspace_left_out(keyspace)) {
                 keyspaces.insert(keyspace);
             }
@@ -249,6 +190,8 @@ std::vector<std::string> snapshot_arguments(const SnapshotRequest& request, cons
     return args;
 }
 
+namespace {
+
 std::vector<Node> ready_nodes(const std::vector<Node>& nodes, const Survey& survey)
 {
     std::vector<Node> ready;
@@ -260,12 +203,51 @@ std::vector<Node> ready_nodes(const std::vector<Node>& nodes, const Survey& surv
     return ready;
 }
 
-SnapshotResult take_snapshot(Executor& executor, const std::vector<Node>& nodes, const Survey& survey,
-                             const std::vector<std::string>& keyspaces, const SnapshotRequest& request,
-                             const HashIndex& hashes, const std::function<void(std::uint64_t)>& on_bytes_listed)
+// On one ready node: snapshot, list, read Cassandra's own files, hash.
+Status snapshot_node(RemoteShell& shell, NodeEntry& entry, const std::vector<std::string>& keyspaces,
+                     const SnapshotRequest& request, const HashIndex& hashes, Observer& observer, std::uint64_t& hashed)
 {
-    SnapshotResult result;
-    result.keyspaces = keyspaces;
+    auto snapshot =
+        run_checked(shell, "nodetool snapshot", nodetool_command(shell.node(), snapshot_arguments(request, keyspaces)));
+    if (!snapshot) {
+        return snapshot.error();
+    }
+    entry.snapshot_at = now_utc();
+    auto listing =
+        run_checked(shell, "list snapshot files", list_snapshot_files_command(shell.node(), keyspaces, request.tag));
+    if (!listing) {
+        return listing.error();
+    }
+    auto files = parse_file_listing(listing->out);
+    if (!files) {
+        return files.error();
+    }
+    entry.tables = group_by_table(*files, snapshot_subdir(request.tag));
+    observer.add_bytes(recorded_bytes(*files));
+    if (auto status = read_cassandra_files(shell, entry.tables, request.tag); !status) {
+        return status;
+    }
+    auto bytes = hash_table_files(shell, entry.tables, snapshot_subdir(request.tag), hashes);
+    if (!bytes) {
+        return bytes.error();
+    }
+    hashed = *bytes;
+    return {};
+}
+
+struct SnapshotPhase
+{
+    Manifest manifest;
+    std::vector<NodeRun> runs;
+    std::uint64_t bytes_hashed = 0;
+};
+
+// Phase two: snapshot, list, hash on the ready nodes; the others keep their entry as failed.
+SnapshotPhase take_snapshot(Executor& executor, const std::vector<Node>& nodes, const Survey& survey,
+                            const std::vector<std::string>& keyspaces, const SnapshotRequest& request,
+                            const HashIndex& hashes, Observer& observer)
+{
+    SnapshotPhase result;
     std::vector<Node> ready = ready_nodes(nodes, survey);
     std::vector<std::size_t> ready_index;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -275,36 +257,14 @@ SnapshotResult take_snapshot(Executor& executor, const std::vector<Node>& nodes,
         }
     }
     std::vector<std::uint64_t> hashed(ready.size(), 0);
-    auto runs = executor.run_on_nodes(ready, [&](RemoteShell& shell, std::size_t index) -> Status {
-        auto& entry = result.manifest.nodes[ready_index[index]];
-        auto snapshot = run_checked(shell, "nodetool snapshot",
-                                    nodetool_command(shell.node(), snapshot_arguments(request, keyspaces)));
-        if (!snapshot) {
-            return snapshot.error();
-        }
-        entry.snapshot_at = now_utc();
-        auto listing = run_checked(shell, "list snapshot files", list_snapshot_files_command(shell.node(), keyspaces, request.tag));
-        if (!listing) {
-            return listing.error();
-        }
-        auto files = parse_file_listing(listing->out);
-        if (!files) {
-            return files.error();
-        }
-        entry.tables = group_by_table(*files, snapshot_subdir(request.tag));
-        if (on_bytes_listed) {
-            on_bytes_listed(recorded_bytes(*files));
-        }
-        if (auto status = read_cassandra_files(shell, entry.tables, request.tag); !status) {
-            return status;
-        }
-        auto bytes = hash_table_files(shell, entry.tables, snapshot_subdir(request.tag), hashes);
-        if (!bytes) {
-            return bytes.error();
-        }
-        hashed[index] = *bytes;
-        return {};
-    });
+    std::vector<NodeRun> runs;
+    {
+        Phase phase(observer, "snapshot", ready);
+        runs = executor.run_on_nodes(ready, [&](RemoteShell& shell, std::size_t index) -> Status {
+            return snapshot_node(shell, result.manifest.nodes[ready_index[index]], keyspaces, request, hashes, observer,
+                                 hashed[index]);
+        });
+    }
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         auto position = std::find(ready_index.begin(), ready_index.end(), i);
         if (position != ready_index.end()) {
@@ -315,7 +275,7 @@ SnapshotResult take_snapshot(Executor& executor, const std::vector<Node>& nodes,
             continue;
         }
         NodeRun run = survey.runs[i];
-        if (run.ok()) {  // answered, but not up and normal: left untouched
+        if (run.ok()) { // answered, but not up and normal: left untouched
             run.error = make_error(ErrorKind::command, "the node is not up and normal (UN) in its own nodetool status");
             run.failed_step = "nodetool status";
         }
@@ -323,6 +283,78 @@ SnapshotResult take_snapshot(Executor& executor, const std::vector<Node>& nodes,
         result.runs.push_back(std::move(run));
     }
     return result;
+}
+
+// A few manifests suffice (SSTables a nightly snapshot holds were nearly all in the last one),
+// and loading every kept manifest would cost seconds each on a large cluster.
+constexpr int k_manifests_for_hash_reuse = 3;
+
+} // namespace
+
+HashIndex earlier_hashes(const Catalog& catalog)
+{
+    HashIndex index;
+    auto listing = catalog.list();
+    if (!listing) {
+        spdlog::warn("cannot read the catalog to reuse hashes: {}", listing.error().message);
+        return index;
+    }
+    int loaded = 0;
+    for (auto it = listing->manifests.rbegin(); it != listing->manifests.rend() && loaded < k_manifests_for_hash_reuse;
+         ++it) {
+        if (auto manifest = catalog.load(it->tag)) {
+            index.add(*manifest);
+            ++loaded;
+        }
+    }
+    return index;
+}
+
+Result<SnapshotOutcome> run_snapshot(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
+                                     const SnapshotRequest& request, Observer& observer)
+{
+    std::optional<CatalogLock> lock;
+    if (!request.dry_run) {
+        auto acquired = lock_catalog(catalog, request.command);
+        if (!acquired) {
+            return acquired.error();
+        }
+        lock = std::move(*acquired);
+    }
+    if (auto free = check_tag_free(catalog, request.tag); !free) {
+        return free.error();
+    }
+    auto started = now_utc();
+    auto survey = [&] {
+        Phase phase(observer, "survey", nodes, Observer::Lines::none);
+        return survey_nodes(executor, nodes,
+                            SurveyParts{.tokens = true, .ring = true, .data_dirs = true, .tag = request.tag});
+    }();
+    auto keyspaces = keyspaces_to_snapshot(survey, request);
+    if (!keyspaces) {
+        return keyspaces.error();
+    }
+    SnapshotOutcome outcome;
+    outcome.keyspaces = *keyspaces;
+    if (request.dry_run) {
+        outcome.runs = survey.runs;
+        outcome.status = RunStatus::ok;
+        return outcome;
+    }
+    auto phase = take_snapshot(executor, nodes, survey, *keyspaces, request, earlier_hashes(catalog), observer);
+    auto saved =
+        finish_and_save(catalog, phase.manifest,
+                        BackupStamp{catalog.cluster(), request.tag, started, request.selection, phase.bytes_hashed});
+    if (!saved) {
+        return make_error(
+            ErrorKind::io,
+            fmt::format("the snapshots were taken but the manifest could not be written: {}", saved.error().message));
+    }
+    outcome.status = status_of(phase.manifest.status);
+    outcome.runs = std::move(phase.runs);
+    outcome.manifest = std::move(phase.manifest);
+    outcome.manifest_path = *saved;
+    return outcome;
 }
 
 } // namespace ringsnap::ops

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <ringsnap/cancel.hpp>
+#include <ringsnap/ops/pairing.hpp>
 #include <ringsnap/ops/table_files.hpp>
 #include <ringsnap/remote_files.hpp>
 
@@ -119,6 +121,51 @@ VerifyResult verify_backup(Executor& executor, const std::vector<Node>& nodes, c
         result.mismatches.insert(result.mismatches.end(), mismatches.begin(), mismatches.end());
     }
     return result;
+}
+
+Result<VerifyOutcome> run_verify(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
+                                 const std::string& tag, Observer& observer)
+{
+    auto manifest = catalog.load(tag);
+    if (!manifest) {
+        return manifest.error();
+    }
+    VerifyOutcome outcome;
+    std::vector<Node> checked;
+    std::vector<NodeEntry> recorded;
+    auto pairing = pair_entries(manifest->nodes, nodes);
+    for (std::size_t e = 0; e < manifest->nodes.size(); ++e) {
+        const auto& entry = manifest->nodes[e];
+        const auto* pair = pairing.for_entry(e);
+        if (entry.status != NodeStatus::ok) {
+            continue; // it recorded nothing
+        }
+        if (entry.pruned_at) {
+            outcome.skipped.push_back(
+                fmt::format("{}: its files were pruned at {}", entry.host, format_timestamp(*entry.pruned_at)));
+        } else if (!pair) {
+            outcome.skipped.push_back(fmt::format("{}: not among the selected nodes", entry.host));
+        } else {
+            checked.push_back(nodes[pair->node]);
+            recorded.push_back(entry);
+            for (const auto& table : entry.tables) {
+                outcome.files_recorded += table.files.size();
+            }
+        }
+    }
+    if (checked.empty()) {
+        return make_error(ErrorKind::usage, fmt::format("no selected node holds a part of {} (nodes whose files were "
+                                                        "pruned are not checked)",
+                                                        tag));
+    }
+    {
+        Phase phase(observer, "verify", checked);
+        outcome.result = verify_backup(executor, checked, recorded, *manifest);
+    }
+    outcome.status = summarize(outcome.result.runs, cancel_requested());
+    bool mismatch = !outcome.result.mismatches.empty() && outcome.status != RunStatus::interrupted;
+    outcome.exit_code = mismatch ? exit_code::mismatch : exit_code_for(outcome.status);
+    return outcome;
 }
 
 } // namespace ringsnap::ops

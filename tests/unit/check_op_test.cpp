@@ -18,7 +18,8 @@ namespace {
 
 using testing::FakeExecutor;
 
-struct FakeNode {
+struct FakeNode
+{
     std::string host;
     std::string datacenter;
     std::string rack;
@@ -37,7 +38,8 @@ std::string status_output(const std::vector<FakeNode>& ring)
     std::string out;
     for (const auto& [dc, nodes] : by_dc) {
         std::string title = "Datacenter: " + dc;
-        out += title + "\n" + std::string(title.size(), '=') + "\nStatus=Up/Down\n|/ State=Normal/Leaving/Joining/Moving\n";
+        out += title + "\n" + std::string(title.size(), '=') +
+               "\nStatus=Up/Down\n|/ State=Normal/Leaving/Joining/Moving\n";
         out += "--  Address    Load       Tokens  Owns (effective)  Host ID                               Rack \n";
         for (const auto& node : nodes) {
             out += fmt::format("{}N  {}  96.55 KiB  16      50.0%             {}  {}\n", node.status, node.host,
@@ -50,21 +52,22 @@ std::string status_output(const std::vector<FakeNode>& ring)
 
 std::string info_output(const FakeNode& node)
 {
-    return fmt::format("{:<23}: {}\n{:<23}: true\n{:<23}: true\n{:<23}: 96.55 KiB\n{:<23}: {}\n{:<23}: {}\n",
-                       "ID", node.host_id, "Gossip active", "Native Transport active", "Load", "Data Center",
-                       node.datacenter, "Rack", node.rack);
+    return fmt::format("{:<23}: {}\n{:<23}: true\n{:<23}: true\n{:<23}: 96.55 KiB\n{:<23}: {}\n{:<23}: {}\n", "ID",
+                       node.host_id, "Gossip active", "Native Transport active", "Load", "Data Center", node.datacenter,
+                       "Rack", node.rack);
 }
 
-class CheckOperation : public ::testing::Test {
-protected:
+class CheckOperation : public ::testing::Test
+{
+  protected:
     std::vector<FakeNode> ring{
         {"10.0.0.1", "dc1", "rack1", "11111111-1111-1111-1111-111111111111"},
         {"10.0.0.2", "dc1", "rack2", "22222222-2222-2222-2222-222222222222"},
         {"10.0.1.1", "dc2", "rack1", "33333333-3333-3333-3333-333333333333"},
     };
-    std::set<std::string> stopped;  // Cassandra down: nodetool cannot connect
-    std::set<std::string> backups_running;     // enablebackup was run
-    std::set<std::string> backups_configured;  // cassandra.yaml says incremental_backups: true
+    std::set<std::string> stopped;            // Cassandra down: nodetool cannot connect
+    std::set<std::string> backups_running;    // enablebackup was run
+    std::set<std::string> backups_configured; // cassandra.yaml says incremental_backups: true
 
     // The nodes as the cluster file lists them.
     std::vector<Node> file_nodes() const
@@ -101,7 +104,7 @@ protected:
                 return FakeExecutor::printed(backups_configured.count(node.host) ? "incremental_backups: true\n"
                                                                                  : "incremental_backups: false\n");
             }
-            return FakeExecutor::printed("");  // data directories: all readable
+            return FakeExecutor::printed(""); // data directories: all readable
         });
     }
 
@@ -169,7 +172,7 @@ TEST_F(CheckOperation, UnreachableNodeKeepsTheStateTheOthersSee)
     fake.unreachable.insert("10.0.1.1");
     auto report = ops::check_cluster(fake, file_nodes(), ops::RingScope::whole_ring);
     EXPECT_FALSE(report.topology[2].reachable);
-    EXPECT_EQ(report.topology[2].state, "UN");  // matched by address: it has no `nodetool info` of its own
+    EXPECT_EQ(report.topology[2].state, "UN"); // matched by address: it has no `nodetool info` of its own
     EXPECT_TRUE(has_problem(report, "10.0.1.1: unreachable (connect)"));
 }
 
@@ -188,10 +191,11 @@ TEST_F(CheckOperation, RingMemberMissingFromTheFileIsListedWithinTheCheckedScope
     nodes.pop_back();
     auto fake = executor();
     auto whole = ops::check_cluster(fake, nodes, ops::RingScope::whole_ring);
-    EXPECT_TRUE(has_problem(whole, "10.0.1.1 (dc2/rack1, host id 33333333-3333-3333-3333-333333333333) is in the ring"));
+    EXPECT_TRUE(
+        has_problem(whole, "10.0.1.1 (dc2/rack1, host id 33333333-3333-3333-3333-333333333333) is in the ring"));
     EXPECT_FALSE(whole.topology.back().in_cluster_file);
 
-    auto only_dc1 = ops::check_cluster(fake, {nodes[0]}, ops::RingScope::checked_datacenters);  // --dc dc1
+    auto only_dc1 = ops::check_cluster(fake, {nodes[0]}, ops::RingScope::checked_datacenters); // --dc dc1
     EXPECT_TRUE(std::none_of(only_dc1.topology.begin(), only_dc1.topology.end(),
                              [](const ops::TopologyRow& row) { return row.host == "10.0.1.1"; }));
 }
@@ -207,13 +211,16 @@ TEST_F(CheckOperation, MixedVersionsAreCountedPerVersion)
 TEST_F(CheckOperation, UnreadableDataDirectoryIsAProblem)
 {
     FakeExecutor fake([&](const Node& node, const std::string& command) -> Result<CommandOutput> {
+        if (command.find("printf 'K") != std::string::npos) { // the data directory survey
+            return FakeExecutor::printed("U\t/var/lib/cassandra/data\n");
+        }
         if (command.find("nodetool") == std::string::npos) {
-            return FakeExecutor::printed("/var/lib/cassandra/data\n");
+            return FakeExecutor::printed("");
         }
         (void)node;
         return FakeExecutor::printed(command.ends_with(" version") ? "ReleaseVersion: 4.1.6\n"
-                                     : command.ends_with(" info") ? info_output(ring[0])
-                                                                  : status_output(ring));
+                                     : command.ends_with(" info")  ? info_output(ring[0])
+                                                                   : status_output(ring));
     });
     auto report = ops::check_cluster(fake, {file_nodes()[0]}, ops::RingScope::checked_nodes);
     EXPECT_TRUE(has_problem(report, "10.0.0.1: data directory /var/lib/cassandra/data is missing or not readable"));

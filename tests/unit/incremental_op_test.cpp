@@ -2,6 +2,7 @@
 // The pieces of `ringsnap incremental` that need no node: cassandra.yaml's setting, a chain's
 // keyspaces.
 
+#include <ringsnap/ops/chain.hpp>
 #include <ringsnap/ops/incremental.hpp>
 
 #include <gtest/gtest.h>
@@ -14,7 +15,6 @@ std::optional<bool> value_of(const Result<bool>& result)
 {
     return result ? std::optional<bool>(*result) : std::nullopt;
 }
-
 
 TEST(IncrementalBackupsSetting, ReadsTheKeyAndDefaultsToFalse)
 {

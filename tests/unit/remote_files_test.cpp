@@ -23,8 +23,9 @@ Node node_with(std::vector<std::string> data_dirs, std::optional<std::string> su
 
 TEST(FileListing, ReadsPathSizeInodeAndNanosecondMtime)
 {
-    auto files = parse_file_listing("/data\tks/t-0123/snapshots/tag/nb-1-big-Data.db\t1048576\t4242\t1732327200.123456789\n"
-                                    "/data\tks/t-0123/snapshots/tag/.t_v_idx/nb-1-big-Data.db\t10\t7\t1732327200\n");
+    auto files =
+        parse_file_listing("/data\tks/t-0123/snapshots/tag/nb-1-big-Data.db\t1048576\t4242\t1732327200.123456789\n"
+                           "/data\tks/t-0123/snapshots/tag/.t_v_idx/nb-1-big-Data.db\t10\t7\t1732327200\n");
     ASSERT_TRUE(files) << files.error().message;
     ASSERT_EQ(files->size(), 2U);
     EXPECT_EQ((*files)[0].data_dir, "/data");
@@ -130,13 +131,30 @@ TEST(FileContents, AFileThatChangedSizeSinceItWasListedIsAnError)
 
 TEST(DataDirSurvey, ReadsKeyspacesTablesAndExistingTags)
 {
-    auto survey = parse_data_dir_survey("K\tbilling\nK\tsystem\nT\tbilling/invoices-0123\nT\tbilling/by-day-4567\n"
-                                        "S\tbilling/invoices-0123/snapshots/nightly\n");
+    const std::string id = "d132e240c21711e9bbee19821dcea330";
+    auto survey = parse_data_dir_survey("K\tbilling\nK\tsystem\nT\t/data\tbilling/invoices-" + id +
+                                        "\nT\t/data 2\tbilling/invoices-" + id +
+                                        "\nT\t/data\tbilling/not-a-table\n"
+                                        "S\tbilling/invoices-0123/snapshots/nightly\nU\t/data3\n");
     ASSERT_TRUE(survey) << survey.error().message;
     EXPECT_EQ(survey->keyspaces, (std::vector<std::string>{"billing", "system"}));
-    EXPECT_EQ(survey->tables, (std::vector<std::string>{"billing.invoices", "billing.by-day"}));
+    ASSERT_EQ(survey->tables.size(), 2U); // a directory without a table id is not a table's
+    EXPECT_EQ(survey->tables[1].data_dir, "/data 2");
+    EXPECT_EQ(survey->tables[1].keyspace, "billing");
+    EXPECT_EQ(survey->tables[1].table, "invoices");
+    EXPECT_EQ(survey->tables[1].path(), "/data 2/billing/invoices-" + id);
     EXPECT_EQ(survey->tag_dirs.size(), 1U);
+    EXPECT_EQ(survey->unreadable_dirs, (std::vector<std::string>{"/data3"}));
     EXPECT_FALSE(parse_data_dir_survey("X\tfoo\n"));
+    EXPECT_FALSE(parse_data_dir_survey("T\tbilling/invoices-" + id + "\n")); // no data directory
+}
+
+TEST(DataDirSurvey, CommandLooksForTheTagOnlyWhenGiven)
+{
+    Node node{"h", "dc1", "", {}, {}};
+    node.cassandra.data_dirs = std::vector<std::string>{"/var/lib/cassandra/data"};
+    EXPECT_NE(survey_data_dirs_command(node, "nightly").find("snapshots/nightly"), std::string::npos);
+    EXPECT_EQ(survey_data_dirs_command(node, "").find("snapshots"), std::string::npos);
 }
 
 } // namespace

@@ -14,14 +14,18 @@
 #include <string>
 #include <vector>
 
+#include <ringsnap/catalog.hpp>
 #include <ringsnap/duration.hpp>
 #include <ringsnap/executor.hpp>
 #include <ringsnap/manifest.hpp>
+#include <ringsnap/ops/observer.hpp>
+#include <ringsnap/outcome.hpp>
 
 namespace ringsnap::ops {
 
 // What to clear: one tag, or retention (older_than and/or keep).
-struct RetentionRule {
+struct RetentionRule
+{
     std::optional<std::string> tag{};     // --tag
     std::optional<Duration> older_than{}; // --older-than: backups started longer ago than this
     std::optional<int> keep{};            // --keep: the N newest complete snapshots (and their
@@ -29,14 +33,16 @@ struct RetentionRule {
     bool force = false;                   // --force: clear even what a kept backup depends on
 };
 
-struct KeptBackup {
+struct KeptBackup
+{
     ManifestSummary backup;
-    std::string reason;  // "base of kept incremental inc-2", "one of the 3 newest complete snapshots"
+    std::string reason; // "base of kept incremental inc-2", "one of the 3 newest complete snapshots"
 };
 
-struct ClearPlan {
-    std::vector<ManifestSummary> to_clear;  // oldest first
-    std::vector<KeptBackup> protected_by_chain;  // selected by the rule, kept for a chain
+struct ClearPlan
+{
+    std::vector<ManifestSummary> to_clear;      // oldest first
+    std::vector<KeptBackup> protected_by_chain; // selected by the rule, kept for a chain
 };
 
 // Chooses what `rule` clears among `backups` (a catalog listing, oldest first) at time `now`.
@@ -55,15 +61,17 @@ bool may_hold_backup(const NodeEntry& node);
 std::vector<std::string> clearsnapshot_arguments(const std::string& tag);
 
 // One backup's clearing on one node.
-struct NodeClear {
+struct NodeClear
+{
     std::string tag;
     std::string host;
-    std::optional<Error> error;  // none: cleared and checked gone
+    std::optional<Error> error; // none: cleared and checked gone
 };
 
-struct ClearResult {
-    std::vector<NodeRun> runs;      // one per selected node that may hold some backup
-    std::vector<NodeClear> clears;  // one per (backup, node that may hold it)
+struct ClearResult
+{
+    std::vector<NodeRun> runs;     // one per selected node that may hold some backup
+    std::vector<NodeClear> clears; // one per (backup, node that may hold it)
 };
 
 // Clears every manifest's backup on the nodes of `selected` that may hold it (one session per
@@ -74,5 +82,31 @@ ClearResult clear_backups(Executor& executor, const std::vector<Node>& selected,
 
 // Whether `tag` is gone from every node that held it (so its manifest may leave the catalog).
 bool wholly_cleared(const ClearResult& result, const std::string& tag);
+
+// What became of one backup.
+struct Removal
+{
+    std::string tag;
+    std::size_t nodes = 0;   // nodes that may hold it
+    std::size_t cleared = 0; // of those, cleared and checked
+    bool removed = false;    // its manifest left the catalog
+    std::string note;        // the first problem
+};
+
+struct ClearOutcome
+{
+    RunStatus status = RunStatus::ok;
+    ClearPlan plan;
+    std::vector<Manifest> backups; // the backups to clear (dry run: that would be cleared)
+    ClearResult result;            // empty for a dry run or when nothing is to clear
+    std::vector<Removal> removals; // one per backup, after the run
+};
+
+// The whole verb: lock the catalog (not for a dry run), plan with `rule` (refused, ErrorKind::usage,
+// when a manifest cannot be read and retention could then not tell what a chain needs, unless
+// --tag or force), clear on the nodes, and remove the manifests of the backups wholly cleared
+// (all of them with force). A dry run stops after the plan.
+[[nodiscard]] Result<ClearOutcome> run_clear(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
+                                             const RetentionRule& rule, bool dry_run, Observer& observer);
 
 } // namespace ringsnap::ops

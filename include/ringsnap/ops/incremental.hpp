@@ -7,14 +7,17 @@
 // `incremental enable | disable | status` switches the nodes' runtime setting.
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <ringsnap/catalog.hpp>
 #include <ringsnap/executor.hpp>
-#include <ringsnap/hash_index.hpp>
 #include <ringsnap/manifest.hpp>
 #include <ringsnap/nodetool.hpp>
+#include <ringsnap/ops/observer.hpp>
+#include <ringsnap/outcome.hpp>
 
 namespace ringsnap::ops {
 
@@ -22,14 +25,16 @@ namespace ringsnap::ops {
 
 enum class BackupSwitch { enable, disable, status };
 
-struct NodeBackupState {
+struct NodeBackupState
+{
     std::optional<CassandraVersion> version;
-    std::optional<bool> running;     // `nodetool statusbackup`, after the change
-    std::optional<bool> configured;  // incremental_backups in the node's cassandra.yaml
-    std::string config_problem;      // why `configured` is absent ("cannot read ...")
+    std::optional<bool> running;    // `nodetool statusbackup`, after the change
+    std::optional<bool> configured; // incremental_backups in the node's cassandra.yaml
+    std::string config_problem;     // why `configured` is absent ("cannot read ...")
 };
 
-struct SwitchResult {
+struct SwitchResult
+{
     std::vector<NodeRun> runs;
     std::vector<NodeBackupState> states;
 };
@@ -44,31 +49,42 @@ SwitchResult switch_incremental_backups(Executor& executor, const std::vector<No
 
 // ---- taking an incremental backup
 
-// A base snapshot and the incrementals already built on it, oldest first.
-struct Chain {
-    Manifest base;
-    std::vector<Manifest> incrementals;
+struct IncrementalRequest
+{
+    std::string tag;  // validated
+    std::string base; // validated; "" for the newest complete snapshot
+    bool prune = false;
+    std::vector<std::string> datacenters; // --dc and --hosts, recorded in the manifest
+    std::vector<std::string> hosts;
+    std::string command = "ringsnap incremental"; // recorded in the catalog lock
 };
 
-// The keyspaces an incremental of `chain` covers: those of its base snapshot.
-std::vector<std::string> chain_keyspaces(const Chain& chain);
+// One node's --prune.
+struct PruneResult
+{
+    std::string host;
+    std::optional<Error> error; // none: its recorded files are gone from backups/
+};
 
-struct IncrementalResult {
-    Manifest manifest;  // kind, base, parent and nodes set; the caller adds the rest
+struct IncrementalOutcome
+{
+    RunStatus status = RunStatus::failed;
+    Manifest manifest;
+    std::filesystem::path manifest_path;
     std::vector<NodeRun> runs;
-    std::uint64_t bytes_hashed = 0;
+    bool pruned = false; // --prune ran (after the manifest was saved)
+    std::vector<PruneResult> prunes;
 };
 
-// On every node: statusbackup (a node with incremental backups off fails, saying so), flush of
-// the chain's keyspaces (recorded as flush_at), then the files of their tables' backups/
-// directories that no manifest of the chain recorded for that node (the base snapshot's files
-// included: an SSTable flushed before the snapshot is in both), hashed on the node unless
-// `hashes` knows them.
-IncrementalResult take_incremental(Executor& executor, const std::vector<Node>& nodes, const Chain& chain,
-                                   const HashIndex& hashes);
-
-// Deletes from each node's backups/ exactly the files `manifest` recorded for it; nothing else.
-// Nodes whose entry failed are skipped. One NodeRun per node pruned.
-std::vector<NodeRun> prune_recorded_files(Executor& executor, const std::vector<Node>& nodes, const Manifest& manifest);
+// The whole verb: lock the catalog, refuse a taken tag or a missing base (ErrorKind::usage,
+// nothing touched), then on every node: statusbackup (a node with incremental backups off fails,
+// saying so), one flush per keyspace of the chain (recorded as flush_at), then the files of their
+// tables' backups/ directories that no manifest of the chain recorded for that node (the base
+// snapshot's files included: an SSTable flushed before the snapshot is in both), hashed on the
+// node. The manifest is saved; then, with prune, exactly its recorded files leave the nodes'
+// backups/ and the manifest records when.
+[[nodiscard]] Result<IncrementalOutcome> run_incremental(Executor& executor, const Catalog& catalog,
+                                                         const std::vector<Node>& nodes,
+                                                         const IncrementalRequest& request, Observer& observer);
 
 } // namespace ringsnap::ops

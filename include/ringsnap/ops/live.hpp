@@ -8,16 +8,20 @@
 #include <string>
 #include <vector>
 
+#include <ringsnap/catalog.hpp>
 #include <ringsnap/executor.hpp>
 #include <ringsnap/manifest.hpp>
 #include <ringsnap/nodetool.hpp>
+#include <ringsnap/ops/observer.hpp>
+#include <ringsnap/outcome.hpp>
 
 namespace ringsnap::ops {
 
-struct LiveSnapshots {
-    std::vector<NodeRun> runs;                            // one per node asked
-    std::vector<std::optional<CassandraVersion>> versions;  // per node; absent when it did not answer
-    std::vector<std::vector<ListedSnapshot>> snapshots;   // per node, as listsnapshots printed them
+struct LiveSnapshots
+{
+    std::vector<NodeRun> runs;                             // one per node asked
+    std::vector<std::optional<CassandraVersion>> versions; // per node; absent when it did not answer
+    std::vector<std::vector<ListedSnapshot>> snapshots;    // per node, as listsnapshots printed them
 };
 
 // `nodetool version` and `nodetool listsnapshots` on every node, together.
@@ -28,22 +32,25 @@ LiveSnapshots read_live_snapshots(Executor& executor, const std::vector<Node>& n
 bool listsnapshots_shows(const CassandraVersion& version, const std::string& keyspace);
 
 // Where a catalog snapshot is, among the nodes that answered.
-struct BackupPresence {
+struct BackupPresence
+{
     std::string tag;
-    std::vector<std::string> holding;  // hosts whose listing shows every expected table of it
-    std::vector<std::string> gone;     // "host" or "host (2 of 5 tables)": recorded, not listed now
+    std::vector<std::string> holding; // hosts whose listing shows every expected table of it
+    std::vector<std::string> gone;    // "host" or "host (2 of 5 tables)": recorded, not listed now
 };
 
 // A snapshot a node holds that no manifest of the catalog knows (taken by hand, by another tool,
 // or by Cassandra itself before a truncate or drop).
-struct UnknownSnapshot {
+struct UnknownSnapshot
+{
     std::string host;
     std::string tag;
-    std::vector<std::string> tables;  // "ks.table"
+    std::vector<std::string> tables; // "ks.table"
 };
 
-struct LiveComparison {
-    std::vector<BackupPresence> backups;  // one per snapshot manifest, in the order given
+struct LiveComparison
+{
+    std::vector<BackupPresence> backups; // one per snapshot manifest, in the order given
     std::vector<UnknownSnapshot> unknown;
 };
 
@@ -53,5 +60,20 @@ struct LiveComparison {
 // catalog (incrementals and unreadable manifests included), so none of them is called unknown.
 LiveComparison compare_live(const std::vector<Manifest>& manifests, const std::vector<std::string>& catalog_tags,
                             const LiveSnapshots& live);
+
+// What --live found, ready to show next to the catalog.
+struct LiveView
+{
+    LiveSnapshots nodes;
+    LiveComparison comparison;
+    std::size_t answered = 0;
+    RunStatus status = RunStatus::failed;
+    int exit_code = exit_code::failed; // 4 when a catalog snapshot is gone from a node
+};
+
+// The whole of `list --live`: every snapshot manifest of `listing` loaded, every node asked, the
+// two compared.
+[[nodiscard]] Result<LiveView> run_list_live(Executor& executor, const Catalog& catalog, const CatalogListing& listing,
+                                             const std::vector<Node>& nodes, Observer& observer);
 
 } // namespace ringsnap::ops

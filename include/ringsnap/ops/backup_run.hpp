@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// What snapshots and incrementals share around their work on the nodes: the catalog lock, the
+// refusals before anything is touched, the manifest's last touches and its saving, and the run
+// status a manifest's status gives.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <ringsnap/catalog.hpp>
+#include <ringsnap/executor.hpp>
+#include <ringsnap/manifest.hpp>
+#include <ringsnap/outcome.hpp>
+
+namespace ringsnap::ops {
+
+// CatalogLock::acquire, warning when it takes over the lock of a run that died holding it.
+[[nodiscard]] Result<CatalogLock> lock_catalog(const Catalog& catalog, const std::string& command);
+
+// ErrorKind::usage when `tag` is already in the catalog.
+[[nodiscard]] Status check_tag_free(const Catalog& catalog, const std::string& tag);
+
+// Who the backup is of and what the command line selected, stamped on its manifest.
+struct BackupStamp
+{
+    std::string cluster;
+    std::string tag;
+    Timestamp started_at{};
+    Selection selection;
+    std::uint64_t bytes_hashed = 0;
+};
+
+// Stamps the manifest (cluster, tag, times, selection, bytes hashed; finished now), derives its
+// status and totals, and saves it to the catalog. Returns the manifest's path.
+[[nodiscard]] Result<std::filesystem::path> finish_and_save(const Catalog& catalog, Manifest& manifest,
+                                                            const BackupStamp& stamp);
+
+// complete -> ok, partial -> partial, failed -> failed; interrupted after Ctrl-C whatever it says.
+RunStatus status_of(ManifestStatus status);
+
+// Sets a node entry's status, duration and, when its run failed, error and failed step (and no
+// tables: a failed node records nothing).
+void record_outcome(NodeEntry& entry, const NodeRun& run);
+
+} // namespace ringsnap::ops

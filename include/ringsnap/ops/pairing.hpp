@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Which node of the cluster holds the part of a backup that a manifest's node entry recorded.
+// The name ssh connects to is the weakest link between them: it can change (new DNS, a node
+// replaced on another address) while Cassandra's identity stays. So entries are paired with
+// nodes by Cassandra host id first, then by identical tokens (a node replaced with
+// replace_address keeps the tokens under a new host id), then by host name; every difference
+// between what was recorded and what the node says now is reported.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ringsnap/cluster.hpp>
+#include <ringsnap/manifest.hpp>
+
+namespace ringsnap::ops {
+
+// Who a node says it is now (from a survey); absent when it was not asked or did not answer.
+struct NodeIdentity
+{
+    std::string host_id;
+    std::vector<std::string> tokens;
+};
+
+enum class PairedBy { host_id, tokens, host };
+const char* to_string(PairedBy by);
+
+struct NodePair
+{
+    std::size_t entry = 0; // index in the entries given
+    std::size_t node = 0;  // index in the nodes given
+    PairedBy by = PairedBy::host;
+    bool tokens_differ = false; // the node's tokens are known and are not the recorded ones
+    std::string note;           // what differs, for the operator ("" when nothing does)
+};
+
+struct Pairing
+{
+    std::vector<NodePair> pairs;                // in the order of the entries
+    std::vector<std::size_t> unmatched_entries; // entries no node matches
+    std::vector<std::size_t> unmatched_nodes;   // nodes no entry matches
+
+    const NodePair* for_entry(std::size_t entry) const;
+    const NodePair* for_node(std::size_t node) const;
+};
+
+// Pairs every entry with at most one node and every node with at most one entry. `identities`
+// is empty (nothing known: host names only) or has one element per node.
+Pairing pair_entries(const std::vector<NodeEntry>& entries, const std::vector<Node>& nodes,
+                     const std::vector<std::optional<NodeIdentity>>& identities = {});
+
+// Whether two token lists hold the same tokens, whatever their order.
+bool same_tokens(const std::vector<std::string>& a, const std::vector<std::string>& b);
+
+} // namespace ringsnap::ops

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <ringsnap/ops/pairing.hpp>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace ringsnap::ops {
+
+namespace {
+
+// The first node not yet taken that `matches`.
+template <class Match>
+std::optional<std::size_t> first_free(std::size_t count, const std::vector<bool>& taken, Match matches)
+{
+    for (std::size_t i = 0; i < count; ++i) {
+        if (!taken[i] && matches(i)) {
+            return i;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string describe_difference(const NodeEntry& entry, const Node& node, const std::optional<NodeIdentity>& identity,
+                                const NodePair& pair)
+{
+    std::vector<std::string> notes;
+    if (entry.host != node.host) {
+        notes.push_back(fmt::format("recorded as {}, now reached as {}", entry.host, node.host));
+    }
+    if (identity && entry.host_id && !identity->host_id.empty() && *entry.host_id != identity->host_id) {
+        notes.push_back(fmt::format("host id {} at the backup, {} now", *entry.host_id, identity->host_id));
+    }
+    if (pair.tokens_differ) {
+        notes.push_back("its tokens differ from the backup's");
+    }
+    return fmt::format("{}", fmt::join(notes, "; "));
+}
+
+} // namespace
+
+const char* to_string(PairedBy by)
+{
+    switch (by) {
+    case PairedBy::host_id:
+        return "host id";
+    case PairedBy::tokens:
+        return "tokens";
+    case PairedBy::host:
+        return "host name";
+    }
+    return "host name";
+}
+
+bool same_tokens(const std::vector<std::string>& a, const std::vector<std::string>& b)
+{
+    auto sorted_a = a;
+    auto sorted_b = b;
+    std::sort(sorted_a.begin(), sorted_a.end());
+    std::sort(sorted_b.begin(), sorted_b.end());
+    return sorted_a == sorted_b;
+}
+
+const NodePair* Pairing::for_entry(std::size_t entry) const
+{
+    auto found = std::find_if(pairs.begin(), pairs.end(), [&](const NodePair& pair) { return pair.entry == entry; });
+    return found == pairs.end() ? nullptr : &*found;
+}
+
+const NodePair* Pairing::for_node(std::size_t node) const
+{
+    auto found = std::find_if(pairs.begin(), pairs.end(), [&](const NodePair& pair) { return pair.node == node; });
+    return found == pairs.end() ? nullptr : &*found;
+}
+
+Pairing pair_entries(const std::vector<NodeEntry>& entries, const std::vector<Node>& nodes,
+                     const std::vector<std::optional<NodeIdentity>>& identities)
+{
+    auto identity = [&](std::size_t node) -> const std::optional<NodeIdentity>& {
+        static const std::optional<NodeIdentity> unknown;
+        return identities.empty() ? unknown : identities[node];
+    };
+    Pairing pairing;
+    std::vector<bool> taken(nodes.size(), false);
+    std::vector<std::optional<NodePair>> found(entries.size());
+    // Strongest evidence first, over all entries, so a weak match never takes a node that a
+    // stronger one needs.
+    for (PairedBy by : {PairedBy::host_id, PairedBy::tokens, PairedBy::host}) {
+        for (std::size_t e = 0; e < entries.size(); ++e) {
+            if (found[e]) {
+                continue;
+            }
+            const auto& entry = entries[e];
+            auto node = first_free(nodes.size(), taken, [&](std::size_t n) {
+                const auto& id = identity(n);
+                switch (by) {
+                case PairedBy::host_id:
+                    return entry.host_id && id && id->host_id == *entry.host_id;
+                case PairedBy::tokens:
+                    return !entry.tokens.empty() && id && same_tokens(id->tokens, entry.tokens);
+                case PairedBy::host:
+                    return nodes[n].host == entry.host;
+                }
+                return false;
+            });
+            if (node) {
+                taken[*node] = true;
+                NodePair pair{e, *node, by, false, {}};
+                const auto& id = identity(*node);
+                pair.tokens_differ =
+                    id && !id->tokens.empty() && !entry.tokens.empty() && !same_tokens(id->tokens, entry.tokens);
+                pair.note = describe_difference(entry, nodes[*node], id, pair);
+                found[e] = pair;
+            }
+        }
+    }
+    for (std::size_t e = 0; e < entries.size(); ++e) {
+        if (found[e]) {
+            pairing.pairs.push_back(*found[e]);
+        } else {
+            pairing.unmatched_entries.push_back(e);
+        }
+    }
+    for (std::size_t n = 0; n < nodes.size(); ++n) {
+        if (!taken[n]) {
+            pairing.unmatched_nodes.push_back(n);
+        }
+    }
+    return pairing;
+}
+
+} // namespace ringsnap::ops
