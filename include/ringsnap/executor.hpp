@@ -97,6 +97,18 @@ class RemoteShell
 Result<CommandOutput> run_checked(RemoteShell& shell, const std::string& step, const std::string& command,
                                   std::optional<Duration> timeout = std::nullopt);
 
+// run_checked, then `parse` (a function of stdout returning a Result) of what it printed.
+template <class Parse>
+auto run_parsed(RemoteShell& shell, const std::string& step, const std::string& command, Parse parse)
+    -> decltype(parse(std::string()))
+{
+    auto output = run_checked(shell, step, command);
+    if (!output) {
+        return output.error();
+    }
+    return parse(output->out);
+}
+
 // ErrorKind::command for an output whose exit status is not 0, worded as run_checked words it.
 Status check_succeeded(const std::string& step, const CommandOutput& output);
 

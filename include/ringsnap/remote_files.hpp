@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <ringsnap/cluster.hpp>
+#include <ringsnap/executor.hpp>
 #include <ringsnap/result.hpp>
 
 namespace ringsnap {
@@ -40,6 +41,9 @@ Result<std::vector<RemoteFile>> parse_file_listing(const std::string& out);
 std::vector<std::string> hash_commands(const Node& node, const std::vector<std::string>& paths);
 // path -> lowercase hex SHA-256.
 Result<std::map<std::string, std::string>> parse_sha256sum(const std::string& out);
+// The SHA-256 of `paths`, computed on the node by hash_commands, recorded as step `step`.
+Result<std::map<std::string, std::string>> hash_files(RemoteShell& shell, const std::vector<std::string>& paths,
+                                                      const std::string& step);
 
 // Commands that delete exactly `paths` (absolute), split like hash_commands; a path already gone
 // is not an error.

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <ringsnap/fields.hpp>
 #include <ringsnap/shell.hpp>
 
 namespace ringsnap {
@@ -15,26 +16,6 @@ namespace {
 // Raw bytes of paths per hashing command. Quoting for the remote shell, then again inside
 // `sudo sh -c '...'`, can grow text several times; 24 KiB keeps far below 128 KiB.
 constexpr std::size_t k_max_paths_bytes_per_command = 24 * 1024;
-
-template <class T> bool parse_number(const std::string& text, T& value)
-{
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    return ec == std::errc() && end == text.data() + text.size();
-}
-
-std::vector<std::string> split(const std::string& line, char separator)
-{
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    while (true) {
-        auto end = line.find(separator, start);
-        parts.push_back(line.substr(start, end == std::string::npos ? std::string::npos : end - start));
-        if (end == std::string::npos) {
-            return parts;
-        }
-        start = end + 1;
-    }
-}
 
 // find's %T@ prints seconds with a fraction ("1732327200.1234567890"); nanoseconds are exact.
 bool parse_mtime_ns(const std::string& text, std::int64_t& nanoseconds)
@@ -109,7 +90,7 @@ Result<std::vector<RemoteFile>> parse_file_listing(const std::string& out)
         if (line.empty()) {
             continue;
         }
-        auto fields = split(line, '\t');
+        auto fields = split_fields(line, '\t');
         RemoteFile file;
         if (fields.size() != 5 || !parse_number(fields[2], file.size) || !parse_number(fields[3], file.inode) ||
             !parse_mtime_ns(fields[4], file.mtime_ns)) {
@@ -150,6 +131,20 @@ std::vector<std::string> chunked_commands(const Node& node, const std::vector<st
 std::vector<std::string> hash_commands(const Node& node, const std::vector<std::string>& paths)
 {
     return chunked_commands(node, {"sha256sum", "--"}, paths);
+}
+
+Result<std::map<std::string, std::string>> hash_files(RemoteShell& shell, const std::vector<std::string>& paths,
+                                                      const std::string& step)
+{
+    std::map<std::string, std::string> hashes;
+    for (const auto& command : hash_commands(shell.node(), paths)) {
+        auto parsed = run_parsed(shell, step, command, parse_sha256sum);
+        if (!parsed) {
+            return parsed.error();
+        }
+        hashes.merge(*parsed);
+    }
+    return hashes;
 }
 
 Result<std::map<std::string, std::string>> parse_sha256sum(const std::string& out)
@@ -230,7 +225,7 @@ namespace {
 // "T\t<data dir>\t<ks>/<table>-<id>"; other directories with a dash (not a table's) are skipped.
 Result<std::optional<TableDir>> parse_table_line(const std::string& line)
 {
-    auto fields = split(line, '\t');
+    auto fields = split_fields(line, '\t');
     if (fields.size() != 3) {
         return parse_error("data directory survey", line);
     }

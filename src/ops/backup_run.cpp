@@ -17,6 +17,18 @@ Result<CatalogLock> lock_catalog(const Catalog& catalog, const std::string& comm
     return lock;
 }
 
+Result<std::optional<CatalogLock>> lock_unless_dry_run(const Catalog& catalog, const std::string& command, bool dry_run)
+{
+    if (dry_run) {
+        return std::optional<CatalogLock>();
+    }
+    auto lock = lock_catalog(catalog, command);
+    if (!lock) {
+        return lock.error();
+    }
+    return std::optional<CatalogLock>(std::move(*lock));
+}
+
 Status check_tag_free(const Catalog& catalog, const std::string& tag)
 {
     if (catalog.exists(tag)) {

@@ -316,13 +316,9 @@ RunStatus status_of(const std::vector<Removal>& removals)
 Result<ClearOutcome> run_clear(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
                                const RetentionRule& rule, bool dry_run, Observer& observer)
 {
-    std::optional<CatalogLock> lock;
-    if (!dry_run) {
-        auto acquired = lock_catalog(catalog, "ringsnap clear");
-        if (!acquired) {
-            return acquired.error();
-        }
-        lock = std::move(*acquired);
+    auto lock = lock_unless_dry_run(catalog, "ringsnap clear", dry_run);
+    if (!lock) {
+        return lock.error();
     }
     auto listing = catalog.list();
     if (!listing) {

@@ -313,13 +313,9 @@ HashIndex earlier_hashes(const Catalog& catalog)
 Result<SnapshotOutcome> run_snapshot(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
                                      const SnapshotRequest& request, Observer& observer)
 {
-    std::optional<CatalogLock> lock;
-    if (!request.dry_run) {
-        auto acquired = lock_catalog(catalog, request.command);
-        if (!acquired) {
-            return acquired.error();
-        }
-        lock = std::move(*acquired);
+    auto lock = lock_unless_dry_run(catalog, request.command, request.dry_run);
+    if (!lock) {
+        return lock.error();
     }
     if (auto free = check_tag_free(catalog, request.tag); !free) {
         return free.error();

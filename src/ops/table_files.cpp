@@ -19,13 +19,13 @@ std::string table_file_path(const TableEntry& table, const std::string& subdir, 
 
 std::vector<TableEntry> group_by_table(const std::vector<RemoteFile>& files, const std::string& subdir)
 {
-    std::map<std::string, TableEntry> tables;  // by table directory
+    std::map<std::string, TableEntry> tables; // by table directory
     std::string marker = "/" + subdir + "/";
     for (const auto& file : files) {
         auto at = file.path.find(marker);
         auto slash = file.path.find('/');
         if (at == std::string::npos || slash == std::string::npos || slash >= at) {
-            continue;  // not a file of that directory of a table: nothing to record
+            continue; // not a file of that directory of a table: nothing to record
         }
         std::string keyspace = file.path.substr(0, slash);
         std::string table_dir_name = file.path.substr(slash + 1, at - slash - 1);
@@ -38,7 +38,8 @@ std::vector<TableEntry> group_by_table(const std::vector<RemoteFile>& files, con
             table.table_id = dash == std::string::npos ? "" : table_dir_name.substr(dash + 1);
             table.directory = directory;
         }
-        table.files.push_back(FileEntry{file.path.substr(at + marker.size()), file.size, "", file.inode, file.mtime_ns});
+        table.files.push_back(
+            FileEntry{file.path.substr(at + marker.size()), file.size, "", file.inode, file.mtime_ns});
     }
     std::vector<TableEntry> result;
     for (auto& [directory, table] : tables) {
@@ -65,17 +66,9 @@ Result<std::uint64_t> hash_table_files(RemoteShell& shell, std::vector<TableEntr
             }
         }
     }
-    std::map<std::string, std::string> computed;
-    for (const auto& command : hash_commands(shell.node(), to_hash)) {
-        auto output = run_checked(shell, "sha256sum", command);
-        if (!output) {
-            return output.error();
-        }
-        auto parsed = parse_sha256sum(output->out);
-        if (!parsed) {
-            return parsed.error();
-        }
-        computed.merge(*parsed);
+    auto computed = hash_files(shell, to_hash, "sha256sum");
+    if (!computed) {
+        return computed.error();
     }
     for (auto& table : tables) {
         for (auto& file : table.files) {
@@ -83,8 +76,8 @@ Result<std::uint64_t> hash_table_files(RemoteShell& shell, std::vector<TableEntr
                 continue;
             }
             auto path = table_file_path(table, subdir, file.name);
-            auto it = computed.find(path);
-            if (it == computed.end()) {
+            auto it = computed->find(path);
+            if (it == computed->end()) {
                 return make_error(ErrorKind::parse, fmt::format("sha256sum gave no hash for {}", path));
             }
             file.sha256 = it->second;

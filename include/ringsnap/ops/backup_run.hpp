@@ -6,6 +6,7 @@
 // status a manifest's status gives.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,11 @@ namespace ringsnap::ops {
 
 // CatalogLock::acquire, warning when it takes over the lock of a run that died holding it.
 [[nodiscard]] Result<CatalogLock> lock_catalog(const Catalog& catalog, const std::string& command);
+
+// The lock for a run that changes things; none for a dry run, which writes nothing (not even the
+// lock file).
+[[nodiscard]] Result<std::optional<CatalogLock>> lock_unless_dry_run(const Catalog& catalog, const std::string& command,
+                                                                     bool dry_run);
 
 // ErrorKind::usage when `tag` is already in the catalog.
 [[nodiscard]] Status check_tag_free(const Catalog& catalog, const std::string& tag);
