@@ -21,28 +21,38 @@
 
 #include <ringsnap/cluster.hpp>
 #include <ringsnap/manifest.hpp>
+#include <ringsnap/restore_record.hpp>
 #include <ringsnap/result.hpp>
 
 namespace ringsnap {
 
 enum class SaveMode {
-    refuse_existing,  // a tag already in the catalog is an error: nothing is ever lost silently
-    replace,          // overwrite it (atomically: readers see the old or the new document)
+    refuse_existing, // a tag already in the catalog is an error: nothing is ever lost silently
+    replace,         // overwrite it (atomically: readers see the old or the new document)
 };
 
 // A manifest the catalog could not read, reported by list() instead of stopping it.
-struct CatalogProblem {
+struct CatalogProblem
+{
     std::filesystem::path path;
     Error error;
 };
 
-struct CatalogListing {
-    std::vector<ManifestSummary> manifests;  // oldest first (started_at, then tag)
-    std::vector<CatalogProblem> problems;    // unreadable or inconsistent files, by file name
+struct RestoreListing
+{
+    std::vector<RestoreRecord> records;   // oldest first
+    std::vector<CatalogProblem> problems; // unreadable records
 };
 
-class Catalog {
-public:
+struct CatalogListing
+{
+    std::vector<ManifestSummary> manifests; // oldest first (started_at, then tag)
+    std::vector<CatalogProblem> problems;   // unreadable or inconsistent files, by file name
+};
+
+class Catalog
+{
+  public:
     // The catalog of `cluster` under `root`. Nothing is created until something is saved or
     // locked. ErrorKind::config when the cluster name is not a safe directory name (the rules of
     // tags: letters, digits, '_', '.', '-', no leading dot).
@@ -50,7 +60,7 @@ public:
     [[nodiscard]] static Result<Catalog> open(const Cluster& cluster) { return open(cluster.catalog, cluster.name); }
 
     const std::string& cluster() const { return m_cluster; }
-    const std::filesystem::path& directory() const { return m_directory; }  // <catalog>/<cluster>
+    const std::filesystem::path& directory() const { return m_directory; } // <catalog>/<cluster>
     std::filesystem::path manifests_directory() const { return m_directory / "manifests"; }
     std::filesystem::path lock_path() const { return m_directory / "lock"; }
 
@@ -82,11 +92,28 @@ public:
     // ErrorKind::io only when the manifests directory exists but cannot be read.
     [[nodiscard]] Result<CatalogListing> list() const;
 
+    // ---- restore records (<catalog>/<cluster>/restores/<id>.json)
+
+    std::filesystem::path restores_directory() const { return m_directory / "restores"; }
+    bool restore_exists(std::string_view id) const;
+
+    // Writes a restore record whole, replacing its earlier version atomically (readers see one or
+    // the other). ErrorKind::usage for an invalid id; ErrorKind::io naming the path.
+    [[nodiscard]] Result<std::filesystem::path> save_restore(const RestoreRecord& record) const;
+
+    // ErrorKind::usage when there is no such record; ErrorKind::parse when it cannot be read.
+    [[nodiscard]] Result<RestoreRecord> load_restore(std::string_view id) const;
+
+    // Every record, oldest first; unreadable ones become problems.
+    [[nodiscard]] Result<RestoreListing> list_restores() const;
+
     // Deletes the manifest of `tag` (for `clear`) and fsyncs the directory. ErrorKind::usage when
     // the tag is invalid or not in the catalog; ErrorKind::io when the file cannot be removed.
     [[nodiscard]] Status remove(std::string_view tag) const;
 
-private:
+  private:
+    Result<std::filesystem::path> restore_path(std::string_view id) const;
+
     Catalog(std::string cluster, std::filesystem::path directory)
         : m_cluster(std::move(cluster)), m_directory(std::move(directory))
     {
@@ -97,11 +124,12 @@ private:
 };
 
 // Who holds (or last held) a catalog lock, as recorded in the lock file.
-struct LockHolder {
+struct LockHolder
+{
     pid_t pid = 0;
-    std::string host;     // the operator host's name
+    std::string host; // the operator host's name
     Timestamp started_at{};
-    std::string command;  // what it runs, e.g. "ringsnap snapshot --tag nightly-2026-11-23"
+    std::string command; // what it runs, e.g. "ringsnap snapshot --tag nightly-2026-11-23"
 };
 
 // One run per cluster at a time. The lock is flock() on <catalog>/<cluster>/lock: the kernel
@@ -113,8 +141,9 @@ struct LockHolder {
 //
 // On NFS, Linux emulates flock with byte-range locks: it works, but depends on the NFS locking
 // service; a catalog is best kept on a local disk.
-class CatalogLock {
-public:
+class CatalogLock
+{
+  public:
     // Takes the lock without waiting, creating the catalog directory if needed, and records this
     // process (pid, host name, now, `command`). ErrorKind::usage when another run holds it, with
     // a message naming that run's pid, host, start time and command and the lock file;
@@ -135,7 +164,7 @@ public:
     // killed), if any: the caller warns "taking over the lock of pid N (COMMAND), which is gone".
     const std::optional<LockHolder>& taken_over() const { return m_taken_over; }
 
-private:
+  private:
     CatalogLock(int fd, std::filesystem::path path, std::optional<LockHolder> taken_over)
         : m_fd(fd), m_path(std::move(path)), m_taken_over(std::move(taken_over))
     {

@@ -17,14 +17,15 @@ namespace ringsnap {
 
 // `ssh:` settings. Unset values stay unset so that ~/.ssh/config (and then libssh's own
 // defaults) can supply them; see ssh/session.cpp for the order.
-struct SshSettings {
+struct SshSettings
+{
     std::optional<std::string> user;
     std::optional<int> port;
     std::optional<std::string> identity_file;
     std::optional<std::string> known_hosts;
     std::optional<Duration> connect_timeout;
     std::optional<Duration> command_timeout;
-    std::optional<std::string> sudo;  // run nodetool and file work as `sudo -n -u <sudo>`
+    std::optional<std::string> sudo; // run nodetool and file work as `sudo -n -u <sudo>`
     std::optional<int> connect_retries;
 
     // Fills every unset field of *this from `parent` (the cascade step).
@@ -32,16 +33,20 @@ struct SshSettings {
 };
 
 // `cassandra:` settings.
-struct CassandraSettings {
+struct CassandraSettings
+{
     std::optional<std::string> nodetool;
     std::optional<std::string> jmx_user;
-    std::optional<std::string> jmx_password_file;  // a file on the node, never its content
+    std::optional<std::string> jmx_password_file; // a file on the node, never its content
     std::optional<std::vector<std::string>> data_dirs;
     std::optional<std::string> commitlog_dir;
     std::optional<std::string> sstableloader;
     std::optional<std::string> stop_command;
     std::optional<std::string> start_command;
-    std::optional<std::string> config_file;  // cassandra.yaml on the node
+    std::optional<std::string> config_file; // cassandra.yaml on the node
+    std::optional<std::string> cqlsh;       // restore: TRUNCATE through CQL on one node
+    std::optional<std::string> cql_user;
+    std::optional<std::string> cql_password_file; // on the operator host; its content goes through stdin
 
     void inherit(const CassandraSettings& parent);
 };
@@ -52,13 +57,15 @@ inline constexpr Duration k_default_command_timeout = std::chrono::minutes(30);
 inline constexpr int k_default_connect_retries = 2;
 inline constexpr const char* k_default_nodetool = "nodetool";
 inline constexpr const char* k_default_data_dir = "/var/lib/cassandra/data";
-inline constexpr const char* k_default_config_file = "/etc/cassandra/cassandra.yaml";  // Debian/RPM packages
+inline constexpr const char* k_default_config_file = "/etc/cassandra/cassandra.yaml"; // Debian/RPM packages
+inline constexpr const char* k_default_cqlsh = "cqlsh";
 
 // One node with its settings already cascaded (cluster -> data center -> node).
-struct Node {
-    std::string host;        // what ssh connects to: a name or an address
-    std::string datacenter;  // from the file, or from `nodetool status` with --seed
-    std::string rack;        // may be empty when the file does not say
+struct Node
+{
+    std::string host;       // what ssh connects to: a name or an address
+    std::string datacenter; // from the file, or from `nodetool status` with --seed
+    std::string rack;       // may be empty when the file does not say
     SshSettings ssh;
     CassandraSettings cassandra;
 
@@ -66,19 +73,21 @@ struct Node {
     Duration command_timeout() const { return ssh.command_timeout.value_or(k_default_command_timeout); }
     std::string nodetool() const { return cassandra.nodetool.value_or(k_default_nodetool); }
     std::string config_file() const { return cassandra.config_file.value_or(k_default_config_file); }
+    std::string cqlsh() const { return cassandra.cqlsh.value_or(k_default_cqlsh); }
     std::vector<std::string> data_dirs() const
     {
         return cassandra.data_dirs.value_or(std::vector<std::string>{k_default_data_dir});
     }
 };
 
-struct Cluster {
+struct Cluster
+{
     std::string name;
-    std::filesystem::path catalog;      // default ~/.local/share/ringsnap
-    std::filesystem::path source_file;  // the file it was read from
-    SshSettings ssh;                    // cluster level, kept for nodes found later (--seed)
+    std::filesystem::path catalog;     // default ~/.local/share/ringsnap
+    std::filesystem::path source_file; // the file it was read from
+    SshSettings ssh;                   // cluster level, kept for nodes found later (--seed)
     CassandraSettings cassandra;
-    std::vector<Node> nodes;            // file order, data centers in file order
+    std::vector<Node> nodes; // file order, data centers in file order
 };
 
 // Reads and validates a cluster file. Errors are ErrorKind::config and name the file, the line
@@ -90,12 +99,12 @@ Result<Cluster> load_cluster_file(const std::filesystem::path& path);
 Result<Cluster> parse_cluster_yaml(const std::string& text, const std::string& name);
 
 // A node built from cluster-level settings only (for --seed discovery).
-Node make_discovered_node(const Cluster& cluster, std::string host, std::string datacenter,
-                          std::string rack);
+Node make_discovered_node(const Cluster& cluster, std::string host, std::string datacenter, std::string rack);
 
 // --dc and --hosts. Empty lists select everything. An unknown data center or host is an
 // ErrorKind::usage error naming it and listing what exists.
-struct NodeSelection {
+struct NodeSelection
+{
     std::vector<std::string> datacenters;
     std::vector<std::string> hosts;
 };

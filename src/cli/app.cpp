@@ -38,12 +38,14 @@ void on_signal(int signal)
 
 void install_signal_handlers()
 {
-    struct sigaction action {};
+    struct sigaction action
+    {
+    };
     action.sa_handler = on_signal;
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);  // a node that drops its connection must not kill us
+    std::signal(SIGPIPE, SIG_IGN); // a node that drops its connection must not kill us
 }
 
 void add_global_options(CLI::App& app, GlobalOptions& options)
@@ -88,7 +90,7 @@ int run(int argc, char** argv)
     app.set_version_flag("--version", std::string("ringsnap ") + RINGSNAP_VERSION);
     app.footer(k_exit_codes_help);
     app.require_subcommand(1);
-    app.fallthrough();  // global options may also follow the verb: `ringsnap check --json`
+    app.fallthrough(); // global options may also follow the verb: `ringsnap check --json`
     add_global_options(app, options);
     add_check_command(app, action);
     add_exec_command(app, action);
@@ -97,12 +99,12 @@ int run(int argc, char** argv)
     add_verify_command(app, action);
     add_list_command(app, action);
     add_clear_command(app, action);
-    add_pending_commands(app, action);
+    add_restore_command(app, action);
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
-        int code = app.exit(error);  // prints help, version or the parse error
+        int code = app.exit(error); // prints help, version or the parse error
         return code == 0 ? exit_code::ok : exit_code::usage;
     }
 

@@ -16,7 +16,6 @@ void add_verify_command(CLI::App& app, Action& action);
 void add_clear_command(CLI::App& app, Action& action);
 void add_list_command(CLI::App& app, Action& action);
 void add_incremental_command(CLI::App& app, Action& action);
-// Verbs whose issues are still open: listed in --help, refused with exit 2 when run.
-void add_pending_commands(CLI::App& app, Action& action);
+void add_restore_command(CLI::App& app, Action& action);
 
 } // namespace ringsnap::cli

@@ -13,6 +13,7 @@
 #include "cli/backup_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
+#include "cli/restore_report.hpp"
 
 namespace ringsnap::cli {
 
@@ -98,6 +99,26 @@ nlohmann::json backups_json(const CatalogListing& listing, const ops::LiveView* 
     return json;
 }
 
+int run_list_restores(Context& context)
+{
+    auto target = select_with_catalog(context);
+    if (!target) {
+        return context.refuse(target.error());
+    }
+    auto listing = target->catalog.list_restores();
+    if (!listing) {
+        return context.refuse(listing.error());
+    }
+    for (const auto& problem : listing->problems) {
+        spdlog::warn("cannot read {}: {}", problem.path.string(), problem.error.message);
+    }
+    context.emit(render_restores(*listing), nlohmann::json{{"status", "ok"},
+                                                           {"exit_code", 0},
+                                                           {"nodes", nlohmann::json::array()},
+                                                           {"restores", restores_json(*listing)}});
+    return exit_code::ok;
+}
+
 int run_list(Context& context, bool with_live)
 {
     auto target = select_with_catalog(context);
@@ -142,14 +163,19 @@ int run_list(Context& context, bool with_live)
 void add_list_command(CLI::App& app, Action& action)
 {
     auto live = std::make_shared<bool>(false);
+    auto restores = std::make_shared<bool>(false);
     auto* list = app.add_subcommand("list", "List the backups in the catalog (--live: the snapshots on the nodes too)");
     list->add_flag("--live", *live, "Also run `nodetool listsnapshots` on every node and compare");
-    list->footer("Without --live, only the catalog is read: no node is touched.\n"
+    list->add_flag("--restores", *restores, "List the restores recorded in the catalog instead")->excludes("--live");
+    list->footer("Without --live, only the catalog is read: no node is touched. --restores lists the\n"
+                 "restore records instead (what each restore did, node by node: `--json` has it all).\n"
                  "With --live, snapshots no manifest knows are listed, and a catalog snapshot that a node\n"
                  "recorded but no longer lists is flagged GONE.\n"
                  "Exit 0 ok, 1 some nodes did not answer, 3 none did, 4 a catalog snapshot is gone from a node.");
-    list->callback([live, &action] {
-        action = [live](Context& context) { return run_list(context, *live); };
+    list->callback([live, restores, &action] {
+        action = [live, restores](Context& context) {
+            return *restores ? run_list_restores(context) : run_list(context, *live);
+        };
     });
 }
 

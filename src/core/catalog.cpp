@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <ostream>
 #include <streambuf>
 #include <thread>
@@ -40,8 +41,9 @@ Error io_error(std::string_view what, const fs::path& path, int error_number)
 }
 
 // Closes a file descriptor when it goes out of scope.
-class FileDescriptor {
-public:
+class FileDescriptor
+{
+  public:
     explicit FileDescriptor(int fd) : m_fd(fd) {}
     FileDescriptor(const FileDescriptor&) = delete;
     FileDescriptor& operator=(const FileDescriptor&) = delete;
@@ -54,7 +56,7 @@ public:
     int get() const { return m_fd; }
     int release() { return std::exchange(m_fd, -1); }
 
-private:
+  private:
     int m_fd;
 };
 
@@ -84,21 +86,24 @@ Status make_directories(const fs::path& directory)
 
 bool file_exists(const fs::path& path)
 {
-    struct stat info {};
+    struct stat info
+    {
+    };
     return ::lstat(path.c_str(), &info) == 0;
 }
 
 // An ostream buffer over a file descriptor, so that the manifest streams straight to the file
 // that is then fsync'd (an ofstream hides its descriptor). Keeps the first write error.
-class DescriptorBuffer : public std::streambuf {
-public:
+class DescriptorBuffer : public std::streambuf
+{
+  public:
     explicit DescriptorBuffer(int fd) : m_fd(fd), m_buffer(1 << 16)
     {
         setp(m_buffer.data(), m_buffer.data() + m_buffer.size());
     }
     int error() const { return m_error; }
 
-protected:
+  protected:
     int_type overflow(int_type ch) override
     {
         if (!drain()) {
@@ -112,7 +117,7 @@ protected:
     }
     int sync() override { return drain() ? 0 : -1; }
 
-private:
+  private:
     bool drain()
     {
         const char* data = pbase();
@@ -136,8 +141,9 @@ private:
 };
 
 // A hidden file next to the final one; removed unless published.
-class TemporaryFile {
-public:
+class TemporaryFile
+{
+  public:
     static Result<TemporaryFile> create(const fs::path& directory, std::string_view tag)
     {
         static std::atomic<unsigned> counter{0};
@@ -171,12 +177,12 @@ public:
 
     const fs::path& path() const { return m_path; }
 
-    // Streams the manifest, then fsyncs and closes the file.
-    Status write(const Manifest& manifest)
+    // Streams the document, then fsyncs and closes the file.
+    Status write(const std::function<void(std::ostream&)>& writer)
     {
         DescriptorBuffer buffer(m_fd);
         std::ostream out(&buffer);
-        write_manifest(out, manifest);
+        writer(out);
         out.flush();
         if (buffer.error() != 0 || !out) {
             return io_error("write", m_path, buffer.error() != 0 ? buffer.error() : EIO);
@@ -203,7 +209,8 @@ public:
             return {};
         }
         if (::link(m_path.c_str(), target.c_str()) != 0) {
-            return errno == EEXIST ? already_there(target) : io_error(fmt::format("link {} to", m_path.string()), target, errno);
+            return errno == EEXIST ? already_there(target)
+                                   : io_error(fmt::format("link {} to", m_path.string()), target, errno);
         }
         ::unlink(m_path.c_str());
         m_published = true;
@@ -218,7 +225,7 @@ public:
                                       target.stem().string(), target.string()));
     }
 
-private:
+  private:
     TemporaryFile(int fd, fs::path path) : m_fd(fd), m_path(std::move(path)) {}
 
     int m_fd;
@@ -234,12 +241,12 @@ Error not_in_catalog(std::string_view tag, const fs::path& directory)
 
 // The manifest at `path` must be the one its place says: the catalog's cluster and the tag of
 // its file name (a file copied or renamed by hand would otherwise pass for another backup).
-Status check_identity(const std::string& cluster, const std::string& tag, const Catalog& catalog,
-                      const fs::path& path)
+Status check_identity(const std::string& cluster, const std::string& tag, const Catalog& catalog, const fs::path& path)
 {
     if (cluster != catalog.cluster()) {
-        return make_error(ErrorKind::parse, fmt::format("manifest {} belongs to cluster {}, not {}", path.string(),
-                                                        quote_for_message(cluster), quote_for_message(catalog.cluster())));
+        return make_error(ErrorKind::parse,
+                          fmt::format("manifest {} belongs to cluster {}, not {}", path.string(),
+                                      quote_for_message(cluster), quote_for_message(catalog.cluster())));
     }
     if (tag != path.stem().string()) {
         return make_error(ErrorKind::parse, fmt::format("manifest {} is tagged {}, not as its file name says",
@@ -307,12 +314,13 @@ Result<fs::path> Catalog::save(const Manifest& manifest, SaveMode mode) const
         return path.error();
     }
     if (manifest.cluster != m_cluster) {
-        return make_error(ErrorKind::internal, fmt::format("a manifest of cluster {} cannot go into the catalog of {}",
-                                                           quote_for_message(manifest.cluster), quote_for_message(m_cluster)));
+        return make_error(ErrorKind::internal,
+                          fmt::format("a manifest of cluster {} cannot go into the catalog of {}",
+                                      quote_for_message(manifest.cluster), quote_for_message(m_cluster)));
     }
     bool replace = mode == SaveMode::replace;
     if (!replace && file_exists(*path)) {
-        return TemporaryFile::already_there(*path);  // early, before a large write
+        return TemporaryFile::already_there(*path); // early, before a large write
     }
     auto created = make_directories(manifests_directory());
     if (!created) {
@@ -322,7 +330,7 @@ Result<fs::path> Catalog::save(const Manifest& manifest, SaveMode mode) const
     if (!temporary) {
         return temporary.error();
     }
-    auto written = temporary->write(manifest);
+    auto written = temporary->write([&](std::ostream& out) { write_manifest(out, manifest); });
     if (!written) {
         return written.error();
     }
@@ -370,7 +378,7 @@ Result<CatalogListing> Catalog::list() const
     for (; !error && entries != fs::directory_iterator(); entries.increment(error)) {
         const auto& path = entries->path();
         if (!is_manifest_file_name(path)) {
-            continue;  // temporary files of saves in progress or crashed, and anything else
+            continue; // temporary files of saves in progress or crashed, and anything else
         }
         auto summary = read_summary_file(*this, path);
         if (summary) {
@@ -380,13 +388,126 @@ Result<CatalogListing> Catalog::list() const
         }
     }
     if (error) {
-        return make_error(ErrorKind::io, fmt::format("cannot read directory {}: {}", directory.string(), error.message()));
+        return make_error(ErrorKind::io,
+                          fmt::format("cannot read directory {}: {}", directory.string(), error.message()));
     }
     std::sort(listing.manifests.begin(), listing.manifests.end(), [](const auto& a, const auto& b) {
         return std::tie(a.started_at, a.tag) < std::tie(b.started_at, b.tag);
     });
     std::sort(listing.problems.begin(), listing.problems.end(),
               [](const auto& a, const auto& b) { return a.path < b.path; });
+    return listing;
+}
+
+Result<fs::path> Catalog::restore_path(std::string_view id) const
+{
+    if (auto valid = validate_tag(id); !valid) {
+        return make_error(ErrorKind::usage, fmt::format("invalid restore id: {}", valid.error().message));
+    }
+    return restores_directory() / (std::string(id) + ".json");
+}
+
+bool Catalog::restore_exists(std::string_view id) const
+{
+    auto path = restore_path(id);
+    return path && file_exists(*path);
+}
+
+Result<fs::path> Catalog::save_restore(const RestoreRecord& record) const
+{
+    auto path = restore_path(record.id);
+    if (!path) {
+        return path.error();
+    }
+    if (auto created = make_directories(restores_directory()); !created) {
+        return created.error();
+    }
+    auto temporary = TemporaryFile::create(restores_directory(), record.id);
+    if (!temporary) {
+        return temporary.error();
+    }
+    auto written = temporary->write([&](std::ostream& out) { out << to_json(record).dump(2) << "\n"; });
+    if (!written) {
+        return written.error();
+    }
+    if (auto published = temporary->publish(*path, true); !published) {
+        return published.error();
+    }
+    if (auto synced = fsync_directory(restores_directory()); !synced) {
+        return synced.error();
+    }
+    return *path;
+}
+
+namespace {
+
+constexpr std::uintmax_t k_max_restore_record_bytes = 64 * 1024 * 1024;
+
+Result<RestoreRecord> read_restore_file(const fs::path& path)
+{
+    std::error_code error;
+    if (!fs::is_regular_file(path, error)) {
+        return make_error(ErrorKind::io, fmt::format("{} is not a regular file", path.string()));
+    }
+    if (fs::file_size(path, error) > k_max_restore_record_bytes) {
+        return make_error(ErrorKind::parse, fmt::format("{} is larger than a restore record can be", path.string()));
+    }
+    std::ifstream in(path);
+    if (!in) {
+        return io_error("open", path, errno);
+    }
+    auto json = nlohmann::ordered_json::parse(in, nullptr, false);
+    if (json.is_discarded()) {
+        return make_error(ErrorKind::parse, fmt::format("{}: not valid JSON", path.string()));
+    }
+    auto record = restore_record_from_json(json);
+    if (!record) {
+        return make_error(ErrorKind::parse, fmt::format("{}: {}", path.string(), record.error().message));
+    }
+    return record;
+}
+
+} // namespace
+
+Result<RestoreRecord> Catalog::load_restore(std::string_view id) const
+{
+    auto path = restore_path(id);
+    if (!path) {
+        return path.error();
+    }
+    if (!file_exists(*path)) {
+        return make_error(ErrorKind::usage,
+                          fmt::format("no restore {} in the catalog ({})", id, restores_directory().string()));
+    }
+    return read_restore_file(*path);
+}
+
+Result<RestoreListing> Catalog::list_restores() const
+{
+    RestoreListing listing;
+    std::error_code error;
+    if (!fs::exists(restores_directory(), error)) {
+        return listing;
+    }
+    fs::directory_iterator entries(restores_directory(), error);
+    if (error) {
+        return make_error(ErrorKind::io,
+                          fmt::format("cannot read {}: {}", restores_directory().string(), error.message()));
+    }
+    for (const auto& entry : entries) {
+        if (!is_manifest_file_name(entry.path())) {
+            continue;
+        }
+        auto record = read_restore_file(entry.path());
+        if (record) {
+            listing.records.push_back(std::move(*record));
+        } else {
+            listing.problems.push_back({entry.path(), record.error()});
+        }
+    }
+    std::sort(listing.records.begin(), listing.records.end(), [](const RestoreRecord& a, const RestoreRecord& b) {
+        return std::tie(a.started_at, a.id) < std::tie(b.started_at, b.id);
+    });
     return listing;
 }
 
@@ -518,7 +639,7 @@ Result<CatalogLock> CatalogLock::acquire(const Catalog& catalog, const std::stri
         }
         return io_error("lock", path, errno);
     }
-    auto previous = read_holder(fd);  // still there: its holder died without releasing
+    auto previous = read_holder(fd); // still there: its holder died without releasing
     auto recorded = write_holder(fd, path, command);
     if (!recorded) {
         return recorded.error();

@@ -35,9 +35,9 @@ namespace {
 const std::vector<std::string_view> k_top_keys{"cluster", "catalog", "ssh", "cassandra", "datacenters"};
 const std::vector<std::string_view> k_ssh_keys{
     "user", "port", "identity_file", "known_hosts", "connect_timeout", "command_timeout", "sudo", "connect_retries"};
-const std::vector<std::string_view> k_cassandra_keys{"nodetool",     "jmx_user",      "jmx_password_file",
-                                                     "data_dirs",    "commitlog_dir", "sstableloader",
-                                                     "stop_command", "start_command", "config_file"};
+const std::vector<std::string_view> k_cassandra_keys{
+    "nodetool",     "jmx_user",      "jmx_password_file", "data_dirs", "commitlog_dir", "sstableloader",
+    "stop_command", "start_command", "config_file",       "cqlsh",     "cql_user",      "cql_password_file"};
 const std::vector<std::string_view> k_datacenter_keys{"ssh", "cassandra", "nodes"};
 const std::vector<std::string_view> k_node_keys{"host", "rack", "ssh", "cassandra"};
 
@@ -46,7 +46,8 @@ constexpr int k_max_connect_retries = 20;
 constexpr std::size_t k_max_name = 200;
 
 // A YAML node with the key path that leads to it ("datacenters.dc1.nodes[0].ssh.port").
-struct Field {
+struct Field
+{
     Field() = default;
     Field(YAML::Node node_, std::string path_, YAML::Node key_ = {})
         : node(std::move(node_)), path(std::move(path_)), key(std::move(key_))
@@ -136,15 +137,17 @@ std::string describe(const YAML::Node& node)
 }
 
 // One `key: value` of a mapping; the key's node gives the line of key errors.
-struct Entry {
+struct Entry
+{
     std::string key;
     YAML::Node key_node;
     Field value;
 };
 
 // The keys of one mapping, checked, in file order.
-class Mapping {
-public:
+class Mapping
+{
+  public:
     Mapping() = default;
     explicit Mapping(std::vector<Entry> entries) : m_entries(std::move(entries)) {}
 
@@ -156,17 +159,18 @@ public:
         return found == m_entries.end() ? nullptr : &found->value;
     }
 
-private:
+  private:
     std::vector<Entry> m_entries;
 };
 
-class ClusterFileReader {
-public:
+class ClusterFileReader
+{
+  public:
     explicit ClusterFileReader(std::string file_name) : m_file_name(std::move(file_name)) {}
 
     Result<Cluster> read(const YAML::Node& root);
 
-private:
+  private:
     Error error(const YAML::Node& node, const std::string& path, const std::string& message) const;
     Error error(const Field& field, const std::string& message) const
     {
@@ -505,6 +509,12 @@ Result<CassandraSettings> ClusterFileReader::cassandra(const Field& field) const
             RINGSNAP_ASSIGN_OR_RETURN(cassandra.stop_command, text(value));
         } else if (key == "start_command") {
             RINGSNAP_ASSIGN_OR_RETURN(cassandra.start_command, text(value));
+        } else if (key == "cqlsh") {
+            RINGSNAP_ASSIGN_OR_RETURN(cassandra.cqlsh, program(value));
+        } else if (key == "cql_user") {
+            RINGSNAP_ASSIGN_OR_RETURN(cassandra.cql_user, name(value, "CQL user", "@"));
+        } else if (key == "cql_password_file") { // read on the operator host, sent through stdin
+            RINGSNAP_ASSIGN_OR_RETURN(cassandra.cql_password_file, local_path(value));
         }
     }
     return cassandra;
@@ -652,8 +662,7 @@ Result<Cluster> ClusterFileReader::read(const YAML::Node& root)
 #undef RINGSNAP_CHECK
 #undef RINGSNAP_ASSIGN_OR_RETURN
 
-template <class T>
-void inherit_value(std::optional<T>& value, const std::optional<T>& parent)
+template <class T> void inherit_value(std::optional<T>& value, const std::optional<T>& parent)
 {
     if (!value && parent) {
         value = parent;
@@ -685,6 +694,9 @@ void CassandraSettings::inherit(const CassandraSettings& parent)
     inherit_value(stop_command, parent.stop_command);
     inherit_value(start_command, parent.start_command);
     inherit_value(config_file, parent.config_file);
+    inherit_value(cqlsh, parent.cqlsh);
+    inherit_value(cql_user, parent.cql_user);
+    inherit_value(cql_password_file, parent.cql_password_file);
 }
 
 Result<Cluster> parse_cluster_yaml(const std::string& text, const std::string& name)

@@ -13,7 +13,8 @@
 namespace ringsnap {
 namespace {
 
-struct CliResult {
+struct CliResult
+{
     int exit_code;
     std::string out;
     std::string err;
@@ -68,11 +69,26 @@ TEST(CommandLine, ParallelismOutOfRangeIsAUsageError)
     EXPECT_EQ(run_cli({"-j", "0", "check"}).exit_code, 2);
 }
 
-TEST(CommandLine, PendingVerbsRefuseToRunWithExitTwo)
+TEST(CommandLine, RestoreRefusesBadRequestsBeforeReadingAnything)
 {
-    auto result = run_cli({"restore", "--backup", "nightly"});
-    EXPECT_EQ(result.exit_code, 2);
-    EXPECT_NE(result.err.find("not implemented yet"), std::string::npos) << result.err;
+    struct Case
+    {
+        std::vector<std::string> args;
+        std::string says;
+    };
+    for (const auto& [args, says] : std::vector<Case>{
+             {{"restore"}, "say which backup to restore"},
+             {{"restore", "bad/tag"}, "invalid tag"},
+             {{"restore", "nightly", "--method", "restart"}, "restart and sstableloader are not available yet"},
+             {{"restore", "nightly", "--until", "yesterday"}, "expected a UTC time"},
+             {{"restore", "nightly", "-t", "billing"}, "billing"},
+             {{"restore", "nightly", "--keep-truncate-snapshots"}, "goes with --truncate"},
+             {{"restore", "--resume", "--truncate"}, "--resume continues a restore as it was first asked"},
+         }) {
+        auto result = run_cli(args);
+        EXPECT_EQ(result.exit_code, 2) << args.back();
+        EXPECT_NE(result.err.find(says), std::string::npos) << args.back() << ": " << result.err;
+    }
 }
 
 TEST(CommandLine, ClearNeedsExactlyOneWayOfSayingWhat)
@@ -118,7 +134,8 @@ TEST(CommandLine, BadClusterFileIsAUsageErrorAndJsonSaysSo)
 
 TEST(CommandLine, UnknownDataCenterIsAUsageErrorNamingTheKnownOnes)
 {
-    auto path = write_file("two-dcs.yaml", "cluster: c\ndatacenters:\n  dc1: {nodes: [10.0.0.1]}\n  dc2: {nodes: [10.0.1.1]}\n");
+    auto path = write_file("two-dcs.yaml",
+                           "cluster: c\ndatacenters:\n  dc1: {nodes: [10.0.0.1]}\n  dc2: {nodes: [10.0.1.1]}\n");
     auto result = run_cli({"-c", path, "--dc", "dc3", "exec", "true"});
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_NE(result.err.find("dc1, dc2"), std::string::npos) << result.err;

@@ -53,8 +53,9 @@ datacenters:
 )";
 
 // Runs each test with HOME set to a known value, and puts the old one back.
-class ClusterFileTest : public ::testing::Test {
-protected:
+class ClusterFileTest : public ::testing::Test
+{
+  protected:
     void SetUp() override
     {
         if (const char* home = std::getenv("HOME")) {
@@ -99,7 +100,7 @@ protected:
         return "cluster: x\ndatacenters:\n  dc1:\n    nodes:\n      - host: " + host + "\n";
     }
 
-private:
+  private:
     std::optional<std::string> m_saved_home;
 };
 
@@ -355,7 +356,8 @@ TEST_F(ClusterFileTest, LoadsTheExampleFile)
     EXPECT_EQ(cluster->cassandra.stop_command, "sudo systemctl stop cassandra");
     EXPECT_EQ(cluster->cassandra.start_command, "sudo systemctl start cassandra");
     // Two data centers of three nodes, in file order, with the cascade applied.
-    struct Want {
+    struct Want
+    {
         const char* host;
         const char* datacenter;
         const char* rack;
@@ -479,7 +481,9 @@ TEST_F(ClusterFileTest, RejectsUnknownKeysListingTheKnownOnes)
               "ssh, cassandra, datacenters");
     EXPECT_EQ(parse_error("cluster: x\ncassandra: {data_dir: [/d]}\n"),
               "cluster.yaml:2: cassandra.data_dir: unknown key (did you mean data_dirs?); known keys: nodetool, "
-              "jmx_user, jmx_password_file, data_dirs, commitlog_dir, sstableloader, stop_command, start_command, config_file");
+              "jmx_user, jmx_password_file, data_dirs, commitlog_dir, sstableloader, stop_command, start_command, "
+              "config_file, "
+              "cqlsh, cql_user, cql_password_file");
     EXPECT_EQ(parse_error("cluster: x\nparallelism: 4\n"),
               "cluster.yaml:2: parallelism: unknown key; known keys: cluster, catalog, ssh, cassandra, datacenters");
     EXPECT_EQ(parse_error("cluster: x\ndatacenters:\n  dc1:\n    node: [a]\n"),

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The restore record: what a restore was asked to do, from which backups, where and how, and
+// how far it got on each node and table. Written to the catalog when the restore starts and
+// rewritten (atomically) as each node passes a phase, so that an interrupted restore can be
+// resumed and every restore leaves an account of itself (`ringsnap list --restores`).
+//
+//   <catalog>/<cluster>/restores/<id>.json
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <ringsnap/manifest.hpp>
+#include <ringsnap/result.hpp>
+
+namespace ringsnap {
+
+inline constexpr const char* k_restore_format = "ringsnap-restore";
+inline constexpr int k_restore_format_version = 1;
+
+// How far one table got on one node. The order is the order of the phases.
+enum class TableState { planned, staged, verified, loading, loaded, failed };
+const char* to_string(TableState state);
+
+struct RestoreTable
+{
+    std::string keyspace;
+    std::string table;
+    TableState state = TableState::planned;
+    std::uint64_t files = 0;    // component files staged
+    std::uint64_t sstables = 0; // of which Data.db
+    std::uint64_t bytes = 0;
+    std::optional<std::string> error;
+    std::optional<std::int64_t> load_ms; // how long its import / refresh took
+
+    bool operator==(const RestoreTable&) const = default;
+};
+
+struct RestoreNode
+{
+    std::string host;
+    std::string datacenter;
+    std::string rack;
+    std::string source_host;          // the manifest's node entry whose files it loads
+    std::string method;               // "import" or "refresh"
+    std::vector<std::string> staging; // the staging directories, for the operator (never trusted back)
+    bool cleaned = false;             // its staging was removed
+    std::optional<std::string> error; // what stopped it
+    std::vector<RestoreTable> tables;
+
+    bool operator==(const RestoreNode&) const = default;
+};
+
+enum class RestoreStatus { running, complete, partial, failed, interrupted };
+const char* to_string(RestoreStatus status);
+
+struct RestoreRecord
+{
+    std::string id; // restore-<UTC time>, a valid tag
+    std::string cluster;
+    std::string tag;                  // what was asked for
+    std::vector<std::string> backups; // the base, then the incrementals read, in order
+    std::optional<Timestamp> until;
+    std::string method; // as asked: auto, import, refresh
+    bool truncate = false;
+    bool keep_truncate_snapshots = false;
+    std::vector<std::string> keyspaces; // -k
+    std::vector<std::string> tables;    // -t, "ks.table"
+    std::vector<std::string> datacenters;
+    std::vector<std::string> hosts;
+    RestoreStatus status = RestoreStatus::running;
+    Timestamp started_at{};
+    std::optional<Timestamp> finished_at;
+    std::vector<std::string> truncated; // "ks.table" emptied cluster-wide by this restore
+    std::vector<RestoreNode> nodes;
+
+    bool operator==(const RestoreRecord&) const = default;
+
+    RestoreNode* node(const std::string& host);
+    // Whether the same restore was asked: same backup, time, tables, method and truncation.
+    bool same_request(const RestoreRecord& other) const;
+};
+
+nlohmann::ordered_json to_json(const RestoreRecord& record);
+
+// ErrorKind::parse naming the key when the document is not a restore record of a version this
+// build reads, or holds a name that is not valid (identifiers, tags, id).
+[[nodiscard]] Result<RestoreRecord> restore_record_from_json(const nlohmann::ordered_json& json);
+
+} // namespace ringsnap

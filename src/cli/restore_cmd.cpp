@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: Apache-2.0
+// `ringsnap restore TAG [--until TIME] [-k KS]... [-t KS.TABLE]... [--method auto|import|refresh]
+//                  [--truncate] [--keep-truncate-snapshots] [--dry-run] [--yes] [--resume]`
+
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <ringsnap/ops/restore.hpp>
+#include <ringsnap/shell.hpp>
+
+#include "cli/backup_report.hpp"
+#include "cli/commands.hpp"
+#include "cli/progress.hpp"
+#include "cli/restore_report.hpp"
+
+namespace ringsnap::cli {
+
+namespace {
+
+struct RestoreOptions
+{
+    std::string tag;
+    std::string until;
+    std::vector<std::string> keyspaces;
+    std::vector<std::string> tables;
+    std::string method = "auto";
+    bool truncate = false;
+    bool keep_truncate_snapshots = false;
+    bool dry_run = false;
+    bool yes = false;
+    bool resume = false;
+};
+
+Result<Timestamp> parse_until(const std::string& text)
+{
+    if (auto time = parse_timestamp(text)) {
+        return *time;
+    }
+    if (auto ago = parse_duration(text)) {
+        return std::chrono::floor<std::chrono::milliseconds>(now_utc() - *ago);
+    }
+    return make_error(ErrorKind::usage, fmt::format("--until {}: expected a UTC time like 2026-11-23T02:00:00Z or a "
+                                                    "duration ago like 2h",
+                                                    quote_for_message(text)));
+}
+
+Result<ops::LoadMethod> parse_method(const std::string& method)
+{
+    if (method == "auto" || method == "import" || method == "refresh") {
+        return method == "auto"     ? ops::LoadMethod::automatic
+               : method == "import" ? ops::LoadMethod::import
+                                    : ops::LoadMethod::refresh;
+    }
+    return make_error(ErrorKind::usage, fmt::format("--method {}: this version restores into running nodes with import "
+                                                    "(4.0+) or refresh (3.11); restart and sstableloader are not "
+                                                    "available yet",
+                                                    method));
+}
+
+// Checks every name before any node is touched.
+Result<ops::RestoreRequest> make_request(const RestoreOptions& options, const GlobalOptions& global)
+{
+    ops::RestoreRequest request;
+    if (options.tag.empty() && !options.resume) {
+        return make_error(ErrorKind::usage, "say which backup to restore: ringsnap restore TAG (or --resume)");
+    }
+    if (!options.tag.empty()) {
+        if (auto valid = validate_tag(options.tag); !valid) {
+            return valid.error();
+        }
+    }
+    request.tag = options.tag;
+    bool asked_more = !options.until.empty() || !options.keyspaces.empty() || !options.tables.empty() ||
+                      options.method != "auto" || options.truncate || options.keep_truncate_snapshots;
+    if (options.resume && asked_more) {
+        return make_error(ErrorKind::usage, "--resume continues a restore as it was first asked: give it no --until, "
+                                            "-k, -t, --method or --truncate");
+    }
+    if (!options.until.empty()) {
+        auto until = parse_until(options.until);
+        if (!until) {
+            return until.error();
+        }
+        request.until = *until;
+    }
+    for (const auto& keyspace : options.keyspaces) {
+        if (auto valid = validate_cql_identifier(keyspace, "keyspace"); !valid) {
+            return valid.error();
+        }
+    }
+    request.keyspaces = options.keyspaces;
+    for (const auto& text : options.tables) {
+        auto table = parse_keyspace_table(text);
+        if (!table) {
+            return table.error();
+        }
+        request.tables.push_back(*table);
+    }
+    auto method = parse_method(options.method);
+    if (!method) {
+        return method.error();
+    }
+    request.method = *method;
+    if (options.keep_truncate_snapshots && !options.truncate) {
+        return make_error(ErrorKind::usage, "--keep-truncate-snapshots goes with --truncate");
+    }
+    request.truncate = options.truncate;
+    request.keep_truncate_snapshots = options.keep_truncate_snapshots;
+    request.dry_run = options.dry_run;
+    request.resume = options.resume;
+    request.datacenters = global.datacenters;
+    request.hosts = global.hosts;
+    if (!options.dry_run && !options.yes && !isatty(STDIN_FILENO)) {
+        return make_error(ErrorKind::usage,
+                          "restore changes data on the nodes: pass --yes to confirm when stdin is not a "
+                          "terminal (or --dry-run to see the plan)");
+    }
+    return request;
+}
+
+// The CQL password of cassandra.cql_password_file (first line), when a CQL user is set.
+Result<std::string> cql_password(const std::vector<Node>& nodes)
+{
+    for (const auto& node : nodes) {
+        if (!node.cassandra.cql_user) {
+            continue;
+        }
+        if (!node.cassandra.cql_password_file) {
+            return make_error(ErrorKind::config, fmt::format("{}: cassandra.cql_user is set but not "
+                                                             "cassandra.cql_password_file",
+                                                             node.host));
+        }
+        std::ifstream in(*node.cassandra.cql_password_file);
+        std::string password;
+        if (!in || !std::getline(in, password)) {
+            return make_error(ErrorKind::config, fmt::format("cassandra.cql_password_file: cannot read {}",
+                                                             *node.cassandra.cql_password_file));
+        }
+        return password;
+    }
+    return std::string();
+}
+
+bool ask(const ops::RestorePlan& plan, bool truncate)
+{
+    std::cerr << fmt::format("Restore {} table(s) on {} node(s){}? Type yes to go on: ", plan.tables.size(),
+                             plan.nodes.size(), truncate ? ", emptying them first with TRUNCATE everywhere" : "");
+    std::string answer;
+    std::getline(std::cin, answer);
+    return answer == "yes" || answer == "y";
+}
+
+int run_restore(Context& context, const RestoreOptions& options)
+{
+    auto request = make_request(options, context.options());
+    if (!request) {
+        return context.refuse(request.error());
+    }
+    auto target = select_with_catalog(context);
+    if (!target) {
+        return context.refuse(target.error());
+    }
+    auto& [selection, catalog] = *target;
+    auto password = cql_password(selection.nodes);
+    if (!password) {
+        return context.refuse(password.error());
+    }
+    request->cql_password = *password;
+    bool verbose = context.options().verbose > 0;
+    bool plan_shown = false;
+    if (!options.yes) {
+        request->confirm = [&](const ops::RestorePlan& plan) {
+            if (!context.options().json) {
+                std::cout << render_restore_plan(plan, *request, verbose) << std::flush;
+                plan_shown = true;
+            }
+            return ask(plan, request->truncate);
+        };
+    }
+    ProgressObserver observer(context.executor());
+    auto outcome = ops::run_restore(context.executor(), catalog, selection.nodes, *request, observer);
+    if (!outcome) {
+        return context.refuse(outcome.error());
+    }
+    context.emit(render_restore(*outcome, *request, verbose, plan_shown), restore_json(*outcome, *request, verbose));
+    return outcome->exit_code;
+}
+
+} // namespace
+
+void add_restore_command(CLI::App& app, Action& action)
+{
+    auto options = std::make_shared<RestoreOptions>();
+    auto* restore = app.add_subcommand("restore", "Restore a backup into the running nodes it came from");
+    restore->add_option("tag", options->tag,
+                        "The backup: a snapshot, or an incremental (with its base and the chain up to it)");
+    restore->add_option("--until", options->until,
+                        "Point in time: the base and every incremental flushed at or before TIME\n"
+                        "(2026-11-23T02:00:00Z, or a duration ago like 2h)");
+    restore->add_option("-k,--keyspace", options->keyspaces, "Only this keyspace (repeatable)");
+    restore->add_option("-t,--table", options->tables, "Only this table, KEYSPACE.TABLE (repeatable)");
+    restore->add_option("--method", options->method, "auto (import on 4.0+, refresh on 3.11), import or refresh")
+        ->capture_default_str();
+    restore->add_flag("--truncate", options->truncate,
+                      "Empty each table cluster-wide with CQL TRUNCATE first, so the result is the backup's rows\n"
+                      "exactly (without it, later deletes and overwrites win); needs every node up");
+    restore->add_flag("--keep-truncate-snapshots", options->keep_truncate_snapshots,
+                      "Keep the truncated-* snapshots Cassandra takes on TRUNCATE (default: removed)");
+    restore->add_flag("--dry-run", options->dry_run, "Print the plan; change nothing");
+    restore->add_flag("-y,--yes", options->yes, "Do not ask for confirmation (required when stdin is not a terminal)");
+    restore->add_flag("--resume", options->resume,
+                      "Continue the newest unfinished restore (rerunning the same command does too)");
+    restore->footer("Per node: hard links from its own snapshots/TAG and backups/ into a staging directory beside the\n"
+                    "data directory, every staged file's SHA-256 checked against the manifest (one mismatch anywhere\n"
+                    "stops everything before any node loads), optional TRUNCATE, then one nodetool import (refresh on\n"
+                    "3.11) per table, checked: every SSTable must be live afterwards. Nodes are matched to the backup\n"
+                    "by host id, then tokens, then host name. System keyspaces are not restored. A restore record in\n"
+                    "the catalog (`ringsnap list --restores`) makes a rerun finish what is left.\n"
+                    "Exit 0 all loaded, 1 some nodes failed, 2 refused before touching anything, 3 nothing loaded,\n"
+                    "4 a staged file did not match the manifest (nothing loaded), 130 interrupted.");
+    restore->callback(
+        [options, &action] { action = [options](Context& context) { return run_restore(context, *options); }; });
+}
+
+} // namespace ringsnap::cli

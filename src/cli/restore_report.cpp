@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/restore_report.hpp"
+
+#include <fmt/format.h>
+
+#include <ringsnap/text_table.hpp>
+
+namespace ringsnap::cli {
+
+namespace {
+
+std::string free_space(const ops::NodePlan& node)
+{
+    std::vector<std::string> parts;
+    for (auto bytes : node.free_bytes) {
+        parts.push_back(format_bytes(bytes));
+    }
+    return parts.empty() ? "?" : fmt::format("{}", fmt::join(parts, " / "));
+}
+
+std::string backups_line(const ops::RestorePlan& plan, const ops::RestoreRequest& request)
+{
+    std::string line = fmt::format("backup {}", plan.backups.front());
+    if (plan.backups.size() > 1) {
+        line += fmt::format(" + incrementals {}", fmt::join(plan.backups.begin() + 1, plan.backups.end(), ", "));
+    }
+    if (request.until) {
+        line += fmt::format(", until {}", format_timestamp(*request.until));
+    }
+    return line;
+}
+
+std::string nodes_table(const ops::RestorePlan& plan)
+{
+    TextTable table({"DC", "HOST", "VERSION", "METHOD", "RESTORES (PAIRED BY)", "TABLES", "FILES", "SIZE", "FREE"});
+    for (const auto& node : plan.nodes) {
+        std::size_t files = 0;
+        for (const auto& t : node.tables) {
+            files += t.files.size();
+        }
+        std::string source = fmt::format("{} ({})", node.source_host, ops::to_string(node.paired_by));
+        if (node.unreachable) {
+            table.add_row({node.node.datacenter, node.node.host, "?", "-", source, "-", "-", "-",
+                           "UNREACHABLE: " + *node.unreachable});
+            continue;
+        }
+        table.add_row({node.node.datacenter, node.node.host, node.version, ops::to_string(node.method), source,
+                       std::to_string(node.tables.size()), std::to_string(files), format_bytes(node.bytes),
+                       free_space(node)});
+    }
+    return table.render();
+}
+
+std::string table_lines(const ops::NodePlan& node, bool verbose)
+{
+    std::string text;
+    for (const auto& table : node.tables) {
+        text += fmt::format("  {} {}.{}: {} SSTable(s), {} file(s), {}", node.node.host, table.keyspace, table.table,
+                            table.sstables, table.files.size(), format_bytes(table.bytes));
+        if (table.left_out) {
+            text += fmt::format("; {} incremental SSTable(s) older than the base snapshot left out", table.left_out);
+        }
+        text += "\n";
+        for (const auto& dir : table.stage_dirs) {
+            text += fmt::format("      staged in {}\n", dir);
+        }
+        for (const auto& command : table.commands) {
+            text += fmt::format("      runs {}\n", command);
+        }
+        if (verbose) {
+            for (const auto& file : table.files) {
+                text += fmt::format("      {} {} {} (from {})\n", file.name, file.size, file.sha256, file.backup);
+            }
+        }
+    }
+    return text;
+}
+
+} // namespace
+
+std::string render_restore_plan(const ops::RestorePlan& plan, const ops::RestoreRequest& request, bool verbose)
+{
+    std::string text = fmt::format(
+        "Restore {} ({}): {} node(s), {} table(s), {} file(s), {}{}\n\n", plan.id, backups_line(plan, request),
+        plan.nodes.size(), plan.tables.size(), plan.files, format_bytes(plan.bytes),
+        request.truncate ? fmt::format("; TRUNCATE first, through cqlsh on {}", plan.truncate_host.value_or("?")) : "");
+    text += nodes_table(plan) + "\n";
+    for (const auto& node : plan.nodes) {
+        text += table_lines(node, verbose);
+    }
+    if (!verbose && plan.files > 0) {
+        text += "  (-v lists every file with its size and SHA-256)\n";
+    }
+    for (const auto& warning : plan.warnings) {
+        text += "WARNING: " + warning + "\n";
+    }
+    for (const auto& refusal : plan.refusals) {
+        text += "REFUSED: " + refusal + "\n";
+    }
+    return text + "\n";
+}
+
+std::string render_restore(const ops::RestoreOutcome& outcome, const ops::RestoreRequest& request, bool verbose,
+                           bool plan_shown)
+{
+    std::string text = plan_shown ? "" : render_restore_plan(outcome.plan, request, verbose);
+    if (!outcome.plan.refusals.empty()) {
+        return text + "Nothing was changed: the restore was refused (see REFUSED above).\n";
+    }
+    if (!outcome.record) {
+        return text +
+               (request.dry_run ? "Dry run: nothing was changed.\n" : "Interrupted before anything was changed.\n");
+    }
+    TextTable table({"DC", "HOST", "TABLE", "METHOD", "FILES", "SIZE", "LOAD TIME", "RESULT"});
+    for (const auto& node : outcome.record->nodes) {
+        for (const auto& t : node.tables) {
+            std::string result = to_string(t.state);
+            if (t.error) {
+                result += ": " + *t.error;
+            }
+            table.add_row({node.datacenter, node.host, t.keyspace + "." + t.table, node.method, std::to_string(t.files),
+                           format_bytes(t.bytes), t.load_ms ? fmt::format("{:.1f}s", *t.load_ms / 1000.0) : "-",
+                           result});
+        }
+        if (node.tables.empty() || (node.error && std::none_of(node.tables.begin(), node.tables.end(),
+                                                               [](const RestoreTable& t) { return t.error; }))) {
+            if (node.error) {
+                table.add_row({node.datacenter, node.host, "-", node.method, "-", "-", "-", "FAILED: " + *node.error});
+            }
+        }
+    }
+    text += table.render();
+    for (const auto& mismatch : outcome.mismatches) {
+        text += "MISMATCH: " + mismatch + "\n";
+    }
+    for (const auto& note : outcome.notes) {
+        text += note + "\n";
+    }
+    return text + fmt::format("\nRestore {} {}{}. Record: {}\n", outcome.record->id, to_string(outcome.record->status),
+                              outcome.resumed ? " (continued)" : "", outcome.record_path.string());
+}
+
+nlohmann::json restore_json(const ops::RestoreOutcome& outcome, const ops::RestoreRequest& request, bool with_steps)
+{
+    auto json = nlohmann::json{{"status", outcome.exit_code == exit_code::ok            ? "ok"
+                                          : outcome.exit_code == exit_code::partial     ? "partial"
+                                          : outcome.exit_code == exit_code::interrupted ? "interrupted"
+                                                                                        : "failed"},
+                               {"exit_code", outcome.exit_code},
+                               {"nodes", nodes_json(outcome.runs, with_steps)}};
+    const auto& plan = outcome.plan;
+    auto nodes = nlohmann::json::array();
+    for (const auto& node : plan.nodes) {
+        auto tables = nlohmann::json::array();
+        for (const auto& table : node.tables) {
+            auto files = nlohmann::json::array();
+            for (const auto& file : table.files) {
+                files.push_back({{"name", file.name},
+                                 {"size", file.size},
+                                 {"sha256", file.sha256},
+                                 {"backup", file.backup},
+                                 {"source", file.source},
+                                 {"staged", file.staged}});
+            }
+            tables.push_back({{"keyspace", table.keyspace},
+                              {"table", table.table},
+                              {"backup_table_id", table.backup_id},
+                              {"live_table_id", table.live_id},
+                              {"live_dirs", table.live_dirs},
+                              {"stage_dirs", table.stage_dirs},
+                              {"sstables", table.sstables},
+                              {"bytes", table.bytes},
+                              {"left_out", table.left_out},
+                              {"commands", table.commands},
+                              {"files", files}});
+        }
+        nodes.push_back({{"host", node.node.host},
+                         {"datacenter", node.node.datacenter},
+                         {"source_host", node.source_host},
+                         {"paired_by", ops::to_string(node.paired_by)},
+                         {"pairing_note", node.pairing_note},
+                         {"version", node.version},
+                         {"method", ops::to_string(node.method)},
+                         {"staging", node.staging_roots},
+                         {"free_bytes", node.free_bytes},
+                         {"bytes", node.bytes},
+                         {"unreachable", node.unreachable ? nlohmann::json(*node.unreachable) : nlohmann::json()},
+                         {"tables", tables}});
+    }
+    json["plan"] = {{"id", plan.id},
+                    {"tag", request.tag},
+                    {"backups", plan.backups},
+                    {"tables", plan.tables},
+                    {"truncate", request.truncate},
+                    {"truncate_host", plan.truncate_host.value_or("")},
+                    {"files", plan.files},
+                    {"bytes", plan.bytes},
+                    {"warnings", plan.warnings},
+                    {"refusals", plan.refusals},
+                    {"nodes", nodes}};
+    json["dry_run"] = request.dry_run;
+    json["mismatches"] = outcome.mismatches;
+    json["notes"] = outcome.notes;
+    if (outcome.record) {
+        json["restore"] = to_json(*outcome.record);
+        json["record"] = outcome.record_path.string();
+        json["resumed"] = outcome.resumed;
+    }
+    return json;
+}
+
+std::string render_restores(const RestoreListing& listing)
+{
+    if (listing.records.empty()) {
+        return "No restores in the catalog.\n";
+    }
+    TextTable table({"ID", "BACKUP", "STARTED", "STATUS", "METHOD", "TRUNCATE", "NODES", "TABLES LOADED"});
+    for (const auto& record : listing.records) {
+        std::size_t loaded = 0, total = 0;
+        for (const auto& node : record.nodes) {
+            for (const auto& t : node.tables) {
+                ++total;
+                loaded += t.state == TableState::loaded ? 1 : 0;
+            }
+        }
+        table.add_row({record.id, record.tag, format_timestamp(record.started_at), to_string(record.status),
+                       record.method, record.truncate ? "yes" : "no", std::to_string(record.nodes.size()),
+                       fmt::format("{}/{}", loaded, total)});
+    }
+    return table.render();
+}
+
+nlohmann::json restores_json(const RestoreListing& listing)
+{
+    auto json = nlohmann::json::array();
+    for (const auto& record : listing.records) {
+        json.push_back(nlohmann::json::parse(to_json(record).dump()));
+    }
+    return json;
+}
+
+} // namespace ringsnap::cli

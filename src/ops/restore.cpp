@@ -1,0 +1,985 @@
+// SPDX-License-Identifier: Apache-2.0
+// The restore's phases on the nodes, and the restore record that follows them.
+
+#include <ringsnap/ops/restore.hpp>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <ringsnap/cancel.hpp>
+#include <ringsnap/nodetool.hpp>
+#include <ringsnap/ops/backup_run.hpp>
+#include <ringsnap/remote_files.hpp>
+#include <ringsnap/sstable_name.hpp>
+
+#include "ops/restore_steps.hpp"
+
+namespace ringsnap::ops {
+
+namespace {
+
+namespace steps = restore_steps;
+
+// Generations given to SSTables placed for a 3.11 refresh: far above anything the node used, so
+// a flush between placing and refreshing (which writes counter+1 without looking) cannot land
+// on them; refresh renames them down at once.
+constexpr std::uint64_t k_refresh_generation_gap = 100000;
+
+std::string new_restore_id(const Catalog& catalog)
+{
+    auto base = fmt::format("restore-{:%Y%m%dT%H%M%SZ}", std::chrono::floor<std::chrono::seconds>(now_utc()));
+    std::string id = base;
+    for (int n = 2; catalog.restore_exists(id); ++n) {
+        id = fmt::format("{}-{}", base, n);
+    }
+    return id;
+}
+
+// The record, shared by the node threads: every change is saved at once, whole.
+class RecordKeeper
+{
+  public:
+    RecordKeeper(const Catalog& catalog, RestoreRecord record) : m_catalog(catalog), m_record(std::move(record)) {}
+
+    template <class Change> void update(Change change)
+    {
+        std::lock_guard lock(m_mutex);
+        change(m_record);
+        save_locked();
+    }
+
+    struct TableUpdate
+    {
+        const TablePlan* table;
+        TableState state;
+        std::optional<std::string> error{};
+        std::optional<std::int64_t> load_ms{};
+    };
+
+    // Several tables of one node at once: one write of the record, not one per table.
+    void set_tables(const std::string& host, const std::vector<TableUpdate>& updates)
+    {
+        update([&](RestoreRecord& record) {
+            auto* node = record.node(host);
+            if (!node) {
+                return;
+            }
+            for (const auto& change : updates) {
+                for (auto& entry : node->tables) {
+                    if (entry.keyspace == change.table->keyspace && entry.table == change.table->table) {
+                        entry.state = change.state;
+                        entry.error = change.error;
+                        entry.load_ms = change.load_ms ? change.load_ms : entry.load_ms;
+                    }
+                }
+            }
+        });
+    }
+
+    TableState state_of(const std::string& host, const TablePlan& table)
+    {
+        std::lock_guard lock(m_mutex);
+        auto* node = m_record.node(host);
+        if (node) {
+            for (const auto& entry : node->tables) {
+                if (entry.keyspace == table.keyspace && entry.table == table.table) {
+                    return entry.state;
+                }
+            }
+        }
+        return TableState::planned;
+    }
+
+    RestoreRecord snapshot()
+    {
+        std::lock_guard lock(m_mutex);
+        return m_record;
+    }
+
+    const std::filesystem::path& path() const { return m_path; }
+
+    void save()
+    {
+        std::lock_guard lock(m_mutex);
+        save_locked();
+    }
+
+  private:
+    void save_locked()
+    {
+        auto saved = m_catalog.save_restore(m_record);
+        if (!saved) {
+            spdlog::error("cannot write the restore record: {}", saved.error().message);
+        } else {
+            m_path = *saved;
+        }
+    }
+
+    const Catalog& m_catalog;
+    std::mutex m_mutex;
+    RestoreRecord m_record;
+    std::filesystem::path m_path;
+};
+
+RestoreRecord record_for(const Catalog& catalog, const RestorePlan& plan, const RestoreRequest& request)
+{
+    RestoreRecord record;
+    record.id = plan.id;
+    record.cluster = catalog.cluster();
+    record.tag = request.tag;
+    record.backups = plan.backups;
+    record.until = request.until;
+    record.method = to_string(request.method);
+    record.truncate = request.truncate;
+    record.keep_truncate_snapshots = request.keep_truncate_snapshots;
+    record.keyspaces = request.keyspaces;
+    for (const auto& table : request.tables) {
+        record.tables.push_back(table.keyspace + "." + table.table);
+    }
+    record.datacenters = request.datacenters;
+    record.hosts = request.hosts;
+    record.started_at = now_utc();
+    for (const auto& node : plan.nodes) {
+        RestoreNode entry;
+        entry.host = node.node.host;
+        entry.datacenter = node.node.datacenter;
+        entry.rack = node.node.rack;
+        entry.source_host = node.source_host;
+        entry.method = to_string(node.method);
+        entry.staging = node.staging_roots;
+        for (const auto& table : node.tables) {
+            entry.tables.push_back({table.keyspace, table.table, TableState::planned, table.files.size(),
+                                    table.sstables, table.bytes, std::nullopt, std::nullopt});
+        }
+        if (node.unreachable) { // its tables are owed all the same: a rerun loads them
+            entry.error = *node.unreachable;
+            for (const auto& name : plan.tables) {
+                auto table = parse_keyspace_table(name);
+                entry.tables.push_back(
+                    {table->keyspace, table->table, TableState::planned, 0, 0, 0, std::nullopt, std::nullopt});
+            }
+        }
+        record.nodes.push_back(std::move(entry));
+    }
+    return record;
+}
+
+// Keeps what an earlier run of the same restore achieved: tables loaded stay loaded, truncation
+// is never repeated.
+RestoreRecord merge_earlier(RestoreRecord fresh, const RestoreRecord& earlier)
+{
+    fresh.started_at = earlier.started_at;
+    fresh.truncated = earlier.truncated;
+    for (auto& node : fresh.nodes) {
+        auto found = std::find_if(earlier.nodes.begin(), earlier.nodes.end(),
+                                  [&](const RestoreNode& n) { return n.host == node.host; });
+        if (found == earlier.nodes.end()) {
+            continue;
+        }
+        for (auto& table : node.tables) {
+            for (const auto& done : found->tables) {
+                if (done.keyspace == table.keyspace && done.table == table.table && done.state == TableState::loaded) {
+                    table = done;
+                }
+            }
+        }
+    }
+    return fresh;
+}
+
+// ---- survey
+
+// Who the node is and what it has. The ring (`nodetool status`, a JVM start on a real node) is
+// asked only for --truncate, which needs every node up.
+Status survey_for_restore(RemoteShell& shell, const std::vector<std::string>& keyspaces, bool with_ring,
+                          RestoreFacts& facts)
+{
+    auto status = survey_node(shell, SurveyParts{.tokens = true, .ring = with_ring, .data_dirs = true, .config = true},
+                              facts.node);
+    if (!status) {
+        return status;
+    }
+    auto disk = run_parsed(shell, "look at the data directories' disks",
+                           steps::disk_facts_command(shell.node(), keyspaces), steps::parse_disk_facts);
+    if (!disk) {
+        return disk.error();
+    }
+    facts.disk = std::move(*disk);
+    return {};
+}
+
+std::vector<std::string> keyspaces_of(const Chain& chain)
+{
+    return chain_keyspaces(chain);
+}
+
+// ---- stage and verify
+
+std::vector<const TablePlan*> tables_to_do(RecordKeeper& record, const NodePlan& node)
+{
+    std::vector<const TablePlan*> tables;
+    for (const auto& table : node.tables) {
+        if (record.state_of(node.node.host, table) != TableState::loaded) {
+            tables.push_back(&table);
+        }
+    }
+    return tables;
+}
+
+// Compares what is staged with the plan: the exact set of files, their sizes and SHA-256.
+std::vector<std::string> compare_staged(const NodePlan& node, const std::vector<const TablePlan*>& tables,
+                                        const std::vector<steps::FoundFile>& found,
+                                        const std::map<std::string, std::string>& hashes)
+{
+    std::vector<std::string> mismatches;
+    std::map<std::string, const steps::FoundFile*> by_path;
+    for (const auto& file : found) {
+        by_path[file.path] = &file;
+    }
+    std::set<std::string> planned;
+    std::set<std::string> stage_dirs;
+    for (const auto* table : tables) {
+        stage_dirs.insert(table->stage_dirs.begin(), table->stage_dirs.end());
+        for (const auto& file : table->files) {
+            planned.insert(file.staged);
+            auto there = by_path.find(file.staged);
+            auto hash = hashes.find(file.staged);
+            if (there == by_path.end()) {
+                mismatches.push_back(fmt::format("{}: {}: missing after staging", node.node.host, file.staged));
+            } else if (there->second->size != file.size) {
+                mismatches.push_back(fmt::format("{}: {}: size {} instead of {} ({} of backup {})", node.node.host,
+                                                 file.source, there->second->size, file.size, file.name, file.backup));
+            } else if (hash == hashes.end() || hash->second != file.sha256) {
+                mismatches.push_back(fmt::format("{}: {}: SHA-256 differs from the manifest ({} of backup {})",
+                                                 node.node.host, file.source, file.name, file.backup));
+            }
+        }
+    }
+    for (const auto& file : found) {
+        auto dir = file.path.substr(0, file.path.rfind('/'));
+        if (stage_dirs.count(dir) && !planned.count(file.path)) {
+            mismatches.push_back(fmt::format("{}: {}: in staging but not in the plan", node.node.host, file.path));
+        }
+    }
+    return mismatches;
+}
+
+Status stage_and_verify(RemoteShell& shell, const NodePlan& node, const std::vector<const TablePlan*>& tables,
+                        std::vector<std::string>& mismatches, Observer& observer)
+{
+    for (const auto& command : steps::stage_commands(shell.node(), node, tables)) {
+        if (auto staged = run_checked(shell, "stage (hard links)", command); !staged) {
+            return staged.error();
+        }
+    }
+    auto found = run_parsed(shell, "list staged files", steps::list_files_command(shell.node(), node.staging_roots),
+                            steps::parse_found_files);
+    if (!found) {
+        return found.error();
+    }
+    std::vector<std::string> paths;
+    std::uint64_t bytes = 0;
+    for (const auto* table : tables) {
+        for (const auto& file : table->files) {
+            paths.push_back(file.staged);
+            bytes += file.size;
+        }
+    }
+    auto hashes = hash_files(shell, paths, "sha256sum staged files");
+    if (!hashes) {
+        return hashes.error();
+    }
+    observer.add_bytes(bytes);
+    mismatches = compare_staged(node, tables, *found, *hashes);
+    return {};
+}
+
+// ---- load
+
+// The Data.db files of one table: live in its directories (backups/ aside) and left in staging.
+struct TableFiles
+{
+    std::set<std::uint64_t> live_inodes;
+    std::vector<steps::FoundFile> live; // with backups/, for the highest generation
+    std::vector<steps::FoundFile> staged;
+};
+
+using FilesByTable = std::map<const TablePlan*, TableFiles>;
+
+std::string parent_of(const std::string& path)
+{
+    return path.substr(0, path.rfind('/'));
+}
+
+// One listing for every table of a node: what is live, what is still staged.
+Result<FilesByTable> look_at(RemoteShell& shell, const std::vector<const TablePlan*>& tables)
+{
+    std::vector<std::string> dirs;
+    for (const auto* table : tables) {
+        dirs.insert(dirs.end(), table->live_dirs.begin(), table->live_dirs.end());
+        dirs.insert(dirs.end(), table->stage_dirs.begin(), table->stage_dirs.end());
+    }
+    auto found = run_parsed(shell, "list live and staged SSTables", steps::list_data_files_command(shell.node(), dirs),
+                            steps::parse_found_files);
+    if (!found) {
+        return found.error();
+    }
+    FilesByTable files;
+    for (const auto* table : tables) {
+        auto& mine = files[table];
+        for (const auto& file : *found) {
+            auto dir = parent_of(file.path);
+            bool in_backups = dir.ends_with("/backups");
+            auto table_dir = in_backups ? parent_of(dir) : dir;
+            if (std::find(table->live_dirs.begin(), table->live_dirs.end(), table_dir) != table->live_dirs.end()) {
+                mine.live.push_back(file);
+                if (!in_backups) {
+                    mine.live_inodes.insert(file.inode);
+                }
+            } else if (std::find(table->stage_dirs.begin(), table->stage_dirs.end(), dir) != table->stage_dirs.end()) {
+                mine.staged.push_back(file);
+            }
+        }
+    }
+    return files;
+}
+
+std::string staged_prefix(const steps::FoundFile& data_file)
+{
+    return data_file.path.substr(0, data_file.path.size() - std::string("Data.db").size());
+}
+
+// Staged SSTables whose Data.db is already live (the same inode: loaded by an earlier run, or
+// never gone since the backup) leave staging: loading them again would duplicate them.
+Status drop_already_live(RemoteShell& shell, FilesByTable& files)
+{
+    std::vector<std::string> paths;
+    for (auto& [table, mine] : files) {
+        for (const auto& staged : mine.staged) {
+            if (!mine.live_inodes.count(staged.inode)) {
+                continue;
+            }
+            for (const auto& file : table->files) {
+                if (file.staged.rfind(staged_prefix(staged), 0) == 0) {
+                    paths.push_back(file.staged);
+                }
+            }
+        }
+        std::erase_if(mine.staged, [&](const steps::FoundFile& f) { return mine.live_inodes.count(f.inode) > 0; });
+    }
+    for (const auto& command : remove_files_commands(shell.node(), paths)) {
+        if (auto removed = run_checked(shell, "drop staged SSTables already live", command); !removed) {
+            return removed.error();
+        }
+    }
+    return {};
+}
+
+// The live names for a refresh: generations above everything in the table directory and
+// backups/, plus a wide gap.
+std::vector<std::pair<std::string, std::string>> refresh_links(const TablePlan& table, const TableFiles& files)
+{
+    std::uint64_t highest = 0;
+    for (const auto& file : files.live) {
+        auto name = parse_sstable_name(file.path.substr(file.path.rfind('/') + 1));
+        if (name && name->generation()) {
+            highest = std::max(highest, *name->generation());
+        }
+    }
+    std::uint64_t next = highest + k_refresh_generation_gap;
+    std::vector<std::pair<std::string, std::string>> links;
+    for (const auto& staged : files.staged) {
+        auto prefix = staged_prefix(staged);
+        auto generation = next++;
+        for (const auto& file : table.files) {
+            auto name = parse_sstable_name(file.name);
+            if (file.staged.rfind(prefix, 0) == 0 && name) {
+                name->id = std::to_string(generation);
+                links.emplace_back(file.staged, table.live_dirs.front() + "/" + name->file_name());
+            }
+        }
+    }
+    return links;
+}
+
+// Whether a table took every SSTable it was given: each one's Data.db inode is live now.
+Status check_loaded(const TablePlan& table, const TableFiles& before, const TableFiles& after, const CommandOutput& run,
+                    const std::string& how)
+{
+    if (auto status = check_succeeded(how, run); !status) {
+        return status;
+    }
+    std::size_t missing = 0;
+    for (const auto& staged : before.staged) {
+        missing += after.live_inodes.count(staged.inode) ? 0 : 1;
+    }
+    if (missing == 0) {
+        return {};
+    }
+    return make_error(ErrorKind::command,
+                      fmt::format("{} exited 0 but loaded {} of {} SSTables of {}.{}: the node skipped the others "
+                                  "without a word (an SSTable version it cannot read, or, before 4.0.13 / 4.1.5, a "
+                                  "staging directory not named <keyspace>/<table>); they are still in {}",
+                                  how, before.staged.size() - missing, before.staged.size(), table.keyspace,
+                                  table.table, fmt::join(table.stage_dirs, ", ")));
+}
+
+// The command that loads one table's staged SSTables.
+std::string load_command(const Node& node, const NodePlan& plan, const TablePlan& table, const TableFiles& files)
+{
+    if (plan.method == LoadMethod::refresh) {
+        return steps::refresh_command(node, table);
+    }
+    std::set<std::string> dirs;
+    for (const auto& staged : files.staged) {
+        dirs.insert(parent_of(staged.path));
+    }
+    return steps::import_command(node, table, {dirs.begin(), dirs.end()});
+}
+
+// ---- truncate
+
+Status check_truncated(RemoteShell& shell, const std::vector<std::string>& live_dirs)
+{
+    auto files = run_parsed(shell, "look for live SSTables after TRUNCATE",
+                            steps::list_data_files_command(shell.node(), live_dirs), steps::parse_found_files);
+    if (!files) {
+        return files.error();
+    }
+    for (const auto& file : *files) {
+        if (file.path.find("/backups/") == std::string::npos) {
+            return make_error(ErrorKind::command, fmt::format("TRUNCATE left a live SSTable: {}", file.path));
+        }
+    }
+    return {};
+}
+
+// Removes the truncated-* snapshots TRUNCATE took that were not there before.
+Status clear_truncate_snapshots(RemoteShell& shell, const std::vector<std::string>& keyspaces,
+                                const std::vector<std::string>& before)
+{
+    auto facts = run_parsed(shell, "find TRUNCATE's snapshots", steps::disk_facts_command(shell.node(), keyspaces),
+                            steps::parse_disk_facts);
+    if (!facts) {
+        return facts.error();
+    }
+    std::set<std::pair<std::string, std::string>> snapshots; // (tag, keyspace)
+    for (const auto& path : facts->truncate_snapshots) {
+        if (std::find(before.begin(), before.end(), path) != before.end()) {
+            continue;
+        }
+        auto tag = path.substr(path.rfind('/') + 1);
+        auto table_dir = path.substr(0, path.find("/snapshots/"));
+        auto keyspace_dir = table_dir.substr(0, table_dir.rfind('/'));
+        auto keyspace = keyspace_dir.substr(keyspace_dir.rfind('/') + 1);
+        if (validate_tag(tag) && validate_cql_identifier(keyspace, "keyspace")) {
+            snapshots.emplace(tag, keyspace);
+        }
+    }
+    for (const auto& [tag, keyspace] : snapshots) {
+        auto cleared = run_checked(shell, "nodetool clearsnapshot " + tag,
+                                   nodetool_command(shell.node(), {"clearsnapshot", "-t", tag, "--", keyspace}));
+        if (!cleared) {
+            return cleared.error();
+        }
+    }
+    return {};
+}
+
+// The table directories of `tables` on a node, from its survey (dropped tables' left out).
+std::vector<std::string> live_dirs_of(const RestoreFacts& facts, const std::vector<std::string>& tables)
+{
+    std::vector<std::string> dirs;
+    if (!facts.node.data_dirs) {
+        return dirs;
+    }
+    for (const auto& dir : facts.node.data_dirs->tables) {
+        if (std::find(tables.begin(), tables.end(), dir.keyspace + "." + dir.table) != tables.end() &&
+            std::find(facts.disk.marked_dropped.begin(), facts.disk.marked_dropped.end(), dir.path()) ==
+                facts.disk.marked_dropped.end()) {
+            dirs.push_back(dir.path());
+        }
+    }
+    return dirs;
+}
+
+// ---- the run
+
+// One restore from plan to end: the phases in order, each over the nodes that are still in it.
+class RestoreRun
+{
+  public:
+    RestoreRun(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
+               const RestoreRequest& request, Observer& observer)
+        : m_executor(executor), m_catalog(catalog), m_nodes(nodes), m_request(request), m_observer(observer)
+    {
+    }
+
+    Result<RestoreOutcome> run(const std::optional<RestoreRecord>& earlier)
+    {
+        auto chain = load_restore_chain(m_catalog, m_request.tag, m_request.until);
+        if (!chain) {
+            return chain.error();
+        }
+        m_keyspaces = keyspaces_of(*chain);
+        std::string id = earlier ? earlier->id : new_restore_id(m_catalog);
+        auto survey = survey_nodes();
+        if (cancel_requested()) {
+            m_outcome.runs = survey;
+            m_outcome.status = RunStatus::interrupted;
+            m_outcome.exit_code = exit_code::interrupted;
+            return m_outcome; // nothing was changed yet
+        }
+        if (std::none_of(survey.begin(), survey.end(), [](const NodeRun& run) { return run.ok(); })) {
+            return make_error(ErrorKind::connect, "no node answered: nothing can be restored");
+        }
+        m_outcome.plan = plan_restore(*chain, m_nodes, survey, m_facts, m_request, id, now_utc());
+        m_outcome.runs = survey;
+        m_outcome.resumed = earlier.has_value();
+        if (!m_outcome.plan.refusals.empty()) {
+            m_outcome.exit_code = exit_code::usage;
+            return m_outcome;
+        }
+        if (m_request.dry_run) {
+            m_outcome.status = RunStatus::ok;
+            m_outcome.exit_code = exit_code::ok;
+            return m_outcome;
+        }
+        if (m_request.confirm && !m_request.confirm(m_outcome.plan)) {
+            return make_error(ErrorKind::usage, "not confirmed: nothing was changed");
+        }
+        auto record = record_for(m_catalog, m_outcome.plan, m_request);
+        m_record.emplace(m_catalog, earlier ? merge_earlier(std::move(record), *earlier) : std::move(record));
+        m_record->save();
+        execute();
+        finish();
+        return m_outcome;
+    }
+
+  private:
+    std::vector<NodeRun> survey_nodes()
+    {
+        m_facts.assign(m_nodes.size(), RestoreFacts{});
+        Phase phase(m_observer, "survey", m_nodes, Observer::Lines::none);
+        return m_executor.run_on_nodes(m_nodes, [&](RemoteShell& shell, std::size_t index) {
+            return survey_for_restore(shell, m_keyspaces, m_request.truncate, m_facts[index]);
+        });
+    }
+
+    void execute()
+    {
+        auto staged = stage_everywhere();
+        if (!m_outcome.mismatches.empty()) {
+            abandon_staging("a staged file does not match the manifest");
+            m_outcome.exit_code = exit_code::mismatch;
+            return;
+        }
+        if (m_request.truncate && !truncate_everywhere(staged)) {
+            return;
+        }
+        load_everywhere(staged);
+        clean_everywhere();
+    }
+
+    // Nodes (indexes into the plan) that staged and verified everything they still have to load.
+    std::vector<std::size_t> stage_everywhere()
+    {
+        std::vector<const NodePlan*> plans;
+        std::vector<Node> nodes;
+        for (const auto& node : m_outcome.plan.nodes) {
+            if (node.unreachable) {
+                m_record->update(
+                    [&](RestoreRecord& record) { record.node(node.node.host)->error = *node.unreachable; });
+                continue;
+            }
+            plans.push_back(&node);
+            nodes.push_back(node.node);
+        }
+        std::vector<std::vector<std::string>> mismatches(plans.size());
+        std::vector<NodeRun> runs;
+        {
+            Phase phase(m_observer, "stage and verify", nodes);
+            runs = m_executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) -> Status {
+                auto tables = tables_to_do(*m_record, *plans[index]);
+                auto status = stage_and_verify(shell, *plans[index], tables, mismatches[index], m_observer);
+                bool verified = status && mismatches[index].empty();
+                std::vector<RecordKeeper::TableUpdate> updates;
+                for (const auto* table : tables) {
+                    updates.push_back({table, verified ? TableState::verified : TableState::failed,
+                                       status ? std::nullopt : std::optional(status.error().message)});
+                }
+                m_record->set_tables(shell.node().host, updates);
+                return status;
+            });
+        }
+        std::vector<std::size_t> ready;
+        for (std::size_t i = 0; i < plans.size(); ++i) {
+            m_outcome.mismatches.insert(m_outcome.mismatches.end(), mismatches[i].begin(), mismatches[i].end());
+            note_run(runs[i]);
+            if (runs[i].ok()) {
+                ready.push_back(static_cast<std::size_t>(plans[i] - m_outcome.plan.nodes.data()));
+            }
+        }
+        return ready;
+    }
+
+    // A verification failure stops everything before any load: staging (hard links only) goes,
+    // so the nodes are as they were.
+    void abandon_staging(const std::string& why)
+    {
+        std::vector<const NodePlan*> plans;
+        for (const auto& node : m_outcome.plan.nodes) {
+            if (!node.unreachable) {
+                plans.push_back(&node);
+            }
+        }
+        remove_staging(plans);
+        m_record->update([&](RestoreRecord& record) {
+            for (auto& node : record.nodes) {
+                node.cleaned = true;
+            }
+        });
+        m_outcome.notes.push_back(fmt::format("{}: nothing was loaded on any node, and staging was removed", why));
+    }
+
+    bool truncate_everywhere(const std::vector<std::size_t>& staged)
+    {
+        auto record = m_record->snapshot();
+        std::vector<std::string> todo;
+        for (const auto& table : m_outcome.plan.tables) {
+            if (std::find(record.truncated.begin(), record.truncated.end(), table) == record.truncated.end()) {
+                todo.push_back(table);
+            }
+        }
+        if (todo.empty()) {
+            return true; // an earlier run of this restore truncated them: never again
+        }
+        if (staged.size() < m_outcome.plan.nodes.size() || cancel_requested()) {
+            m_outcome.notes.push_back("TRUNCATE was not run: not every node staged and verified its files; nothing "
+                                      "was loaded (staging is kept: rerun the same command once the nodes are fixed)");
+            return false;
+        }
+        auto truncated = run_truncate(todo);
+        if (!truncated) {
+            m_outcome.notes.push_back(
+                fmt::format("TRUNCATE failed, nothing was loaded: {}", truncated.error().message));
+            return false;
+        }
+        m_record->update([&](RestoreRecord& r) { r.truncated.insert(r.truncated.end(), todo.begin(), todo.end()); });
+        return true;
+    }
+
+    Status run_truncate(const std::vector<std::string>& tables)
+    {
+        const Node* host = nullptr;
+        std::string address;
+        for (std::size_t i = 0; i < m_nodes.size(); ++i) {
+            if (m_outcome.plan.truncate_host && m_nodes[i].host == *m_outcome.plan.truncate_host) {
+                host = &m_nodes[i];
+                for (const auto& row : m_facts[i].node.ring) {
+                    if (m_facts[i].node.info && row.host_id == m_facts[i].node.info->host_id) {
+                        address = row.address;
+                    }
+                }
+            }
+        }
+        if (!host) {
+            return make_error(ErrorKind::command, "no node is up and normal to run TRUNCATE on");
+        }
+        bool credentials = host->cassandra.cql_user.has_value();
+        std::string input = credentials ? steps::truncate_input(*host->cassandra.cql_user, m_request.cql_password) : "";
+        auto runs = m_executor.run_on_nodes({*host}, [&](RemoteShell& shell, std::size_t) -> Status {
+            auto output = shell.run_with_input("cqlsh TRUNCATE",
+                                               steps::truncate_command(shell.node(), address, tables, credentials),
+                                               input, std::nullopt);
+            if (!output) {
+                return output.error();
+            }
+            return check_succeeded("cqlsh TRUNCATE", *output);
+        });
+        note_run(runs.front());
+        if (!runs.front().ok()) {
+            return *runs.front().error;
+        }
+        return check_and_clear_truncation(tables);
+    }
+
+    // Every node must now hold no live SSTable of the tables; TRUNCATE's own snapshots go unless kept.
+    Status check_and_clear_truncation(const std::vector<std::string>& tables)
+    {
+        Phase phase(m_observer, "check TRUNCATE", m_nodes, Observer::Lines::none);
+        auto runs = m_executor.run_on_nodes(m_nodes, [&](RemoteShell& shell, std::size_t index) -> Status {
+            if (auto clean = check_truncated(shell, live_dirs_of(m_facts[index], tables)); !clean) {
+                return clean;
+            }
+            if (m_request.keep_truncate_snapshots) {
+                return {};
+            }
+            return clear_truncate_snapshots(shell, m_keyspaces, m_facts[index].disk.truncate_snapshots);
+        });
+        for (const auto& run : runs) {
+            if (!run.ok()) {
+                return make_error(run.error->kind, fmt::format("{}: {}", run.node.host, run.error->message));
+            }
+        }
+        return {};
+    }
+
+    void load_everywhere(const std::vector<std::size_t>& staged)
+    {
+        std::vector<Node> nodes;
+        for (auto index : staged) {
+            nodes.push_back(m_outcome.plan.nodes[index].node);
+        }
+        std::vector<NodeRun> runs;
+        {
+            Phase phase(m_observer, "load", nodes);
+            runs = m_executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) -> Status {
+                return load_node(shell, m_outcome.plan.nodes[staged[index]]);
+            });
+        }
+        for (const auto& run : runs) {
+            note_run(run);
+        }
+    }
+
+    // One look at every table, the loads one after the other in one remote command, one look
+    // again to check: a node's tables cost three SSH channels and one nodetool call each.
+    Status load_node(RemoteShell& shell, const NodePlan& node)
+    {
+        auto tables = tables_to_do(*m_record, node);
+        auto before = look_at(shell, tables);
+        if (!before) {
+            return before.error();
+        }
+        if (auto dropped = drop_already_live(shell, *before); !dropped) {
+            return dropped;
+        }
+        std::vector<const TablePlan*> to_load;
+        std::vector<RecordKeeper::TableUpdate> updates;
+        std::vector<std::string> commands;
+        std::vector<std::pair<std::string, std::string>> links;
+        for (const auto* table : tables) {
+            const auto& files = (*before)[table];
+            if (files.staged.empty()) {
+                updates.push_back({table, TableState::loaded}); // live already
+                continue;
+            }
+            to_load.push_back(table);
+            updates.push_back({table, TableState::loading});
+            if (node.method == LoadMethod::refresh) {
+                auto placed = refresh_links(*table, files);
+                links.insert(links.end(), placed.begin(), placed.end());
+            }
+            commands.push_back(load_command(shell.node(), node, *table, files));
+        }
+        m_record->set_tables(node.node.host, updates);
+        if (to_load.empty()) {
+            return {};
+        }
+        for (const auto& command : steps::place_commands(shell.node(), links)) {
+            if (auto placed = run_checked(shell, "place SSTables for refresh", command); !placed) {
+                return placed.error();
+            }
+        }
+        std::string how = node.method == LoadMethod::import ? "nodetool import" : "nodetool refresh";
+        auto runs = run_in_turn(shell, how + " (one per table)", commands);
+        if (!runs) {
+            return runs.error(); // the tables stay `loading`: a rerun looks at what got live
+        }
+        auto after = look_at(shell, to_load);
+        if (!after) {
+            return after.error();
+        }
+        Status first;
+        updates.clear();
+        for (std::size_t i = 0; i < to_load.size(); ++i) {
+            const auto* table = to_load[i];
+            auto loaded = check_loaded(*table, (*before)[table], (*after)[table], (*runs)[i], how);
+            updates.push_back({table, loaded ? TableState::loaded : TableState::failed,
+                               loaded ? std::nullopt : std::optional(loaded.error().message),
+                               (*runs)[i].duration.count()});
+            m_observer.add_bytes(loaded ? table->bytes : 0);
+            if (!loaded && first) {
+                first = loaded;
+            }
+        }
+        m_record->set_tables(node.node.host, updates);
+        return first;
+    }
+
+    // Staging goes from the nodes that loaded everything; elsewhere it stays for a rerun.
+    void clean_everywhere()
+    {
+        auto record = m_record->snapshot();
+        std::vector<const NodePlan*> plans;
+        for (const auto& node : m_outcome.plan.nodes) {
+            const auto* entry = record.node(node.node.host);
+            bool done = entry && std::all_of(entry->tables.begin(), entry->tables.end(),
+                                             [](const RestoreTable& t) { return t.state == TableState::loaded; });
+            if (done && !node.unreachable) {
+                plans.push_back(&node);
+            }
+        }
+        for (const auto& run : remove_staging(plans)) {
+            if (run.ok()) {
+                m_record->update([&](RestoreRecord& r) { r.node(run.node.host)->cleaned = true; });
+            }
+        }
+    }
+
+    std::vector<NodeRun> remove_staging(const std::vector<const NodePlan*>& plans)
+    {
+        std::vector<Node> nodes;
+        for (const auto* plan : plans) {
+            nodes.push_back(plan->node);
+        }
+        return m_executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) -> Status {
+            auto removed = run_checked(shell, "remove staging",
+                                       steps::cleanup_command(shell.node(), *plans[index], m_outcome.plan.id));
+            return removed ? Status{} : Status(removed.error());
+        });
+    }
+
+    // Keeps each node's latest run for the report, and its error in the record.
+    void note_run(const NodeRun& run)
+    {
+        auto found = std::find_if(m_outcome.runs.begin(), m_outcome.runs.end(),
+                                  [&](const NodeRun& r) { return r.node.host == run.node.host; });
+        if (found != m_outcome.runs.end()) {
+            *found = run;
+        } else {
+            m_outcome.runs.push_back(run);
+        }
+        m_record->update([&](RestoreRecord& record) {
+            if (auto* node = record.node(run.node.host)) {
+                node->error = run.error ? std::optional(run.error->message) : std::nullopt;
+            }
+        });
+    }
+
+    void finish()
+    {
+        auto record = m_record->snapshot();
+        std::size_t loaded = 0, total = 0;
+        for (const auto& node : record.nodes) {
+            for (const auto& table : node.tables) {
+                ++total;
+                loaded += table.state == TableState::loaded ? 1 : 0;
+            }
+        }
+        RestoreStatus status = loaded == total ? RestoreStatus::complete
+                               : loaded > 0    ? RestoreStatus::partial
+                                               : RestoreStatus::failed;
+        if (cancel_requested()) {
+            status = RestoreStatus::interrupted;
+        }
+        m_record->update([&](RestoreRecord& r) {
+            r.status = status;
+            r.finished_at = now_utc();
+        });
+        m_outcome.record = m_record->snapshot();
+        m_outcome.record_path = m_record->path();
+        m_outcome.status = status == RestoreStatus::complete      ? RunStatus::ok
+                           : status == RestoreStatus::partial     ? RunStatus::partial
+                           : status == RestoreStatus::interrupted ? RunStatus::interrupted
+                                                                  : RunStatus::failed;
+        if (m_outcome.exit_code != exit_code::mismatch) {
+            m_outcome.exit_code = exit_code_for(m_outcome.status);
+        }
+        for (const auto& node : record.nodes) {
+            if (!node.cleaned) {
+                m_outcome.notes.push_back(
+                    fmt::format("{}: staging kept in {} for a rerun", node.host, fmt::join(node.staging, ", ")));
+            }
+        }
+    }
+
+    Executor& m_executor;
+    const Catalog& m_catalog;
+    const std::vector<Node>& m_nodes;
+    const RestoreRequest& m_request;
+    Observer& m_observer;
+    std::vector<std::string> m_keyspaces;
+    std::vector<RestoreFacts> m_facts;
+    std::optional<RecordKeeper> m_record;
+    RestoreOutcome m_outcome;
+};
+
+// The unfinished restore this request continues, if any: with --resume the newest unfinished
+// one, else the newest unfinished one asked for the same thing.
+Result<std::optional<RestoreRecord>> earlier_restore(const Catalog& catalog, const RestoreRecord& asked, bool resume)
+{
+    auto listing = catalog.list_restores();
+    if (!listing) {
+        return listing.error();
+    }
+    for (auto it = listing->records.rbegin(); it != listing->records.rend(); ++it) {
+        bool wanted = resume ? asked.tag.empty() || it->tag == asked.tag : it->same_request(asked);
+        if (it->status != RestoreStatus::complete && wanted) {
+            return std::optional(*it);
+        }
+    }
+    if (resume) {
+        return make_error(ErrorKind::usage, asked.tag.empty() ? "--resume: no unfinished restore in the catalog"
+                                                              : fmt::format("--resume: no unfinished restore of {} in "
+                                                                            "the catalog",
+                                                                            asked.tag));
+    }
+    return std::optional<RestoreRecord>();
+}
+
+// A request rebuilt from a record, to continue it as it was asked.
+RestoreRequest request_from(const RestoreRecord& record, const RestoreRequest& given)
+{
+    RestoreRequest request = given;
+    request.tag = record.tag;
+    request.until = record.until;
+    request.keyspaces = record.keyspaces;
+    request.tables.clear();
+    for (const auto& name : record.tables) {
+        if (auto table = parse_keyspace_table(name)) {
+            request.tables.push_back(*table);
+        }
+    }
+    request.method = record.method == "import"    ? LoadMethod::import
+                     : record.method == "refresh" ? LoadMethod::refresh
+                                                  : LoadMethod::automatic;
+    request.truncate = record.truncate;
+    request.keep_truncate_snapshots = record.keep_truncate_snapshots;
+    request.datacenters = record.datacenters;
+    request.hosts = record.hosts;
+    return request;
+}
+
+} // namespace
+
+Result<RestoreOutcome> run_restore(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
+                                   const RestoreRequest& request, Observer& observer)
+{
+    auto lock = lock_unless_dry_run(catalog, request.command, request.dry_run);
+    if (!lock) {
+        return lock.error();
+    }
+    RestorePlan none;
+    auto asked = record_for(catalog, none, request);
+    auto earlier = earlier_restore(catalog, asked, request.resume);
+    if (!earlier) {
+        return earlier.error();
+    }
+    RestoreRequest effective = *earlier ? request_from(**earlier, request) : request;
+    if (*earlier) {
+        spdlog::info("continuing restore {} of {} (started {})", (*earlier)->id, (*earlier)->tag,
+                     format_timestamp((*earlier)->started_at));
+    }
+    RestoreRun run(executor, catalog, nodes, effective, observer);
+    return run.run(*earlier);
+}
+
+} // namespace ringsnap::ops

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ops/restore_steps.hpp"
+
+#include <charconv>
+#include <filesystem>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include <ringsnap/fields.hpp>
+#include <ringsnap/nodetool.hpp>
+#include <ringsnap/shell.hpp>
+
+namespace ringsnap::ops::restore_steps {
+
+namespace {
+
+// Raw bytes of paths per command: quoting, then `sudo sh -c '...'`, can grow text several times;
+// this keeps far below the kernel's 128 KiB for one argument.
+constexpr std::size_t k_max_bytes_per_command = 24 * 1024;
+
+Error unexpected(const char* what, const std::string& line)
+{
+    return make_error(ErrorKind::parse,
+                      fmt::format("unexpected {} line: {}", what, quote_for_message(line.substr(0, 200))));
+}
+
+std::string quoted_list(const std::vector<std::string>& words)
+{
+    std::vector<std::string> quoted;
+    for (const auto& word : words) {
+        quoted.push_back(shell_quote(word));
+    }
+    return fmt::format("{}", fmt::join(quoted, " "));
+}
+
+// Shell snippets joined with `&&`, cut into commands of bounded size.
+std::vector<std::string> chunked(const Node& node, const std::vector<std::string>& snippets, const std::string& prefix)
+{
+    std::vector<std::string> commands;
+    std::string current;
+    for (const auto& snippet : snippets) {
+        if (!current.empty() && current.size() + snippet.size() > k_max_bytes_per_command) {
+            commands.push_back(with_sudo(prefix + current, node.ssh.sudo));
+            current.clear();
+        }
+        current += (current.empty() ? "" : " && ") + snippet;
+    }
+    if (!current.empty()) {
+        commands.push_back(with_sudo(prefix + current, node.ssh.sudo));
+    }
+    return commands;
+}
+
+} // namespace
+
+std::string staging_base(const std::string& data_dir)
+{
+    return std::filesystem::path(data_dir).parent_path().string() + "/ringsnap-restore";
+}
+
+std::string staging_root(const std::string& data_dir, const std::string& restore_id, std::size_t index)
+{
+    return fmt::format("{}/{}/d{}", staging_base(data_dir), restore_id, index);
+}
+
+std::string disk_facts_command(const Node& node, const std::vector<std::string>& keyspaces)
+{
+    // D: index, path, device, parent's device, free KiB, owner. X: a dropped-* or truncated-*
+    // snapshot directory. Globs that match nothing stay literal and fail the -d test.
+    std::string script = fmt::format(
+        "i=0; for d in {}; do p=$(dirname -- \"$d\"); "
+        "printf 'D\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' \"$i\" \"$d\" \"$(stat -c %d -- \"$d\" 2>/dev/null)\" "
+        "\"$(stat -c %d -- \"$p\" 2>/dev/null)\" \"$(df -Pk -- \"$d\" 2>/dev/null | awk 'NR==2{{print $4}}')\" "
+        "\"$(stat -c %u:%g -- \"$d\" 2>/dev/null)\"; "
+        "for k in {}; do for s in \"$d/$k\"/*/snapshots/dropped-* \"$d/$k\"/*/snapshots/truncated-*; do "
+        "[ -d \"$s\" ] && printf 'X\\t%s\\n' \"$s\"; done; done; i=$((i+1)); done; exit 0",
+        quoted_list(node.data_dirs()), keyspaces.empty() ? "''" : quoted_list(keyspaces));
+    return with_sudo(script, node.ssh.sudo);
+}
+
+Result<DiskFacts> parse_disk_facts(const std::string& out)
+{
+    DiskFacts facts;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+        auto fields = split_fields(line, '\t');
+        if (fields[0] == "D" && fields.size() == 7) {
+            DiskFacts::DataDir dir{fields[2], fields[3], fields[4], 0, fields[6]};
+            if (!fields[5].empty() && !parse_number(fields[5], dir.free_bytes)) {
+                return unexpected("disk facts", line);
+            }
+            dir.free_bytes *= 1024;
+            facts.data_dirs.push_back(std::move(dir));
+        } else if (fields[0] == "X" && fields.size() == 2) {
+            auto at = fields[1].find("/snapshots/");
+            if (at == std::string::npos) {
+                return unexpected("disk facts", line);
+            }
+            std::string name = fields[1].substr(at + 11);
+            if (name.rfind("dropped-", 0) == 0) {
+                facts.marked_dropped.push_back(fields[1].substr(0, at));
+            } else {
+                facts.truncate_snapshots.push_back(fields[1]);
+            }
+        } else if (!line.empty()) {
+            return unexpected("disk facts", line);
+        }
+    }
+    return facts;
+}
+
+std::vector<std::string> stage_commands(const Node& node, const NodePlan& plan,
+                                        const std::vector<const TablePlan*>& tables)
+{
+    std::vector<std::string> directories;
+    std::vector<std::string> links;
+    for (const auto* table : tables) {
+        directories.insert(directories.end(), table->stage_dirs.begin(), table->stage_dirs.end());
+        for (const auto& file : table->files) {
+            auto source = shell_quote(file.source);
+            auto staged = shell_quote(file.staged);
+            links.push_back(fmt::format("{{ [ {1} -ef {0} ] || ln -- {0} {1}; }}", source, staged));
+        }
+    }
+    std::vector<std::string> commands;
+    if (!directories.empty()) {
+        // Import needs the Cassandra user to own (rwx) the directories it reads.
+        std::vector<std::string> owners;
+        for (std::size_t i = 0; i < plan.staging_roots.size(); ++i) {
+            auto dir = shell_quote(plan.node.data_dirs()[i]);
+            auto root = shell_quote(plan.staging_roots[i]);
+            owners.push_back(fmt::format("{{ [ ! -d {1} ] || [ \"$(id -u)\" = \"$(stat -c %u -- {0})\" ] || "
+                                         "find {1} -type d -exec chown --reference={0} {{}} +; }}",
+                                         dir, root));
+        }
+        commands.push_back(with_sudo(
+            fmt::format("mkdir -p -- {} && {}", quoted_list(directories), fmt::join(owners, " && ")), node.ssh.sudo));
+    }
+    auto link_commands = chunked(node, links, "");
+    commands.insert(commands.end(), link_commands.begin(), link_commands.end());
+    return commands;
+}
+
+std::string list_files_command(const Node& node, const std::vector<std::string>& directories)
+{
+    return with_sudo(fmt::format("for d in {}; do [ -d \"$d\" ] || continue; find \"$d\" -type f "
+                                 "-printf '%p\\t%s\\t%i\\n' || exit 1; done",
+                                 quoted_list(directories)),
+                     node.ssh.sudo);
+}
+
+std::string list_data_files_command(const Node& node, const std::vector<std::string>& table_dirs)
+{
+    return with_sudo(
+        fmt::format("for d in {}; do for t in \"$d\" \"$d/backups\"; do [ -d \"$t\" ] || continue; "
+                    "find \"$t\" -maxdepth 1 -type f -name '*-Data.db' -printf '%p\\t%s\\t%i\\n' || exit 1; "
+                    "done; done",
+                    quoted_list(table_dirs)),
+        node.ssh.sudo);
+}
+
+Result<std::vector<FoundFile>> parse_found_files(const std::string& out)
+{
+    std::vector<FoundFile> files;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty()) {
+            continue;
+        }
+        auto fields = split_fields(line, '\t');
+        FoundFile file;
+        if (fields.size() != 3 || !parse_number(fields[1], file.size) || !parse_number(fields[2], file.inode)) {
+            return unexpected("file listing", line);
+        }
+        file.path = fields[0];
+        files.push_back(std::move(file));
+    }
+    return files;
+}
+
+std::string import_command(const Node& node, const TablePlan& table, const std::vector<std::string>& dirs)
+{
+    std::vector<std::string> args{"import", "--", table.keyspace, table.table};
+    args.insert(args.end(), dirs.begin(), dirs.end());
+    return nodetool_command(node, args);
+}
+
+std::string refresh_command(const Node& node, const TablePlan& table)
+{
+    return nodetool_command(node, {"refresh", "--", table.keyspace, table.table});
+}
+
+std::vector<std::string> place_commands(const Node& node, const std::vector<std::pair<std::string, std::string>>& links)
+{
+    std::vector<std::string> snippets;
+    for (const auto& [staged, live] : links) {
+        snippets.push_back(fmt::format("ln -- {} {}", shell_quote(staged), shell_quote(live)));
+    }
+    return chunked(node, snippets, "");
+}
+
+std::string truncate_command(const Node& node, const std::string& address, const std::vector<std::string>& tables,
+                             bool with_credentials)
+{
+    std::string statements;
+    for (const auto& table : tables) {
+        statements += "TRUNCATE " + table + "; ";
+    }
+    // TRUNCATE waits for every node (truncate_request_timeout, 60 s by default): give cqlsh longer.
+    std::string program = shell_join({node.cqlsh(), "--request-timeout=300"});
+    std::string statement = shell_join({"-e", statements, address});
+    if (!with_credentials) {
+        return program + " " + statement;
+    }
+    return "umask 077; rc=$(mktemp) || exit 1; cat >\"$rc\" || { rm -f -- \"$rc\"; exit 1; }; " + program +
+           " --cqlshrc \"$rc\" " + statement + "; status=$?; rm -f -- \"$rc\"; exit $status";
+}
+
+std::string truncate_input(const std::string& user, const std::string& password)
+{
+    return fmt::format("[authentication]\nusername = {}\npassword = {}\n", user, password);
+}
+
+std::string cleanup_command(const Node& node, const NodePlan& plan, const std::string& restore_id)
+{
+    std::vector<std::string> parts;
+    for (const auto& dir : node.data_dirs()) {
+        auto base = staging_base(dir);
+        parts.push_back(fmt::format("rm -rf -- {} && {{ rmdir -- {} 2>/dev/null || true; }}",
+                                    shell_quote(base + "/" + restore_id), shell_quote(base)));
+    }
+    (void)plan;
+    return with_sudo(fmt::format("{}", fmt::join(parts, " && ")), node.ssh.sudo);
+}
+
+} // namespace ringsnap::ops::restore_steps

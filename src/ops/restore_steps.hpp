@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The remote commands of a restore and the parsers of what they print. Every path in them is
+// built by the planner from validated names (tags, CQL identifiers, table ids, the cluster file's
+// data directories) and goes through shell_quote; nothing a node printed is ever pasted back
+// into a command.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <ringsnap/cluster.hpp>
+#include <ringsnap/ops/restore.hpp>
+#include <ringsnap/result.hpp>
+
+namespace ringsnap::ops::restore_steps {
+
+// "<parent of data_dir>/ringsnap-restore": where every restore of this data directory stages.
+std::string staging_base(const std::string& data_dir);
+// ".../ringsnap-restore/<id>": this restore's staging beside one data directory.
+std::string staging_root(const std::string& data_dir, const std::string& restore_id, std::size_t index);
+
+// Per data directory: its device, its parent's, free space and owner; then the dropped-* and
+// truncated-* snapshot directories of the tables of `keyspaces`.
+std::string disk_facts_command(const Node& node, const std::vector<std::string>& keyspaces);
+Result<DiskFacts> parse_disk_facts(const std::string& out);
+
+// Creates the staging directories and hard-links every file of `tables` into them. A staged
+// file that is already the same file as its source (a rerun) is kept; any other file in its
+// place makes the link fail: nothing is ever overwritten. Directories get the data directory's
+// owner when it is not the user running this.
+std::vector<std::string> stage_commands(const Node& node, const NodePlan& plan,
+                                        const std::vector<const TablePlan*>& tables);
+
+// A file found under a staging root or a table directory.
+struct FoundFile
+{
+    std::string path;
+    std::uint64_t size = 0;
+    std::uint64_t inode = 0;
+};
+// Every regular file under the given directories (that exist), with size and inode.
+std::string list_files_command(const Node& node, const std::vector<std::string>& directories);
+// The *-Data.db files directly in each directory, and in its backups/ subdirectory.
+std::string list_data_files_command(const Node& node, const std::vector<std::string>& table_dirs);
+Result<std::vector<FoundFile>> parse_found_files(const std::string& out);
+
+// `nodetool import -- <ks> <table> <dir>...`: every staged directory in one call, so one
+// addSSTables sees them all (loading in batches lets a tombstone purge what it should shadow).
+std::string import_command(const Node& node, const TablePlan& table, const std::vector<std::string>& dirs);
+// `nodetool refresh -- <ks> <table>`.
+std::string refresh_command(const Node& node, const TablePlan& table);
+// Hard links of staged SSTables into a live table directory under new names (refresh), each
+// pair (staged path, live path).
+std::vector<std::string> place_commands(const Node& node,
+                                        const std::vector<std::pair<std::string, std::string>>& links);
+
+// TRUNCATE of every table through cqlsh on this node. With credentials, the cqlshrc holding
+// them arrives on stdin (truncate_input) into a 0600 temporary file removed afterwards: a
+// password never appears on a command line.
+std::string truncate_command(const Node& node, const std::string& address, const std::vector<std::string>& tables,
+                             bool with_credentials);
+std::string truncate_input(const std::string& user, const std::string& password);
+
+// Removes this restore's staging (and the ringsnap-restore directory, once empty).
+std::string cleanup_command(const Node& node, const NodePlan& plan, const std::string& restore_id);
+
+} // namespace ringsnap::ops::restore_steps

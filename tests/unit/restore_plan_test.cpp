@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: Apache-2.0
+// The restore planner: which files go where, how nodes are matched to the backup, and every
+// refusal and warning, from backups and node facts made up here (no node, no executor).
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <ringsnap/ops/restore.hpp>
+
+namespace ringsnap::ops {
+namespace {
+
+const std::string k_id_invoices = "d132e240c21711e9bbee19821dcea330";
+const std::string k_new_id = "0f0e0d0c0b0a09080706050403020100";
+constexpr std::int64_t k_snapshot_ns = 1'764'000'000'000'000'000; // node time of the base snapshot
+
+std::string uuid(int n)
+{
+    return fmt::format("{:08d}-0000-4000-8000-000000000000", n);
+}
+
+FileEntry file(const std::string& name, std::int64_t mtime_ns = k_snapshot_ns - 1000)
+{
+    return FileEntry{name, 100, std::string(64, 'a'), 7, mtime_ns};
+}
+
+// An SSTable's components as a snapshot records them.
+std::vector<FileEntry> sstable(const std::string& prefix, std::int64_t mtime_ns = k_snapshot_ns - 1000)
+{
+    std::vector<FileEntry> files;
+    for (const char* component : {"Data.db", "Index.db", "Statistics.db", "TOC.txt"}) {
+        files.push_back(file(prefix + "-" + component, mtime_ns));
+    }
+    return files;
+}
+
+TableEntry invoices(const std::string& data_dir, std::vector<FileEntry> files, bool snapshot)
+{
+    TableEntry table{"billing",        "invoices",   k_id_invoices, data_dir + "/billing/invoices-" + k_id_invoices,
+                     std::move(files), std::nullopt, std::nullopt};
+    if (snapshot) {
+        table.files.push_back(file("manifest.json", k_snapshot_ns));
+        table.files.push_back(file("schema.cql", k_snapshot_ns));
+        table.schema_cql =
+            "CREATE TABLE IF NOT EXISTS billing.invoices (id int PRIMARY KEY)\n  AND gc_grace_seconds = 864000;";
+    }
+    return table;
+}
+
+NodeEntry entry(int n, const std::string& version_prefix, std::vector<TableEntry> tables)
+{
+    NodeEntry node;
+    node.host = fmt::format("10.0.0.{}", n);
+    node.datacenter = "dc1";
+    node.rack = "rack1";
+    node.host_id = uuid(n);
+    node.tokens = {std::to_string(n * 100), std::to_string(n * 100 + 1)};
+    node.status = NodeStatus::ok;
+    node.cassandra_version = version_prefix;
+    node.tables = std::move(tables);
+    return node;
+}
+
+class RestorePlanning : public ::testing::Test
+{
+  protected:
+    void SetUp() override
+    {
+        chain.base.tag = "nightly";
+        chain.base.kind = BackupKind::snapshot;
+        chain.base.started_at = now - std::chrono::hours(1);
+        for (int n = 1; n <= 3; ++n) {
+            chain.base.nodes.push_back(entry(n, "4.1.6", {invoices(data_dir(n), sstable("nb-1-big"), true)}));
+            Node node{fmt::format("10.0.0.{}", n), "dc1", "rack1", {}, {}};
+            node.cassandra.data_dirs = std::vector<std::string>{data_dir(n)};
+            nodes.push_back(node);
+            NodeRun run(node);
+            run.started = true;
+            runs.push_back(run);
+            facts.push_back(facts_of(n, "4.1.6"));
+        }
+        request.tag = "nightly";
+    }
+
+    static std::string data_dir(int n) { return fmt::format("/var/lib/cassandra{}/data", n); }
+
+    RestoreFacts facts_of(int n, const std::string& version, const std::string& table_id = k_id_invoices)
+    {
+        RestoreFacts f;
+        f.node.version = CassandraVersion{version[0] - '0', version[2] - '0', 0, version};
+        if (version.rfind("3.11", 0) == 0) {
+            f.node.version = CassandraVersion{3, 11, 18, version};
+        }
+        NodeInfo info;
+        info.host_id = uuid(n);
+        info.tokens = {std::to_string(n * 100), std::to_string(n * 100 + 1)};
+        f.node.info = info;
+        for (int m = 1; m <= 3; ++m) {
+            StatusRow row;
+            row.status = 'U';
+            row.state = 'N';
+            row.host_id = uuid(m);
+            row.address = fmt::format("10.0.0.{}", m);
+            f.node.ring.push_back(row);
+        }
+        DataDirSurvey dirs;
+        dirs.keyspaces = {"billing"};
+        dirs.tables.push_back(TableDir{data_dir(n), "billing", "invoices", table_id});
+        f.node.data_dirs = dirs;
+        f.disk.data_dirs.push_back({data_dir(n), "2049", "2049", 1 << 30, "999:999"});
+        return f;
+    }
+
+    RestorePlan plan() { return plan_restore(chain, nodes, runs, facts, request, "restore-1", now); }
+
+    static bool mentions(const std::vector<std::string>& lines, const std::string& text)
+    {
+        return std::any_of(lines.begin(), lines.end(),
+                           [&](const std::string& l) { return l.find(text) != std::string::npos; });
+    }
+
+    Timestamp now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    Chain chain;
+    std::vector<Node> nodes;
+    std::vector<NodeRun> runs;
+    std::vector<RestoreFacts> facts;
+    RestoreRequest request;
+};
+
+TEST_F(RestorePlanning, StagesEachSSTableBesideTheDataDirectoryAndImportsItWithOneCall)
+{
+    auto p = plan();
+    ASSERT_TRUE(p.refusals.empty()) << fmt::format("{}", fmt::join(p.refusals, "\n"));
+    ASSERT_EQ(p.nodes.size(), 3U);
+    const auto& node = p.nodes[0];
+    EXPECT_EQ(node.method, LoadMethod::import);
+    EXPECT_EQ(node.paired_by, PairedBy::host_id);
+    ASSERT_EQ(node.tables.size(), 1U);
+    const auto& table = node.tables[0];
+    EXPECT_EQ(table.files.size(), 4U) << "manifest.json and schema.cql are not staged";
+    EXPECT_EQ(table.sstables, 1U);
+    EXPECT_EQ(table.stage_dirs,
+              (std::vector<std::string>{"/var/lib/cassandra1/ringsnap-restore/restore-1/d0/nightly/billing/invoices"}));
+    EXPECT_EQ(table.files[0].source,
+              "/var/lib/cassandra1/data/billing/invoices-" + k_id_invoices + "/snapshots/nightly/nb-1-big-Data.db");
+    EXPECT_EQ(table.files[0].staged, table.stage_dirs[0] + "/nb-1-big-Data.db");
+    ASSERT_EQ(table.commands.size(), 1U);
+    EXPECT_EQ(table.commands[0], "nodetool import -- billing invoices " + table.stage_dirs[0]);
+    EXPECT_TRUE(mentions(p.warnings, "without --truncate")) << "the plan says what a restore without truncate does";
+}
+
+TEST_F(RestorePlanning, A311NodeRefreshesAndRefusesImport)
+{
+    facts[1] = facts_of(2, "3.11.18");
+    chain.base.nodes[1] = entry(2, "3.11.18", {invoices(data_dir(2), sstable("me-1-big"), true)});
+    auto p = plan();
+    ASSERT_TRUE(p.refusals.empty()) << fmt::format("{}", fmt::join(p.refusals, "\n"));
+    EXPECT_EQ(p.nodes[1].method, LoadMethod::refresh);
+    EXPECT_EQ(p.nodes[0].method, LoadMethod::import) << "auto chooses per node";
+    EXPECT_EQ(p.nodes[1].tables[0].commands.back(), "nodetool refresh -- billing invoices");
+
+    request.method = LoadMethod::import;
+    EXPECT_TRUE(mentions(plan().refusals, "has no nodetool import"));
+}
+
+TEST_F(RestorePlanning, RefusesSSTableVersionsTheNodeWouldSkipSilently)
+{
+    facts[0] = facts_of(1, "5.0.3"); // storage_compatibility_mode CASSANDRA_4 by default: no `oa`
+    chain.base.nodes[0] = entry(1, "5.0.3", {invoices(data_dir(1), sstable("oa-1-big"), true)});
+    EXPECT_TRUE(mentions(plan().refusals, "cannot read SSTables of version oa-big"));
+    facts[0].node.config = "storage_compatibility_mode: NONE\n";
+    EXPECT_FALSE(mentions(plan().refusals, "cannot read")) << plan().refusals.front();
+
+    facts[1] = facts_of(2, "3.11.18"); // a 4.x backup cannot go back to 3.11
+    request.method = LoadMethod::automatic;
+    EXPECT_TRUE(mentions(plan().refusals, "cannot read SSTables of version nb-big"));
+}
+
+TEST_F(RestorePlanning, MatchesAReplacedNodeByItsTokensAndANewAddressByHostId)
+{
+    nodes[0].host = "10.0.9.1"; // same node, new address
+    runs[0] = NodeRun(nodes[0]);
+    runs[0].started = true;
+    facts[2].node.info->host_id = uuid(33); // replaced with replace_address: new host id, same tokens
+    auto p = plan();
+    ASSERT_TRUE(p.refusals.empty()) << fmt::format("{}", fmt::join(p.refusals, "\n"));
+    EXPECT_EQ(p.nodes[0].paired_by, PairedBy::host_id);
+    EXPECT_EQ(p.nodes[0].source_host, "10.0.0.1");
+    EXPECT_EQ(p.nodes[2].paired_by, PairedBy::tokens);
+    EXPECT_TRUE(mentions(p.warnings, "recorded as 10.0.0.1, now reached as 10.0.9.1"));
+    EXPECT_TRUE(mentions(p.warnings, "host id"));
+}
+
+TEST_F(RestorePlanning, RefusesANodeWhoseTokensDifferAndABackupNodeWithNoMatch)
+{
+    facts[1].node.info->host_id = uuid(22);
+    facts[1].node.info->tokens = {"5", "6"}; // same address, another node
+    EXPECT_TRUE(mentions(plan().refusals, "its tokens are not those of backup node 10.0.0.2"));
+
+    nodes.pop_back();
+    runs.pop_back();
+    facts.pop_back();
+    EXPECT_TRUE(mentions(plan().refusals, "backup node 10.0.0.3"));
+    request.hosts = {"10.0.0.1", "10.0.0.2"}; // left out on purpose
+    EXPECT_FALSE(mentions(plan().refusals, "backup node 10.0.0.3"));
+}
+
+TEST_F(RestorePlanning, TruncateNeedsEveryNodeUpAndEveryNodeRestored)
+{
+    request.truncate = true;
+    auto p = plan();
+    EXPECT_TRUE(p.refusals.empty());
+    EXPECT_EQ(p.truncate_host, "10.0.0.1");
+    EXPECT_FALSE(mentions(p.warnings, "without --truncate"));
+
+    facts[0].node.ring[2].status = 'D';
+    EXPECT_TRUE(mentions(plan().refusals, "--truncate needs every node up: 10.0.0.1 sees 10.0.0.3"));
+    facts[0].node.ring[2].status = 'U';
+
+    runs[1].error = make_error(ErrorKind::connect, "cannot connect");
+    EXPECT_TRUE(mentions(plan().refusals, "10.0.0.2 did not answer"));
+    runs[1].error.reset();
+
+    request.hosts = {"10.0.0.1"};
+    EXPECT_TRUE(mentions(plan().refusals, "--hosts/--dc reload only some"));
+}
+
+TEST_F(RestorePlanning, AnUnreachableNodeIsPlannedAsFailingWithoutStoppingTheOthers)
+{
+    runs[2].error = make_error(ErrorKind::connect, "cannot connect: Connection refused");
+    facts[2] = RestoreFacts{};
+    auto p = plan();
+    EXPECT_TRUE(p.refusals.empty());
+    ASSERT_EQ(p.nodes.size(), 3U);
+    EXPECT_TRUE(p.nodes[2].unreachable);
+    EXPECT_FALSE(p.nodes[0].unreachable);
+}
+
+TEST_F(RestorePlanning, ATableDroppedAndRecreatedIsRestoredIntoItsNewDirectory)
+{
+    for (int n = 1; n <= 3; ++n) {
+        auto& f = facts[static_cast<std::size_t>(n - 1)];
+        f.node.data_dirs->tables.push_back(TableDir{data_dir(n), "billing", "invoices", k_new_id});
+        f.disk.marked_dropped.push_back(data_dir(n) + "/billing/invoices-" + k_id_invoices);
+    }
+    auto p = plan();
+    ASSERT_TRUE(p.refusals.empty()) << p.refusals.front();
+    EXPECT_EQ(p.nodes[0].tables[0].live_id, k_new_id);
+    EXPECT_EQ(p.nodes[0].tables[0].backup_id, k_id_invoices);
+    EXPECT_TRUE(mentions(p.warnings, "was recreated since the backup"));
+
+    for (auto& f : facts) {
+        f.node.data_dirs->tables.pop_back(); // dropped and not recreated
+    }
+    EXPECT_TRUE(mentions(plan().refusals, "table billing.invoices does not exist there"));
+}
+
+TEST_F(RestorePlanning, PointInTimeTakesTheIncrementalsEachNodeFlushedByThen)
+{
+    auto until = chain.base.started_at + std::chrono::minutes(30);
+    for (int k = 1; k <= 2; ++k) {
+        Manifest incremental;
+        incremental.tag = fmt::format("inc-{}", k);
+        incremental.kind = BackupKind::incremental;
+        incremental.base = "nightly";
+        for (int n = 1; n <= 3; ++n) {
+            auto node =
+                entry(n, "4.1.6",
+                      {invoices(data_dir(n), sstable(fmt::format("nb-{}-big", k + 1), k_snapshot_ns + k), false)});
+            node.flush_at = chain.base.started_at + std::chrono::minutes(k == 1 ? 10 : 50);
+            incremental.nodes.push_back(node);
+        }
+        chain.incrementals.push_back(incremental);
+    }
+    request.until = until;
+    auto p = plan();
+    ASSERT_TRUE(p.refusals.empty()) << p.refusals.front();
+    EXPECT_EQ(p.nodes[0].tables[0].sstables, 2U) << "the snapshot's and inc-1's, not inc-2's";
+    EXPECT_EQ(p.nodes[0].tables[0].stage_dirs.size(), 2U) << "one staging directory per backup";
+    EXPECT_TRUE(
+        std::any_of(p.nodes[0].tables[0].files.begin(), p.nodes[0].tables[0].files.end(), [](const PlannedFile& f) {
+            return f.backup == "inc-1" && f.source.ends_with("/backups/nb-2-big-Data.db");
+        }));
+}
+
+TEST_F(RestorePlanning, IncrementalSSTablesOlderThanTheBaseSnapshotAreLeftOut)
+{
+    Manifest incremental;
+    incremental.tag = "inc-1";
+    incremental.kind = BackupKind::incremental;
+    for (int n = 1; n <= 3; ++n) {
+        auto files = sstable("nb-7-big", k_snapshot_ns - 5'000'000'000); // flushed, then truncated, before the base
+        auto newer = sstable("nb-9-big", k_snapshot_ns + 5'000'000'000);
+        files.insert(files.end(), newer.begin(), newer.end());
+        auto node = entry(n, "4.1.6", {invoices(data_dir(n), files, false)});
+        node.flush_at = now;
+        incremental.nodes.push_back(node);
+    }
+    chain.incrementals.push_back(incremental);
+    auto p = plan();
+    const auto& table = p.nodes[0].tables[0];
+    EXPECT_EQ(table.left_out, 1U);
+    EXPECT_EQ(table.sstables, 2U);
+    EXPECT_FALSE(std::any_of(table.files.begin(), table.files.end(),
+                             [](const PlannedFile& f) { return f.name.rfind("nb-7-", 0) == 0; }));
+}
+
+TEST_F(RestorePlanning, SelectsTablesAndNeverSystemKeyspaces)
+{
+    auto schema = chain.base.nodes[0].tables[0];
+    schema.keyspace = "system_schema";
+    schema.table = "tables";
+    schema.directory = data_dir(1) + "/system_schema/tables-" + k_id_invoices;
+    chain.base.nodes[0].tables.push_back(schema);
+    EXPECT_EQ(plan().tables, (std::vector<std::string>{"billing.invoices"}));
+
+    request.tables = {KeyspaceTable{"billing", "customers"}};
+    EXPECT_TRUE(mentions(plan().refusals, "-t billing.customers: not in the backup nightly"));
+    request.tables.clear();
+    request.keyspaces = {"system_schema"};
+    EXPECT_TRUE(mentions(plan().refusals, "system keyspaces are not restored"));
+}
+
+TEST_F(RestorePlanning, WarnsWhenTheBackupIsOlderThanGcGrace)
+{
+    chain.base.started_at = now - std::chrono::hours(24 * 11);
+    EXPECT_TRUE(mentions(plan().warnings, "older than gc_grace_seconds of billing.invoices (864000 s)"));
+}
+
+TEST_F(RestorePlanning, RefusesAFileRecordedOutsideTheNodesDataDirectories)
+{
+    chain.base.nodes[0].tables[0].directory = "/elsewhere/billing/invoices-" + k_id_invoices;
+    EXPECT_TRUE(mentions(plan().refusals, "not under the node's data_dirs"));
+}
+
+TEST_F(RestorePlanning, StagingOnAnotherFilesystemIsRefused)
+{
+    facts[0].disk.data_dirs[0].parent_device = "2050";
+    EXPECT_TRUE(mentions(plan().refusals, "hard links cannot reach it"));
+}
+
+} // namespace
+} // namespace ringsnap::ops
