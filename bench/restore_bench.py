@@ -14,6 +14,7 @@ Prints a Markdown table for docs/benchmarks.md, and the nodetool invocations per
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from exec_bench import ROOT, Lab, alternate, table, timed  # noqa: E402
-from snapshot_bench import seed  # noqa: E402
+from snapshot_bench import seed, step_breakdown  # noqa: E402
 
 TAG = "bench-base"
 
@@ -65,12 +66,17 @@ def main():
             return timed(lab.pssh_command(args.nodes, PSSH_SCRIPT))
 
         times = alternate([("ringsnap", ringsnap_run), ("parallel-ssh", pssh_run)], args.runs)
+        truncate_all(lab, args.tables)
+        last = subprocess.run([ringsnap, "-q", "-v", "--json", "-c", lab.cluster_file, "-j", str(args.nodes),
+                               "restore", TAG, "--yes"], capture_output=True, text=True)
+        report = json.loads(last.stdout)
 
     print(f"## Restore: ringsnap vs staging + `nodetool import` with parallel-ssh ({args.nodes} lab nodes)\n")
     print(f"Command: `bench/restore_bench.py --nodes {args.nodes} --tables {args.tables} --sstables "
           f"{args.sstables} --size {args.size} --runs {args.runs}`; every node restores {args.tables} tables x "
           f"{args.sstables} SSTables (8 files each) from its own snapshot, into tables emptied before each run.\n")
     print(table("Whole cluster restore (import)", times, "parallel-ssh", 1.2))
+    print(step_breakdown(report).replace("(snapshot phase)", "(every phase)"))
     print(f"nodetool invocations per node: ringsnap {2 + args.tables} (version and info -T together, then one "
           f"import per table), parallel-ssh {args.tables} (one import per table).\n")
 

@@ -185,7 +185,12 @@ int run_restore(Context& context, const RestoreOptions& options)
     if (!outcome) {
         return context.refuse(outcome.error());
     }
-    context.emit(render_restore(*outcome, *request, verbose, plan_shown), restore_json(*outcome, *request, verbose));
+    // Only what will be printed is built: a large plan's JSON costs as much as planning it.
+    if (context.options().json) {
+        context.emit({}, restore_json(*outcome, *request, verbose));
+    } else {
+        context.emit(render_restore(*outcome, *request, verbose, plan_shown), {});
+    }
     return outcome->exit_code;
 }
 

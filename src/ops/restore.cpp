@@ -65,19 +65,15 @@ class RecordKeeper
     // Several tables of one node at once: one write of the record, not one per table.
     void set_tables(const std::string& host, const std::vector<TableUpdate>& updates)
     {
+        update([&](RestoreRecord& record) { apply(record, host, updates); });
+    }
+
+    // The same for several nodes, `updates[i]` being those of `plans[i]`'s node.
+    void set_tables(const std::vector<const NodePlan*>& plans, const std::vector<std::vector<TableUpdate>>& updates)
+    {
         update([&](RestoreRecord& record) {
-            auto* node = record.node(host);
-            if (!node) {
-                return;
-            }
-            for (const auto& change : updates) {
-                for (auto& entry : node->tables) {
-                    if (entry.keyspace == change.table->keyspace && entry.table == change.table->table) {
-                        entry.state = change.state;
-                        entry.error = change.error;
-                        entry.load_ms = change.load_ms ? change.load_ms : entry.load_ms;
-                    }
-                }
+            for (std::size_t i = 0; i < plans.size(); ++i) {
+                apply(record, plans[i]->node.host, updates[i]);
             }
         });
     }
@@ -111,6 +107,23 @@ class RecordKeeper
     }
 
   private:
+    static void apply(RestoreRecord& record, const std::string& host, const std::vector<TableUpdate>& updates)
+    {
+        auto* node = record.node(host);
+        if (!node) {
+            return;
+        }
+        for (const auto& change : updates) {
+            for (auto& entry : node->tables) {
+                if (entry.keyspace == change.table->keyspace && entry.table == change.table->table) {
+                    entry.state = change.state;
+                    entry.error = change.error;
+                    entry.load_ms = change.load_ms ? change.load_ms : entry.load_ms;
+                }
+            }
+        }
+    }
+
     void save_locked()
     {
         auto saved = m_catalog.save_restore(m_record);
@@ -200,13 +213,12 @@ RestoreRecord merge_earlier(RestoreRecord fresh, const RestoreRecord& earlier)
 Status survey_for_restore(RemoteShell& shell, const std::vector<std::string>& keyspaces, bool with_ring,
                           RestoreFacts& facts)
 {
-    auto status = survey_node(shell, SurveyParts{.tokens = true, .ring = with_ring, .data_dirs = true, .config = true},
-                              facts.node);
-    if (!status) {
+    SurveyParts parts{.tokens = true, .ring = with_ring, .data_dirs = true, .config = true};
+    parts.extra_command = steps::disk_facts_command(shell.node(), keyspaces);
+    if (auto status = survey_node(shell, parts, facts.node); !status) {
         return status;
     }
-    auto disk = run_parsed(shell, "look at the data directories' disks",
-                           steps::disk_facts_command(shell.node(), keyspaces), steps::parse_disk_facts);
+    auto disk = steps::parse_disk_facts(facts.node.extra.value_or(""));
     if (!disk) {
         return disk.error();
     }
@@ -278,25 +290,22 @@ Status stage_and_verify(RemoteShell& shell, const NodePlan& node, const std::vec
             return staged.error();
         }
     }
-    auto found = run_parsed(shell, "list staged files", steps::list_files_command(shell.node(), node.staging_roots),
-                            steps::parse_found_files);
-    if (!found) {
-        return found.error();
-    }
-    std::vector<std::string> paths;
+    std::vector<std::string> stage_dirs;
     std::uint64_t bytes = 0;
     for (const auto* table : tables) {
+        stage_dirs.insert(stage_dirs.end(), table->stage_dirs.begin(), table->stage_dirs.end());
         for (const auto& file : table->files) {
-            paths.push_back(file.staged);
             bytes += file.size;
         }
     }
-    auto hashes = hash_files(shell, paths, "sha256sum staged files");
-    if (!hashes) {
-        return hashes.error();
+    auto staged =
+        run_parsed(shell, "list and hash staged files",
+                   steps::verify_staged_command(shell.node(), node.staging_roots, stage_dirs), steps::parse_staged);
+    if (!staged) {
+        return staged.error();
     }
     observer.add_bytes(bytes);
-    mismatches = compare_staged(node, tables, *found, *hashes);
+    mismatches = compare_staged(node, tables, staged->files, staged->hashes);
     return {};
 }
 
@@ -602,6 +611,7 @@ class RestoreRun
             nodes.push_back(node.node);
         }
         std::vector<std::vector<std::string>> mismatches(plans.size());
+        std::vector<std::vector<RecordKeeper::TableUpdate>> updates(plans.size());
         std::vector<NodeRun> runs;
         {
             Phase phase(m_observer, "stage and verify", nodes);
@@ -609,15 +619,15 @@ class RestoreRun
                 auto tables = tables_to_do(*m_record, *plans[index]);
                 auto status = stage_and_verify(shell, *plans[index], tables, mismatches[index], m_observer);
                 bool verified = status && mismatches[index].empty();
-                std::vector<RecordKeeper::TableUpdate> updates;
                 for (const auto* table : tables) {
-                    updates.push_back({table, verified ? TableState::verified : TableState::failed,
-                                       status ? std::nullopt : std::optional(status.error().message)});
+                    updates[index].push_back({table, verified ? TableState::verified : TableState::failed,
+                                              status ? std::nullopt : std::optional(status.error().message)});
                 }
-                m_record->set_tables(shell.node().host, updates);
                 return status;
             });
         }
+        // Recorded once for all nodes: nothing is loaded yet, so a crash here only costs a re-check.
+        m_record->set_tables(plans, updates);
         std::vector<std::size_t> ready;
         for (std::size_t i = 0; i < plans.size(); ++i) {
             m_outcome.mismatches.insert(m_outcome.mismatches.end(), mismatches[i].begin(), mismatches[i].end());
@@ -645,7 +655,8 @@ class RestoreRun
                 node.cleaned = true;
             }
         });
-        m_outcome.notes.push_back(fmt::format("{}: nothing was loaded on any node, and staging was removed", why));
+        m_outcome.notes.push_back(
+            fmt::format("{}: this run loaded nothing on any node, and its staging was removed", why));
     }
 
     bool truncate_everywhere(const std::vector<std::size_t>& staged)
@@ -827,11 +838,12 @@ class RestoreRun
                 plans.push_back(&node);
             }
         }
-        for (const auto& run : remove_staging(plans)) {
-            if (run.ok()) {
-                m_record->update([&](RestoreRecord& r) { r.node(run.node.host)->cleaned = true; });
+        auto runs = remove_staging(plans);
+        m_record->update([&](RestoreRecord& r) { // one write for every node
+            for (const auto& run : runs) {
+                r.node(run.node.host)->cleaned = run.ok();
             }
-        }
+        });
     }
 
     std::vector<NodeRun> remove_staging(const std::vector<const NodePlan*>& plans)
@@ -847,21 +859,28 @@ class RestoreRun
         });
     }
 
-    // Keeps each node's latest run for the report, and its error in the record.
+    // Keeps each node's latest outcome for the report (with the steps of every phase), and its
+    // error in the record.
     void note_run(const NodeRun& run)
     {
         auto found = std::find_if(m_outcome.runs.begin(), m_outcome.runs.end(),
                                   [&](const NodeRun& r) { return r.node.host == run.node.host; });
-        if (found != m_outcome.runs.end()) {
+        if (found != m_outcome.runs.end()) { // the latest phase's outcome, every phase's steps
+            auto steps = std::move(found->steps);
+            auto duration = found->duration;
             *found = run;
+            steps.insert(steps.end(), run.steps.begin(), run.steps.end());
+            found->steps = std::move(steps);
+            found->duration += duration;
         } else {
             m_outcome.runs.push_back(run);
         }
-        m_record->update([&](RestoreRecord& record) {
-            if (auto* node = record.node(run.node.host)) {
-                node->error = run.error ? std::optional(run.error->message) : std::nullopt;
-            }
-        });
+        auto error = run.error ? std::optional(run.error->message) : std::nullopt;
+        auto current = m_record->snapshot();
+        auto* known = current.node(run.node.host);
+        if (known && known->error != error) { // a write of the record only for news
+            m_record->update([&](RestoreRecord& record) { record.node(run.node.host)->error = error; });
+        }
     }
 
     void finish()

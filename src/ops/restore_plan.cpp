@@ -145,6 +145,7 @@ struct NodeContext
     const RestoreRequest& request;
     const std::string& id;
     RestorePlan& plan;
+    std::string storage_mode; // 5.0's storage_compatibility_mode, read once per node
 };
 
 // The table's directories on the node now, leaving out those of a dropped table (which keep a
@@ -212,7 +213,7 @@ bool add_files(const NodeContext& context, TablePlan& table, const TableEntry& r
 // Refuses SSTable versions the node would skip without a word.
 void check_readable(const NodeContext& context, const TablePlan& table, const CassandraVersion& version)
 {
-    std::string mode = context.facts.config ? storage_compatibility_mode(*context.facts.config) : "CASSANDRA_4";
+    const std::string& mode = context.storage_mode;
     std::set<std::string> unreadable;
     for (const auto& file : table.files) {
         auto name = parse_sstable_name(file.name);
@@ -477,7 +478,14 @@ RestorePlan plan_restore(const Chain& chain, const std::vector<Node>& nodes, con
             unreachable.unreachable = runs[pair->node].error ? runs[pair->node].error->message : "not reached";
             plan.nodes.push_back(std::move(unreachable));
         } else {
-            NodeContext context{nodes[pair->node], facts[pair->node].node, facts[pair->node].disk, request, id, plan};
+            const auto& fact = facts[pair->node];
+            NodeContext context{nodes[pair->node],
+                                fact.node,
+                                fact.disk,
+                                request,
+                                id,
+                                plan,
+                                fact.node.config ? storage_compatibility_mode(*fact.node.config) : "CASSANDRA_4"};
             plan.nodes.push_back(plan_node(context, chain, entry, *pair, plan.tables));
             if (!pair->note.empty()) {
                 plan.warnings.push_back(

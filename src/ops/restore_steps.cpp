@@ -3,21 +3,31 @@
 
 #include <charconv>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include <ringsnap/fields.hpp>
 #include <ringsnap/nodetool.hpp>
+#include <ringsnap/remote_files.hpp>
 #include <ringsnap/shell.hpp>
 
 namespace ringsnap::ops::restore_steps {
 
 namespace {
 
-// Raw bytes of paths per command: quoting, then `sudo sh -c '...'`, can grow text several times;
-// this keeps far below the kernel's 128 KiB for one argument.
-constexpr std::size_t k_max_bytes_per_command = 24 * 1024;
+// Bytes of one command. The login shell gets it as one argument, which the kernel caps at
+// 128 KiB; `sudo sh -c '...'` quotes it again, which can grow it several times.
+constexpr std::size_t k_max_bytes_per_command = 96 * 1024;
+constexpr std::size_t k_max_bytes_per_sudo_command = 24 * 1024;
+constexpr std::size_t k_files_per_link = 200;
+constexpr const char* k_hashes_marker = "ringsnap-staged-hashes"; // SSTable names are short: well within one command
+
+std::string parent_of(const std::string& path)
+{
+    return path.substr(0, path.rfind('/'));
+}
 
 Error unexpected(const char* what, const std::string& line)
 {
@@ -40,7 +50,8 @@ std::vector<std::string> chunked(const Node& node, const std::vector<std::string
     std::vector<std::string> commands;
     std::string current;
     for (const auto& snippet : snippets) {
-        if (!current.empty() && current.size() + snippet.size() > k_max_bytes_per_command) {
+        auto limit = node.ssh.sudo ? k_max_bytes_per_sudo_command : k_max_bytes_per_command;
+        if (!current.empty() && current.size() + snippet.size() > limit) {
             commands.push_back(with_sudo(prefix + current, node.ssh.sudo));
             current.clear();
         }
@@ -114,16 +125,15 @@ std::vector<std::string> stage_commands(const Node& node, const NodePlan& plan,
                                         const std::vector<const TablePlan*>& tables)
 {
     std::vector<std::string> directories;
-    std::vector<std::string> links;
+    // One `ln` per source and staging directory, not one per file: a node stages thousands.
+    std::map<std::pair<std::string, std::string>, std::vector<std::string>> names;
     for (const auto* table : tables) {
         directories.insert(directories.end(), table->stage_dirs.begin(), table->stage_dirs.end());
         for (const auto& file : table->files) {
-            auto source = shell_quote(file.source);
-            auto staged = shell_quote(file.staged);
-            links.push_back(fmt::format("{{ [ {1} -ef {0} ] || ln -- {0} {1}; }}", source, staged));
+            names[{parent_of(file.source), parent_of(file.staged)}].push_back(file.name);
         }
     }
-    std::vector<std::string> commands;
+    std::vector<std::string> snippets;
     if (!directories.empty()) {
         // Import needs the Cassandra user to own (rwx) the directories it reads.
         std::vector<std::string> owners;
@@ -134,30 +144,63 @@ std::vector<std::string> stage_commands(const Node& node, const NodePlan& plan,
                                          "find {1} -type d -exec chown --reference={0} {{}} +; }}",
                                          dir, root));
         }
-        commands.push_back(with_sudo(
-            fmt::format("mkdir -p -- {} && {}", quoted_list(directories), fmt::join(owners, " && ")), node.ssh.sudo));
+        snippets.push_back(fmt::format("mkdir -p -- {} && {}", quoted_list(directories), fmt::join(owners, " && ")));
     }
-    auto link_commands = chunked(node, links, "");
-    commands.insert(commands.end(), link_commands.begin(), link_commands.end());
-    return commands;
+    // A file already staged (a rerun) is kept: never overwritten, and checked with the rest.
+    for (const auto& [dirs, files] : names) {
+        const auto& [source, staged] = dirs;
+        for (std::size_t start = 0; start < files.size(); start += k_files_per_link) {
+            std::vector<std::string> chunk(
+                files.begin() + static_cast<std::ptrdiff_t>(start),
+                files.begin() + static_cast<std::ptrdiff_t>(std::min(files.size(), start + k_files_per_link)));
+            snippets.push_back(fmt::format("set -- && for f in {2}; do [ -e {1}/\"$f\" ] || set -- \"$@\" {0}/\"$f\"; "
+                                           "done && {{ [ $# -eq 0 ] || ln -t {1} -- \"$@\"; }}",
+                                           shell_quote(source), shell_quote(staged), quoted_list(chunk)));
+        }
+    }
+    return chunked(node, snippets, "");
 }
 
-std::string list_files_command(const Node& node, const std::vector<std::string>& directories)
+std::string verify_staged_command(const Node& node, const std::vector<std::string>& roots,
+                                  const std::vector<std::string>& stage_dirs)
 {
-    return with_sudo(fmt::format("for d in {}; do [ -d \"$d\" ] || continue; find \"$d\" -type f "
-                                 "-printf '%p\\t%s\\t%i\\n' || exit 1; done",
-                                 quoted_list(directories)),
-                     node.ssh.sudo);
+    // Every file under the roots with size and inode, then the marker, then the SHA-256 of every
+    // file in the staging directories of the tables still to load: one command, one find each.
+    std::string script =
+        fmt::format("set --; for d in {0}; do [ -d \"$d\" ] && set -- \"$@\" \"$d\"; done; "
+                    "[ $# -eq 0 ] || find \"$@\" -type f -printf '%p\\t%s\\t%i\\n' || exit 1; echo {2}; "
+                    "set --; for d in {1}; do [ -d \"$d\" ] && set -- \"$@\" \"$d\"; done; "
+                    "[ $# -eq 0 ] || find \"$@\" -maxdepth 1 -type f -print0 | xargs -0 -r sha256sum --",
+                    quoted_list(roots), stage_dirs.empty() ? "''" : quoted_list(stage_dirs), k_hashes_marker);
+    return with_sudo(script, node.ssh.sudo);
+}
+
+Result<StagedFiles> parse_staged(const std::string& out)
+{
+    std::string marker = std::string(k_hashes_marker) + "\n";
+    auto at = out.rfind(marker);
+    if (at == std::string::npos || (at != 0 && out[at - 1] != '\n')) {
+        return make_error(ErrorKind::parse, "the listing of staged files has no hashes part");
+    }
+    auto files = parse_found_files(out.substr(0, at));
+    if (!files) {
+        return files.error();
+    }
+    auto hashes = parse_sha256sum(out.substr(at + marker.size()));
+    if (!hashes) {
+        return hashes.error();
+    }
+    return StagedFiles{std::move(*files), std::move(*hashes)};
 }
 
 std::string list_data_files_command(const Node& node, const std::vector<std::string>& table_dirs)
 {
-    return with_sudo(
-        fmt::format("for d in {}; do for t in \"$d\" \"$d/backups\"; do [ -d \"$t\" ] || continue; "
-                    "find \"$t\" -maxdepth 1 -type f -name '*-Data.db' -printf '%p\\t%s\\t%i\\n' || exit 1; "
-                    "done; done",
-                    quoted_list(table_dirs)),
-        node.ssh.sudo);
+    // One find for them all: a node has a table directory (and its backups/) per table.
+    return with_sudo(fmt::format("set --; for d in {}; do for t in \"$d\" \"$d/backups\"; do [ -d \"$t\" ] && "
+                                 "set -- \"$@\" \"$t\"; done; done; [ $# -eq 0 ] || find \"$@\" -maxdepth 1 -type f "
+                                 "-name '*-Data.db' -printf '%p\\t%s\\t%i\\n'",
+                                 table_dirs.empty() ? "''" : quoted_list(table_dirs)),
+                     node.ssh.sudo);
 }
 
 Result<std::vector<FoundFile>> parse_found_files(const std::string& out)

@@ -27,10 +27,10 @@ std::string staging_root(const std::string& data_dir, const std::string& restore
 std::string disk_facts_command(const Node& node, const std::vector<std::string>& keyspaces);
 Result<DiskFacts> parse_disk_facts(const std::string& out);
 
-// Creates the staging directories and hard-links every file of `tables` into them. A staged
-// file that is already the same file as its source (a rerun) is kept; any other file in its
-// place makes the link fail: nothing is ever overwritten. Directories get the data directory's
-// owner when it is not the user running this.
+// Creates the staging directories and hard-links every file of `tables` into them, one `ln`
+// per directory. A file already in staging (a rerun) is kept, never overwritten: verification
+// then checks it like the others. Directories get the data directory's owner when it is not
+// the user running this.
 std::vector<std::string> stage_commands(const Node& node, const NodePlan& plan,
                                         const std::vector<const TablePlan*>& tables);
 
@@ -41,11 +41,20 @@ struct FoundFile
     std::uint64_t size = 0;
     std::uint64_t inode = 0;
 };
-// Every regular file under the given directories (that exist), with size and inode.
-std::string list_files_command(const Node& node, const std::vector<std::string>& directories);
 // The *-Data.db files directly in each directory, and in its backups/ subdirectory.
 std::string list_data_files_command(const Node& node, const std::vector<std::string>& table_dirs);
 Result<std::vector<FoundFile>> parse_found_files(const std::string& out);
+
+// What verification reads of staging, in one command: every file under `roots` (size, inode)
+// and the SHA-256 of every file in `stage_dirs`, computed on the node.
+struct StagedFiles
+{
+    std::vector<FoundFile> files;
+    std::map<std::string, std::string> hashes; // path -> lowercase hex
+};
+std::string verify_staged_command(const Node& node, const std::vector<std::string>& roots,
+                                  const std::vector<std::string>& stage_dirs);
+Result<StagedFiles> parse_staged(const std::string& out);
 
 // `nodetool import -- <ks> <table> <dir>...`: every staged directory in one call, so one
 // addSSTables sees them all (loading in batches lets a tombstone purge what it should shadow).

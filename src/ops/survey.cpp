@@ -59,6 +59,12 @@ std::vector<Part> parts_of(const Node& node, const SurveyParts& wanted, NodeFact
         parts.push_back({"nodetool statusbackup", nodetool_command(node, {"statusbackup"}),
                          store("nodetool statusbackup", parse_statusbackup, facts.backups_running)});
     }
+    if (!wanted.extra_command.empty()) {
+        parts.push_back({"survey command", wanted.extra_command, [&facts](const std::string& out) -> Status {
+                             facts.extra = out;
+                             return {};
+                         }});
+    }
     if (wanted.config) {
         parts.push_back({"read " + node.config_file(),
                          with_sudo("cat -- " + shell_quote(node.config_file()), node.ssh.sudo),

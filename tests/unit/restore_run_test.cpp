@@ -9,6 +9,7 @@
 #include <mutex>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -88,32 +89,31 @@ class World
         if (command.starts_with("cat -- ")) {
             return FakeExecutor::printed("cluster_name: test\n");
         }
-        if (command.starts_with("mkdir -p")) {
-            events.push_back("stage " + host);
-            return FakeExecutor::printed("");
-        }
-        if (command.find("ln -- ") != std::string::npos) {
-            static const std::regex link(R"(ln -- (\S+) (\S+);)");
+        if (command.find("ln -t ") != std::string::npos) {
+            if (command.starts_with("mkdir -p")) {
+                events.push_back("stage " + host);
+            }
+            // set -- && for f in NAMES; do [ -e STAGED/"$f" ] || set -- "$@" SOURCE/"$f"; done && ...
+            static const std::regex link(R"(for f in ([^;]+); do \[ -e (\S+)/"\$f" \] \|\| set -- "\$@" (\S+)/)");
             for (std::sregex_iterator it(command.begin(), command.end(), link), end; it != end; ++it) {
-                staged[host][(*it)[2]] = inode_of((*it)[1]);
-                m_source[(*it)[2]] = (*it)[1];
+                std::istringstream names((*it)[1].str());
+                for (std::string name; names >> name;) {
+                    auto path = (*it)[2].str() + "/" + name;
+                    staged[host][path] = inode_of((*it)[3].str() + "/" + name);
+                    m_source[path] = (*it)[3].str() + "/" + name;
+                }
             }
             return FakeExecutor::printed("");
         }
-        if (command.find("-type f -printf") != std::string::npos) {
+        if (command.find("ringsnap-staged-hashes") != std::string::npos) { // list, marker, hashes
             std::string out;
             for (const auto& [path, inode] : staged[host]) {
                 out += fmt::format("{}\t100\t{}\n", path, inode);
             }
-            return FakeExecutor::printed(out);
-        }
-        if (command.starts_with("sha256sum --")) {
-            std::string out;
+            out += "ringsnap-staged-hashes\n";
             for (const auto& [path, inode] : staged[host]) {
-                if (command.find(path) != std::string::npos) {
-                    char digit = tampered.count(m_source[path]) ? 'b' : 'a';
-                    out += std::string(64, digit) + "  " + path + "\n";
-                }
+                char digit = tampered.count(m_source[path]) ? 'b' : 'a';
+                out += std::string(64, digit) + "  " + path + "\n";
             }
             return FakeExecutor::printed(out);
         }

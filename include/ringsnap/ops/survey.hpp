@@ -32,6 +32,8 @@ struct SurveyParts
     bool backup_state = false; // nodetool statusbackup
     bool config = false;       // the node's cassandra.yaml (cluster file: cassandra.config_file)
     bool round_trip = false;   // time one SSH request/reply after the parts
+    // A command of the caller's, run with the others (what it prints lands in NodeFacts::extra).
+    std::string extra_command{};
 };
 
 // What a node said. A part that failed leaves its fields empty; the node's NodeRun then carries
@@ -45,6 +47,7 @@ struct NodeFacts
     std::optional<bool> backups_running;
     std::optional<std::string> config; // cassandra.yaml as read
     std::string config_problem;        // why `config` is absent
+    std::optional<std::string> extra;  // what SurveyParts::extra_command printed
     std::chrono::microseconds round_trip{};
 
     // Whether the node is UN in its own `nodetool status` (needs info and ring).
