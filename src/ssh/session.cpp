@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -12,6 +13,7 @@
 #include <libssh/server.h> // ssh_send_keepalive: declared here, works from a client
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -39,6 +41,41 @@ constexpr std::string_view k_pid_marker = "ringsnap-pid:";
 Duration since(Clock::time_point start)
 {
     return std::chrono::duration_cast<Duration>(Clock::now() - start);
+}
+
+// Waits up to one read slice for the node to send something (or for the socket to appear).
+void wait_for_socket(ssh_session session)
+{
+    pollfd entry{.fd = ssh_get_fd(session), .events = POLLIN, .revents = 0};
+    if (entry.fd < 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(k_read_slice_ms));
+        return;
+    }
+    poll(&entry, 1, k_read_slice_ms);
+}
+
+// Runs one step of the handshake (connect with key exchange, or an authentication) in libssh's
+// non-blocking mode: `step` is retried while it returns `again`, between waits of one slice. In
+// blocking mode a silent host holds the thread for the whole connect_timeout, deaf to Ctrl-C;
+// here the cancel flag and the deadline are looked at every slice. Returns the step's last code.
+template <typename Step>
+Result<int> handshake_step(ssh_session session, std::string_view what, int again, Duration timeout, Step step)
+{
+    auto deadline = Clock::now() + timeout;
+    for (;;) {
+        int rc = step();
+        if (rc != again) {
+            return rc;
+        }
+        if (cancel_requested()) {
+            return make_error(ErrorKind::interrupted, fmt::format("interrupted during {}", what));
+        }
+        if (Clock::now() >= deadline) {
+            return make_error(ErrorKind::timeout,
+                              fmt::format("no SSH answer within {} during {}", format_duration(timeout), what));
+        }
+        wait_for_socket(session);
+    }
 }
 
 std::string expand_home(const std::string& path)
@@ -166,19 +203,21 @@ Status verify_host_key(ssh_session session, const Node& node, const SessionConte
                       fmt::format("cannot check the host key of {}: {}", node.host, ssh_get_error(session)));
 }
 
-Status auth_with_key(ssh_session session, KeyStore& keys, const std::string& path, bool& accepted)
+Status auth_with_key(ssh_session session, const Node& node, KeyStore& keys, const std::string& path, bool& accepted)
 {
     auto key = keys.key_for(path);
     if (!key) {
         return key.error();
     }
-    int rc = ssh_userauth_publickey(session, nullptr, key->get());
-    if (rc == SSH_AUTH_SUCCESS) {
+    auto rc = handshake_step(session, "authentication", SSH_AUTH_AGAIN, node.connect_timeout(),
+                             [&] { return ssh_userauth_publickey(session, nullptr, key->get()); });
+    if (!rc) {
+        return rc.error();
+    }
+    if (*rc == SSH_AUTH_SUCCESS) {
         accepted = true;
-    } else if (rc == SSH_AUTH_ERROR) {
+    } else if (*rc == SSH_AUTH_ERROR) {
         return make_error(ErrorKind::connect, fmt::format("authentication broke off: {}", ssh_get_error(session)));
-    } else if (rc == SSH_AUTH_AGAIN) {
-        return make_error(ErrorKind::timeout, "authentication did not finish in time");
     }
     return {};
 }
@@ -204,21 +243,25 @@ Status authenticate(ssh_session session, const Node& node, KeyStore& keys)
     bool accepted = false;
     if (node.ssh.identity_file) {
         std::string path = expand_home(*node.ssh.identity_file);
-        if (auto status = auth_with_key(session, keys, path, accepted); !status) {
+        if (auto status = auth_with_key(session, node, keys, path, accepted); !status) {
             return status;
         }
         tried.push_back(path);
     } else {
         if (std::getenv("SSH_AUTH_SOCK") != nullptr) {
-            int rc = ssh_userauth_agent(session, nullptr);
-            accepted = rc == SSH_AUTH_SUCCESS;
+            auto rc = handshake_step(session, "authentication with ssh-agent", SSH_AUTH_AGAIN, node.connect_timeout(),
+                                     [&] { return ssh_userauth_agent(session, nullptr); });
+            if (!rc) {
+                return rc.error();
+            }
+            accepted = *rc == SSH_AUTH_SUCCESS;
             tried.emplace_back("ssh-agent");
         }
         for (const auto& path : default_identity_files()) {
             if (accepted) {
                 break;
             }
-            if (auto status = auth_with_key(session, keys, path, accepted);
+            if (auto status = auth_with_key(session, node, keys, path, accepted);
                 !status && status.error().kind != ErrorKind::auth) {
                 return status;
             }
@@ -366,10 +409,14 @@ Result<Session> Session::open(const Node& node, const SessionContext& context)
         return status.error();
     }
     Session result(std::move(handle), node);
-    result.set_blocking_timeout(node.connect_timeout());
-
+    ssh_set_blocking(session, 0); // the handshake is cancellable: see handshake_step
     auto start = Clock::now();
-    if (ssh_connect(session) != SSH_OK) {
+    auto connected = handshake_step(session, "the SSH handshake", SSH_AGAIN, node.connect_timeout(),
+                                    [&] { return ssh_connect(session); });
+    if (!connected) {
+        return connected.error();
+    }
+    if (*connected != SSH_OK) {
         std::string reason = ssh_get_error(session);
         bool timed_out = reason.find("Timeout") != std::string::npos || since(start) >= node.connect_timeout();
         return make_error(
@@ -384,6 +431,8 @@ Result<Session> Session::open(const Node& node, const SessionContext& context)
     if (auto status = authenticate(session, node, context.keys); !status) {
         return status.error();
     }
+    ssh_set_blocking(session, 1);
+    result.set_blocking_timeout(node.connect_timeout());
     return result;
 }
 

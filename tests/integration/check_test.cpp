@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -16,8 +17,9 @@ namespace {
 
 using nlohmann::json;
 
-class CheckOnLab : public ::testing::Test {
-protected:
+class CheckOnLab : public ::testing::Test
+{
+  protected:
     void start(int dcs, int nodes, const std::string& versions = "")
     {
         if (auto missing = Lab::missing_prerequisite(); !missing.empty()) {
@@ -81,7 +83,7 @@ TEST_F(CheckOnLab, ReportsEachNodesVersionAndFlagsMixedVersions)
     EXPECT_TRUE(has_problem(report, "mixed Cassandra versions: 3.11.18 on 2 nodes, 4.1.6 on 2 nodes, 5.0.3 on 2 nodes"))
         << report["problems"];
     for (const auto& row : report["topology"]) {
-        EXPECT_EQ(row["state"], "UN") << row;  // every version's status output was understood
+        EXPECT_EQ(row["state"], "UN") << row; // every version's status output was understood
     }
 }
 
@@ -92,7 +94,7 @@ TEST_F(CheckOnLab, StoppedCassandraIsReportedDownAndItsNodetoolFailing)
     std::string stopped = lab_address(*m_lab, "dc1-n2");
     auto report = check(1);
     EXPECT_EQ(row_of(report, stopped)["state"], "DN");
-    EXPECT_TRUE(row_of(report, stopped)["reachable"]);  // its host answers SSH
+    EXPECT_TRUE(row_of(report, stopped)["reachable"]); // its host answers SSH
     EXPECT_TRUE(has_problem(report, stopped + " (dc1/rack2) is down")) << report["problems"];
     EXPECT_TRUE(has_problem(report, stopped + ": nodetool version failed")) << report["problems"];
     EXPECT_TRUE(has_problem(report, "Failed to connect")) << report["problems"];
@@ -109,6 +111,28 @@ TEST_F(CheckOnLab, UnreachableHostIsAProblemAndTheRingStillSaysItsState)
     EXPECT_TRUE(has_problem(report, gone + ": unreachable (connect)")) << report["problems"];
 }
 
+TEST_F(CheckOnLab, InterruptStopsAHandshakeWithASilentHostAndReportsWhatFinished)
+{
+    // sshd frozen: the kernel accepts the TCP connection, nothing ever answers. With a long
+    // connect_timeout only the cancel flag can end the handshake.
+    start(1, 2);
+    auto cluster = write_cluster_variant(*m_lab, "long-connect-timeout",
+                                         [](YAML::Node& file) { file["ssh"]["connect_timeout"] = "10m"; });
+    m_lab->must({"freeze-host", "dc1-n2"});
+    ChildProcess run({RINGSNAP_BIN, "-c", cluster, "--json", "check"});
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    run.send_signal(SIGINT);
+    auto result = run.wait_at_most(std::chrono::seconds(60));
+    m_lab->must({"thaw-host", "dc1-n2"});
+    ASSERT_EQ(result.exit_code, 130) << result.err;
+    auto report = json::parse(result.out);
+    EXPECT_EQ(report["status"], "interrupted");
+    std::string frozen = lab_address(*m_lab, "dc1-n2");
+    EXPECT_FALSE(row_of(report, frozen)["reachable"]);
+    EXPECT_TRUE(has_problem(report, frozen + ": unreachable (connect): interrupted")) << report["problems"];
+    EXPECT_EQ(row_of(report, lab_address(*m_lab, "dc1-n1"))["state"], "UN") << report;
+}
+
 TEST_F(CheckOnLab, NoReachableNodeIsFailedWithExitThree)
 {
     start(1, 2);
@@ -121,9 +145,8 @@ TEST_F(CheckOnLab, NoReachableNodeIsFailedWithExitThree)
 TEST_F(CheckOnLab, RackInTheFileDifferingFromTheNodeIsAProblem)
 {
     start(2, 2);
-    auto cluster = write_cluster_variant(*m_lab, "wrong-rack", [](YAML::Node& file) {
-        file["datacenters"]["dc2"]["nodes"][0]["rack"] = "rack9";
-    });
+    auto cluster = write_cluster_variant(
+        *m_lab, "wrong-rack", [](YAML::Node& file) { file["datacenters"]["dc2"]["nodes"][0]["rack"] = "rack9"; });
     auto report = check(1, {}, cluster);
     std::string host = lab_address(*m_lab, "dc2-n1");
     EXPECT_TRUE(has_problem(report, host + ": the cluster file says dc2/rack9, the node says dc2/rack1"))
@@ -134,9 +157,8 @@ TEST_F(CheckOnLab, RingMemberMissingFromTheFileIsAProblem)
 {
     start(2, 2);
     std::string left_out = lab_address(*m_lab, "dc1-n2");
-    auto cluster = write_cluster_variant(*m_lab, "missing-node", [](YAML::Node& file) {
-        file["datacenters"]["dc1"]["nodes"].remove(1);
-    });
+    auto cluster = write_cluster_variant(*m_lab, "missing-node",
+                                         [](YAML::Node& file) { file["datacenters"]["dc1"]["nodes"].remove(1); });
     auto report = check(1, {}, cluster);
     EXPECT_TRUE(has_problem(report, left_out + " (dc1/rack2, host id")) << report["problems"];
     EXPECT_FALSE(row_of(report, left_out)["in_cluster_file"]);

@@ -4,6 +4,7 @@
 // Runs a program for a test: argv only (no shell), stdout and stderr captured in temporary files
 // (so a chatty child never blocks on a full pipe), extra environment variables, signals.
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -15,18 +16,21 @@
 #include <vector>
 
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace ringsnap::testing {
 
-struct ProcessResult {
-    int exit_code = -1;  // 128 + signal when killed by a signal, like a shell reports it
+struct ProcessResult
+{
+    int exit_code = -1; // 128 + signal when killed by a signal, like a shell reports it
     std::string out;
     std::string err;
 };
 
-class ChildProcess {
-public:
+class ChildProcess
+{
+  public:
     explicit ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {})
     {
         m_out_path = temp_file();
@@ -57,6 +61,29 @@ public:
     {
         int status = 0;
         waitpid(m_pid, &status, 0);
+        return finish(status);
+    }
+
+    // As wait(), but a child still running after `limit` is killed (SIGKILL, exit 137), so a test
+    // of something that must stop cannot hang the suite when it does not.
+    ProcessResult wait_at_most(std::chrono::milliseconds limit)
+    {
+        auto give_up = std::chrono::steady_clock::now() + limit;
+        int status = 0;
+        while (waitpid(m_pid, &status, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() >= give_up) {
+                ::kill(m_pid, SIGKILL);
+                waitpid(m_pid, &status, 0);
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return finish(status);
+    }
+
+  private:
+    ProcessResult finish(int status)
+    {
         m_pid = -1;
         ProcessResult result;
         result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -65,7 +92,6 @@ public:
         return result;
     }
 
-private:
     static std::string temp_file()
     {
         char path[] = "/tmp/ringsnap-test-XXXXXX";
