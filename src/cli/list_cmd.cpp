@@ -57,8 +57,9 @@ std::string render(const CatalogListing& listing, const ops::LiveView* live)
                                      format_bytes(backup.totals.bytes),
                                      backup.base.value_or("-")};
         if (const auto* presence = presence_of(live, backup.tag)) {
-            row.push_back(presence->gone.empty() ? fmt::format("on {} node(s)", presence->holding.size())
-                                                 : fmt::format("GONE from {}", fmt::join(presence->gone, ", ")));
+            row.push_back(!presence->refused.empty() ? "REFUSED: " + presence->refused
+                          : presence->gone.empty()   ? fmt::format("on {} node(s)", presence->holding.size())
+                                                     : fmt::format("GONE from {}", fmt::join(presence->gone, ", ")));
         } else if (live) {
             row.emplace_back("-");
         }
@@ -93,6 +94,9 @@ nlohmann::json backups_json(const CatalogListing& listing, const ops::LiveView* 
                              {"bytes", backup.totals.bytes}};
         if (const auto* presence = presence_of(live, backup.tag)) {
             entry["live"] = {{"holding", presence->holding}, {"gone", presence->gone}};
+            if (!presence->refused.empty()) {
+                entry["live"]["refused"] = presence->refused;
+            }
         }
         json.push_back(std::move(entry));
     }

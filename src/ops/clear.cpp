@@ -176,28 +176,38 @@ Status clear_on(RemoteShell& shell, const Manifest& backup, const NodeEntry& ent
                                                : clear_incremental_on(shell, entry);
 }
 
-} // namespace
-
-ClearResult clear_backups(Executor& executor, const std::vector<Node>& selected, const std::vector<Manifest>& backups)
+// Which node clears what, decided before anything runs.
+struct ClearAssignment
 {
     struct Item
     {
         const Manifest* backup;
         const NodeEntry* entry;
     };
-    ClearResult result;
     std::vector<Node> nodes;
-    std::vector<std::vector<Item>> items; // per node in `nodes`, in the order of `backups`
+    std::vector<std::vector<Item>> items; // per node in `nodes`, in the order of the backups
+    std::vector<NodeClear> unselected;    // parts on nodes that are not selected: they fail
+};
+
+// Refuses every backup when one manifest's entries cannot be trusted (pair_entries), so that
+// nothing is cleared from a plan built on a bad manifest.
+Result<ClearAssignment> assign_clears(const std::vector<Node>& selected, const std::vector<Manifest>& backups)
+{
+    ClearAssignment assignment;
+    auto& nodes = assignment.nodes;
     for (const auto& backup : backups) {
-        auto pairing = pair_entries(backup.nodes, selected);
+        auto pairing = pair_entries(backup, selected);
+        if (!pairing) {
+            return pairing.error();
+        }
         for (std::size_t e = 0; e < backup.nodes.size(); ++e) {
             const auto& entry = backup.nodes[e];
             if (!may_hold_backup(entry)) {
                 continue;
             }
-            const auto* pair = pairing.for_entry(e);
+            const auto* pair = pairing->for_entry(e);
             if (!pair) {
-                result.clears.push_back(
+                assignment.unselected.push_back(
                     {backup.tag, entry.host, make_error(ErrorKind::usage, "not a selected node of the cluster file")});
                 continue;
             }
@@ -205,12 +215,28 @@ ClearResult clear_backups(Executor& executor, const std::vector<Node>& selected,
             auto known = std::find_if(nodes.begin(), nodes.end(), [&](const Node& n) { return n.host == node.host; });
             if (known == nodes.end()) {
                 nodes.push_back(node);
-                items.emplace_back();
+                assignment.items.emplace_back();
                 known = nodes.end() - 1;
             }
-            items[static_cast<std::size_t>(known - nodes.begin())].push_back({&backup, &entry});
+            assignment.items[static_cast<std::size_t>(known - nodes.begin())].push_back({&backup, &entry});
         }
     }
+    return assignment;
+}
+
+} // namespace
+
+Result<ClearResult> clear_backups(Executor& executor, const std::vector<Node>& selected,
+                                  const std::vector<Manifest>& backups)
+{
+    auto assignment = assign_clears(selected, backups);
+    if (!assignment) {
+        return assignment.error();
+    }
+    const auto& nodes = assignment->nodes;
+    const auto& items = assignment->items;
+    ClearResult result;
+    result.clears = assignment->unselected;
     std::vector<std::vector<NodeClear>> per_node(nodes.size());
     result.runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) -> Status {
         Status outcome;
@@ -335,6 +361,9 @@ Result<ClearOutcome> run_clear(Executor& executor, const Catalog& catalog, const
     if (!backups) {
         return backups.error();
     }
+    if (auto trusted = assign_clears(nodes, *backups); !trusted) {
+        return trusted.error(); // a dry run plans nothing from a manifest that a real run refuses
+    }
     ClearOutcome outcome;
     outcome.plan = std::move(*plan);
     outcome.backups = std::move(*backups);
@@ -343,7 +372,11 @@ Result<ClearOutcome> run_clear(Executor& executor, const Catalog& catalog, const
     }
     {
         Phase phase(observer, "clear", nodes);
-        outcome.result = clear_backups(executor, nodes, outcome.backups);
+        auto result = clear_backups(executor, nodes, outcome.backups);
+        if (!result) {
+            return result.error();
+        }
+        outcome.result = std::move(*result);
     }
     outcome.removals = remove_cleared(catalog, outcome.backups, outcome.result, rule.force);
     outcome.status = status_of(outcome.removals);

@@ -130,7 +130,7 @@ Status collect_node(RemoteShell& shell, const Chain& chain, const std::vector<st
 
 // A node's entry, with who it is taken from its entry in the base: who a node is does not
 // change along a chain.
-std::vector<NodeEntry> entries_for(const std::vector<Node>& nodes, const Chain& chain)
+std::vector<NodeEntry> entries_for(const std::vector<Node>& nodes, const Chain& chain, const Pairing& with_base)
 {
     std::vector<NodeEntry> entries;
     for (const auto& node : nodes) {
@@ -140,8 +140,7 @@ std::vector<NodeEntry> entries_for(const std::vector<Node>& nodes, const Chain& 
         entry.rack = node.rack;
         entries.push_back(std::move(entry));
     }
-    auto pairing = pair_entries(chain.base.nodes, nodes);
-    for (const auto& pair : pairing.pairs) {
+    for (const auto& pair : with_base.pairs) {
         entries[pair.node].host_id = chain.base.nodes[pair.entry].host_id;
         entries[pair.node].tokens = chain.base.nodes[pair.entry].tokens;
     }
@@ -156,7 +155,7 @@ struct IncrementalPhase
 };
 
 IncrementalPhase take_incremental(Executor& executor, const std::vector<Node>& nodes, const Chain& chain,
-                                  Observer& observer)
+                                  const Pairing& with_base, Observer& observer)
 {
     IncrementalPhase result;
     result.manifest.kind = BackupKind::incremental;
@@ -164,7 +163,7 @@ IncrementalPhase take_incremental(Executor& executor, const std::vector<Node>& n
     if (!chain.incrementals.empty()) {
         result.manifest.parent = chain.incrementals.back().tag;
     }
-    result.manifest.nodes = entries_for(nodes, chain);
+    result.manifest.nodes = entries_for(nodes, chain, with_base);
     auto keyspaces = chain_keyspaces(chain);
     std::vector<std::uint64_t> hashed(nodes.size(), 0);
     HashIndex nothing_known; // backups/ files are new by definition
@@ -188,8 +187,15 @@ std::vector<PruneResult> prune_recorded_files(Executor& executor, const std::vec
 {
     std::vector<Node> pruned;
     std::vector<std::vector<std::string>> paths;
-    auto pairing = pair_entries(manifest.nodes, nodes);
-    for (const auto& pair : pairing.pairs) {
+    auto pairing = pair_entries(manifest, nodes);
+    if (!pairing) {
+        std::vector<PruneResult> refused;
+        for (const auto& node : nodes) {
+            refused.push_back({node.host, pairing.error()});
+        }
+        return refused;
+    }
+    for (const auto& pair : pairing->pairs) {
         const auto& entry = manifest.nodes[pair.entry];
         if (entry.status != NodeStatus::ok) {
             continue;
@@ -291,8 +297,12 @@ Result<IncrementalOutcome> run_incremental(Executor& executor, const Catalog& ca
     if (!chain) {
         return chain.error();
     }
+    auto with_base = pair_entries(chain->base, nodes);
+    if (!with_base) {
+        return with_base.error();
+    }
     auto started = now_utc();
-    auto phase = take_incremental(executor, nodes, *chain, observer);
+    auto phase = take_incremental(executor, nodes, *chain, *with_base, observer);
     Selection selection{chain_keyspaces(*chain), {}, request.datacenters, request.hosts};
     auto saved = finish_and_save(catalog, phase.manifest,
                                  BackupStamp{catalog.cluster(), request.tag, started, selection, phase.bytes_hashed});

@@ -55,12 +55,17 @@ TablesByTag by_tag(const std::vector<ListedSnapshot>& listed)
 // Where one manifest's snapshot is among the nodes that answered.
 BackupPresence presence_of(const Manifest& manifest, const LiveSnapshots& live, const std::vector<TablesByTag>& listed)
 {
-    BackupPresence presence{manifest.tag, {}, {}};
+    BackupPresence presence{manifest.tag, {}, {}, {}};
     std::vector<Node> asked;
     for (const auto& run : live.runs) {
         asked.push_back(run.node);
     }
-    auto pairing = pair_entries(manifest.nodes, asked);
+    auto paired = pair_entries(manifest, asked);
+    if (!paired) {
+        presence.refused = paired.error().message;
+        return presence;
+    }
+    const auto& pairing = *paired;
     for (std::size_t i = 0; i < live.runs.size(); ++i) {
         const auto& host = live.runs[i].node.host;
         const auto* pair = pairing.for_node(i);
@@ -156,8 +161,9 @@ Result<LiveView> run_list_live(Executor& executor, const Catalog& catalog, const
     view.answered = static_cast<std::size_t>(
         std::count_if(view.nodes.runs.begin(), view.nodes.runs.end(), [](const NodeRun& run) { return run.ok(); }));
     view.status = summarize(view.nodes.runs, cancel_requested());
-    bool gone = std::any_of(view.comparison.backups.begin(), view.comparison.backups.end(),
-                            [](const BackupPresence& presence) { return !presence.gone.empty(); });
+    bool gone =
+        std::any_of(view.comparison.backups.begin(), view.comparison.backups.end(),
+                    [](const BackupPresence& presence) { return !presence.gone.empty() || !presence.refused.empty(); });
     view.exit_code = gone && view.status != RunStatus::interrupted ? exit_code::mismatch : exit_code_for(view.status);
     return view;
 }

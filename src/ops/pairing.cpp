@@ -4,6 +4,9 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <ringsnap/shell.hpp>
 
 namespace ringsnap::ops {
 
@@ -37,44 +40,9 @@ std::string describe_difference(const NodeEntry& entry, const Node& node, const 
     return fmt::format("{}", fmt::join(notes, "; "));
 }
 
-} // namespace
-
-const char* to_string(PairedBy by)
-{
-    switch (by) {
-    case PairedBy::host_id:
-        return "host id";
-    case PairedBy::tokens:
-        return "tokens";
-    case PairedBy::host:
-        return "host name";
-    }
-    return "host name";
-}
-
-bool same_tokens(const std::vector<std::string>& a, const std::vector<std::string>& b)
-{
-    auto sorted_a = a;
-    auto sorted_b = b;
-    std::sort(sorted_a.begin(), sorted_a.end());
-    std::sort(sorted_b.begin(), sorted_b.end());
-    return sorted_a == sorted_b;
-}
-
-const NodePair* Pairing::for_entry(std::size_t entry) const
-{
-    auto found = std::find_if(pairs.begin(), pairs.end(), [&](const NodePair& pair) { return pair.entry == entry; });
-    return found == pairs.end() ? nullptr : &*found;
-}
-
-const NodePair* Pairing::for_node(std::size_t node) const
-{
-    auto found = std::find_if(pairs.begin(), pairs.end(), [&](const NodePair& pair) { return pair.node == node; });
-    return found == pairs.end() ? nullptr : &*found;
-}
-
-Pairing pair_entries(const std::vector<NodeEntry>& entries, const std::vector<Node>& nodes,
-                     const std::vector<std::optional<NodeIdentity>>& identities)
+// Pairs by host id, then tokens, then host name (see pair_entries).
+Pairing pair_by_identity(const std::vector<NodeEntry>& entries, const std::vector<Node>& nodes,
+                         const std::vector<std::optional<NodeIdentity>>& identities)
 {
     auto identity = [&](std::size_t node) -> const std::optional<NodeIdentity>& {
         static const std::optional<NodeIdentity> unknown;
@@ -125,6 +93,90 @@ Pairing pair_entries(const std::vector<NodeEntry>& entries, const std::vector<No
         if (!taken[n]) {
             pairing.unmatched_nodes.push_back(n);
         }
+    }
+    return pairing;
+}
+
+} // namespace
+
+const char* to_string(PairedBy by)
+{
+    switch (by) {
+    case PairedBy::host_id:
+        return "host id";
+    case PairedBy::tokens:
+        return "tokens";
+    case PairedBy::host:
+        return "host name";
+    }
+    return "host name";
+}
+
+bool same_tokens(const std::vector<std::string>& a, const std::vector<std::string>& b)
+{
+    auto sorted_a = a;
+    auto sorted_b = b;
+    std::sort(sorted_a.begin(), sorted_a.end());
+    std::sort(sorted_b.begin(), sorted_b.end());
+    return sorted_a == sorted_b;
+}
+
+const NodePair* Pairing::for_entry(std::size_t entry) const
+{
+    auto found = std::find_if(pairs.begin(), pairs.end(), [&](const NodePair& pair) { return pair.entry == entry; });
+    return found == pairs.end() ? nullptr : &*found;
+}
+
+const NodePair* Pairing::for_node(std::size_t node) const
+{
+    auto found = std::find_if(pairs.begin(), pairs.end(), [&](const NodePair& pair) { return pair.node == node; });
+    return found == pairs.end() ? nullptr : &*found;
+}
+
+std::optional<std::size_t> data_dir_of(const Node& node, const TableEntry& table)
+{
+    // The pre-2.1 layout has no id in the directory name (manifest_rules::check_table_id).
+    std::string leaf = table.table_id.empty() ? table.table : table.table + "-" + table.table_id;
+    auto dirs = node.data_dirs();
+    for (std::size_t i = 0; i < dirs.size(); ++i) {
+        if (table.directory == fmt::format("{}/{}/{}", dirs[i], table.keyspace, leaf)) {
+            return i;
+        }
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+Status check_recorded_directories(const Manifest& manifest, const Pairing& pairing, const std::vector<Node>& nodes)
+{
+    for (const auto& pair : pairing.pairs) {
+        const auto& entry = manifest.nodes[pair.entry];
+        const auto& node = nodes[pair.node];
+        for (std::size_t t = 0; t < entry.tables.size(); ++t) {
+            if (!data_dir_of(node, entry.tables[t])) {
+                return make_error(
+                    ErrorKind::parse,
+                    fmt::format("manifest {}: node {}, tables[{}].directory {} is not <data_dir>/{}/<table>-<id> for "
+                                "any of the node's data_dirs in the cluster file ({}); refusing the manifest. If "
+                                "the node's data directories moved, list the old one in cassandra.data_dirs.",
+                                manifest.tag, entry.host, t, quote_for_message(entry.tables[t].directory),
+                                entry.tables[t].keyspace, fmt::join(node.data_dirs(), ", ")));
+            }
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+Result<Pairing> pair_entries(const Manifest& manifest, const std::vector<Node>& nodes,
+                             const std::vector<std::optional<NodeIdentity>>& identities)
+{
+    const auto& entries = manifest.nodes;
+    auto pairing = pair_by_identity(entries, nodes, identities);
+    if (auto checked = check_recorded_directories(manifest, pairing, nodes); !checked) {
+        return checked.error();
     }
     return pairing;
 }

@@ -125,18 +125,6 @@ std::optional<std::int64_t> snapshot_time_ns(const TableEntry* table)
     return std::nullopt;
 }
 
-// Which configured data directory a recorded table directory is in; nothing when none is.
-std::optional<std::size_t> data_dir_of(const Node& node, const TableEntry& table)
-{
-    auto dirs = node.data_dirs();
-    for (std::size_t i = 0; i < dirs.size(); ++i) {
-        if (table.directory == fmt::format("{}/{}/{}-{}", dirs[i], table.keyspace, table.table, table.table_id)) {
-            return i;
-        }
-    }
-    return std::nullopt;
-}
-
 struct NodeContext
 {
     const Node& node;
@@ -456,10 +444,14 @@ RestorePlan plan_restore(const Chain& chain, const std::vector<Node>& nodes, con
                                  ? std::optional(NodeIdentity{fact.node.info->host_id, fact.node.info->tokens})
                                  : std::nullopt);
     }
-    auto pairing = pair_entries(chain.base.nodes, nodes, identities);
+    auto pairing = pair_entries(chain.base, nodes, identities);
+    if (!pairing) {
+        plan.refusals.push_back(pairing.error().message);
+        return plan;
+    }
     for (std::size_t e = 0; e < chain.base.nodes.size(); ++e) {
         const auto& entry = chain.base.nodes[e];
-        const auto* pair = pairing.for_entry(e);
+        const auto* pair = pairing->for_entry(e);
         if (entry.status != NodeStatus::ok) {
             plan.warnings.push_back(fmt::format("backup node {} recorded nothing ({}): it is not restored", entry.host,
                                                 entry.error.value_or("failed")));
@@ -493,7 +485,7 @@ RestorePlan plan_restore(const Chain& chain, const std::vector<Node>& nodes, con
             }
         }
     }
-    for (auto index : pairing.unmatched_nodes) {
+    for (auto index : pairing->unmatched_nodes) {
         plan.warnings.push_back(fmt::format("{} holds no part of the backup: nothing is loaded there{}",
                                             nodes[index].host,
                                             request.truncate ? ", but TRUNCATE empties it too" : ""));

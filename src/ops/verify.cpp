@@ -133,10 +133,13 @@ Result<VerifyOutcome> run_verify(Executor& executor, const Catalog& catalog, con
     VerifyOutcome outcome;
     std::vector<Node> checked;
     std::vector<NodeEntry> recorded;
-    auto pairing = pair_entries(manifest->nodes, nodes);
+    auto pairing = pair_entries(*manifest, nodes);
+    if (!pairing) {
+        return pairing.error();
+    }
     for (std::size_t e = 0; e < manifest->nodes.size(); ++e) {
         const auto& entry = manifest->nodes[e];
-        const auto* pair = pairing.for_entry(e);
+        const auto* pair = pairing->for_entry(e);
         if (entry.status != NodeStatus::ok) {
             continue; // it recorded nothing
         }

@@ -13,8 +13,9 @@
 namespace ringsnap::testing {
 namespace {
 
-class ClearOnLab : public BackupLab {
-protected:
+class ClearOnLab : public BackupLab
+{
+  protected:
     std::string manifest_path(const std::string& tag) const
     {
         return m_lab->dir() + "/catalog/" + cluster_name() + "/manifests/" + tag + ".json";
@@ -30,7 +31,7 @@ protected:
             std::ifstream in(manifest_path(tag));
             manifest = nlohmann::ordered_json::parse(in);
         }
-        std::string year = std::to_string(2000 + 20 - days);  // years stand in for days: older is older
+        std::string year = std::to_string(2000 + 20 - days); // years stand in for days: older is older
         manifest["started_at"] = year + "-01-01T00:00:00.000Z";
         std::ofstream(manifest_path(tag)) << manifest.dump(2);
     }
@@ -50,7 +51,7 @@ TEST_F(ClearOnLab, ByTagClearsEveryNodeOfEveryVersionAndTheCatalogEntry)
     EXPECT_FALSE(in_catalog("old"));
     EXPECT_GT(snapshot_dirs("new"), 6) << "the other snapshot is untouched";
     EXPECT_TRUE(in_catalog("new"));
-    run_json("clear", 2, {"--tag", "old"});  // gone: nothing to clear, said plainly
+    run_json("clear", 2, {"--tag", "old"}); // gone: nothing to clear, said plainly
 }
 
 TEST_F(ClearOnLab, ByAgeAndByCountClearOnlyCatalogBackups)
@@ -109,6 +110,50 @@ TEST_F(ClearOnLab, DryRunListsWhatWouldGoAndChangesNothing)
     EXPECT_NE(result.out.find("clearsnapshot -t rehearsed"), std::string::npos) << result.out;
     EXPECT_TRUE(in_catalog("rehearsed"));
     EXPECT_GT(snapshot_dirs("rehearsed"), 0);
+}
+
+TEST_F(ClearOnLab, AManifestRecordingADirectoryOutsideTheDataDirsIsRefusedAndNothingIsDeleted)
+{
+    // An edited incremental manifest points a table at a look-alike directory elsewhere; clear
+    // would run `rm -f -- <directory>/backups/<name>` there. The shape is valid, the place is not.
+    start(1, 2);
+    run_json("incremental", 0, {"enable"});
+    run_json("snapshot", 0, {"-k", "billing", "--tag", "base"});
+    cql("INSERT INTO billing.invoices (id, amount) VALUES (7, 'EUR 1')");
+    run_json("incremental", 0, {"--tag", "inc"});
+    nlohmann::ordered_json manifest;
+    {
+        std::ifstream in(manifest_path("inc"));
+        manifest = nlohmann::ordered_json::parse(in);
+    }
+    auto& table = manifest["nodes"][0]["tables"][0];
+    std::string real = table["directory"];
+    std::string victim = m_lab->dir() + "/victim" + real.substr(real.find("/billing/"));
+    std::filesystem::create_directories(victim + "/backups");
+    for (const auto& file : table["files"]) {
+        std::ofstream(victim + "/backups/" + file["name"].get<std::string>()) << "precious";
+    }
+    table["directory"] = victim;
+    std::ofstream(manifest_path("inc")) << manifest.dump(2);
+
+    for (bool dry_run : {true, false}) {
+        std::vector<std::string> args{"--json", "clear", "--tag", "inc"};
+        if (dry_run) {
+            args.push_back("--dry-run");
+        }
+        auto result = ringsnap(*m_lab, args);
+        EXPECT_NE(result.exit_code, 0) << result.out;
+        auto report = nlohmann::json::parse(result.out);
+        std::string error = report["error"];
+        EXPECT_NE(error.find("manifest inc"), std::string::npos) << error;
+        EXPECT_NE(error.find("not <data_dir>/billing"), std::string::npos) << error;
+    }
+    for (const auto& file : table["files"]) {
+        EXPECT_TRUE(std::filesystem::exists(victim + "/backups/" + file["name"].get<std::string>()));
+        EXPECT_TRUE(std::filesystem::exists(real + "/backups/" + file["name"].get<std::string>()))
+            << "a refused manifest clears nothing, not even its good parts";
+    }
+    EXPECT_TRUE(in_catalog("inc"));
 }
 
 TEST_F(ClearOnLab, AnUnreadableManifestStopsRetentionUntilItIsMovedOrForced)

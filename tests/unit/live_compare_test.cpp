@@ -19,6 +19,7 @@ TableEntry table(const std::string& keyspace, const std::string& name)
     TableEntry entry;
     entry.keyspace = keyspace;
     entry.table = name;
+    entry.directory = fmt::format("{}/{}/{}", k_default_data_dir, keyspace, name); // pre-2.1 layout: no id
     return entry;
 }
 
@@ -74,6 +75,18 @@ std::vector<ListedSnapshot> whole(const std::string& tag, bool with_system_schem
         rows.push_back(listed(tag, "system_schema", "tables"));
     }
     return rows;
+}
+
+TEST(LiveCompare, AManifestRecordingADirectoryOutsideTheDataDirsIsRefusedNotCompared)
+{
+    auto bad = node("n2");
+    bad.tables[0].directory = "/elsewhere/billing/invoices";
+    auto comparison = compare_live({snapshot_manifest("nightly", {node("n1"), bad})}, {"nightly"},
+                                   three_nodes(whole("nightly", false), whole("nightly", true)));
+    ASSERT_EQ(comparison.backups.size(), 1U);
+    EXPECT_NE(comparison.backups[0].refused.find("tables[0].directory"), std::string::npos)
+        << comparison.backups[0].refused;
+    EXPECT_TRUE(comparison.backups[0].holding.empty());
 }
 
 TEST(LiveCompare, ASnapshotListedEverywhereIsHeldByEveryNodeThatAnswered)

@@ -73,14 +73,16 @@ NodeEntry recorded(const std::string& host, const std::string& host_id, std::vec
 
 TEST(Pairing, HostIdFirstThenTokensThenHostName)
 {
-    std::vector<NodeEntry> entries{recorded("a", "id-a", {"1"}), recorded("b", "id-b", {"2"}),
-                                   recorded("c", "id-c", {"3"}), recorded("d", "id-d", {"4"})};
+    Manifest manifest;
+    manifest.tag = "base";
+    manifest.nodes = {recorded("a", "id-a", {"1"}), recorded("b", "id-b", {"2"}), recorded("c", "id-c", {"3"}),
+                      recorded("d", "id-d", {"4"})};
     std::vector<Node> nodes{
         {"b", "dc1", "", {}, {}}, {"new-a", "dc1", "", {}, {}}, {"c", "dc1", "", {}, {}}, {"d", "dc1", "", {}, {}}};
     std::vector<std::optional<ops::NodeIdentity>> identities{ops::NodeIdentity{"id-b", {"2"}},
                                                              ops::NodeIdentity{"id-a", {"1"}},
                                                              ops::NodeIdentity{"id-new", {"3"}}, std::nullopt};
-    auto pairing = ops::pair_entries(entries, nodes, identities);
+    auto pairing = ops::pair_entries(manifest, nodes, identities).value();
     ASSERT_EQ(pairing.pairs.size(), 4U);
     EXPECT_EQ(pairing.for_entry(0)->node, 1U);
     EXPECT_EQ(pairing.for_entry(0)->by, ops::PairedBy::host_id);
@@ -91,9 +93,45 @@ TEST(Pairing, HostIdFirstThenTokensThenHostName)
     EXPECT_TRUE(pairing.unmatched_nodes.empty());
 
     identities[3] = ops::NodeIdentity{"id-other", {"9"}};
-    auto other = ops::pair_entries(entries, nodes, identities);
+    auto other = ops::pair_entries(manifest, nodes, identities).value();
     EXPECT_TRUE(other.for_entry(3)->tokens_differ) << "same name, another node";
-    EXPECT_TRUE(ops::pair_entries(entries, {}).unmatched_entries.size() == 4U);
+    EXPECT_TRUE(ops::pair_entries(manifest, {}).value().unmatched_entries.size() == 4U);
+}
+
+TableEntry table_in_directory(const std::string& directory)
+{
+    TableEntry table;
+    table.keyspace = "ks";
+    table.table = "t";
+    table.table_id = std::string(32, 'a');
+    table.directory = directory;
+    return table;
+}
+
+TEST(Pairing, RefusesAManifestWhoseTableDirectoryIsOutsideTheNodesDataDirs)
+{
+    // The manifest reader checks the shape (<dir>/ks/t-<id>); which data directory it starts
+    // with can only be checked against the node's configured ones.
+    Manifest manifest;
+    manifest.tag = "evil";
+    manifest.nodes = {recorded("a", "id-a", {"1"})};
+    Node node{"a", "dc1", "", {}, {}};
+    node.cassandra.data_dirs = std::vector<std::string>{"/data1", "/data2"};
+    std::string id(32, 'a');
+
+    manifest.nodes[0].tables = {table_in_directory("/data2/ks/t-" + id)};
+    ASSERT_TRUE(ops::pair_entries(manifest, {node}).has_value());
+    EXPECT_EQ(ops::data_dir_of(node, manifest.nodes[0].tables[0]), 1U);
+
+    manifest.nodes[0].tables = {table_in_directory("/data1/ks/t-" + id), table_in_directory("/etc/ks/t-" + id)};
+    auto refused = ops::pair_entries(manifest, {node});
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().kind, ErrorKind::parse);
+    for (const char* named : {"manifest evil", "node a", "tables[1].directory", "\"/etc/ks/t-", "/data1, /data2"}) {
+        EXPECT_NE(refused.error().message.find(named), std::string::npos) << named << " in " << refused.error().message;
+    }
+    Node elsewhere{"b", "dc1", "", {}, {}}; // an entry no node pairs with builds no command: nothing to refuse
+    EXPECT_TRUE(ops::pair_entries(manifest, {elsewhere}).has_value());
 }
 
 class CatalogOnDisk : public ::testing::Test

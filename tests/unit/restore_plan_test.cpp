@@ -331,7 +331,21 @@ TEST_F(RestorePlanning, WarnsWhenTheBackupIsOlderThanGcGrace)
 
 TEST_F(RestorePlanning, RefusesAFileRecordedOutsideTheNodesDataDirectories)
 {
+    // In the base, pairing refuses the whole manifest; in an incremental, the plan refuses it.
+    auto base = chain.base;
     chain.base.nodes[0].tables[0].directory = "/elsewhere/billing/invoices-" + k_id_invoices;
+    EXPECT_TRUE(mentions(plan().refusals, "tables[0].directory \"/elsewhere/billing/invoices-"));
+    chain.base = base;
+    Manifest incremental;
+    incremental.tag = "inc-1";
+    incremental.kind = BackupKind::incremental;
+    for (int n = 1; n <= 3; ++n) {
+        auto node = entry(n, "4.1.6", {invoices(data_dir(n), sstable("nb-9-big", k_snapshot_ns + 1), false)});
+        node.flush_at = now;
+        incremental.nodes.push_back(node);
+    }
+    incremental.nodes[0].tables[0].directory = "/elsewhere/billing/invoices-" + k_id_invoices;
+    chain.incrementals.push_back(incremental);
     EXPECT_TRUE(mentions(plan().refusals, "not under the node's data_dirs"));
 }
 

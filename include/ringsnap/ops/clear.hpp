@@ -77,8 +77,10 @@ struct ClearResult
 // Clears every manifest's backup on the nodes of `selected` that may hold it (one session per
 // node, backups in the given order). A node that may hold a part but is not in `selected` (not
 // chosen with --dc/--hosts, or gone from the cluster file) gets a failed NodeClear: the backup
-// is then not wholly cleared.
-ClearResult clear_backups(Executor& executor, const std::vector<Node>& selected, const std::vector<Manifest>& backups);
+// is then not wholly cleared. Refuses them all, before anything runs, when one manifest recorded
+// a directory outside its node's data_dirs (pair_entries).
+Result<ClearResult> clear_backups(Executor& executor, const std::vector<Node>& selected,
+                                  const std::vector<Manifest>& backups);
 
 // Whether `tag` is gone from every node that held it (so its manifest may leave the catalog).
 bool wholly_cleared(const ClearResult& result, const std::string& tag);

@@ -37,6 +37,7 @@ struct BackupPresence
     std::string tag;
     std::vector<std::string> holding; // hosts whose listing shows every expected table of it
     std::vector<std::string> gone;    // "host" or "host (2 of 5 tables)": recorded, not listed now
+    std::string refused;              // why its node entries could not be trusted ("" when they could)
 };
 
 // A snapshot a node holds that no manifest of the catalog knows (taken by hand, by another tool,

@@ -14,6 +14,7 @@
 
 #include <ringsnap/cluster.hpp>
 #include <ringsnap/manifest.hpp>
+#include <ringsnap/result.hpp>
 
 namespace ringsnap::ops {
 
@@ -46,10 +47,17 @@ struct Pairing
     const NodePair* for_node(std::size_t node) const;
 };
 
-// Pairs every entry with at most one node and every node with at most one entry. `identities`
-// is empty (nothing known: host names only) or has one element per node.
-Pairing pair_entries(const std::vector<NodeEntry>& entries, const std::vector<Node>& nodes,
-                     const std::vector<std::optional<NodeIdentity>>& identities = {});
+// Pairs every node entry of `manifest` with at most one node and every node with at most one
+// entry. `identities` is empty (nothing known: host names only) or has one element per node.
+// A manifest is untrusted input and its table directories end up in commands run on the nodes:
+// an entry paired with a node must have recorded every table in one of that node's data_dirs,
+// or the whole manifest is refused (ErrorKind::parse), naming it, the node and the directory.
+Result<Pairing> pair_entries(const Manifest& manifest, const std::vector<Node>& nodes,
+                             const std::vector<std::optional<NodeIdentity>>& identities = {});
+
+// Which of the node's configured data directories a recorded table directory is in: the
+// directory must be exactly `<data_dir>/<keyspace>/<table>-<table_id>`.
+std::optional<std::size_t> data_dir_of(const Node& node, const TableEntry& table);
 
 // Whether two token lists hold the same tokens, whatever their order.
 bool same_tokens(const std::vector<std::string>& a, const std::vector<std::string>& b);
