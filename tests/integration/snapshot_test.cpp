@@ -268,5 +268,29 @@ TEST_F(SnapshotOnLab, VerifyWithAHostDownIsPartialAndUnknownTagsAreRefused)
     EXPECT_EQ(ringsnap(*m_lab, {"verify", "../kept"}).exit_code, 2);
 }
 
+TEST_F(SnapshotOnLab, VerifySaysMatchOnlyOfWhatItComparedAndNamesWhatItCouldNot)
+{
+    start(1, 2);
+    run_json("snapshot", 0, {"--tag", "kept"});
+    std::string down = lab_address(*m_lab, "dc1-n2");
+    m_lab->must({"kill-host", "dc1-n2"});
+    auto partly = ringsnap(*m_lab, {"verify", "kept"});
+    EXPECT_EQ(partly.exit_code, 1) << partly.err << partly.out;
+    EXPECT_NE(partly.out.find("of 1 node(s) checked: they match the manifest. NOT checked: " + down + " (1 of 2"),
+              std::string::npos)
+        << partly.out;
+
+    m_lab->must({"kill-host", "dc1-n1"});
+    auto none = ringsnap(*m_lab, {"verify", "kept"});
+    EXPECT_EQ(none.exit_code, 3) << none.err << none.out;
+    EXPECT_EQ(none.out.find("match"), std::string::npos) << "nothing was compared: " << none.out;
+    EXPECT_NE(none.out.find("nothing was checked"), std::string::npos) << none.out;
+    auto report = json::parse(ringsnap(*m_lab, {"--json", "verify", "kept"}).out);
+    EXPECT_EQ(report["checked"]["nodes"], 0);
+    EXPECT_EQ(report["checked"]["files"], 0);
+    EXPECT_EQ(report["checked"]["nodes_not_checked"], 2);
+    EXPECT_EQ(report["status"], "failed");
+}
+
 } // namespace
 } // namespace ringsnap::testing
