@@ -13,16 +13,14 @@ Prints a Markdown table for docs/benchmarks.md, and the nodetool invocations per
     bench/restore_bench.py --build build [--nodes 32] [--tables 20] [--sstables 10] [--runs 5]
 """
 
-import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from exec_bench import ROOT, Lab, alternate, table, timed  # noqa: E402
-from snapshot_bench import seed, step_breakdown  # noqa: E402
+from exec_bench import Lab, alternate, table, timed  # noqa: E402
+from snapshot_bench import seed, seeded_lab_arguments, step_breakdown  # noqa: E402
 
 TAG = "bench-base"
 
@@ -41,17 +39,7 @@ def truncate_all(lab, tables):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--build", default=str(ROOT / "build"))
-    parser.add_argument("--nodes", type=int, default=32)
-    parser.add_argument("--tables", type=int, default=20)
-    parser.add_argument("--sstables", type=int, default=10)
-    parser.add_argument("--size", default="64K", help="SSTable size for `lab seed`")
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    ringsnap = str(Path(args.build) / "src" / "ringsnap")
-    if not os.access(ringsnap, os.X_OK):
-        raise SystemExit(f"{ringsnap} is missing: build first")
+    args, ringsnap = seeded_lab_arguments(__doc__.splitlines()[0])
 
     with Lab(2, args.nodes // 2) as lab:
         seed(lab, args.tables, args.sstables, args.size)

@@ -39,8 +39,9 @@ def step_breakdown(report):
     return "\n".join(lines) + "\n"
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def seeded_lab_arguments(description):
+    """The options of a benchmark on a lab seeded with tables of SSTables, and the ringsnap binary."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--build", default=str(ROOT / "build"))
     parser.add_argument("--nodes", type=int, default=32)
     parser.add_argument("--tables", type=int, default=20)
@@ -51,6 +52,11 @@ def main():
     ringsnap = str(Path(args.build) / "src" / "ringsnap")
     if not os.access(ringsnap, os.X_OK):
         raise SystemExit(f"{ringsnap} is missing: build first")
+    return args, ringsnap
+
+
+def main():
+    args, ringsnap = seeded_lab_arguments(__doc__.splitlines()[0])
 
     with Lab(2, args.nodes // 2) as lab:
         seed(lab, args.tables, args.sstables, args.size)
