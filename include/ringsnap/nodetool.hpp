@@ -3,7 +3,7 @@
 
 // nodetool: the command lines ringsnap runs and the parsers of their outputs. Each output has
 // exactly one parser here, tested against verbatim outputs of Cassandra 3.11, 4.0, 4.1 and 5.0
-// (../shared/reference/cassandra-facts.md); operations never parse nodetool text themselves.
+// (docs/cassandra-behaviour.md); operations never parse nodetool text themselves.
 
 #include <optional>
 #include <string>

@@ -1,6 +1,6 @@
 """cqlsh of the simulator against real cqlsh (bin/cqlsh.py of each line and its Python driver):
 options, cqlshrc and credentials files, PasswordAuthenticator logins and their error texts,
-TRUNCATE across the cluster, and what restores do to rows (restore §5)."""
+TRUNCATE across the cluster, and what restores do to rows (cassandra-behaviour.md §17)."""
 
 import os
 import unittest
@@ -223,7 +223,7 @@ class OneNodePerLine(unittest.TestCase):
 
 
 class Truncate(unittest.TestCase):
-    """restore §5.2: TRUNCATE needs every node up and covers the whole cluster."""
+    """cassandra-behaviour.md §17.2: TRUNCATE needs every node up and covers the whole cluster."""
 
     @classmethod
     def setUpClass(cls):
@@ -280,8 +280,8 @@ class Truncate(unittest.TestCase):
 
 
 class RowsThroughRestores(unittest.TestCase):
-    """restore §5.1: restored cells keep their timestamps, so a newer tombstone still shadows
-    them unless the table was truncated first."""
+    """cassandra-behaviour.md §17.1: restored cells keep their timestamps, so a newer tombstone
+    still shadows them unless the table was truncated first."""
 
     @classmethod
     def setUpClass(cls):

@@ -1,6 +1,6 @@
-"""On-disk effects of the simulator, file by file (facts §8-§10, §12.2): node layout, sstable
-components, generations, snapshots (hard links, manifest.json, schema.cql), backups/,
-refresh/import renames, truncate/drop snapshots, restarts."""
+"""On-disk effects of the simulator, file by file (cassandra-behaviour.md §9-§12, §15): node
+layout, sstable components, generations, snapshots (hard links, manifest.json, schema.cql),
+backups/, refresh/import renames, truncate/drop snapshots, restarts."""
 
 import json
 import os

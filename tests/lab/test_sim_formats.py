@@ -1,5 +1,6 @@
-"""Simulator building blocks checked against the verbatim examples of cassandra-facts.md
-(in-process: formatting, ids, tokens, manifests, schema.cql, airline parsing)."""
+"""Simulator building blocks checked against the verbatim examples of
+docs/cassandra-behaviour.md (in-process: formatting, ids, tokens, manifests, schema.cql,
+airline parsing)."""
 
 import unittest
 
@@ -30,7 +31,7 @@ class TableBuilder(unittest.TestCase):
                  "Creation time", "Expiration time"],
                 ["vrbacsnapshot", "vrabac", "users", "1.45 KiB", "6.67 KiB", "2025-11-11T18:22:10.361Z", None]]
         header, row = formatting.table_lines(rows)
-        # facts §4, real 4.1/5.0 output
+        # cassandra-behaviour.md §5.1, real 4.1/5.0 output
         self.assertEqual(header, "Snapshot name Keyspace name Column family name True size Size on disk "
                                  "Creation time            Expiration time")
         self.assertEqual(row, "vrbacsnapshot vrabac        users              1.45 KiB  6.67 KiB     "

@@ -1,5 +1,5 @@
 """nodetool of the simulator, run through bin/nodetool: output texts, streams and exit codes per
-version as cassandra-facts.md gives them (§1-§7)."""
+version as docs/cassandra-behaviour.md gives them (§2-§8)."""
 
 import os
 import re

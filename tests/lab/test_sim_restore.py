@@ -1,6 +1,7 @@
-"""Restores done wrong must fail in the lab as on a real cluster (restore.md §1, §2): releases
-and their fixes, import's silent no-ops (unreadable versions, pre-CASSANDRA-19401 directory
-shapes), the Statistics.db rewrite of import and refresh, import's copy mode hard links."""
+"""Restores done wrong must fail in the lab as on a real cluster (cassandra-behaviour.md §6, §15):
+releases and their fixes, import's silent no-ops (unreadable versions, pre-CASSANDRA-19401
+directory shapes), the Statistics.db rewrite of import and refresh, import's copy mode hard
+links."""
 
 import os
 import shutil
@@ -46,7 +47,7 @@ class Releases(unittest.TestCase):
             self.assertEqual(lab.node_state("dc1-n1")["version"], "4.0")
             self.assertIn("\t4.0.12: [", lab.ok("dc1-n1", "nodetool", "describecluster"))
             self.assertIn("import", lab.ok("dc1-n1", "nodetool", "help"))  # the 4.0 line's commands
-            # 3.11 wrote md from 3.11.4 to 3.11.10 and mc before (facts §8.2)
+            # 3.11 wrote md from 3.11.4 to 3.11.10 and mc before (cassandra-behaviour.md §10.1)
             local = os.path.join(lab.data_dir("dc1-n2"), "system", "local-7ad54392bcdd35a684174e047860b377")
             self.assertIn("md-1-big-Data.db", os.listdir(local))
             local = os.path.join(lab.data_dir("dc1-n3"), "system", "local-7ad54392bcdd35a684174e047860b377")
@@ -65,7 +66,8 @@ class Releases(unittest.TestCase):
 
 
 class SilentNoOps(unittest.TestCase):
-    """restore §1.5: import exits 0 and prints nothing for what the node's lister skips."""
+    """cassandra-behaviour.md §6.6: import exits 0 and prints nothing for what the node's
+    lister skips."""
 
     @classmethod
     def setUpClass(cls):
@@ -157,8 +159,8 @@ class SilentNoOps(unittest.TestCase):
 
 
 class DirectoryShape(unittest.TestCase):
-    """CASSANDRA-19401 (restore §1.4): before 4.0.13 / 4.1.5 import names the table after the
-    sstables' parent directories and skips the ones that do not match."""
+    """CASSANDRA-19401 (cassandra-behaviour.md §6.5): before 4.0.13 / 4.1.5 import names the table
+    after the sstables' parent directories and skips the ones that do not match."""
 
     def test_table_from_path(self):
         cases = {
@@ -204,8 +206,9 @@ class DirectoryShape(unittest.TestCase):
 
 
 class MetadataRewrite(unittest.TestCase):
-    """restore §1.2 step 4, §1.6, §2: import rewrites the source Statistics.db (level 0 unless
-    -l, unrepaired unless -r) by temp file and rename; refresh resets the level only."""
+    """cassandra-behaviour.md §6.4 step 4, §6.7, §6.2: import rewrites the source Statistics.db
+    (level 0 unless -l, unrepaired unless -r) by temp file and rename; refresh resets the level
+    only."""
 
     @classmethod
     def setUpClass(cls):
@@ -290,7 +293,7 @@ class MetadataRewrite(unittest.TestCase):
 
 
 class FlushOverwrite(unittest.TestCase):
-    """restore §2 "Overwrite risk": 3.11 (and 4.0, same code) flush into generation counter+1
+    """cassandra-behaviour.md §15: 3.11 (and 4.0, same code) flush into generation counter+1
     without looking, overwriting a file dropped there; 4.1+ never do."""
 
     @classmethod
@@ -356,8 +359,8 @@ class FlushOverwrite(unittest.TestCase):
 
 
 class CommitLog(unittest.TestCase):
-    """restore §3.2: unflushed writes live in the commit log directory only; a crash keeps them
-    for replay, deleting the segments of a stopped node loses exactly them."""
+    """cassandra-behaviour.md §13.1: unflushed writes live in the commit log directory only; a
+    crash keeps them for replay, deleting the segments of a stopped node loses exactly them."""
 
     def setUp(self):
         self.lab = Lab([("dc1-n1", "dc1", "rack1", "4.1")])
@@ -407,8 +410,8 @@ class CommitLog(unittest.TestCase):
         self.assertEqual(len(os.listdir(self.commitlog)), 1)  # a fresh segment
 
     def test_replay_puts_writes_back_over_a_restore_unless_the_commit_log_is_cleared(self):
-        """The documented node-restart restore (restore §3.1): without draining, a restored
-        table gets its post-backup writes back from the commit log."""
+        """The documented node-restart restore (cassandra-behaviour.md §16.2): without draining, a
+        restored table gets its post-backup writes back from the commit log."""
         self.lab.cql("dc1-n1", "INSERT INTO ks.a (id, v) VALUES (1, 'backed up')")
         self.lab.ok("dc1-n1", "nodetool", "snapshot", "-t", "s", "ks")
         self.lab.cql("dc1-n1", "INSERT INTO ks.a (id, v) VALUES (2, 'after the backup')")

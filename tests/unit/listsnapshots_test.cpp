@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `nodetool listsnapshots` of every version (tests/data/nodetool/listsnapshots-*.txt and the
-// verbatim samples of cassandra-facts.md §4).
+// verbatim samples of docs/cassandra-behaviour.md §5.1).
 
 #include <ringsnap/nodetool.hpp>
 

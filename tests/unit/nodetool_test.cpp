@@ -298,7 +298,7 @@ void expect_rows(const std::string& fixture, const std::vector<StatusRow>& want)
 TEST(ParseStatus, FixturesKeepTheLayoutCassandraPrints)
 {
     // Guards the fixtures against editors that trim trailing spaces or re-align columns: each
-    // line below is what the format of its version prints (cassandra-facts.md §7.1).
+    // line below is what the format of its version prints (cassandra-behaviour.md §8.1).
     struct Case {
         const char* fixture;
         std::string line;

@@ -1,4 +1,4 @@
-"""Command-line parsing the way airline 0.6/0.8 does it for nodetool (facts §1.1).
+"""Command-line parsing the way airline 0.6/0.8 does it for nodetool (cassandra-behaviour.md §2.1).
 
 The quirks that matter to callers:
 - global options are only recognised before the command name; after it they are positional

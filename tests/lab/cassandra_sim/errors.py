@@ -1,4 +1,5 @@
-"""How nodetool fails, by the path a Java exception takes through NodeTool.execute (facts §1.2).
+"""How nodetool fails, by the path a Java exception takes through NodeTool.execute
+(cassandra-behaviour.md §2.2).
 
 - BadUse: IllegalArgumentException/IllegalStateException and airline parse errors ->
   stdout "nodetool: <msg>" + "See 'nodetool help' ...", exit 1.

@@ -1,4 +1,4 @@
-"""Java-compatible text formatting used by nodetool output (facts §4, §7).
+"""Java-compatible text formatting used by nodetool output (cassandra-behaviour.md §5.1, §8).
 
 Everything here is exact integer arithmetic so that the rounding matches Java's DecimalFormat
 (HALF_EVEN on the exact binary value of the double) without importing decimal or fractions.
@@ -31,7 +31,8 @@ def _decimal_text(numerator: int, denominator: int, max_fraction: int, min_fract
 
 
 def stringify_file_size(size) -> str:
-    """FileUtils.stringifyFileSize: DecimalFormat("#.##") plus a binary unit (facts §4)."""
+    """FileUtils.stringifyFileSize: DecimalFormat("#.##") plus a binary unit
+    (cassandra-behaviour.md §5.1)."""
     numerator, denominator = float(size).as_integer_ratio()
     for unit, divisor in _UNITS:
         if size >= divisor:
@@ -57,7 +58,7 @@ def java_list(items) -> str:
 
 def table_lines(rows, delimiter=" ", widths=None) -> list:
     """nodetool's TableBuilder.printTo: every column, the last one too, is left-justified to
-    its widest cell, so lines end in spaces (facts §4). None prints as ""."""
+    its widest cell, so lines end in spaces (cassandra-behaviour.md §5.1). None prints as ""."""
     widths = widths or column_widths(rows)
     lines = []
     for row in rows:
@@ -93,7 +94,7 @@ def shared_widths(tables) -> list:
 
 def iso_instant(millis: int) -> str:
     """Instant.toString / Jackson ISO_INSTANT of a millisecond instant: the fraction is left
-    out when it is zero (facts §9.2)."""
+    out when it is zero (cassandra-behaviour.md §11.2)."""
     seconds, ms = divmod(millis, 1000)
     t = time.gmtime(seconds)
     text = "%04d-%02d-%02dT%02d:%02d:%02d" % (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
@@ -132,7 +133,8 @@ def _days_from_civil(year: int, month: int, day: int) -> int:
 
 def jackson_pretty(value, indent: int = 0) -> str:
     """Jackson's DefaultPrettyPrinter: objects one field a line with " : ", arrays inline as
-    [ a, b ], empty ones as { } and [ ] (facts §9.2, 5.0 manifest; datapaths -F json)."""
+    [ a, b ], empty ones as { } and [ ] (cassandra-behaviour.md §11.2, 5.0 manifest;
+    datapaths -F json)."""
     from .jsonlite import dumps
     if isinstance(value, dict):
         if not value:

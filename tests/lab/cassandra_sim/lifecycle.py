@@ -1,13 +1,13 @@
 """cassandra-start and cassandra-stop of a simulated node.
 
-stop: a graceful shutdown drains first (the shutdown hook, restore §3.2), so every memtable is
-flushed (and backed up when incremental backups are on). `cassandra-stop --kill` models a crash
-(SIGKILL) instead: the unflushed writes stay in the commit log segments.
+stop: a graceful shutdown drains first (the shutdown hook, cassandra-behaviour.md §8.5), so
+every memtable is flushed (and backed up when incremental backups are on). `cassandra-stop
+--kill` models a crash (SIGKILL) instead: the unflushed writes stay in the commit log segments.
 start: what Cassandra does at boot: re-read cassandra.yaml (the enablebackup runtime flag is
-lost, facts §6), take as live every complete sstable in the table directories and resume the
-generation counter after the highest one found there and in backups/, replay the commit log
-(whatever is still in the segments is flushed, writes to unknown tables are skipped, the
-replayed segments are deleted), new gossip generation, new commit log segment.
+lost, cassandra-behaviour.md §7), take as live every complete sstable in the table directories
+and resume the generation counter after the highest one found there and in backups/, replay
+the commit log (whatever is still in the segments is flushed, writes to unknown tables are
+skipped, the replayed segments are deleted), new gossip generation, new commit log segment.
 """
 
 import os

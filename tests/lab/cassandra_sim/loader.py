@@ -1,4 +1,4 @@
-"""sstableloader: stream the sstables of a directory into the cluster (facts §12.1).
+"""sstableloader: stream the sstables of a directory into the cluster (cassandra-behaviour.md §14).
 
 The keyspace is the name of the directory's parent (or -k), the table the directory's own name
 without a `-<id>` suffix (or -tb on 5.0). Every row goes to the replicas owning its token,

@@ -6,8 +6,8 @@ Writes a node accepted but has not flushed live in the segments of its commit lo
     CommitLog-<version>-<id>.log    a 1024-byte header, then one record per write:
                                     b"<ks>/<table>-<id>\t" + the row fragment as JSON + b"\n"
 
-So the commit log behaves as the restore procedures expect (restore §3.2): a crash
-(`cassandra-stop --kill`) leaves the writes in the segments and the next start replays them;
+So the commit log behaves as the restore procedures expect (cassandra-behaviour.md §13.1): a
+crash (`cassandra-stop --kill`) leaves the writes in the segments and the next start replays them;
 deleting the segments while the node is down loses exactly the unflushed writes; a flush
 drops the flushed table's records (Cassandra marks the segment clean for that table and
 deletes a segment once every table is clean). Records name the table by its directory, id

@@ -104,7 +104,7 @@ class Node:
     @property
     def serving(self) -> bool:
         """Up as the rest of the cluster sees it: running and not drained (drain stops gossip
-        and the native transport, facts §7.5)."""
+        and the native transport, cassandra-behaviour.md §8.5)."""
         return self.running and not self.state.get("drained")
 
     # --- settings -----------------------------------------------------------------------------
@@ -135,7 +135,7 @@ class Node:
 
     def can_read(self, descriptor) -> bool:
         """Whether this node can open an sstable of that name at all: a known format, an id it
-        can parse and a version its settings make readable (facts §8.2)."""
+        can parse and a version its settings make readable (cassandra-behaviour.md §6.8)."""
         return self.version.can_read_sstable(descriptor.version, descriptor.format, self.settings) and \
             self.version.can_read_sstable_id(descriptor.id)
 
@@ -151,7 +151,7 @@ class Node:
     @property
     def incremental_backups(self) -> bool:
         """The runtime flag (enablebackup/disablebackup), initialised from cassandra.yaml at
-        start (facts §6)."""
+        start (cassandra-behaviour.md §7)."""
         return bool(self.state.get("incremental_backups"))
 
     # --- state files --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""nodetool for one simulated node: parsing, connecting, dispatching (facts §1).
+"""nodetool for one simulated node: parsing, connecting, dispatching (cassandra-behaviour.md §2).
 
 The commands themselves live in nodetool_cluster.py (what the ring looks like) and
 nodetool_data.py (what is on disk). Each is a function (ctx, options, args) registered in
@@ -173,7 +173,8 @@ def print_help(ctx, options, args) -> None:
 # --- connecting -----------------------------------------------------------------------------------
 
 def connect(ctx: Context) -> None:
-    """NodeToolCmd.connect: the JMX connection, with its failure messages (facts §1.2)."""
+    """NodeToolCmd.connect: the JMX connection, with its failure messages
+    (cassandra-behaviour.md §2.2)."""
     host = ctx.globals.get("host", "127.0.0.1")
     port = ctx.globals.get("port", JMX_PORT)
     if not port.lstrip("-").isdigit():
@@ -241,7 +242,7 @@ def _password_from_file(path: str, username: str) -> str:
 # --- history ------------------------------------------------------------------------------------
 
 def record_history(argv) -> None:
-    """~/.cassandra/nodetool.history, with the -pw value hidden (facts §1.1)."""
+    """~/.cassandra/nodetool.history, with the -pw value hidden (cassandra-behaviour.md §2.1)."""
     if not argv:
         return
     line = _hide_password(argv)

@@ -1,5 +1,5 @@
 """nodetool commands about the cluster: version, status, info, describecluster, ring,
-getendpoints, statusbinary, statusgossip, datapaths (facts §7)."""
+getendpoints, statusbinary, statusgossip, datapaths (cassandra-behaviour.md §8)."""
 
 import os
 
@@ -30,8 +30,8 @@ class OwnershipUnavailable(Exception):
 
 
 def effective_ownership(ctx, keyspace):
-    """StorageService.getEffectiveOwnership: {node name: fraction} (facts §7.1). Raises
-    BadUse-like IAE text via KeyError, or OwnershipUnavailable."""
+    """StorageService.getEffectiveOwnership: {node name: fraction} (cassandra-behaviour.md
+    §8.1). Raises BadUse-like IAE text via KeyError, or OwnershipUnavailable."""
     schema = ctx.schema
     if keyspace is not None:
         if not schema.has_keyspace(keyspace):
@@ -122,7 +122,7 @@ def _dc_banner(ctx, dc: str) -> None:
 
 
 def _status_311(ctx, dcs, ownership, has_effective, token_per_node) -> None:
-    """3.11 prints with a printf format (facts §7.1)."""
+    """3.11 prints with a printf format (cassandra-behaviour.md §8.1)."""
     width = max(len(n["address"]) for nodes in dcs.values() for n in nodes)
     columns = [f"%-{width}s", "%-9s"] + ([] if token_per_node else ["%-11s"]) + \
               ["%-16s" if has_effective else "%-6s", "%-36s"] + (["%-39s"] if token_per_node else []) + ["%s"]
@@ -138,7 +138,7 @@ def _status_311(ctx, dcs, ownership, has_effective, token_per_node) -> None:
 
 def _status_40(ctx, dcs, ownership, has_effective, token_per_node) -> None:
     """4.0+ uses a TableBuilder.SharedTable("  "): widths shared by all data centers, a blank
-    line between them (facts §7.1)."""
+    line between them (cassandra-behaviour.md §8.1)."""
     tables = []
     for nodes in dcs.values():
         rows = [_status_header(has_effective, token_per_node)]
@@ -240,7 +240,7 @@ def describecluster(ctx, options, args) -> None:
         if ctx.version.at_least("5.0"):
             note = f"Note: {e}"
         else:
-            ctx.println(f"Error: {e}")  # 4.0/4.1 print it right here (facts §7.2)
+            ctx.println(f"Error: {e}")  # 4.0/4.1 print it right here (cassandra-behaviour.md §8.2)
     ctx.println()
     ctx.println("Data Centers: ")
     for dc, dc_nodes in nodes_by_dc(ctx).items():

@@ -1,5 +1,6 @@
 """nodetool commands about data on disk: flush, snapshot, listsnapshots, clearsnapshot,
-enablebackup/disablebackup/statusbackup, refresh, import, drain (facts §2-§6, §7.5).
+enablebackup/disablebackup/statusbackup, refresh, import, drain (cassandra-behaviour.md §3-§7,
+§8.5).
 
 Each function mirrors the Java command: what it prints before calling the server, which checks
 run on the client and which on the server, and how each failure surfaces (errors.py).
@@ -29,7 +30,7 @@ def _parse_optional_keyspace(ctx, args) -> list:
 
 def _valid_keyspace(ctx, keyspace: str, method: str):
     """StorageService.getValidKeyspace: IOException in 3.11, IllegalArgumentException in 4.0+
-    (which nodetool reports as bad use) (facts §2.3)."""
+    (which nodetool reports as bad use) (cassandra-behaviour.md §3.3)."""
     if ctx.version.major == "3.11":
         if not ctx.schema.has_keyspace(keyspace):
             raise ServerError(f"Keyspace {keyspace} does not exist", frames=server_frames(method))
@@ -91,7 +92,8 @@ def flush(ctx, options, args) -> None:
             tables = []
             for name in table_names:
                 table = ctx.schema.table(keyspace, name)
-                if table is None:  # server IAE wrapped in "Error occurred during flushing" (facts §5.1)
+                # server IAE wrapped in "Error occurred during flushing" (cassandra-behaviour.md §6.1)
+                if table is None:
                     raise ServerError(f"Unknown keyspace/cf pair ({keyspace}.{name})", IAE,
                                       server_frames("db.Keyspace.getColumnFamilyStore", 220))
                 tables.append(table)
@@ -105,7 +107,7 @@ def flush(ctx, options, args) -> None:
 # --- snapshot -----------------------------------------------------------------------------------
 
 def snapshot(ctx, options, args) -> None:
-    """Snapshot.execute (facts §2.2, §2.3)."""
+    """Snapshot.execute (cassandra-behaviour.md §3.2, §3.3)."""
     tag = options.get("tag", str(now_millis()))
     keyspaces = list(args)
     table_option = options.get("table")
@@ -205,7 +207,8 @@ def _multiple_table_targets(ctx, tag: str, entities) -> list:
 # --- listsnapshots ------------------------------------------------------------------------------
 
 def listsnapshots(ctx, options, args) -> None:
-    """ListSnapshots (facts §4): a TableBuilder table, then the total true size."""
+    """ListSnapshots (cassandra-behaviour.md §5): a TableBuilder table, then the total true
+    size."""
     ctx.println("Snapshot Details: ")
     if ctx.version.at_least("4.1"):
         header, details = _snapshot_details_41(ctx, options)
@@ -274,7 +277,7 @@ def _snapshot_details_41(ctx, options):
 
 def _true_snapshots_size(ctx) -> int:
     """StorageService.trueSnapshotsSize: sstable files only, live tables of every keyspace but
-    system and system_schema (facts §4)."""
+    system and system_schema (cassandra-behaviour.md §5.2)."""
     total = 0
     for table in ctx.schema.tables:
         if table.keyspace in LOCAL_SYSTEM_KEYSPACES:
@@ -289,7 +292,8 @@ def _true_snapshots_size(ctx) -> int:
 # --- clearsnapshot ------------------------------------------------------------------------------
 
 def clearsnapshot(ctx, options, args) -> None:
-    """ClearSnapshot (facts §3): 3.11 clears everything without -t; 4.0+ want -t or --all."""
+    """ClearSnapshot (cassandra-behaviour.md §4): 3.11 clears everything without -t; 4.0+ want
+    -t or --all."""
     tag = options.get("snapshot_name", "")
     keyspaces = list(args)
     target = "[all keyspaces]" if not keyspaces else "[" + ", ".join(keyspaces) + "]"
@@ -356,7 +360,8 @@ def disablebackup(ctx, options, args) -> None:
 
 
 def _set_backups(ctx, enabled: bool) -> None:
-    """Runtime only: cassandra.yaml is untouched and a restart reverts it (facts §6)."""
+    """Runtime only: cassandra.yaml is untouched and a restart reverts it
+    (cassandra-behaviour.md §7)."""
     ctx.node.state["incremental_backups"] = enabled
     ctx.node.save_state()
 
@@ -368,8 +373,8 @@ def statusbackup(ctx, options, args) -> None:
 # --- drain --------------------------------------------------------------------------------------
 
 def drain(ctx, options, args) -> None:
-    """Flush everything and stop serving (gossip and native transport off, facts §7.5); a
-    second drain changes nothing and still exits 0."""
+    """Flush everything and stop serving (gossip and native transport off,
+    cassandra-behaviour.md §8.5); a second drain changes nothing and still exits 0."""
     node = ctx.node
     if node.state.get("drained"):
         return
@@ -382,8 +387,8 @@ def drain(ctx, options, args) -> None:
 # --- refresh ------------------------------------------------------------------------------------
 
 def refresh(ctx, options, args) -> None:
-    """Refresh (facts §5.2, restore §2): sstables lying in the table directories that are not
-    live get the next free generations, level 0 (repairedAt kept) and go live. 3.11
+    """Refresh (cassandra-behaviour.md §6.2): sstables lying in the table directories that are
+    not live get the next free generations, level 0 (repairedAt kept) and go live. 3.11
     (ColumnFamilyStore.loadNewSSTables) refuses an incompatible version loudly; 4.0+ run the
     importer, whose lister skips what the node cannot read."""
     if ctx.version.at_least("4.0"):
@@ -419,7 +424,7 @@ def _check_compatible(node, directory: str, prefix: str) -> None:
 # --- import -------------------------------------------------------------------------------------
 
 def import_sstables(ctx, options, args) -> None:
-    """Import / SSTableImporter (facts §5.3, restore §1.2-§1.5): list each source directory,
+    """Import / SSTableImporter (cassandra-behaviour.md §6.3-§6.6): list each source directory,
     verify what was listed, then move (or hard-link with -p) its sstables in under new ids.
     What the lister skips is skipped silently (exit 0); failed directories are listed on
     stderr, exit 1."""
@@ -457,9 +462,9 @@ def import_sstables(ctx, options, args) -> None:
 
 def _listed(node, table, source: str, live) -> list:
     """[(prefix, files)] the importer's lister finds in `source`: the node must be able to read
-    them (restore §1.5 b, c), releases before CASSANDRA-19401 want the directories to name the
-    table (restore §1.4), and live sstables are left alone (restore §1.5 d). The rest is
-    skipped without a word."""
+    them (cassandra-behaviour.md §6.6 b, c), releases before CASSANDRA-19401 want the
+    directories to name the table (§6.5), and live sstables are left alone (§6.6 d). The rest
+    is skipped without a word."""
     directory = os.path.abspath(source)
     if node.version.import_takes_table_from_path and table_from_path(directory) != (table.keyspace, table.name):
         return []

@@ -1,7 +1,7 @@
 """The schema model: keyspaces and tables, user ones from ring.json and system ones per version.
 
-ring.json holds user keyspaces only (facts §8.1 says system keyspaces differ by version, so each
-node derives its own from versions.py). A table as stored in ring.json:
+ring.json holds user keyspaces only (cassandra-behaviour.md §9.2: system keyspaces differ by
+version, so each node derives its own from versions.py). A table as stored in ring.json:
 
     {"id": "<32 hex>", "columns": [["id", "int"], ["v", "text"]], "partition_key": ["id"],
      "clustering": [["c", "ASC"]], "options": {"comment": "..."}, "created_at": <ms>}
@@ -25,7 +25,7 @@ class Table:
 
     @property
     def dir_name(self) -> str:
-        """<table>-<32 hex id>, as Directories names it (facts §8.1)."""
+        """<table>-<32 hex id>, as Directories names it (cassandra-behaviour.md §9.1)."""
         return f"{self.name}-{self.id}"
 
     @property
@@ -55,7 +55,8 @@ class Table:
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def incremental_backups_allowed(self) -> bool:
-        """The 5.0 table option incremental_backups (default true, CASSANDRA-15402, facts §10)."""
+        """The 5.0 table option incremental_backups (default true, CASSANDRA-15402,
+        cassandra-behaviour.md §12)."""
         return str(self.options.get("incremental_backups", "true")).lower() != "false"
 
 

@@ -1,4 +1,4 @@
-"""schema.cql of a snapshot, in each version's style (facts §9.3).
+"""schema.cql of a snapshot, in each version's style (cassandra-behaviour.md §11.3).
 
 3.11 (ColumnFamilyStoreCQLHelper): tab indents, the column list closed on the last column's line,
 options in a fixed order with HashMap-ordered maps `{ 'k': 'v' }`.
@@ -68,7 +68,8 @@ def _render_311(table) -> str:
     if table.clustering:
         order = ", ".join(f"{quote_identifier(c)} {o}" for c, o in table.clustering)
         text += f"CLUSTERING ORDER BY ({order})\n\tAND "
-    # HashMap iteration orders of the 3.11 parameter maps, as in the facts §9.3 example.
+    # HashMap iteration orders of the 3.11 parameter maps, as in the example of
+    # cassandra-behaviour.md §11.3.
     caching = _option_map(table, "caching", {"keys": "ALL", "rows_per_partition": "NONE"})
     compaction = _option_map(table, "compaction", {"max_threshold": "32", "min_threshold": "4",
                                                    "class": COMPACTION_CLASS})
@@ -135,7 +136,7 @@ def _render_40(table, version) -> str:
 
 
 def _table_params_40(table, version) -> list:
-    """TableParams.appendCqlTo, alphabetical except memtable (facts §9.3)."""
+    """TableParams.appendCqlTo, alphabetical except memtable (cassandra-behaviour.md §11.3)."""
     chunk = "16"
     caching = _option_map(table, "caching", {"keys": "ALL", "rows_per_partition": "NONE"})
     compaction = _option_map(table, "compaction", {"class": COMPACTION_CLASS, "max_threshold": "32",

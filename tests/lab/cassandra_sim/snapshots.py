@@ -1,4 +1,5 @@
-"""Snapshots on disk: taking, clearing and listing them (facts §2.5, §3, §4, §9).
+"""Snapshots on disk: taking, clearing and listing them (cassandra-behaviour.md
+§3.5, §4, §5, §11).
 
     <data>/<ks>/<table>-<id>/snapshots/<tag>/  hard links of the live sstables' components,
                                               manifest.json (+ schema.cql for user tables)
@@ -36,7 +37,7 @@ def _tag_parsable_by_50(tag: str) -> bool:
 
 def snapshot_dir(table_dir: str, tag: str) -> str:
     """Directories.getSnapshotDirectory: the tag is joined into the path as it is, so a tag
-    with '/' nests and '..' escapes (facts §2.4)."""
+    with '/' nests and '..' escapes (cassandra-behaviour.md §3.4)."""
     return os.path.join(table_dir, "snapshots", tag)
 
 
@@ -69,7 +70,7 @@ def take_table_snapshot(node: Node, table, tag: str, created_ms: int, ttl_second
 
 
 def manifest_text(version, data_files, created_ms: int, expires_ms=None, ephemeral=False) -> str:
-    """manifest.json in each version's serializer (facts §9.2)."""
+    """manifest.json in each version's serializer (cassandra-behaviour.md §11.2)."""
     if not version.at_least("4.1"):
         # json-simple: compact, '/' escaped, println()ed.
         return '{"files":[' + ",".join(jsonlite.dumps(f).replace("/", "\\/") for f in data_files) + "]}\n"
@@ -91,8 +92,9 @@ def _remember_ttl(node: Node, dirs, expires_ms: int) -> None:
 
 
 def remove_expired(node: Node) -> None:
-    """SnapshotManager's periodic cleanup (every 60 s in Cassandra, facts §2.1), done lazily
-    whenever the node is asked something. Cheap when no snapshot has a ttl."""
+    """SnapshotManager's periodic cleanup (every 60 s in Cassandra, cassandra-behaviour.md
+    §3.1), done lazily whenever the node is asked something. Cheap when no snapshot has a
+    ttl."""
     pending = read_json(node.home.ttl_snapshots)
     if not pending:
         return
@@ -112,7 +114,8 @@ def remove_expired(node: Node) -> None:
 def clear_by_path(node: Node, tag: str, keyspaces) -> None:
     """3.11-4.1 StorageService.clearSnapshot: for every keyspace directory on disk (optionally
     only the named ones) and every table directory in it, delete snapshots/<tag>, or the whole
-    snapshots/ when the tag is empty. Unknown names are silently ignored (facts §3)."""
+    snapshots/ when the tag is empty. Unknown names are silently ignored
+    (cassandra-behaviour.md §4)."""
     for table_dir in _table_dirs_on_disk(node, keyspaces):
         target = os.path.join(table_dir, "snapshots", tag) if tag else os.path.join(table_dir, "snapshots")
         if os.path.isdir(target):
@@ -197,7 +200,7 @@ class TableSnapshot:
 
     def true_size_41(self) -> int:
         """SnapshotTrueSizeCalculator: every file without a same-named live file, manifest and
-        schema included (facts §4)."""
+        schema included (cassandra-behaviour.md §5.2)."""
         total = 0
         for directory in self.dirs:
             for path, size in _walk_files(directory):
@@ -232,7 +235,7 @@ def folder_size(directory: str) -> int:
 
 def load_snapshots(node: Node, keyspaces=None) -> list:
     """4.1+ SnapshotLoader: every <ks>/<table>-<id>/snapshots/<tag> in the data directories,
-    dropped tables included (facts §4)."""
+    dropped tables included (cassandra-behaviour.md §5.2)."""
     found = {}
     for table_dir in _table_dirs_on_disk(node, keyspaces):
         snaps_root = os.path.join(table_dir, "snapshots")
@@ -254,7 +257,7 @@ def load_snapshots(node: Node, keyspaces=None) -> list:
 def sstable_true_size(snapshots_root: str, live_names, version) -> int:
     """Directories.getTrueAllocatedSizeIn over a table's snapshots/: sstable component files
     sitting directly in snapshots/<tag>/ whose name is not a file of the live table directory
-    (manifest.json and schema.cql never count) (facts §4)."""
+    (manifest.json and schema.cql never count) (cassandra-behaviour.md §5.2)."""
     total = 0
     for path, size in _walk_files(snapshots_root):
         tag_dir = os.path.dirname(path)

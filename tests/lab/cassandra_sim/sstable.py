@@ -1,4 +1,5 @@
-"""SSTable files: names, components and the content the simulator puts in them (facts §8.2).
+"""SSTable files: names, components and the content the simulator puts in them
+(cassandra-behaviour.md §10).
 
 A name is `<version>-<id>-<format>-<Component>`, e.g. nb-12-big-Data.db, where the id is a
 sequence number or, on 4.1+ with uuid_sstable_identifiers_enabled, a 28-character time-based
@@ -21,7 +22,8 @@ BIG_COMPONENTS = ("Data.db", "Index.db", "Summary.db", "Filter.db", "Statistics.
                   "Digest.crc32", "TOC.txt")
 BTI_COMPONENTS = ("Data.db", "Partitions.db", "Rows.db", "Filter.db", "Statistics.db", "CompressionInfo.db",
                   "Digest.crc32", "TOC.txt")
-# TOC.txt is written from a hash set; these are the orders of real files (facts §8.2).
+# TOC.txt is written from a hash set; these are the orders of real files
+# (cassandra-behaviour.md §10.3).
 BIG_TOC_ORDER = ("CompressionInfo.db", "Index.db", "TOC.txt", "Filter.db", "Summary.db", "Statistics.db",
                  "Digest.crc32", "Data.db")
 BTI_TOC_ORDER = ("Data.db", "Statistics.db", "Digest.crc32", "TOC.txt", "CompressionInfo.db", "Filter.db",
@@ -127,7 +129,7 @@ def _base36(n: int) -> str:
 
 
 def uuid_sstable_id(unix_micros: int, lsb: int) -> str:
-    """UUIDBasedSSTableId.asString of a TimeUUID (facts §8.2, §13)."""
+    """UUIDBasedSSTableId.asString of a TimeUUID (cassandra-behaviour.md §10.2)."""
     ts = unix_micros * 10 + 122192928000000000  # 100 ns units since 1582-10-15
     nanos, ts = ts % 10_000_000, ts // 10_000_000
     secs, days = ts % 86_400, ts // 86_400
@@ -207,11 +209,11 @@ def read_stats(stats_path: str) -> dict:
 
 def rewrite_stats(stats_path: str, **changes) -> None:
     """MetadataSerializer.rewriteSSTableMetadata: serialize into `<file>.tmp`, then rename it
-    over the original (restore §1.2 step 4, §1.6). The file therefore gets a new inode, and any
-    snapshot or staging hard link to the old one keeps the old bytes. Each rewrite is counted in
-    the file, so its bytes change even when the values do not (ringsnap must never expect a
-    rewritten Statistics.db to match its backup). A file the simulator cannot parse is left
-    alone (a real node would fail to open it later anyway)."""
+    over the original (cassandra-behaviour.md §6.4 step 4, §6.7). The file therefore gets a new
+    inode, and any snapshot or staging hard link to the old one keeps the old bytes. Each
+    rewrite is counted in the file, so its bytes change even when the values do not (ringsnap
+    must never expect a rewritten Statistics.db to match its backup). A file the simulator
+    cannot parse is left alone (a real node would fail to open it later anyway)."""
     try:
         stats = read_stats(stats_path)
     except (CorruptSSTable, OSError):

@@ -15,9 +15,10 @@ from .node_state import Node, now_micros
 
 def new_descriptor(node: Node, table):
     """(Descriptor, data dir index) for a new sstable of `table` in the node's own format: the
-    next generation, or a new time-based id with uuid_sstable_identifiers_enabled (facts §8.2,
-    §12.2). Data directories are used in turn. 3.11 and 4.0 take the next generation even if
-    its files exist (write() then overwrites them); 4.1+ move on to a free one."""
+    next generation, or a new time-based id with uuid_sstable_identifiers_enabled
+    (cassandra-behaviour.md §10.2, §15). Data directories are used in turn. 3.11 and 4.0 take
+    the next generation even if its files exist (write() then overwrites them); 4.1+ move on to
+    a free one."""
     entry = node.table_entry(table)
     version, fmt = node.sstable_format
     dirs = node.table_dirs(table)
@@ -67,7 +68,7 @@ def _register(node: Node, table, dir_index: int, descriptor, files, backup: bool
 
 def _maybe_backup(node: Node, table, directory: str, files) -> None:
     """Tracker.maybeIncrementallyBackup: hard-link every component into backups/ when the
-    runtime flag is on (and, on 5.0, the table option too) (facts §10)."""
+    runtime flag is on (and, on 5.0, the table option too) (cassandra-behaviour.md §12)."""
     if not node.incremental_backups:
         return
     if node.version.at_least("5.0") and not table.incremental_backups_allowed():
@@ -145,8 +146,8 @@ def listed_by_node(node: Node, descriptor) -> bool:
     """Whether the node's sstable lister (Directories.SSTableLister) sees a file name at all.
     It skips names Descriptor cannot parse without a word: an unknown format (`bti` before 5.0),
     an id it cannot parse (UUID ids on 4.0 and 3.11), and on 4.0+ a version it cannot read
-    (restore §1.5). 3.11 parses any BIG version; its refresh then refuses the incompatible
-    ones loudly."""
+    (cassandra-behaviour.md §6.6). 3.11 parses any BIG version; its refresh then refuses the
+    incompatible ones loudly."""
     if node.version.major == "3.11":
         return node.version.knows_format(descriptor.format) and node.version.can_read_sstable_id(descriptor.id)
     return node.can_read(descriptor)
@@ -154,7 +155,8 @@ def listed_by_node(node: Node, descriptor) -> bool:
 
 def unloaded_sstables(node: Node, table) -> list:
     """[(table dir, prefix, files)] of complete sstables sitting in the table directories that
-    are not live and that the node lists: what `nodetool refresh` picks up (facts §5.2)."""
+    are not live and that the node lists: what `nodetool refresh` picks up
+    (cassandra-behaviour.md §6.2)."""
     live = {(d, p) for d, p, _ in live_sstables(node, table)}
     found = []
     for directory in node.table_dirs(table):
@@ -232,7 +234,8 @@ def _auto_snapshot(node: Node, table) -> bool:
 def truncate(node: Node, table, millis: int) -> None:
     """TRUNCATE (ColumnFamilyStore.truncateBlocking): with auto_snapshot, flush and snapshot
     `truncated-<millis>-<table>`, else just dump the memtable; then drop every live sstable and
-    the table's commit log records (facts §2.5, restore §5.2). backups/ is left alone."""
+    the table's commit log records (cassandra-behaviour.md §3.5, §17.2). backups/ is left
+    alone."""
     if _auto_snapshot(node, table):
         flush_table(node, table)
         snapshots.take_table_snapshot(node, table, f"truncated-{millis}-{table.name}", millis)
@@ -254,7 +257,8 @@ def drop(node: Node, table, millis: int) -> None:
 def scan_live_sets(node: Node, tables) -> None:
     """What Cassandra does at start: every complete sstable found in a table directory is live
     (unless the node cannot read it: a real node would refuse to start), and the generation counter resumes after the highest generation found in the table
-    directories and their backups/ (facts §8.2, includeBackups(true))."""
+    directories and their backups/ (cassandra-behaviour.md §10.2,
+    includeBackups(true))."""
     node.registry["tables"] = {}
     for table in tables:
         ensure_table_dirs(node, table)

@@ -1,4 +1,4 @@
-"""What differs between the simulated Cassandra versions (facts §0, §7, §8).
+"""What differs between the simulated Cassandra versions (cassandra-behaviour.md §1, §8-§10).
 
 A node runs one release, e.g. 4.0.12. Its major line (4.0) decides almost everything; the
 release decides the few fixes that landed within a line (which sstable version 3.11 writes,
@@ -9,7 +9,7 @@ over the place.
 
 SUPPORTED = ("3.11", "4.0", "4.1", "5.0")
 
-# Releases the facts file was researched at (facts §0): the default release of each line.
+# The releases docs/cassandra-behaviour.md describes (§1): the default release of each line.
 RELEASES = {"3.11": "3.11.18", "4.0": "4.0.13", "4.1": "4.1.6", "5.0": "5.0.3"}
 
 # CASSANDRA-19401: import lists sstables whatever their directories are called since these
@@ -33,7 +33,7 @@ SYSTEM_KEYSPACES = LOCAL_SYSTEM_KEYSPACES + REPLICATED_SYSTEM_KEYSPACES
 VIRTUAL_KEYSPACES = ("system_views", "system_virtual_schema")  # 4.0+, never on disk
 
 # Table lists of the system keyspaces, from SystemKeyspace/SchemaKeyspace/AuthKeyspace/
-# SystemDistributedKeyspace/TraceKeyspace of each branch (facts §8.1).
+# SystemDistributedKeyspace/TraceKeyspace of each branch (cassandra-behaviour.md §9.2).
 _SYSTEM_TABLES = {
     "3.11": ["IndexInfo", "batches", "paxos", "local", "peers", "peer_events", "range_xfers",
              "compaction_history", "sstable_activity", "size_estimates", "available_ranges",
@@ -69,62 +69,66 @@ class Version:
     # --- features -----------------------------------------------------------------------------
     @property
     def default_num_tokens(self) -> int:
-        return 256 if self.major == "3.11" else 16  # facts §7.1
+        return 256 if self.major == "3.11" else 16  # cassandra-behaviour.md §8.1
 
     @property
     def has_import(self) -> bool:
-        return self.at_least("4.0")  # facts §5.3
+        return self.at_least("4.0")  # cassandra-behaviour.md §6.3
 
     @property
     def import_takes_table_from_path(self) -> bool:
         """Before CASSANDRA-19401 (4.0.13, 4.1.5) import derived keyspace/table from the parent
-        directories of each sstable and skipped the ones that did not match (facts §5.3)."""
+        directories of each sstable and skipped the ones that did not match
+        (cassandra-behaviour.md §6.5)."""
         return self.has_import and self.patch < _FOREIGN_TABLE_IMPORT[self.major]
 
     @property
     def flush_skips_existing_files(self) -> bool:
         """3.11 and 4.0 name a flush's sstable fileIndexGenerator.incrementAndGet() without
         looking at the disk, and SequentialWriter opens an existing file READ/WRITE: a file
-        dropped into a live table dir at the next generation is overwritten (restore §2,
-        "Overwrite risk"; ColumnFamilyStore.getSSTablePath 3.11, newSSTableDescriptor 4.0). 4.1+
-        assert that the Data.db does not exist; the simulator moves on to a free generation."""
+        dropped into a live table dir at the next generation is overwritten
+        (cassandra-behaviour.md §15; ColumnFamilyStore.getSSTablePath 3.11, newSSTableDescriptor
+        4.0). 4.1+ assert that the Data.db does not exist; the simulator moves on to a free
+        generation."""
         return self.at_least("4.1")
 
     @property
     def has_snapshot_ttl(self) -> bool:
-        return self.at_least("4.1")  # CASSANDRA-16789, facts §2.1
+        return self.at_least("4.1")  # CASSANDRA-16789, cassandra-behaviour.md §3.1
 
     @property
     def has_datapaths(self) -> bool:
-        return self.at_least("4.1")  # facts §7.7
+        return self.at_least("4.1")  # cassandra-behaviour.md §8.7
 
     @property
     def supports_uuid_sstable_ids(self) -> bool:
-        return self.at_least("4.1")  # facts §8.2
+        return self.at_least("4.1")  # cassandra-behaviour.md §10.2
 
     @property
     def jdk_connection_refused(self) -> str:
-        # 3.11 runs on JDK 8, whose message repeats itself; 4.0+ on JDK 11+ (facts §1.2).
+        # 3.11 runs on JDK 8, whose message repeats itself; 4.0+ on JDK 11+
+        # (cassandra-behaviour.md §2.2).
         return "Connection refused (Connection refused)" if self.major == "3.11" else "Connection refused"
 
     @property
     def tag_separator(self):
         """The character nodetool snapshot refuses in tags: none in 3.11, ':' in 4.0.4+
-        (java.io.File.pathSeparator), '/' in 4.1+ (facts §2.4)."""
+        (java.io.File.pathSeparator), '/' in 4.1+ (cassandra-behaviour.md §3.4)."""
         if self.major == "3.11":
             return None
         return ":" if self.major == "4.0" else "/"
 
     @property
     def commitlog_version(self) -> int:
-        return {"3.11": 6, "4.0": 7, "4.1": 7, "5.0": 7}[self.major]  # facts §11
+        # cassandra-behaviour.md §13.1
+        return {"3.11": 6, "4.0": 7, "4.1": 7, "5.0": 7}[self.major]
 
     # --- sstables -------------------------------------------------------------------------------
     def sstable_format(self, settings) -> tuple:
-        """(version, format) new sstables are written in, given cassandra.yaml settings (facts
-        §8.2): 3.11 mc/md/me-big by release, 4.x nb-big, 5.0 nb-big unless
-        storage_compatibility_mode is UPGRADING/NONE (then oa-big, or da-bti with selected_format
-        bti)."""
+        """(version, format) new sstables are written in, given cassandra.yaml settings
+        (cassandra-behaviour.md §10.1): 3.11 mc/md/me-big by release, 4.x nb-big, 5.0 nb-big
+        unless storage_compatibility_mode is UPGRADING/NONE (then oa-big, or da-bti with
+        selected_format bti)."""
         if self.major == "3.11":
             return ("mc" if self.patch <= 3 else "md" if self.patch <= 10 else "me"), "big"
         if self.major in ("4.0", "4.1"):
@@ -141,7 +145,7 @@ class Version:
 
     def can_read_sstable(self, version: str, fmt: str, settings) -> bool:
         """Version.isCompatible (BigFormat/BtiFormat): at least the earliest supported version,
-        and a first letter no later than the current one's (facts §8.2, restore §1.8). So a
+        and a first letter no later than the current one's (cassandra-behaviour.md §6.8). So a
         5.0 node in the default CASSANDRA_4 mode (current `nb`) cannot read `oa`, and 3.11
         cannot read `na`/`nb`."""
         if not self.knows_format(fmt):
@@ -159,11 +163,12 @@ class Version:
 
     @property
     def compression_chunk_kb(self) -> int:
-        return 64 if self.major == "3.11" else 16  # facts §9.3 schema examples
+        return 64 if self.major == "3.11" else 16  # cassandra-behaviour.md §11.3
 
     # --- system keyspaces ---------------------------------------------------------------------
     def system_tables(self) -> dict:
-        """{keyspace: [table, ...]} of the system keyspaces that live on disk (facts §8.1)."""
+        """{keyspace: [table, ...]} of the system keyspaces that live on disk
+        (cassandra-behaviour.md §9.2)."""
         auth = list(_AUTH_TABLES)
         if self.at_least("4.0"):
             auth.append("network_permissions")
@@ -183,7 +188,8 @@ class Version:
 
     @staticmethod
     def system_replication(keyspace: str) -> dict:
-        """Replication of the system keyspaces as describecluster shows it (facts §7.2)."""
+        """Replication of the system keyspaces as describecluster shows it
+        (cassandra-behaviour.md §8.2)."""
         if keyspace in LOCAL_SYSTEM_KEYSPACES:
             return {"class": "org.apache.cassandra.locator.LocalStrategy"}
         factor = {"system_auth": "1", "system_distributed": "3", "system_traces": "2"}[keyspace]
@@ -201,7 +207,7 @@ def md5_digest(data: bytes) -> bytes:
 
 def system_table_id(keyspace: str, table: str) -> str:
     """TableId.forSystemTable: UUID.nameUUIDFromBytes(ks + table), i.e. md5 with version 3 and
-    the IETF variant, as 32 hex digits (facts §8.1, §13)."""
+    the IETF variant, as 32 hex digits (cassandra-behaviour.md §9.1)."""
     digest = bytearray(md5_digest((keyspace + table).encode()))
     digest[6] = (digest[6] & 0x0F) | 0x30
     digest[8] = (digest[8] & 0x3F) | 0x80

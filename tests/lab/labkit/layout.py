@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-SUPPORTED_VERSIONS = ("3.11", "4.0", "4.1", "5.0")  # the versions cassandra-facts.md describes
+# The versions docs/cassandra-behaviour.md describes.
+SUPPORTED_VERSIONS = ("3.11", "4.0", "4.1", "5.0")
 MAX_INDEX = 99
 MAX_DATACENTERS = 254
 MAX_NODES_PER_DC = 245  # the last octet is 10 + i and must stay below 256
