@@ -41,6 +41,8 @@ def stop(home_root: str, kill: bool = False) -> int:
         if not kill:
             storage.flush_tables(node, _schema_tables(node))
             node.save_registry()
+        if not node.state.get("drained"):  # a drained node already announced its shutdown
+            node.mark_gossip_stopped("killed" if kill else "shutdown")
         node.state.update(running=False, drained=False)
         node.save_state()
     _set_ring_up(node, False)
@@ -67,6 +69,8 @@ def boot(node: Node, tables) -> None:
     memtable.recycle(node)
     now = now_millis()
     node.state.update(running=True, drained=False, started_at_ms=now, generation=now // 1000)
+    node.state.pop("gossip_stopped_at_ms", None)
+    node.state.pop("gossip_stop", None)
     node.save_registry()
     node.save_state()
     memtable.new_segment(node, now)

@@ -5,7 +5,7 @@
   Parsed by a tiny reader for the YAML subset written here (no yaml module: nodetool must start
   fast).
 - conf/node.json: runtime state (running, drained, the enablebackup flag, host id, gossip
-  generation, cached load). Authoritative for up/down.
+  generation, when and how gossip stopped, cached load). Authoritative for up/down.
 - state/sstables.json: the live sstable set per table and the generation counter (Cassandra's
   Tracker and fileIndexGenerator). Files dropped into a table directory are not live until
   `nodetool refresh`/`import` or a restart, exactly as in Cassandra.
@@ -175,6 +175,12 @@ class Node:
         if self.state.get("load") != load:
             self.state["load"] = load
             self.save_state()
+
+    def mark_gossip_stopped(self, how: str) -> None:
+        """Record when and how the node's gossip ended (nodetool gossipinfo shows it to the
+        peers): "shutdown" for a drain or a graceful stop, which announce it, or "killed" for a
+        crash, after which the peers keep the node's last state. Boot clears both."""
+        self.state.update(gossip_stopped_at_ms=now_millis(), gossip_stop=how)
 
     def lock(self):
         """Serialises everything that changes this node's files."""

@@ -381,6 +381,7 @@ def drain(ctx, options, args) -> None:
     storage.flush_tables(node, ctx.schema.tables)
     node.save_registry()
     node.state["drained"] = True
+    node.mark_gossip_stopped("shutdown")
     node.save_state()
 
 

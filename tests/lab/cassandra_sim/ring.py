@@ -3,8 +3,9 @@
     {"cluster_name": "lab-1", "partitioner": "...Murmur3Partitioner", "snitch": "...",
      "nodes": {"dc1-n1": {"name", "address", "dc", "rack", "host_id", "tokens": [int, ...],
                           "version": "4.1", "release_version": "4.1.6", "up": true}, ...},
-     "schema": {"version": "<uuid>", "keyspaces": {"ks": {"replication": {...},
-                "durable_writes": true, "tables": {"t": {...schema.py...}}}}}}
+     "schema": {"version": "<uuid>", "changed_at_ms": <millis of the last version change>,
+                "keyspaces": {"ks": {"replication": {...}, "durable_writes": true,
+                                     "tables": {"t": {...schema.py...}}}}}}
 
 Gossip in miniature: a node's `up` here mirrors `running` in its conf/node.json, which is the
 authority (cassandra-start/-stop write both). Every update happens under an flock on ring.lock
@@ -109,7 +110,12 @@ class updating:
     def __exit__(self, kind, value, traceback):
         try:
             if kind is None:
-                self.data["schema"]["version"] = schema_version(self.data["schema"])
+                schema = self.data["schema"]
+                version = schema_version(schema)
+                if version != schema.get("version"):
+                    import time
+                    schema["changed_at_ms"] = time.time_ns() // 1_000_000  # gossip's SCHEMA version
+                schema["version"] = version
                 write_json(self.lab.ring, self.data)
         finally:
             self.lock.__exit__(kind, value, traceback)
