@@ -1,7 +1,7 @@
 """nodetool for one simulated node: parsing, connecting, dispatching (cassandra-behaviour.md §2).
 
-The commands themselves live in nodetool_cluster.py (what the ring looks like) and
-nodetool_data.py (what is on disk). Each is a function (ctx, options, args) registered in
+The commands themselves live in nodetool_cluster.py (what the ring looks like),
+nodetool_gossip.py (gossipinfo) and nodetool_data.py (what is on disk). Each is a function (ctx, options, args) registered in
 command_table() with the options its version declares.
 """
 
@@ -100,6 +100,7 @@ class _Lazy:
 def command_table(version) -> dict:
     cluster = _Lazy("nodetool_cluster")
     data = _Lazy("nodetool_data")
+    gossip = _Lazy("nodetool_gossip")
     O = airline.Option
     commands = [
         airline.Command("help", print_help, arguments="command"),
@@ -112,6 +113,8 @@ def command_table(version) -> dict:
         airline.Command("describecluster", cluster.describecluster),
         airline.Command("ring", cluster.ring, [O(("-r", "--resolve-ip"), "resolve_ip", 0)],
                         arguments="keyspace", multi_args=False),
+        airline.Command("gossipinfo", gossip.gossipinfo,
+                        [O(("-r", "--resolve-ip"), "resolve_ip", 0)] if version.at_least("4.1") else []),
         airline.Command("getendpoints", cluster.getendpoints, arguments="ksname, cfname, key"),
         airline.Command("statusbinary", cluster.statusbinary),
         airline.Command("statusgossip", cluster.statusgossip),
