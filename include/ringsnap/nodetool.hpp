@@ -5,6 +5,7 @@
 // exactly one parser here, tested against verbatim outputs of Cassandra 3.11, 4.0, 4.1 and 5.0
 // (docs/cassandra-behaviour.md); operations never parse nodetool text themselves.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,7 +20,8 @@ namespace ringsnap {
 // as positional arguments. The JMX password is never on the command line, only its file.
 std::string nodetool_command(const Node& node, const std::vector<std::string>& args);
 
-struct CassandraVersion {
+struct CassandraVersion
+{
     int major = 0;
     int minor = 0;
     int patch = 0;
@@ -37,7 +39,8 @@ struct CassandraVersion {
 Result<CassandraVersion> parse_version(const std::string& out);
 
 // One row of `nodetool status`.
-struct StatusRow {
+struct StatusRow
+{
     std::string datacenter;
     char status = '?'; // 'U' up, 'D' down, '?' unknown
     char state = '?';  // 'N' normal, 'L' leaving, 'J' joining, 'M' moving
@@ -58,7 +61,8 @@ struct StatusRow {
 Result<std::vector<StatusRow>> parse_status(const std::string& out);
 
 // What `nodetool info` says about the node itself.
-struct NodeInfo {
+struct NodeInfo
+{
     std::string host_id;
     bool gossip_active = false;
     bool native_transport_active = false;
@@ -67,7 +71,7 @@ struct NodeInfo {
     long uptime_seconds = 0;
     std::string datacenter;
     std::string rack;
-    std::vector<std::string> tokens;  // with `info -T` (or one token per node); else empty
+    std::vector<std::string> tokens; // with `info -T` (or one token per node); else empty
 };
 
 // `nodetool info`: "%-23s: %s" lines (3.11 adds Thrift, 5.0 more lines; unknown labels are
@@ -80,15 +84,16 @@ Result<NodeInfo> parse_info(const std::string& out);
 Result<bool> parse_statusbackup(const std::string& out);
 
 // One row of `nodetool listsnapshots`: one table of one snapshot.
-struct ListedSnapshot {
+struct ListedSnapshot
+{
     std::string tag;
     std::string keyspace;
     std::string table;
-    std::string true_size;     // as printed: "4.86 KiB", "0 bytes"
+    std::string true_size; // as printed: "4.86 KiB", "0 bytes"
     std::string size_on_disk;
-    std::optional<std::string> created_at;  // 4.1+: "2023-11-16T06:48:49.071Z"
-    std::optional<std::string> expires_at;  // 4.1+, snapshots taken with a TTL
-    std::optional<bool> ephemeral;          // 5.0 with -e
+    std::optional<std::string> created_at; // 4.1+: "2023-11-16T06:48:49.071Z"
+    std::optional<std::string> expires_at; // 4.1+, snapshots taken with a TTL
+    std::optional<bool> ephemeral;         // 5.0 with -e
 };
 
 // `nodetool listsnapshots`: "Snapshot Details: " then "There are no snapshots", or a table whose
@@ -98,5 +103,25 @@ struct ListedSnapshot {
 // before the banner are skipped (JVM noise). ErrorKind::parse quoting the line for a missing
 // banner, a header without the five columns, or a row that does not fit the header.
 Result<std::vector<ListedSnapshot>> parse_listsnapshots(const std::string& out);
+
+// One endpoint of `nodetool gossipinfo`: a ring member as the asked node's gossip knows it. What
+// it does not know is empty: a peer loaded from the saved peers at start-up has no state yet.
+struct GossipEndpoint
+{
+    std::string address;                     // "127.0.0.1" or "::1", without the port
+    std::string host_id;                     // HOST_ID
+    std::optional<CassandraVersion> release; // RELEASE_VERSION: the release the node runs
+    std::string status;                      // STATUS_WITH_PORT, else STATUS, up to its ',': "NORMAL", "shutdown"
+    std::string datacenter;                  // DC
+    std::string rack;                        // RACK
+    std::int64_t generation = 0;             // 0: never heard from since this node started
+};
+
+// `nodetool gossipinfo` without -r (3.11 to 5.0): per endpoint a "/address" line ("name/address",
+// "/address:port" with -pp), then indented "generation:N", "heartbeat:N" and
+// "STATE:version:value" lines ("TOKENS: not present" when it has none). States the parser does
+// not use (3.11 shows a 4.0 peer's as X1..X3) are skipped. Lines before the first endpoint are
+// skipped (JVM noise); any other line that is not of these forms is ErrorKind::parse quoting it.
+Result<std::vector<GossipEndpoint>> parse_gossipinfo(const std::string& out);
 
 } // namespace ringsnap

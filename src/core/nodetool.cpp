@@ -86,8 +86,7 @@ Error line_error(std::string_view command, std::string_view what, std::string_vi
 }
 
 // A whole number that fits T; nothing else on the word.
-template <class T>
-bool read_number(std::string_view text, T& value)
+template <class T> bool read_number(std::string_view text, T& value)
 {
     if (text.empty()) {
         return false;
@@ -247,6 +246,30 @@ std::string nodetool_command(const Node& node, const std::vector<std::string>& a
     return with_sudo(shell_join(argv), node.ssh.sudo);
 }
 
+std::optional<CassandraVersion> parse_release(std::string_view text)
+{
+    CassandraVersion version;
+    version.text = std::string(text);
+    // MAJOR.MINOR[.PATCH][suffix]
+    int* parts[] = {&version.major, &version.minor, &version.patch};
+    std::size_t position = 0;
+    int read = 0;
+    for (int* part : parts) {
+        auto digits_end = std::find_if_not(text.begin() + position, text.end(), is_digit) - text.begin();
+        auto digits = text.substr(position, static_cast<std::size_t>(digits_end) - position);
+        if (!read_number(digits, *part)) {
+            break;
+        }
+        ++read;
+        position = static_cast<std::size_t>(digits_end);
+        if (position >= text.size() || text[position] != '.') {
+            break;
+        }
+        ++position;
+    }
+    return read < 2 ? std::nullopt : std::optional(version);
+}
+
 Result<CassandraVersion> parse_version(const std::string& out)
 {
     constexpr std::string_view label = "ReleaseVersion:";
@@ -254,30 +277,11 @@ Result<CassandraVersion> parse_version(const std::string& out)
         if (!starts_with(line, label)) {
             continue;
         }
-        CassandraVersion version;
-        std::string_view text = trim(line.substr(label.size()));
-        version.text = std::string(text);
-        // MAJOR.MINOR[.PATCH][suffix]
-        int* parts[] = {&version.major, &version.minor, &version.patch};
-        std::size_t position = 0;
-        int read = 0;
-        for (int* part : parts) {
-            auto digits_end = std::find_if_not(text.begin() + position, text.end(), is_digit) - text.begin();
-            auto digits = text.substr(position, static_cast<std::size_t>(digits_end) - position);
-            if (!read_number(digits, *part)) {
-                break;
-            }
-            ++read;
-            position = static_cast<std::size_t>(digits_end);
-            if (position >= text.size() || text[position] != '.') {
-                break;
-            }
-            ++position;
-        }
-        if (read < 2) {
+        auto version = parse_release(trim(line.substr(label.size())));
+        if (!version) {
             return line_error("version", "expected a version like 4.1.6 on line", line);
         }
-        return version;
+        return *version;
     }
     return make_error(ErrorKind::parse, "nodetool version: no \"ReleaseVersion:\" line in its output");
 }
@@ -393,10 +397,10 @@ namespace {
 
 // listsnapshots is a TableBuilder table: unlike 3.11's status, every column is padded to its
 // widest cell (header included), so the header's offsets do cut every row.
-constexpr std::string_view k_listsnapshots_titles[] = {"Snapshot name", "Keyspace name",   "Column family name",
-                                                       "True size",     "Size on disk",    "Creation time",
+constexpr std::string_view k_listsnapshots_titles[] = {"Snapshot name",   "Keyspace name", "Column family name",
+                                                       "True size",       "Size on disk",  "Creation time",
                                                        "Expiration time", "Ephemeral"};
-constexpr std::size_t k_listsnapshots_required = 5;  // the columns of 3.11 and 4.0
+constexpr std::size_t k_listsnapshots_required = 5; // the columns of 3.11 and 4.0
 
 // Where each column starts; npos for the optional ones the header lacks.
 Result<std::vector<std::size_t>> read_listsnapshots_header(std::string_view line)
@@ -427,7 +431,7 @@ Result<ListedSnapshot> read_listsnapshots_row(std::string_view line, const std::
     for (std::size_t i = 0; i < offsets.size(); ++i) {
         auto start = offsets[i];
         if (start == std::string_view::npos || start >= line.size()) {
-            continue;  // a column this version lacks, or empty cells whose padding was trimmed
+            continue; // a column this version lacks, or empty cells whose padding was trimmed
         }
         auto next = std::upper_bound(present.begin(), present.end(), start);
         auto end = next == present.end() ? line.size() : *next;
@@ -444,8 +448,8 @@ Result<ListedSnapshot> read_listsnapshots_row(std::string_view line, const std::
             return line_error("listsnapshots", "row without a snapshot, keyspace or table name", line);
         }
     }
-    ListedSnapshot row{*cells[0], *cells[1], *cells[2], cells[3].value_or(""), cells[4].value_or(""), cells[5], cells[6],
-                       std::nullopt};
+    ListedSnapshot row{*cells[0], *cells[1], *cells[2],   cells[3].value_or(""), cells[4].value_or(""),
+                       cells[5],  cells[6],  std::nullopt};
     if (cells[7]) {
         if (*cells[7] != "true" && *cells[7] != "false") {
             return line_error("listsnapshots", "expected true or false in the Ephemeral column", line);
@@ -495,6 +499,94 @@ Result<bool> parse_statusbackup(const std::string& out)
         return last == "running";
     }
     return line_error("statusbackup", "expected running or not running", last);
+}
+
+namespace {
+
+// "/127.0.0.1", "localhost/127.0.0.1", "/127.0.0.1:7000", "/[::1]:7000", "/0:0:0:0:0:0:0:1".
+std::string gossip_address(std::string_view header)
+{
+    std::string_view address = header.substr(header.rfind('/') + 1);
+    if (starts_with(address, "[")) {
+        return std::string(address.substr(1, address.find(']') - 1));
+    }
+    if (std::count(address.begin(), address.end(), ':') == 1) {
+        address = address.substr(0, address.find(':'));
+    }
+    return std::string(address);
+}
+
+// One indented state line into `endpoint`; false when the line has none of the known forms.
+bool take_gossip_state(std::string_view line, GossipEndpoint& endpoint)
+{
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+        return false;
+    }
+    std::string_view name = line.substr(0, colon);
+    std::string_view rest = line.substr(colon + 1);
+    if (name == "generation" || name == "heartbeat") {
+        std::int64_t number = 0;
+        auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), number);
+        if (error != std::errc() || end != rest.data() + rest.size()) {
+            return false;
+        }
+        if (name == "generation") {
+            endpoint.generation = number;
+        }
+        return true;
+    }
+    if (rest == " not present") {
+        return true; // "TOKENS: not present"
+    }
+    auto second = rest.find(':');
+    if (second == std::string_view::npos || second == 0 ||
+        !std::all_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(second), is_digit)) {
+        return false;
+    }
+    std::string_view value = rest.substr(second + 1);
+    if (name == "HOST_ID") {
+        endpoint.host_id = std::string(value);
+    } else if (name == "RELEASE_VERSION") {
+        endpoint.release = parse_release(value);
+    } else if (name == "STATUS_WITH_PORT" || (name == "STATUS" && endpoint.status.empty())) {
+        endpoint.status = std::string(value.substr(0, value.find(',')));
+    } else if (name == "DC") {
+        endpoint.datacenter = std::string(value);
+    } else if (name == "RACK") {
+        endpoint.rack = std::string(value);
+    }
+    return true;
+}
+
+} // namespace
+
+Result<std::vector<GossipEndpoint>> parse_gossipinfo(const std::string& out)
+{
+    std::vector<GossipEndpoint> endpoints;
+    for (std::string_view line : split_lines(out)) {
+        if (line.empty()) {
+            continue;
+        }
+        if (!is_blank(line.front())) {
+            if (line.find('/') == std::string_view::npos || line.find(' ') != std::string_view::npos) {
+                if (endpoints.empty()) {
+                    continue; // JVM noise before the first endpoint
+                }
+                return line_error("gossipinfo", "expected an endpoint (\"/address\") on line", line);
+            }
+            endpoints.push_back({});
+            endpoints.back().address = gossip_address(line);
+            continue;
+        }
+        if (endpoints.empty() || !take_gossip_state(trim(line), endpoints.back())) {
+            return line_error("gossipinfo", "expected \"STATE:version:value\" on line", line);
+        }
+    }
+    if (endpoints.empty()) {
+        return make_error(ErrorKind::parse, "nodetool gossipinfo: no endpoint in its output");
+    }
+    return endpoints;
 }
 
 } // namespace ringsnap

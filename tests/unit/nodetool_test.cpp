@@ -114,7 +114,6 @@ TEST(NodetoolCommand, ComposesSudoJmxAndQuoting)
               "flush -- ks'");
 }
 
-
 TEST(NodetoolCommand, PutsOnlyTheUserWhenThereIsNoPasswordFile)
 {
     // The cluster file refuses this pair half-set; the command line still never invents a flag.
@@ -124,8 +123,9 @@ TEST(NodetoolCommand, PutsOnlyTheUserWhenThereIsNoPasswordFile)
 }
 
 // A stand-in nodetool at a path that needs quoting: it prints each argument it got in brackets.
-class HostileNodetoolPath : public ::testing::Test {
-protected:
+class HostileNodetoolPath : public ::testing::Test
+{
+  protected:
     void SetUp() override
     {
         m_dir = std::filesystem::temp_directory_path() / ("ringsnap-nodetool-test-" + std::to_string(getpid()));
@@ -184,7 +184,8 @@ TEST_F(HostileNodetoolPath, RunsWithEveryArgumentIntactThroughSudo)
 
 TEST(ParseVersion, ReadsEverySupportedRelease)
 {
-    struct Case {
+    struct Case
+    {
         const char* file;
         int major, minor, patch;
         const char* text;
@@ -299,7 +300,8 @@ TEST(ParseStatus, FixturesKeepTheLayoutCassandraPrints)
 {
     // Guards the fixtures against editors that trim trailing spaces or re-align columns: each
     // line below is what the format of its version prints (cassandra-behaviour.md §8.1).
-    struct Case {
+    struct Case
+    {
         const char* fixture;
         std::string line;
     };
@@ -340,15 +342,13 @@ TEST(ParseStatus, ReadsCassandra311WhereALongLoadOverflowsItsColumn)
 
 TEST(ParseStatus, ReadsCassandra311SingleTokenLayoutWithNote)
 {
-    expect_rows("status-3.11-single-token.txt",
-                {
-                    token_row("datacenter1", "UN", "127.0.0.1", "103.67 KiB", "-9223372036854775808", "?", k_id1,
-                              "rack1"),
-                    token_row("datacenter1", "UN", "127.0.0.2", "96.55 KiB", "-3074457345618258603", "?", k_id2,
-                              "rack1"),
-                    token_row("datacenter1", "UJ", "127.0.0.3", "1.15 MiB", "3074457345618258602", "?", k_id3,
-                              "rack1"),
-                });
+    expect_rows(
+        "status-3.11-single-token.txt",
+        {
+            token_row("datacenter1", "UN", "127.0.0.1", "103.67 KiB", "-9223372036854775808", "?", k_id1, "rack1"),
+            token_row("datacenter1", "UN", "127.0.0.2", "96.55 KiB", "-3074457345618258603", "?", k_id2, "rack1"),
+            token_row("datacenter1", "UJ", "127.0.0.3", "1.15 MiB", "3074457345618258602", "?", k_id3, "rack1"),
+        });
 }
 
 TEST(ParseStatus, ReadsIpv6Addresses)
@@ -356,14 +356,12 @@ TEST(ParseStatus, ReadsIpv6Addresses)
     expect_rows("status-3.11-ipv6.txt",
                 {
                     vnode_row("datacenter1", "UN", "0:0:0:0:0:0:0:1", "103.67 KiB", 256, "100.0%", k_id1, "rack1"),
-                    vnode_row("datacenter1", "UN", "2001:db8:0:0:0:0:0:11", "96.55 KiB", 256, "100.0%", k_id2,
-                              "rack1"),
+                    vnode_row("datacenter1", "UN", "2001:db8:0:0:0:0:0:11", "96.55 KiB", 256, "100.0%", k_id2, "rack1"),
                 });
     expect_rows("status-5.0-ipv6.txt",
                 {
                     vnode_row("datacenter1", "UN", "0:0:0:0:0:0:0:1", "96.55 KiB", 16, "100.0%", k_id1, "rack1"),
-                    vnode_row("datacenter1", "UN", "2001:db8:0:0:0:0:0:11", "103.67 KiB", 16, "100.0%", k_id2,
-                              "rack1"),
+                    vnode_row("datacenter1", "UN", "2001:db8:0:0:0:0:0:11", "103.67 KiB", 16, "100.0%", k_id2, "rack1"),
                 });
 }
 
@@ -503,7 +501,8 @@ const char* const k_header_40 =
 
 TEST(ParseStatus, RejectsMalformedRowsQuotingThem)
 {
-    struct Case {
+    struct Case
+    {
         const char* row;
         const char* why;
     };
@@ -715,7 +714,8 @@ TEST(ParseInfo, RequiresIdDataCenterAndRack)
 TEST(ParseInfo, RejectsMalformedValuesQuotingTheLine)
 {
     std::string valid = read_fixture("info-4.0.txt");
-    struct Case {
+    struct Case
+    {
         const char* from;
         const char* to;
         const char* why;
@@ -748,7 +748,6 @@ std::optional<bool> value_of(const Result<bool>& result)
     return result ? std::optional<bool>(*result) : std::nullopt;
 }
 
-
 TEST(NodetoolStatusbackup, ReadsRunningOrNotRunningAndNothingElse)
 {
     EXPECT_EQ(value_of(parse_statusbackup("running\n")), true);
@@ -758,6 +757,87 @@ TEST(NodetoolStatusbackup, ReadsRunningOrNotRunningAndNothingElse)
     ASSERT_FALSE(garbled);
     EXPECT_EQ(garbled.error().kind, ErrorKind::parse);
     EXPECT_NE(garbled.error().message.find("Failed to connect"), std::string::npos);
+}
+
+// --- parse_gossipinfo -------------------------------------------------------------------------
+
+std::string release_of(const GossipEndpoint& endpoint)
+{
+    return endpoint.release ? endpoint.release->text : "";
+}
+
+TEST(ParseGossipinfo, A311NodeReadsItsPeersAndA40PeersUnknownStates)
+{
+    auto endpoints = parse_gossipinfo(read_fixture("gossipinfo-3.11.txt"));
+    ASSERT_TRUE(endpoints) << endpoints.error().message;
+    ASSERT_EQ(endpoints->size(), 3U);
+    const auto& peer = (*endpoints)[0];
+    EXPECT_EQ(peer.address, "127.0.1.2");
+    EXPECT_EQ(peer.host_id, "8a1c4f02-51d7-4c3e-9a64-0f3b2d7e5c11");
+    EXPECT_EQ(release_of(peer), "3.11.17");
+    EXPECT_EQ(peer.status, "NORMAL");
+    EXPECT_EQ(peer.datacenter, "dc1");
+    EXPECT_EQ(peer.rack, "rack2");
+    EXPECT_EQ(peer.generation, 1737140801);
+    const auto& newer = (*endpoints)[2];
+    EXPECT_EQ(newer.address, "127.0.2.1");
+    ASSERT_TRUE(newer.release);
+    EXPECT_TRUE(newer.release->at_least(4, 0));
+    EXPECT_EQ(newer.release->patch, 13);
+    EXPECT_EQ(newer.status, "NORMAL") << "X3 is STATUS_WITH_PORT to a 3.11 node: the legacy STATUS tells";
+}
+
+TEST(ParseGossipinfo, AShutDownPeerAndTheNodesOwnNamedEntry)
+{
+    auto endpoints = parse_gossipinfo(read_fixture("gossipinfo-4.1-shutdown.txt"));
+    ASSERT_TRUE(endpoints) << endpoints.error().message;
+    ASSERT_EQ(endpoints->size(), 3U);
+    EXPECT_EQ((*endpoints)[0].address, "127.0.2.1") << "localhost/127.0.2.1";
+    EXPECT_EQ((*endpoints)[0].status, "NORMAL");
+    EXPECT_EQ((*endpoints)[1].status, "shutdown");
+    EXPECT_EQ(release_of((*endpoints)[1]), "4.1.6");
+    EXPECT_EQ((*endpoints)[2].status, "NORMAL") << "STATUS_WITH_PORT alone";
+    EXPECT_EQ((*endpoints)[2].datacenter, "dc2");
+}
+
+TEST(ParseGossipinfo, APeerNotHeardFromYetHasNoState)
+{
+    auto endpoints = parse_gossipinfo(read_fixture("gossipinfo-5.0-saved-peer.txt"));
+    ASSERT_TRUE(endpoints) << endpoints.error().message;
+    ASSERT_EQ(endpoints->size(), 2U);
+    const auto& saved = (*endpoints)[0];
+    EXPECT_EQ(saved.generation, 0);
+    EXPECT_TRUE(saved.host_id.empty());
+    EXPECT_FALSE(saved.release);
+    EXPECT_EQ(release_of((*endpoints)[1]), "5.0.3");
+}
+
+TEST(ParseGossipinfo, PortsAndIpv6AreStrippedFromTheAddress)
+{
+    auto endpoints = parse_gossipinfo("/127.0.0.1:7000\n  generation:1\n  heartbeat:2\n"
+                                      "/[::1]:7000\n  generation:1\n  heartbeat:2\n"
+                                      "/0:0:0:0:0:0:0:1\n  generation:1\n  heartbeat:2\n");
+    ASSERT_TRUE(endpoints) << endpoints.error().message;
+    ASSERT_EQ(endpoints->size(), 3U);
+    EXPECT_EQ((*endpoints)[0].address, "127.0.0.1");
+    EXPECT_EQ((*endpoints)[1].address, "::1");
+    EXPECT_EQ((*endpoints)[2].address, "0:0:0:0:0:0:0:1");
+}
+
+TEST(ParseGossipinfo, NoiseBeforeTheFirstEndpointIsSkippedAndGarbageAfterItIsAnError)
+{
+    auto noisy = parse_gossipinfo("WARN  JVM says something\n/127.0.0.1\n  generation:1\n  heartbeat:2\n");
+    ASSERT_TRUE(noisy) << noisy.error().message;
+    EXPECT_EQ(noisy->size(), 1U);
+    for (const char* out : {"/127.0.0.1\n  generation:x\n", "/127.0.0.1\n  HOST_ID\n", "/127.0.0.1\n  DC:v:dc1\n",
+                            "/127.0.0.1\n  generation:1\nnodetool: Failed to connect\n"}) {
+        auto bad = parse_gossipinfo(out);
+        ASSERT_FALSE(bad) << out;
+        EXPECT_EQ(bad.error().kind, ErrorKind::parse);
+        EXPECT_NE(bad.error().message.find("gossipinfo"), std::string::npos) << bad.error().message;
+    }
+    EXPECT_FALSE(parse_gossipinfo("nodetool: Failed to connect to '127.0.0.1:7199'\n"));
+    EXPECT_FALSE(parse_gossipinfo(""));
 }
 
 } // namespace
