@@ -138,7 +138,7 @@ class ChainsInACatalog : public ::testing::Test
     void save(const std::string& tag, BackupKind kind, std::optional<std::string> base = {},
               std::optional<std::string> parent = {}, int day = 23)
     {
-        Manifest manifest = testing::sample_manifest(tag, fmt::format("2026-11-{}T02:00:00.000Z", day).c_str());
+        Manifest manifest = testing::sample_manifest(tag, fmt::format("2026-11-{:02}T02:00:00.000Z", day).c_str());
         manifest.kind = kind;
         manifest.base = std::move(base);
         manifest.parent = std::move(parent);
