@@ -81,15 +81,18 @@ class Catalog
                                                      SaveMode mode = SaveMode::refuse_existing) const;
 
     // The manifest of `tag`. ErrorKind::usage when the tag is invalid or not in the catalog;
-    // ErrorKind::io when the file cannot be read; ErrorKind::parse when it is not a readable
-    // manifest, or holds another cluster or tag than its place says.
+    // ErrorKind::catalog, naming the file, when it cannot be read (not a regular file, larger
+    // than k_max_manifest_bytes, a read error), is not a readable manifest, or holds another
+    // cluster or tag than its place says.
     [[nodiscard]] Result<Manifest> load(std::string_view tag) const;
 
-    // The summaries of every manifest, oldest first. A file that cannot be read or parsed, or
-    // whose cluster or tag does not match its place, becomes a CatalogProblem and the listing
-    // goes on. Only the keys before "nodes" are parsed (plus a check that the file ends whole),
+    // The summaries of every manifest, oldest first. A file that cannot be read or parsed (a
+    // directory or FIFO named like a manifest included: it is never opened for reading), or whose
+    // cluster or tag does not match its place, becomes a CatalogProblem (ErrorKind::catalog) and
+    // the listing goes on. Only the keys before "nodes" are parsed (plus a check that the file ends whole),
     // so a corrupt node section shows up at load(), not here. An absent catalog lists empty.
-    // ErrorKind::io only when the manifests directory exists but cannot be read.
+    // ErrorKind::catalog (naming the `catalog:` setting) only when the manifests directory
+    // cannot be read: the catalog's place is a file, a device, a symlink loop, unreadable.
     [[nodiscard]] Result<CatalogListing> list() const;
 
     // ---- restore records (<catalog>/<cluster>/restores/<id>.json)
@@ -101,10 +104,10 @@ class Catalog
     // the other). ErrorKind::usage for an invalid id; ErrorKind::io naming the path.
     [[nodiscard]] Result<std::filesystem::path> save_restore(const RestoreRecord& record) const;
 
-    // ErrorKind::usage when there is no such record; ErrorKind::parse when it cannot be read.
+    // ErrorKind::usage when there is no such record; ErrorKind::catalog when it cannot be read.
     [[nodiscard]] Result<RestoreRecord> load_restore(std::string_view id) const;
 
-    // Every record, oldest first; unreadable ones become problems.
+    // Every record, oldest first; unreadable ones become problems. ErrorKind::catalog as list().
     [[nodiscard]] Result<RestoreListing> list_restores() const;
 
     // Deletes the manifest of `tag` (for `clear`) and fsyncs the directory. ErrorKind::usage when
@@ -147,7 +150,8 @@ class CatalogLock
     // Takes the lock without waiting, creating the catalog directory if needed, and records this
     // process (pid, host name, now, `command`). ErrorKind::usage when another run holds it, with
     // a message naming that run's pid, host, start time and command and the lock file;
-    // ErrorKind::io (with the path) when the file cannot be created, locked or written.
+    // ErrorKind::catalog, naming the `catalog:` setting and the path, when the directory or the
+    // file cannot be created, locked or written, or the lock is not a regular file.
     [[nodiscard]] static Result<CatalogLock> acquire(const Catalog& catalog, const std::string& command);
 
     CatalogLock(CatalogLock&& other) noexcept;

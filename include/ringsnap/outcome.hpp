@@ -13,11 +13,11 @@
 namespace ringsnap {
 
 namespace exit_code {
-inline constexpr int ok = 0;           // everything asked for succeeded
-inline constexpr int partial = 1;      // some nodes failed; the rest is recorded
-inline constexpr int usage = 2;        // usage or configuration error; nothing was touched
-inline constexpr int failed = 3;       // nothing usable was produced
-inline constexpr int mismatch = 4;     // verification found a mismatch
+inline constexpr int ok = 0;       // everything asked for succeeded
+inline constexpr int partial = 1;  // some nodes failed; the rest is recorded
+inline constexpr int usage = 2;    // usage or configuration error; nothing was touched
+inline constexpr int failed = 3;   // nothing usable was produced
+inline constexpr int mismatch = 4; // verification found a mismatch
 inline constexpr int interrupted = 130;
 } // namespace exit_code
 
@@ -25,6 +25,11 @@ enum class RunStatus { ok, partial, failed, interrupted };
 
 const char* to_string(RunStatus status);
 int exit_code_for(RunStatus status);
+
+// The exit code of a run refused by `error` before any node was touched: 2 when the operator must
+// fix an input (the command line, the cluster file, the catalog or a manifest in it: usage,
+// config, catalog), 3 otherwise (nothing usable was produced, e.g. an unreachable --seed).
+int exit_code_for(const Error& error);
 
 // ok when every node succeeded, failed when none did, partial in between; interrupted when the
 // operator stopped the run, whatever finished before.

@@ -14,22 +14,25 @@ namespace ringsnap {
 
 // What went wrong, coarse enough for exit codes and per-node reports.
 enum class ErrorKind {
-    usage,        // bad command line: nothing was touched
-    config,       // bad cluster file or settings: nothing was touched
-    connect,      // TCP or SSH handshake failed
-    auth,         // the node refused our credentials
-    host_key,     // the node's host key is unknown or changed
-    timeout,      // a deadline passed (connect, authentication or command)
-    command,      // a remote command ran and failed
-    parse,        // a remote output did not have the expected shape
-    io,           // local file system
-    interrupted,  // Ctrl-C / SIGTERM
-    internal,     // a bug
+    usage,       // bad command line: nothing was touched
+    config,      // bad cluster file or settings: nothing was touched
+    catalog,     // the catalog cannot be used: its place (the cluster file's `catalog:`), or a
+                 // manifest or record in it that cannot be read or breaks a rule: nothing was touched
+    connect,     // TCP or SSH handshake failed
+    auth,        // the node refused our credentials
+    host_key,    // the node's host key is unknown or changed
+    timeout,     // a deadline passed (connect, authentication or command)
+    command,     // a remote command ran and failed
+    parse,       // a remote output did not have the expected shape
+    io,          // local file system
+    interrupted, // Ctrl-C / SIGTERM
+    internal,    // a bug
 };
 
 const char* to_string(ErrorKind kind);
 
-struct Error {
+struct Error
+{
     ErrorKind kind = ErrorKind::internal;
     std::string message;
 };
@@ -40,17 +43,15 @@ inline Error make_error(ErrorKind kind, std::string message)
 }
 
 // Thrown by Result::value() on an error: a bug in the caller, who should have checked.
-class BadResultAccess : public std::logic_error {
-public:
-    explicit BadResultAccess(const Error& error)
-        : std::logic_error("value() on an error result: " + error.message)
-    {
-    }
+class BadResultAccess : public std::logic_error
+{
+  public:
+    explicit BadResultAccess(const Error& error) : std::logic_error("value() on an error result: " + error.message) {}
 };
 
-template <class T>
-class [[nodiscard]] Result {
-public:
+template <class T> class [[nodiscard]] Result
+{
+  public:
     Result(T value) : m_state(std::in_place_index<0>, std::move(value)) {}
     Result(Error error) : m_state(std::in_place_index<1>, std::move(error)) {}
 
@@ -79,7 +80,7 @@ public:
 
     const Error& error() const { return std::get<1>(m_state); }
 
-private:
+  private:
     void check() const
     {
         if (!has_value()) {
@@ -89,9 +90,9 @@ private:
     std::variant<T, Error> m_state;
 };
 
-template <>
-class [[nodiscard]] Result<void> {
-public:
+template <> class [[nodiscard]] Result<void>
+{
+  public:
     Result() = default;
     Result(Error error) : m_error(std::move(error)), m_failed(true) {}
 
@@ -99,7 +100,7 @@ public:
     explicit operator bool() const { return has_value(); }
     const Error& error() const { return m_error; }
 
-private:
+  private:
     Error m_error;
     bool m_failed = false;
 };

@@ -48,7 +48,7 @@ Result<CatalogSelection> select_with_catalog(Context& context)
     return CatalogSelection{std::move(*selection), std::move(*catalog)};
 }
 
-std::string render_backup(const Manifest& manifest, const std::string& manifest_path)
+std::string render_backup(const Manifest& manifest, const std::optional<std::filesystem::path>& manifest_path)
 {
     TextTable table({"DC", "HOST", "STATUS", "TABLES", "FILES", "SIZE", "TIME", "ERROR"});
     for (const auto& node : manifest.nodes) {
@@ -63,7 +63,14 @@ std::string render_backup(const Manifest& manifest, const std::string& manifest_
                        std::to_string(files), format_bytes(bytes),
                        fmt::format("{:.1f}s", seconds(node.duration_ms.value_or(0))), node.error.value_or("")});
     }
-    return table.render() + "\n" + summary_line(manifest) + "\nManifest: " + manifest_path + "\n";
+    std::string saved = manifest_path ? "Manifest: " + manifest_path->string()
+                                      : "No manifest saved: no node recorded anything, so the tag stays free.";
+    return table.render() + "\n" + summary_line(manifest) + "\n" + saved + "\n";
+}
+
+nlohmann::json manifest_path_json(const std::optional<std::filesystem::path>& manifest_path)
+{
+    return manifest_path ? nlohmann::json(manifest_path->string()) : nlohmann::json();
 }
 
 nlohmann::json totals_json(const ManifestTotals& totals)

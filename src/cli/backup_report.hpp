@@ -4,6 +4,8 @@
 // What the verbs on backups share: the selection with its catalog, and for those that write a
 // manifest (snapshot, incremental) its per-node table and summary.
 
+#include <filesystem>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -25,8 +27,12 @@ struct CatalogSelection
 };
 [[nodiscard]] Result<CatalogSelection> select_with_catalog(Context& context);
 
-// One row per node (status, tables, files, size, time, error), then a summary line.
-std::string render_backup(const Manifest& manifest, const std::string& manifest_path);
+// One row per node (status, tables, files, size, time, error), then a summary line and where the
+// manifest is (or that none was saved: no node recorded anything).
+std::string render_backup(const Manifest& manifest, const std::optional<std::filesystem::path>& manifest_path);
+
+// The manifest's path for --json, null when none was saved.
+nlohmann::json manifest_path_json(const std::optional<std::filesystem::path>& manifest_path);
 
 nlohmann::json totals_json(const ManifestTotals& totals);
 

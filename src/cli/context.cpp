@@ -46,22 +46,19 @@ Result<std::vector<Node>> Context::select(const Cluster& cluster)
 Executor& Context::executor()
 {
     if (!m_executor) {
-        m_executor = make_ssh_executor(ExecutorOptions{m_options.parallel, m_options.per_dc,
-                                                       m_options.accept_new_host_keys});
+        m_executor =
+            make_ssh_executor(ExecutorOptions{m_options.parallel, m_options.per_dc, m_options.accept_new_host_keys});
     }
     return *m_executor;
 }
 
 int Context::refuse(const Error& error) const
 {
-    // A bad command line or cluster file is the operator's to fix (2); anything else, such as an
-    // unreachable --seed, means the run could not produce anything (3).
-    bool usage = error.kind == ErrorKind::usage || error.kind == ErrorKind::config;
-    int code = usage ? exit_code::usage : exit_code::failed;
+    int code = exit_code_for(error);
     std::cerr << "ringsnap: " << error.message << "\n";
     if (m_options.json) {
-        nlohmann::json json{{"status", "failed"}, {"exit_code", code}, {"error", error.message},
-                            {"nodes", nlohmann::json::array()}};
+        nlohmann::json json{
+            {"status", "failed"}, {"exit_code", code}, {"error", error.message}, {"nodes", nlohmann::json::array()}};
         std::cout << json.dump(2) << std::endl;
     }
     return code;
@@ -78,9 +75,8 @@ void Context::emit(const std::string& text, const nlohmann::json& json) const
 
 nlohmann::json run_summary_json(RunStatus status, const std::vector<NodeRun>& runs, bool with_steps)
 {
-    return nlohmann::json{{"status", to_string(status)},
-                          {"exit_code", exit_code_for(status)},
-                          {"nodes", nodes_json(runs, with_steps)}};
+    return nlohmann::json{
+        {"status", to_string(status)}, {"exit_code", exit_code_for(status)}, {"nodes", nodes_json(runs, with_steps)}};
 }
 
 } // namespace ringsnap::cli

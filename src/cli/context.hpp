@@ -18,11 +18,12 @@
 
 namespace ringsnap::cli {
 
-struct GlobalOptions {
-    std::string cluster_file;  // -c, or RINGSNAP_CLUSTER
+struct GlobalOptions
+{
+    std::string cluster_file; // -c, or RINGSNAP_CLUSTER
     std::vector<std::string> datacenters;
     std::vector<std::string> hosts;
-    std::string seed;          // --seed: topology from `nodetool status` on this host
+    std::string seed; // --seed: topology from `nodetool status` on this host
     int parallel = 32;
     int per_dc = 0;
     bool json = false;
@@ -32,15 +33,17 @@ struct GlobalOptions {
     bool accept_new_host_keys = false;
 };
 
-class Context {
-public:
+class Context
+{
+  public:
     explicit Context(const GlobalOptions& options) : m_options(options) {}
 
     const GlobalOptions& options() const { return m_options; }
 
     // The cluster file, and the nodes --dc / --hosts / --seed select from it. Errors come before
     // anything on a node was touched (hand them to refuse()).
-    struct Selection {
+    struct Selection
+    {
         Cluster cluster;
         std::vector<Node> nodes;
     };
@@ -49,13 +52,13 @@ public:
     Executor& executor();
 
     // Ends a run that stopped before any node was touched: the message on stderr (and the JSON
-    // object with --json). Returns 2 for usage and configuration errors, 3 otherwise.
+    // object with --json). Returns exit_code_for(error): the one rule of docs/exit-codes.md.
     int refuse(const Error& error) const;
 
     // Results go to stdout: `text` normally, `json` with --json (exactly one object).
     void emit(const std::string& text, const nlohmann::json& json) const;
 
-private:
+  private:
     Result<std::vector<Node>> select(const Cluster& cluster);
 
     const GlobalOptions& m_options;

@@ -121,12 +121,12 @@ int run_incremental(Context& context, const IncrementalOptions& options)
     if (outcome->pruned) {
         json["pruned"] = prune_json(*outcome);
     }
-    json["manifest"] = outcome->manifest_path.string();
+    json["manifest"] = manifest_path_json(outcome->manifest_path);
     json["tag"] = manifest.tag;
     json["base"] = manifest.base.value_or("");
     json["parent"] = manifest.parent ? nlohmann::json(*manifest.parent) : nlohmann::json();
     json["totals"] = totals_json(manifest.totals);
-    context.emit(render_backup(manifest, outcome->manifest_path.string()), json);
+    context.emit(render_backup(manifest, outcome->manifest_path), json);
     return exit_code_for(outcome->status);
 }
 

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <ringsnap/catalog.hpp>
+#include <ringsnap/ops/chain.hpp>
 #include <ringsnap/ops/live.hpp>
 #include <ringsnap/text_table.hpp>
 
@@ -40,6 +41,50 @@ std::string some_tables(const std::vector<std::string>& tables)
                        tables.size() - k_shown);
 }
 
+// What is wrong in the catalog: files that are no readable manifest (each named, with why), and
+// incrementals of impossible chains. Shown with the listing, so that nothing passes unnoticed.
+struct ListingProblem
+{
+    std::string subject; // a file's path, or a backup's tag
+    std::string problem;
+};
+
+std::vector<ListingProblem> problems_of(const CatalogListing& listing)
+{
+    std::vector<ListingProblem> problems;
+    for (const auto& problem : listing.problems) {
+        problems.push_back({problem.path.string(), problem.error.message});
+    }
+    for (const auto& problem : ops::chain_problems(listing)) {
+        problems.push_back({problem.tag, "impossible chain: " + problem.problem});
+    }
+    return problems;
+}
+
+std::string render_problems(const std::vector<ListingProblem>& problems)
+{
+    if (problems.empty()) {
+        return {};
+    }
+    std::string text = fmt::format("\n{} problem(s) in the catalog:\n", problems.size());
+    for (const auto& problem : problems) {
+        // A file's error names the file already; a tag is named here.
+        text += problem.problem.find(problem.subject) == std::string::npos
+                    ? fmt::format("  {}: {}\n", problem.subject, problem.problem)
+                    : fmt::format("  {}\n", problem.problem);
+    }
+    return text;
+}
+
+nlohmann::json problems_json(const std::vector<ListingProblem>& problems)
+{
+    auto json = nlohmann::json::array();
+    for (const auto& problem : problems) {
+        json.push_back({{"subject", problem.subject}, {"problem", problem.problem}});
+    }
+    return json;
+}
+
 std::string render(const CatalogListing& listing, const ops::LiveView* live)
 {
     std::vector<std::string> headers{"TAG", "KIND", "STARTED", "STATUS", "NODES", "FILES", "SIZE", "BASE"};
@@ -66,6 +111,7 @@ std::string render(const CatalogListing& listing, const ops::LiveView* live)
         table.add_row(std::move(row));
     }
     std::string text = listing.manifests.empty() ? "No backups in the catalog.\n" : table.render();
+    text += render_problems(problems_of(listing));
     if (live) {
         text += fmt::format("\n{} of {} node(s) answered `nodetool listsnapshots`.\n", live->answered,
                             live->nodes.runs.size());
@@ -134,14 +180,12 @@ int run_list(Context& context, bool with_live)
     if (!listing) {
         return context.refuse(listing.error());
     }
-    for (const auto& problem : listing->problems) {
-        spdlog::warn("cannot read {}: {}", problem.path.string(), problem.error.message);
-    }
     if (!with_live) {
         nlohmann::json json{{"status", "ok"},
                             {"exit_code", 0},
                             {"nodes", nlohmann::json::array()},
-                            {"backups", backups_json(*listing, nullptr)}};
+                            {"backups", backups_json(*listing, nullptr)},
+                            {"problems", problems_json(problems_of(*listing))}};
         context.emit(render(*listing, nullptr), json);
         return exit_code::ok;
     }
@@ -154,6 +198,7 @@ int run_list(Context& context, bool with_live)
     auto json = run_summary_json(live->status, live->nodes.runs, context.options().verbose > 0);
     json["exit_code"] = code;
     json["backups"] = backups_json(*listing, &*live);
+    json["problems"] = problems_json(problems_of(*listing));
     json["unknown_snapshots"] = nlohmann::json::array();
     for (const auto& unknown : live->comparison.unknown) {
         json["unknown_snapshots"].push_back({{"host", unknown.host}, {"tag", unknown.tag}, {"tables", unknown.tables}});
@@ -175,6 +220,8 @@ void add_list_command(CLI::App& app, Action& action)
                  "restore records instead (what each restore did, node by node: `--json` has it all).\n"
                  "With --live, snapshots no manifest knows are listed, and a catalog snapshot that a node\n"
                  "recorded but no longer lists is flagged GONE.\n"
+                 "Files of the catalog that are no readable manifest, and impossible chains, are shown\n"
+                 "below the listing (`problems` in --json); the other backups are still listed.\n"
                  "Exit 0 ok, 1 some nodes did not answer, 3 none did, 4 a catalog snapshot is gone from a node.");
     list->callback([live, restores, &action] {
         action = [live, restores](Context& context) {

@@ -2,12 +2,12 @@
 // `ringsnap restore TAG [--until TIME] [-k KS]... [-t KS.TABLE]... [--method auto|import|refresh]
 //                  [--truncate] [--keep-truncate-snapshots] [--dry-run] [--yes] [--resume]`
 
-#include <fstream>
 #include <iostream>
 
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <ringsnap/local_file.hpp>
 #include <ringsnap/ops/restore.hpp>
 #include <ringsnap/shell.hpp>
 
@@ -133,13 +133,15 @@ Result<std::string> cql_password(const std::vector<Node>& nodes)
                                                              "cassandra.cql_password_file",
                                                              node.host));
         }
-        std::ifstream in(*node.cassandra.cql_password_file);
-        std::string password;
-        if (!in || !std::getline(in, password)) {
-            return make_error(ErrorKind::config, fmt::format("cassandra.cql_password_file: cannot read {}",
+        auto text = read_local_file(*node.cassandra.cql_password_file, k_secret_file);
+        if (!text) {
+            return make_error(ErrorKind::config, fmt::format("cassandra.cql_password_file: {}", text.error().message));
+        }
+        if (text->empty()) {
+            return make_error(ErrorKind::config, fmt::format("cassandra.cql_password_file: {} is empty",
                                                              *node.cassandra.cql_password_file));
         }
-        return password;
+        return text->substr(0, text->find('\n'));
     }
     return std::string();
 }

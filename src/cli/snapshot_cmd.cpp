@@ -112,10 +112,10 @@ int run_snapshot(Context& context, const SnapshotOptions& options)
     }
     const auto& manifest = *outcome->manifest;
     auto json = run_summary_json(outcome->status, outcome->runs, context.options().verbose > 0);
-    json["manifest"] = outcome->manifest_path.string();
+    json["manifest"] = manifest_path_json(outcome->manifest_path);
     json["tag"] = manifest.tag;
     json["totals"] = totals_json(manifest.totals);
-    context.emit(render_backup(manifest, outcome->manifest_path.string()), json);
+    context.emit(render_backup(manifest, outcome->manifest_path), json);
     return exit_code_for(outcome->status);
 }
 

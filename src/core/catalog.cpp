@@ -9,7 +9,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <ostream>
 #include <streambuf>
@@ -25,6 +24,7 @@
 
 #include <fmt/format.h>
 
+#include <ringsnap/local_file.hpp>
 #include <ringsnap/manifest_json.hpp>
 #include <ringsnap/shell.hpp>
 #include <ringsnap/timestamp.hpp>
@@ -38,6 +38,27 @@ namespace fs = std::filesystem;
 Error io_error(std::string_view what, const fs::path& path, int error_number)
 {
     return make_error(ErrorKind::io, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(error_number)));
+}
+
+// A problem with the catalog's place on disk, found before anything was touched: the operator
+// fixes it in the cluster file's `catalog:` setting or on disk (ErrorKind::catalog, exit 2).
+Error place_error(const Catalog& catalog, std::string_view problem)
+{
+    return make_error(ErrorKind::catalog, fmt::format("catalog {}: {} (the cluster file's `catalog:` setting)",
+                                                      catalog.directory().parent_path().string(), problem));
+}
+
+Error place_error(const Catalog& catalog, std::string_view what, const fs::path& path, int error_number)
+{
+    return place_error(catalog, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(error_number)));
+}
+
+// Every error of reading a file of the catalog (a manifest, a restore record) is a catalog
+// error, whichever layer found it: one exit code for a bad manifest whatever the verb.
+Error in_catalog(Error error)
+{
+    error.kind = ErrorKind::catalog;
+    return error;
 }
 
 // Closes a file descriptor when it goes out of scope.
@@ -82,6 +103,26 @@ Status make_directories(const fs::path& directory)
                           fmt::format("cannot create directory {}: {}", directory.string(), error.message()));
     }
     return {};
+}
+
+// A manifest or record file of the catalog, read through open_local_file (no FIFO, device or
+// directory, size capped) and parsed by `read`; every error names the file.
+template <class Read>
+auto read_catalog_file(const fs::path& path, const FileKind& kind, Read read)
+    -> decltype(read(std::declval<std::istream&>()))
+{
+    auto file = open_local_file(path, kind);
+    if (!file) {
+        return in_catalog(file.error());
+    }
+    auto content = read(file->stream());
+    if (auto error = file->read_error()) {
+        return in_catalog(*error);
+    }
+    if (!content) {
+        return in_catalog(content.error());
+    }
+    return content;
 }
 
 bool file_exists(const fs::path& path)
@@ -244,24 +285,21 @@ Error not_in_catalog(std::string_view tag, const fs::path& directory)
 Status check_identity(const std::string& cluster, const std::string& tag, const Catalog& catalog, const fs::path& path)
 {
     if (cluster != catalog.cluster()) {
-        return make_error(ErrorKind::parse,
+        return make_error(ErrorKind::catalog,
                           fmt::format("manifest {} belongs to cluster {}, not {}", path.string(),
                                       quote_for_message(cluster), quote_for_message(catalog.cluster())));
     }
     if (tag != path.stem().string()) {
-        return make_error(ErrorKind::parse, fmt::format("manifest {} is tagged {}, not as its file name says",
-                                                        path.string(), quote_for_message(tag)));
+        return make_error(ErrorKind::catalog, fmt::format("manifest {} is tagged {}, not as its file name says",
+                                                          path.string(), quote_for_message(tag)));
     }
     return {};
 }
 
 Result<ManifestSummary> read_summary_file(const Catalog& catalog, const fs::path& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return io_error("open", path, errno);
-    }
-    auto summary = read_manifest_summary(in, path.string());
+    auto summary = read_catalog_file(path, k_manifest_file,
+                                     [&](std::istream& in) { return read_manifest_summary(in, path.string()); });
     if (!summary) {
         return summary.error();
     }
@@ -351,13 +389,13 @@ Result<Manifest> Catalog::load(std::string_view tag) const
     if (!path) {
         return path.error();
     }
-    std::ifstream in(*path, std::ios::binary);
-    if (!in) {
-        return errno == ENOENT ? not_in_catalog(tag, m_directory) : io_error("open", *path, errno);
+    if (!file_exists(*path)) {
+        return not_in_catalog(tag, m_directory);
     }
-    auto manifest = read_manifest(in, path->string());
+    auto manifest =
+        read_catalog_file(*path, k_manifest_file, [&](std::istream& in) { return read_manifest(in, path->string()); });
     if (!manifest) {
-        return in.bad() ? io_error("read", *path, errno) : manifest.error();
+        return manifest.error();
     }
     auto identity = check_identity(manifest->cluster, manifest->tag, *this, *path);
     if (!identity) {
@@ -388,8 +426,7 @@ Result<CatalogListing> Catalog::list() const
         }
     }
     if (error) {
-        return make_error(ErrorKind::io,
-                          fmt::format("cannot read directory {}: {}", directory.string(), error.message()));
+        return place_error(*this, fmt::format("cannot read directory {}: {}", directory.string(), error.message()));
     }
     std::sort(listing.manifests.begin(), listing.manifests.end(), [](const auto& a, const auto& b) {
         return std::tie(a.started_at, a.tag) < std::tie(b.started_at, b.tag);
@@ -441,30 +478,19 @@ Result<fs::path> Catalog::save_restore(const RestoreRecord& record) const
 
 namespace {
 
-constexpr std::uintmax_t k_max_restore_record_bytes = 64 * 1024 * 1024;
-
 Result<RestoreRecord> read_restore_file(const fs::path& path)
 {
-    std::error_code error;
-    if (!fs::is_regular_file(path, error)) {
-        return make_error(ErrorKind::io, fmt::format("{} is not a regular file", path.string()));
-    }
-    if (fs::file_size(path, error) > k_max_restore_record_bytes) {
-        return make_error(ErrorKind::parse, fmt::format("{} is larger than a restore record can be", path.string()));
-    }
-    std::ifstream in(path);
-    if (!in) {
-        return io_error("open", path, errno);
-    }
-    auto json = nlohmann::ordered_json::parse(in, nullptr, false);
-    if (json.is_discarded()) {
-        return make_error(ErrorKind::parse, fmt::format("{}: not valid JSON", path.string()));
-    }
-    auto record = restore_record_from_json(json);
-    if (!record) {
-        return make_error(ErrorKind::parse, fmt::format("{}: {}", path.string(), record.error().message));
-    }
-    return record;
+    return read_catalog_file(path, k_restore_record_file, [&](std::istream& in) -> Result<RestoreRecord> {
+        auto json = nlohmann::ordered_json::parse(in, nullptr, false);
+        if (json.is_discarded()) {
+            return make_error(ErrorKind::parse, fmt::format("{}: not valid JSON", path.string()));
+        }
+        auto record = restore_record_from_json(json);
+        if (!record) {
+            return make_error(ErrorKind::parse, fmt::format("{}: {}", path.string(), record.error().message));
+        }
+        return record;
+    });
 }
 
 } // namespace
@@ -486,13 +512,13 @@ Result<RestoreListing> Catalog::list_restores() const
 {
     RestoreListing listing;
     std::error_code error;
-    if (!fs::exists(restores_directory(), error)) {
+    fs::directory_iterator entries(restores_directory(), error);
+    if (error == std::errc::no_such_file_or_directory) {
         return listing;
     }
-    fs::directory_iterator entries(restores_directory(), error);
     if (error) {
-        return make_error(ErrorKind::io,
-                          fmt::format("cannot read {}: {}", restores_directory().string(), error.message()));
+        return place_error(*this,
+                           fmt::format("cannot read directory {}: {}", restores_directory().string(), error.message()));
     }
     for (const auto& entry : entries) {
         if (!is_manifest_file_name(entry.path())) {
@@ -625,24 +651,34 @@ Result<CatalogLock> CatalogLock::acquire(const Catalog& catalog, const std::stri
 {
     auto created = make_directories(catalog.directory());
     if (!created) {
-        return created.error();
+        return place_error(catalog, created.error().message);
     }
     auto path = catalog.lock_path();
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // O_NONBLOCK: a FIFO in the lock's place must not hang the run (it is refused just below).
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
     if (fd < 0) {
-        return io_error("open lock file", path, errno);
+        return place_error(catalog, "open lock file", path, errno);
     }
     FileDescriptor guard(fd);
+    struct stat info
+    {
+    };
+    if (::fstat(fd, &info) != 0) {
+        return place_error(catalog, "inspect lock file", path, errno);
+    }
+    if (!S_ISREG(info.st_mode)) {
+        return place_error(catalog, fmt::format("the lock file {} is not a regular file", path.string()));
+    }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK) {
             return busy_error(catalog, path, wait_for_holder(fd));
         }
-        return io_error("lock", path, errno);
+        return place_error(catalog, "lock", path, errno);
     }
     auto previous = read_holder(fd); // still there: its holder died without releasing
     auto recorded = write_holder(fd, path, command);
     if (!recorded) {
-        return recorded.error();
+        return place_error(catalog, recorded.error().message);
     }
     return CatalogLock(guard.release(), path, std::move(previous));
 }

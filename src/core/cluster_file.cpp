@@ -14,16 +14,15 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <system_error>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
+#include <ringsnap/local_file.hpp>
 #include <ringsnap/shell.hpp>
 
 namespace ringsnap {
@@ -723,24 +722,11 @@ Result<Cluster> parse_cluster_yaml(const std::string& text, const std::string& n
 
 Result<Cluster> load_cluster_file(const std::filesystem::path& path)
 {
-    std::error_code ec;
-    auto status = std::filesystem::status(path, ec);
-    if (ec || !std::filesystem::exists(status)) {
-        return make_error(ErrorKind::config, fmt::format("cannot read cluster file {}: {}", path.string(),
-                                                         ec ? ec.message() : "no such file"));
+    auto text = read_local_file(path, k_cluster_file);
+    if (!text) {
+        return make_error(ErrorKind::config, text.error().message);
     }
-    if (std::filesystem::is_directory(status)) {
-        return make_error(ErrorKind::config,
-                          fmt::format("cannot read cluster file {}: it is a directory", path.string()));
-    }
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    if (!in || in.bad()) {
-        return make_error(ErrorKind::config,
-                          fmt::format("cannot read cluster file {}: {}", path.string(), std::strerror(errno)));
-    }
-    auto cluster = parse_cluster_yaml(buffer.str(), path.string());
+    auto cluster = parse_cluster_yaml(*text, path.string());
     if (cluster) {
         cluster->source_file = path;
     }

@@ -37,6 +37,18 @@ int exit_code_for(RunStatus status)
     return exit_code::failed;
 }
 
+int exit_code_for(const Error& error)
+{
+    switch (error.kind) {
+    case ErrorKind::usage:
+    case ErrorKind::config:
+    case ErrorKind::catalog:
+        return exit_code::usage;
+    default:
+        return exit_code::failed;
+    }
+}
+
 RunStatus summarize(const std::vector<NodeRun>& runs, bool interrupted)
 {
     if (interrupted) {

@@ -10,6 +10,8 @@ const char* to_string(ErrorKind kind)
         return "usage";
     case ErrorKind::config:
         return "config";
+    case ErrorKind::catalog:
+        return "catalog";
     case ErrorKind::connect:
         return "connect";
     case ErrorKind::auth:

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <ringsnap/ops/backup_run.hpp>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -38,7 +40,21 @@ Status check_tag_free(const Catalog& catalog, const std::string& tag)
     return {};
 }
 
-Result<std::filesystem::path> finish_and_save(const Catalog& catalog, Manifest& manifest, const BackupStamp& stamp)
+bool may_hold_backup(const NodeEntry& node)
+{
+    if (node.pruned_at) {
+        return false;
+    }
+    return node.status == NodeStatus::ok || node.snapshot_at.has_value() || node.failed_step == "nodetool snapshot";
+}
+
+bool worth_saving(const Manifest& manifest)
+{
+    return std::any_of(manifest.nodes.begin(), manifest.nodes.end(), may_hold_backup);
+}
+
+Result<std::optional<std::filesystem::path>> finish_and_save(const Catalog& catalog, Manifest& manifest,
+                                                             const BackupStamp& stamp)
 {
     manifest.cluster = stamp.cluster;
     manifest.tag = stamp.tag;
@@ -47,7 +63,14 @@ Result<std::filesystem::path> finish_and_save(const Catalog& catalog, Manifest& 
     manifest.selection = stamp.selection;
     manifest.totals.bytes_hashed = stamp.bytes_hashed;
     finish_manifest(manifest);
-    return catalog.save(manifest);
+    if (!worth_saving(manifest)) {
+        return std::optional<std::filesystem::path>();
+    }
+    auto saved = catalog.save(manifest);
+    if (!saved) {
+        return saved.error();
+    }
+    return std::optional(*saved);
 }
 
 RunStatus status_of(ManifestStatus status)

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -11,48 +12,138 @@ namespace ringsnap::ops {
 
 namespace {
 
-// Puts the incrementals of one base in parent order: the one without a parent first, then its
-// child, and so on. Anything that is not a single line is an impossible chain.
-Result<std::vector<Manifest>> in_parent_order(const std::string& base, std::vector<Manifest> incrementals)
-{
-    std::map<std::string, std::size_t> child_of; // parent tag ("" for none) -> index
-    for (std::size_t i = 0; i < incrementals.size(); ++i) {
-        std::string parent = incrementals[i].parent.value_or("");
-        if (!child_of.emplace(parent, i).second) {
-            return make_error(ErrorKind::parse,
-                              fmt::format("impossible chain on base {}: {} and {} both name {} as their parent", base,
-                                          incrementals[child_of[parent]].tag, incrementals[i].tag,
-                                          parent.empty() ? "no incremental" : parent));
-        }
-    }
-    std::vector<Manifest> ordered;
-    std::string parent;
-    while (ordered.size() < incrementals.size()) {
-        auto next = child_of.find(parent);
-        if (next == child_of.end()) {
-            std::vector<std::string> stray;
-            for (const auto& incremental : incrementals) {
-                if (std::none_of(ordered.begin(), ordered.end(),
-                                 [&](const Manifest& m) { return m.tag == incremental.tag; })) {
-                    stray.push_back(incremental.tag);
-                }
-            }
-            return make_error(ErrorKind::parse,
-                              fmt::format("impossible chain on base {}: {} do not follow from the base (a parent is "
-                                          "missing or they form a cycle)",
-                                          base, fmt::join(stray, ", ")));
-        }
-        ordered.push_back(std::move(incrementals[next->second]));
-        parent = ordered.back().tag;
-    }
-    return ordered;
-}
-
 const ManifestSummary* find_summary(const CatalogListing& listing, const std::string& tag)
 {
     auto found = std::find_if(listing.manifests.begin(), listing.manifests.end(),
                               [&](const ManifestSummary& summary) { return summary.tag == tag; });
     return found == listing.manifests.end() ? nullptr : &*found;
+}
+
+bool is_link(const ManifestSummary& backup, const std::string& base)
+{
+    return backup.kind == BackupKind::incremental && backup.status != ManifestStatus::failed && backup.base == base;
+}
+
+// What is wrong with an incremental's base, or nothing.
+std::optional<std::string> base_problem(const CatalogListing& listing, const ManifestSummary& incremental)
+{
+    if (!incremental.base) {
+        return "it names no base snapshot";
+    }
+    const std::string& name = *incremental.base;
+    const ManifestSummary* base = find_summary(listing, name);
+    if (name == incremental.tag) {
+        return "it names itself as its base";
+    }
+    if (!base) {
+        return fmt::format("its base {} is not in the catalog", name);
+    }
+    if (base->kind != BackupKind::snapshot) {
+        return fmt::format("its base {} is an incremental, not a snapshot", name);
+    }
+    if (base->status == ManifestStatus::failed) {
+        return fmt::format("its base {} failed: a failed backup is no link of a chain", name);
+    }
+    return std::nullopt;
+}
+
+// What is wrong with a link's parent, or nothing.
+std::optional<std::string> parent_problem(const CatalogListing& listing, const ManifestSummary& incremental)
+{
+    if (!incremental.parent) {
+        return std::nullopt;
+    }
+    const std::string& name = *incremental.parent;
+    const ManifestSummary* parent = find_summary(listing, name);
+    if (name == incremental.tag) {
+        return "it names itself as its parent";
+    }
+    if (!parent) {
+        return fmt::format("its parent {} is not in the catalog", name);
+    }
+    if (parent->status == ManifestStatus::failed) {
+        return fmt::format("its parent {} failed: a failed backup is no link of a chain", name);
+    }
+    if (!is_link(*parent, *incremental.base)) {
+        return fmt::format("its parent {} is not an incremental of the same base {}", name, *incremental.base);
+    }
+    return std::nullopt;
+}
+
+// Puts the links of one base in parent order (indexes into `links`): the one without a parent
+// first, then its child, and so on. Adds a problem for each link that is not on that one line.
+std::vector<std::size_t> parent_order(const std::vector<const ManifestSummary*>& links,
+                                      std::vector<ChainProblem>& problems)
+{
+    std::map<std::string, std::size_t> child_of; // parent tag ("" for none) -> index
+    for (std::size_t i = 0; i < links.size(); ++i) {
+        std::string parent = links[i]->parent.value_or("");
+        auto [first, inserted] = child_of.emplace(parent, i);
+        if (!inserted) {
+            std::string named = parent.empty() ? "no parent" : fmt::format("{} as its parent", parent);
+            problems.push_back({links[i]->tag, fmt::format("it names {}, like {}: a chain is one line", named,
+                                                           links[first->second]->tag)});
+        }
+    }
+    std::vector<std::size_t> ordered;
+    std::string parent;
+    for (auto next = child_of.find(parent); next != child_of.end(); next = child_of.find(parent)) {
+        ordered.push_back(next->second);
+        parent = links[next->second]->tag;
+        child_of.erase(next);
+    }
+    for (std::size_t i = 0; i < links.size(); ++i) {
+        bool placed = std::find(ordered.begin(), ordered.end(), i) != ordered.end();
+        bool reported = std::any_of(problems.begin(), problems.end(),
+                                    [&](const ChainProblem& problem) { return problem.tag == links[i]->tag; });
+        if (!placed && !reported) {
+            problems.push_back({links[i]->tag, "its parents do not lead back to its base in one line (a cycle or a "
+                                               "branch)"});
+        }
+    }
+    return ordered;
+}
+
+// The problems of the incrementals that name `base`; and the order of its links when there are none.
+std::vector<ChainProblem> problems_of_base(const CatalogListing& listing, const std::string& base,
+                                           std::vector<const ManifestSummary*>* ordered_links = nullptr)
+{
+    std::vector<ChainProblem> problems;
+    std::vector<const ManifestSummary*> links;
+    for (const auto& backup : listing.manifests) {
+        if (backup.kind != BackupKind::incremental || backup.base.value_or("") != base) {
+            continue;
+        }
+        auto problem = base_problem(listing, backup);
+        if (!problem && backup.status != ManifestStatus::failed) {
+            problem = parent_problem(listing, backup);
+            links.push_back(&backup);
+        }
+        if (problem) {
+            problems.push_back({backup.tag, std::move(*problem)});
+        }
+    }
+    if (!problems.empty()) {
+        return problems;
+    }
+    auto order = parent_order(links, problems);
+    if (ordered_links) {
+        for (auto index : order) {
+            ordered_links->push_back(links[index]);
+        }
+    }
+    return problems;
+}
+
+Error impossible_chain(const std::string& base, const std::vector<ChainProblem>& problems)
+{
+    std::vector<std::string> parts;
+    for (const auto& problem : problems) {
+        parts.push_back(fmt::format("{}: {}", problem.tag, problem.problem));
+    }
+    return make_error(ErrorKind::catalog, fmt::format("impossible chain on base {}: {}; clear the incrementals at "
+                                                      "fault (`ringsnap clear --tag TAG`) or move their manifests out",
+                                                      base, fmt::join(parts, "; ")));
 }
 
 // The usable snapshot nearest before `time`, to suggest instead.
@@ -109,29 +200,41 @@ Result<std::string> choose_base(const CatalogListing& listing, const std::string
     return base->tag;
 }
 
+std::vector<ChainProblem> chain_problems(const CatalogListing& listing)
+{
+    std::set<std::string> bases;
+    for (const auto& backup : listing.manifests) {
+        if (backup.kind == BackupKind::incremental) {
+            bases.insert(backup.base.value_or(""));
+        }
+    }
+    std::vector<ChainProblem> problems;
+    for (const auto& base : bases) {
+        auto found = problems_of_base(listing, base);
+        problems.insert(problems.end(), found.begin(), found.end());
+    }
+    return problems;
+}
+
 Result<Chain> load_chain(const Catalog& catalog, const CatalogListing& listing, const std::string& base)
 {
+    std::vector<const ManifestSummary*> links;
+    if (auto problems = problems_of_base(listing, base, &links); !problems.empty()) {
+        return impossible_chain(base, problems);
+    }
     Chain chain;
     auto manifest = catalog.load(base);
     if (!manifest) {
         return manifest.error();
     }
     chain.base = std::move(*manifest);
-    std::vector<Manifest> incrementals;
-    for (const auto& backup : listing.manifests) {
-        if (backup.kind == BackupKind::incremental && backup.base == base) {
-            auto incremental = catalog.load(backup.tag);
-            if (!incremental) {
-                return incremental.error();
-            }
-            incrementals.push_back(std::move(*incremental));
+    for (const auto* link : links) {
+        auto incremental = catalog.load(link->tag);
+        if (!incremental) {
+            return incremental.error();
         }
+        chain.incrementals.push_back(std::move(*incremental));
     }
-    auto ordered = in_parent_order(base, std::move(incrementals));
-    if (!ordered) {
-        return ordered.error();
-    }
-    chain.incrementals = std::move(*ordered);
     return chain;
 }
 
@@ -149,11 +252,8 @@ Result<Chain> load_restore_chain(const Catalog& catalog, const std::string& tag,
     if (wanted->status == ManifestStatus::failed) {
         return make_error(ErrorKind::usage, fmt::format("{} failed on every node: there is nothing to restore", tag));
     }
+    // A missing or impossible base is refused by load_chain's rules, like every impossible chain.
     std::string base = wanted->kind == BackupKind::snapshot ? tag : wanted->base.value_or("");
-    if (base.empty() || !find_summary(*listing, base)) {
-        return make_error(ErrorKind::usage, fmt::format("the base snapshot {} of {} is not in the catalog",
-                                                        base.empty() ? "(none recorded)" : base, tag));
-    }
     auto chain = load_chain(catalog, *listing, base);
     if (!chain) {
         return chain.error();

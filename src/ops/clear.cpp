@@ -10,6 +10,7 @@
 #include <ringsnap/cancel.hpp>
 #include <ringsnap/nodetool.hpp>
 #include <ringsnap/ops/backup_run.hpp>
+#include <ringsnap/ops/chain.hpp>
 #include <ringsnap/ops/pairing.hpp>
 #include <ringsnap/ops/table_files.hpp>
 #include <ringsnap/remote_files.hpp>
@@ -109,14 +110,6 @@ Result<ClearPlan> plan_clear(const std::vector<ManifestSummary>& backups, const 
         }
     }
     return plan;
-}
-
-bool may_hold_backup(const NodeEntry& node)
-{
-    if (node.pruned_at) {
-        return false;
-    }
-    return node.status == NodeStatus::ok || node.snapshot_at.has_value() || node.failed_step == "nodetool snapshot";
 }
 
 std::vector<std::string> clearsnapshot_arguments(const std::string& tag)
@@ -269,17 +262,35 @@ bool wholly_cleared(const ClearResult& result, const std::string& tag)
 
 namespace {
 
-// Manifests the catalog cannot read might be incrementals of a chain: retention cannot tell what
-// depends on what without them.
+// Manifests the catalog cannot read might be incrementals of a chain, and an impossible chain
+// (chain_problems) says nothing true about what depends on what: retention cannot decide with
+// either. Clearing one backup by --tag stays possible: it is how an impossible chain is mended.
 Status check_listing(const CatalogListing& listing, const RetentionRule& rule)
 {
-    if (listing.problems.empty() || rule.tag || rule.force) {
+    if (rule.tag) {
+        for (const auto& problem : listing.problems) {
+            if (problem.path.stem() == *rule.tag) {
+                return problem.error; // the backup asked for is there, but cannot be read
+            }
+        }
+    }
+    if (rule.tag || rule.force) {
         return {};
     }
-    const auto& problem = listing.problems.front();
-    return make_error(ErrorKind::usage, fmt::format("cannot read {} ({}): without it, retention cannot tell which "
-                                                    "backups a chain needs; move it out of the catalog or pass --force",
-                                                    problem.path.string(), problem.error.message));
+    if (!listing.problems.empty()) {
+        const auto& problem = listing.problems.front();
+        return make_error(ErrorKind::catalog,
+                          fmt::format("{}: without it, retention cannot tell which backups a chain needs; move it "
+                                      "out of the catalog or pass --force",
+                                      problem.error.message));
+    }
+    if (auto chains = chain_problems(listing); !chains.empty()) {
+        return make_error(ErrorKind::catalog,
+                          fmt::format("impossible chain: {}: {}; retention cannot tell which backups it needs: clear "
+                                      "it with --tag, move its manifest out of the catalog, or pass --force",
+                                      chains.front().tag, chains.front().problem));
+    }
+    return {};
 }
 
 Result<std::vector<Manifest>> load_all(const Catalog& catalog, const std::vector<ManifestSummary>& backups)

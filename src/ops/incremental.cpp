@@ -316,7 +316,7 @@ Result<IncrementalOutcome> run_incremental(Executor& executor, const Catalog& ca
     outcome.manifest = std::move(phase.manifest);
     outcome.manifest_path = *saved;
     outcome.runs = std::move(phase.runs);
-    if (request.prune && outcome.manifest.status != ManifestStatus::failed) {
+    if (request.prune && outcome.manifest_path && outcome.manifest.status != ManifestStatus::failed) {
         prune(executor, catalog, nodes, outcome);
     }
     return outcome;

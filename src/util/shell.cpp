@@ -35,11 +35,34 @@ bool is_tag_char(char c)
     return is_identifier_char(c) || c == '.' || c == '-';
 }
 
-// The first character of `text` that `allowed` refuses, shown for a message.
+// How many bytes the UTF-8 character starting with `lead` has (1 for a byte that starts none).
+std::size_t utf8_length(unsigned char lead)
+{
+    if (lead >= 0xf0 && lead <= 0xf4) {
+        return 4;
+    }
+    if (lead >= 0xe0) {
+        return lead <= 0xef ? 3 : 1;
+    }
+    return lead >= 0xc2 ? 2 : 1;
+}
+
+// The first character of `text` that `allowed` refuses, shown for a message: a whole UTF-8
+// character ("ä", not its first byte "\xc3"), or the byte alone when it starts none.
 std::string first_bad_char(std::string_view text, bool (*allowed)(char))
 {
     auto bad = std::find_if_not(text.begin(), text.end(), allowed);
-    return bad == text.end() ? std::string() : quote_for_message(std::string_view(&*bad, 1));
+    if (bad == text.end()) {
+        return std::string();
+    }
+    auto start = static_cast<std::size_t>(bad - text.begin());
+    std::size_t length = std::min(utf8_length(static_cast<unsigned char>(*bad)), text.size() - start);
+    for (std::size_t i = 1; i < length; ++i) {
+        if ((static_cast<unsigned char>(text[start + i]) & 0xc0) != 0x80) {
+            length = 1; // not a whole character: show the byte
+        }
+    }
+    return quote_for_message(text.substr(start, length));
 }
 
 } // namespace

@@ -13,10 +13,11 @@
 namespace ringsnap::testing {
 namespace {
 
-using Paths = std::set<std::string>;  // "<table directory>/<name>"
+using Paths = std::set<std::string>; // "<table directory>/<name>"
 
-class IncrementalOnLab : public BackupLab {
-protected:
+class IncrementalOnLab : public BackupLab
+{
+  protected:
     void insert(int id)
     {
         cql("INSERT INTO billing.invoices (id, amount) VALUES (" + std::to_string(id) + ", 'EUR 1')");
@@ -34,7 +35,8 @@ protected:
             }
             for (const auto& file : std::filesystem::recursive_directory_iterator(backups)) {
                 if (file.is_regular_file()) {
-                    paths.insert(table.path().string() + "/" + std::filesystem::relative(file.path(), backups).string());
+                    paths.insert(table.path().string() + "/" +
+                                 std::filesystem::relative(file.path(), backups).string());
                 }
             }
         }
@@ -45,7 +47,7 @@ protected:
     Paths recorded(const std::string& tag, const std::string& node) const
     {
         Paths paths;
-        auto manifest = manifest_of(tag);  // kept: a range over a temporary's member would dangle
+        auto manifest = manifest_of(tag); // kept: a range over a temporary's member would dangle
         for (const auto& entry : manifest["nodes"]) {
             if (entry["host"] != lab_address(*m_lab, node)) {
                 continue;
@@ -78,7 +80,7 @@ TEST_F(IncrementalOnLab, EachIncrementalHoldsExactlyWhatWasFlushedSinceTheOneBef
 {
     start(1, 3, "3.11,4.1,5.0");
     run_json("incremental", 0, {"enable"});
-    run_json("snapshot", 0, {"--tag", "base"});  // billing and system_schema: one flush each
+    run_json("snapshot", 0, {"--tag", "base"}); // billing and system_schema: one flush each
     insert(101);
     auto first = run_json("incremental", 0, {"--tag", "inc-1"});
     EXPECT_EQ(first["base"], "base");
@@ -108,7 +110,8 @@ TEST_F(IncrementalOnLab, EachIncrementalHoldsExactlyWhatWasFlushedSinceTheOneBef
         EXPECT_FALSE(entry["flush_at"].is_null()) << entry["host"];
         for (const auto& table : entry["tables"]) {
             for (const auto& file : table["files"]) {
-                std::string path = table["directory"].get<std::string>() + "/backups/" + file["name"].get<std::string>();
+                std::string path =
+                    table["directory"].get<std::string>() + "/backups/" + file["name"].get<std::string>();
                 EXPECT_EQ(sha256_of(path), file["sha256"]) << path;
             }
         }
@@ -124,12 +127,12 @@ TEST_F(IncrementalOnLab, ANodeDownIsPartialAndTheNextIncrementalCatchesUpWhatItF
     run_json("incremental", 0, {"enable"});
     run_json("snapshot", 0, {"-k", "billing", "--tag", "base"});
     insert(201);
-    m_lab->must({"stop-node", "dc1-n3"});  // drains: its memtable reaches backups/ while it is down
+    m_lab->must({"stop-node", "dc1-n3"}); // drains: its memtable reaches backups/ while it is down
     auto partial = run_json("incremental", 1, {"--tag", "inc-1"});
     EXPECT_EQ(partial["status"], "partial");
     EXPECT_TRUE(recorded("inc-1", "dc1-n3").empty());
     m_lab->must({"start-node", "dc1-n3"});
-    run_json("incremental", 0, {"enable"});  // a restart reverts enablebackup (cassandra.yaml says false)
+    run_json("incremental", 0, {"enable"}); // a restart reverts enablebackup (cassandra.yaml says false)
     run_json("incremental", 0, {"--tag", "inc-2"});
     Paths expected;
     auto in_base = recorded("base", "dc1-n3");
@@ -168,7 +171,7 @@ TEST_F(IncrementalOnLab, PruneDeletesExactlyWhatTheManifestRecorded)
     // Chains in clear: the base stays while its incrementals do; the newest end goes first.
     auto refused = run_json("clear", 2, {"--tag", "base"});
     EXPECT_NE(refused["error"].get<std::string>().find("kept incremental"), std::string::npos) << refused;
-    run_json("clear", 2, {"--tag", "kept"});  // parent of pruned
+    run_json("clear", 2, {"--tag", "kept"}); // parent of pruned
     run_json("clear", 0, {"--tag", "pruned"});
     auto kept = recorded("kept", "dc1-n1");
     ASSERT_FALSE(only_in_both(backups_on("dc1-n1"), kept).empty());
@@ -191,7 +194,7 @@ TEST_F(IncrementalOnLab, EnableDisableAndStatusOnMixedVersionsAndCheckSeesTheDri
     }
     auto text = ringsnap(*m_lab, {"incremental", "enable"});
     EXPECT_NE(text.out.find("lasts until the node restarts"), std::string::npos) << text.out;
-    auto check = run_json("check", 1, {});  // 1 anyway: mixed versions are a problem of their own
+    auto check = run_json("check", 1, {}); // 1 anyway: mixed versions are a problem of their own
     EXPECT_NE(check.dump().find("they stop at the next restart"), std::string::npos) << check;
     auto disabled = run_json("incremental", 0, {"disable"});
     for (const auto& node : disabled["nodes"]) {
@@ -210,11 +213,14 @@ TEST_F(IncrementalOnLab, WithoutABaseOrWithBackupsOffNothingIsPretended)
     run_json("incremental", 2, {"--tag", "x", "status"});
     EXPECT_EQ(ringsnap(*m_lab, {"incremental", "--base", "../base"}).exit_code, 2);
 
-    auto off = run_json("incremental", 3, {"--tag", "while-off"});  // backups never enabled
+    auto off = run_json("incremental", 3, {"--tag", "while-off"}); // backups never enabled
     for (const auto& node : off["nodes"]) {
         EXPECT_NE(node["error"].get<std::string>().find("incremental backups are off"), std::string::npos) << node;
     }
-    EXPECT_EQ(manifest_of("while-off")["status"], "failed");
+    // No node recorded anything: no manifest takes the tag or becomes the next one's parent.
+    EXPECT_TRUE(off["manifest"].is_null()) << off;
+    EXPECT_FALSE(std::filesystem::exists(m_lab->dir() + "/catalog/" + cluster_name() + "/manifests/while-off.json"));
+    run_json("incremental", 3, {"--tag", "while-off"}); // the tag is still free (a taken one exits 2)
 }
 
 } // namespace

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -154,7 +155,7 @@ TEST_F(CatalogTest, LoadOfACorruptFileNamesIt)
     write_text(manifests() / "broken.json", "{\"format\": \"ringsnap-manifest\", \"format_version\": 1, \"nod");
     auto broken = catalog().load("broken");
     ASSERT_FALSE(broken);
-    EXPECT_EQ(broken.error().kind, ErrorKind::parse);
+    EXPECT_EQ(broken.error().kind, ErrorKind::catalog);
     EXPECT_NE(broken.error().message.find((manifests() / "broken.json").string()), std::string::npos);
 }
 
@@ -164,7 +165,7 @@ TEST_F(CatalogTest, LoadRefusesAFileRenamedByHand)
     fs::rename(manifests() / "nightly-2026-11-23.json", manifests() / "before-migration.json");
     auto renamed = catalog().load("before-migration");
     ASSERT_FALSE(renamed);
-    EXPECT_EQ(renamed.error().kind, ErrorKind::parse);
+    EXPECT_EQ(renamed.error().kind, ErrorKind::catalog);
     EXPECT_NE(renamed.error().message.find("is tagged \"nightly-2026-11-23\""), std::string::npos);
 }
 
@@ -255,6 +256,88 @@ TEST_F(CatalogTest, AnInvalidTagIsNeverInTheCatalog)
     EXPECT_FALSE(catalog().exists("../lock"));
     EXPECT_FALSE(catalog().exists(""));
     EXPECT_FALSE(catalog().manifest_path("a b"));
+}
+
+TEST_F(CatalogTest, ADirectoryOrAFifoNamedLikeAManifestIsReportedAndNothingHangs)
+{
+    ASSERT_TRUE(catalog().save(sample_manifest()));
+    fs::create_directory(manifests() / "dir.json");
+    ASSERT_EQ(::mkfifo((manifests() / "fifo.json").c_str(), 0600), 0);
+    auto listing = catalog().list();
+    ASSERT_TRUE(listing) << listing.error().message;
+    EXPECT_EQ(listing->manifests.size(), 1U);
+    ASSERT_EQ(listing->problems.size(), 2U);
+    EXPECT_EQ(listing->problems[0].error.kind, ErrorKind::catalog);
+    EXPECT_EQ(listing->problems[0].error.message, "cannot read manifest " + (manifests() / "dir.json").string() +
+                                                      ": it is a directory, not a regular file");
+    EXPECT_EQ(listing->problems[1].error.message,
+              "cannot read manifest " + (manifests() / "fifo.json").string() + ": it is a FIFO, not a regular file");
+    auto fifo = catalog().load("fifo");
+    ASSERT_FALSE(fifo);
+    EXPECT_EQ(fifo.error().kind, ErrorKind::catalog);
+
+    fs::create_directories(catalog().restores_directory());
+    ASSERT_EQ(::mkfifo((catalog().restores_directory() / "r1.json").c_str(), 0600), 0);
+    auto restores = catalog().list_restores();
+    ASSERT_TRUE(restores) << restores.error().message;
+    ASSERT_EQ(restores->problems.size(), 1U);
+    EXPECT_NE(restores->problems[0].error.message.find("it is a FIFO"), std::string::npos);
+}
+
+// Whatever is wrong with the catalog's place, list and lock refuse with a catalog error (exit 2)
+// that names the setting and the path, and create nothing.
+class CatalogPlaceTest : public ::testing::Test
+{
+  protected:
+    static void expect_refused(const fs::path& root, const std::string& why)
+    {
+        auto catalog = Catalog::open(root, "prod-main");
+        ASSERT_TRUE(catalog);
+        auto listing = catalog->list();
+        auto lock = CatalogLock::acquire(*catalog, "ringsnap snapshot");
+        ASSERT_FALSE(lock) << why;
+        std::vector<Error> errors{lock.error()};
+        if (!listing) {
+            errors.push_back(listing.error());
+        }
+        for (const auto& error : errors) {
+            EXPECT_EQ(error.kind, ErrorKind::catalog) << why << ": " << error.message;
+            EXPECT_EQ(error.message.rfind("catalog " + root.string() + ": ", 0), 0U) << why << ": " << error.message;
+            EXPECT_NE(error.message.find("the cluster file's `catalog:` setting"), std::string::npos) << error.message;
+        }
+    }
+
+    testing::TempDir m_dir;
+};
+
+TEST_F(CatalogPlaceTest, ACatalogThatIsAFileOrADeviceOrALoopIsACatalogError)
+{
+    write_text(m_dir.path() / "file", "not a directory");
+    expect_refused(m_dir.path() / "file", "a regular file");
+    expect_refused("/dev/null", "a device");
+    fs::create_symlink(m_dir.path() / "loop-b", m_dir.path() / "loop-a");
+    fs::create_symlink(m_dir.path() / "loop-a", m_dir.path() / "loop-b");
+    expect_refused(m_dir.path() / "loop-a", "a symlink loop");
+}
+
+TEST_F(CatalogPlaceTest, ALockThatIsADirectoryOrAFifoIsACatalogError)
+{
+    fs::create_directories(m_dir.path() / "dir" / "prod-main" / "lock");
+    expect_refused(m_dir.path() / "dir", "the lock is a directory");
+    fs::create_directories(m_dir.path() / "fifo" / "prod-main");
+    ASSERT_EQ(::mkfifo((m_dir.path() / "fifo" / "prod-main" / "lock").c_str(), 0600), 0);
+    expect_refused(m_dir.path() / "fifo", "the lock is a FIFO");
+}
+
+TEST_F(CatalogPlaceTest, ACatalogThatCannotBeWrittenIsACatalogError)
+{
+    if (::geteuid() == 0) {
+        GTEST_SKIP() << "root writes anywhere";
+    }
+    fs::create_directories(m_dir.path() / "ro");
+    fs::permissions(m_dir.path() / "ro", fs::perms::owner_read | fs::perms::owner_exec);
+    expect_refused(m_dir.path() / "ro", "a read-only directory");
+    fs::permissions(m_dir.path() / "ro", fs::perms::owner_all);
 }
 
 // --- CatalogLock ---

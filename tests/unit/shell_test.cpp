@@ -49,7 +49,6 @@ std::string run_shell(const std::string& shell, const std::string& script)
     return out;
 }
 
-
 std::vector<std::string> hostile_strings()
 {
     std::vector<std::string> strings{
@@ -377,6 +376,22 @@ TEST(ValidateTag, SaysWhatToFix)
               "invalid tag \"../etc\": it contains \"/\"; use letters, digits, '_', '.' and '-'");
 }
 
+TEST(ValidateTag, ShowsANonAsciiCharacterWhole)
+{
+    EXPECT_EQ(validate_tag("b\xc3\xa4"
+                           "d")
+                  .error()
+                  .message,
+              "invalid tag \"b\xc3\xa4"
+              "d\": it contains \"\xc3\xa4\"; use letters, digits, '_', '.' and '-'");
+    EXPECT_EQ(validate_tag("snap-\xe2\x82\xac").error().message,
+              "invalid tag \"snap-\xe2\x82\xac\": it contains \"\xe2\x82\xac\"; use letters, digits, '_', '.' and '-'");
+    // A byte that starts no whole character is shown alone.
+    EXPECT_EQ(
+        validate_cql_identifier("a\xc3", "keyspace").error().message,
+        "invalid keyspace name \"a\xc3\": it contains \"\xc3\"; Cassandra names use only letters, digits and '_'");
+}
+
 TEST(ParseKeyspaceTable, SplitsAtTheDot)
 {
     auto parsed = parse_keyspace_table("billing.invoices");
@@ -409,7 +424,8 @@ TEST(ParseKeyspaceTable, SaysWhatIsWrongWithEachForm)
     ASSERT_TRUE(ok);
     EXPECT_EQ(ok->keyspace, "ks");
     EXPECT_EQ(ok->table, "t");
-    struct Case {
+    struct Case
+    {
         const char* text;
         const char* message;
     };

@@ -38,10 +38,21 @@ struct BackupStamp
     std::uint64_t bytes_hashed = 0;
 };
 
+// Whether a node's entry may have left files on the node: it succeeded, or failed at or after
+// `nodetool snapshot` (a node that failed before never ran it); and they were not pruned.
+bool may_hold_backup(const NodeEntry& node);
+
+// Whether a backup is worth a manifest: some node may hold a part of it (may_hold_backup), which
+// a restore can use or `clear` must find. A backup no node holds (every node failed before
+// recording anything, or the run was interrupted first) would only take its tag and pass for a
+// link of a chain: it is not saved, for snapshots and incrementals alike.
+bool worth_saving(const Manifest& manifest);
+
 // Stamps the manifest (cluster, tag, times, selection, bytes hashed; finished now), derives its
-// status and totals, and saves it to the catalog. Returns the manifest's path.
-[[nodiscard]] Result<std::filesystem::path> finish_and_save(const Catalog& catalog, Manifest& manifest,
-                                                            const BackupStamp& stamp);
+// status and totals, and saves it to the catalog when worth_saving. Returns the manifest's path,
+// or nothing when it was not saved.
+[[nodiscard]] Result<std::optional<std::filesystem::path>> finish_and_save(const Catalog& catalog, Manifest& manifest,
+                                                                           const BackupStamp& stamp);
 
 // complete -> ok, partial -> partial, failed -> failed; interrupted after Ctrl-C whatever it says.
 RunStatus status_of(ManifestStatus status);

@@ -30,16 +30,31 @@ std::vector<std::string> chain_keyspaces(const Chain& chain);
 // when there is none.
 [[nodiscard]] Result<std::string> choose_base(const CatalogListing& listing, const std::string& wanted);
 
-// The base and every incremental built on it, in parent order. ErrorKind::parse when the
-// incrementals do not form one line from the base (a parent missing, a cycle, two children of
-// one parent), naming them.
+// Why a backup of the catalog cannot be part of a chain.
+struct ChainProblem
+{
+    std::string tag;
+    std::string problem; // "its base nightly-1 is an incremental, not a snapshot"
+};
+
+// The rules of a chain, over a listing: the links of a base are the incrementals naming it that
+// did not fail (a failed backup is never a link). An incremental's base must be in the catalog,
+// be a snapshot that did not fail, and not be the incremental itself; its parent, when it names
+// one, must be a link of the same base; the links must form one line from the base (no cycle, no
+// two children of one parent). Returns every incremental that breaks a rule, base by base.
+std::vector<ChainProblem> chain_problems(const CatalogListing& listing);
+
+// The base and every link built on it, in parent order. ErrorKind::catalog, naming the
+// incrementals and what is wrong, when an incremental naming `base` breaks a rule of
+// chain_problems: an impossible chain is never extended or restored.
 [[nodiscard]] Result<Chain> load_chain(const Catalog& catalog, const CatalogListing& listing, const std::string& base);
 
 // What a restore of `tag` reads: if it is a snapshot, itself and (with `until`) the incrementals
 // of its chain; if it is an incremental, its base and the incrementals up to it. With `until`,
 // only incrementals started at or before it are kept (each node's own flush time is checked
 // again when its files are chosen). ErrorKind::usage when the tag is not in the catalog, is a
-// failed backup, or `until` is before the base snapshot (the message names the nearest backups).
+// failed backup, or `until` is before the base snapshot (the message names the nearest backups);
+// ErrorKind::catalog for an impossible chain (chain_problems).
 [[nodiscard]] Result<Chain> load_restore_chain(const Catalog& catalog, const std::string& tag,
                                                std::optional<Timestamp> until);
 

@@ -18,6 +18,7 @@
 #include <ringsnap/duration.hpp>
 #include <ringsnap/executor.hpp>
 #include <ringsnap/manifest.hpp>
+#include <ringsnap/ops/backup_run.hpp> // may_hold_backup
 #include <ringsnap/ops/observer.hpp>
 #include <ringsnap/outcome.hpp>
 
@@ -51,10 +52,6 @@ struct ClearPlan
 // so, in turn, is whatever it depends on.
 [[nodiscard]] Result<ClearPlan> plan_clear(const std::vector<ManifestSummary>& backups, const RetentionRule& rule,
                                            Timestamp now);
-
-// Whether a node's entry may have left files on the node: it succeeded, or failed at or after
-// `nodetool snapshot` (a node that failed before never ran it); and they were not pruned.
-bool may_hold_backup(const NodeEntry& node);
 
 // The `nodetool clearsnapshot` arguments for one tag: the same in 3.11 to 5.0. Always with -t:
 // without it, 3.11 deletes every snapshot of the node.
@@ -104,9 +101,10 @@ struct ClearOutcome
     std::vector<Removal> removals; // one per backup, after the run
 };
 
-// The whole verb: lock the catalog (not for a dry run), plan with `rule` (refused, ErrorKind::usage,
-// when a manifest cannot be read and retention could then not tell what a chain needs, unless
-// --tag or force), clear on the nodes, and remove the manifests of the backups wholly cleared
+// The whole verb: lock the catalog (not for a dry run), plan with `rule` (refused, ErrorKind::catalog,
+// when a manifest cannot be read or a chain is impossible (chain_problems) and retention could
+// then not tell what a chain needs, unless --tag or force; and when the manifest of --tag itself
+// cannot be read), clear on the nodes, and remove the manifests of the backups wholly cleared
 // (all of them with force). A dry run stops after the plan.
 [[nodiscard]] Result<ClearOutcome> run_clear(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
                                              const RetentionRule& rule, bool dry_run, Observer& observer);

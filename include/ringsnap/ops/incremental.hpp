@@ -70,19 +70,19 @@ struct IncrementalOutcome
 {
     RunStatus status = RunStatus::failed;
     Manifest manifest;
-    std::filesystem::path manifest_path;
+    std::optional<std::filesystem::path> manifest_path; // none: no node recorded it (worth_saving)
     std::vector<NodeRun> runs;
     bool pruned = false; // --prune ran (after the manifest was saved)
     std::vector<PruneResult> prunes;
 };
 
 // The whole verb: lock the catalog, refuse a taken tag or a missing base (ErrorKind::usage,
-// nothing touched), then on every node: statusbackup (a node with incremental backups off fails,
-// saying so), one flush per keyspace of the chain (recorded as flush_at), then the files of their
-// tables' backups/ directories that no manifest of the chain recorded for that node (the base
-// snapshot's files included: an SSTable flushed before the snapshot is in both), hashed on the
-// node. The manifest is saved; then, with prune, exactly its recorded files leave the nodes'
-// backups/ and the manifest records when.
+// nothing touched) or an impossible chain (ErrorKind::catalog, chain.hpp), then on every node: statusbackup (a node
+// with incremental backups off fails, saying so), one flush per keyspace of the chain (recorded as flush_at), then the
+// files of their tables' backups/ directories that no manifest of the chain recorded for that node (the base snapshot's
+// files included: an SSTable flushed before the snapshot is in both), hashed on the node. The manifest is saved when
+// some node recorded its part (worth_saving); then, with prune, exactly its recorded files leave the nodes' backups/
+// and the manifest records when.
 [[nodiscard]] Result<IncrementalOutcome> run_incremental(Executor& executor, const Catalog& catalog,
                                                          const std::vector<Node>& nodes,
                                                          const IncrementalRequest& request, Observer& observer);

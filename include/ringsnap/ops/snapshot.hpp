@@ -40,17 +40,18 @@ struct SnapshotRequest
 struct SnapshotOutcome
 {
     RunStatus status = RunStatus::failed;
-    std::vector<NodeRun> runs;          // the snapshot phase (or the survey, for a node that failed it)
-    std::vector<std::string> keyspaces; // what was (or, dry run, would be) snapshotted
-    std::optional<Manifest> manifest;   // absent for a dry run
-    std::filesystem::path manifest_path;
+    std::vector<NodeRun> runs;                          // the snapshot phase (or the survey, for a node that failed it)
+    std::vector<std::string> keyspaces;                 // what was (or, dry run, would be) snapshotted
+    std::optional<Manifest> manifest;                   // absent for a dry run
+    std::optional<std::filesystem::path> manifest_path; // none: dry run, or no node holds it (worth_saving)
 };
 
 // The whole verb: lock the catalog (not for a dry run), survey every node, refuse before
 // anything is changed when the run must not start (tag in the catalog or on a node, unknown
 // keyspace or table, --ttl on a node older than 4.1, no node reachable: ErrorKind::usage or
 // connect), then snapshot, list and hash on the nodes that are up and normal (the others keep a
-// failed entry), and save the manifest. `hashes` lets unchanged files keep earlier hashes.
+// failed entry), and save the manifest when some node may hold a part (worth_saving). `hashes` lets unchanged files
+// keep earlier hashes.
 [[nodiscard]] Result<SnapshotOutcome> run_snapshot(Executor& executor, const Catalog& catalog,
                                                    const std::vector<Node>& nodes, const SnapshotRequest& request,
                                                    Observer& observer);
