@@ -156,7 +156,7 @@ Status check_recorded_directories(const Manifest& manifest, const Pairing& pairi
         for (std::size_t t = 0; t < entry.tables.size(); ++t) {
             if (!data_dir_of(node, entry.tables[t])) {
                 return make_error(
-                    ErrorKind::parse,
+                    ErrorKind::catalog,
                     fmt::format("manifest {}: node {}, tables[{}].directory {} is not <data_dir>/{}/<table>-<id> for "
                                 "any of the node's data_dirs in the cluster file ({}); refusing the manifest. If "
                                 "the node's data directories moved, list the old one in cassandra.data_dirs.",

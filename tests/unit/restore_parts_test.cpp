@@ -126,7 +126,7 @@ TEST(Pairing, RefusesAManifestWhoseTableDirectoryIsOutsideTheNodesDataDirs)
     manifest.nodes[0].tables = {table_in_directory("/data1/ks/t-" + id), table_in_directory("/etc/ks/t-" + id)};
     auto refused = ops::pair_entries(manifest, {node});
     ASSERT_FALSE(refused.has_value());
-    EXPECT_EQ(refused.error().kind, ErrorKind::parse);
+    EXPECT_EQ(refused.error().kind, ErrorKind::catalog);
     for (const char* named : {"manifest evil", "node a", "tables[1].directory", "\"/etc/ks/t-", "/data1, /data2"}) {
         EXPECT_NE(refused.error().message.find(named), std::string::npos) << named << " in " << refused.error().message;
     }

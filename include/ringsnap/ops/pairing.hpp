@@ -51,7 +51,7 @@ struct Pairing
 // entry. `identities` is empty (nothing known: host names only) or has one element per node.
 // A manifest is untrusted input and its table directories end up in commands run on the nodes:
 // an entry paired with a node must have recorded every table in one of that node's data_dirs,
-// or the whole manifest is refused (ErrorKind::parse), naming it, the node and the directory.
+// or the whole manifest is refused (ErrorKind::catalog), naming it, the node and the directory.
 Result<Pairing> pair_entries(const Manifest& manifest, const std::vector<Node>& nodes,
                              const std::vector<std::optional<NodeIdentity>>& identities = {});
 
