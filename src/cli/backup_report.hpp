@@ -25,6 +25,10 @@ struct CatalogSelection
 };
 [[nodiscard]] Result<CatalogSelection> select_with_catalog(Context& context);
 
+// The catalog alone, for verbs (and modes) that touch no node: no node is selected and --seed is
+// never reached.
+[[nodiscard]] Result<Catalog> open_catalog(Context& context);
+
 // One row per node (status, tables, files, size, time, error), then a summary line.
 std::string render_backup(const Manifest& manifest, const std::string& manifest_path);
 
