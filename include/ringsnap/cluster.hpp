@@ -92,10 +92,13 @@ struct Cluster
 
 // Reads and validates a cluster file. Errors are ErrorKind::config and name the file, the line
 // and the key, and say what was expected ("cluster.yaml:12: datacenters.dc1.nodes[0].host: ...").
-// A file without `datacenters:` is valid (the topology then comes from --seed).
+// A file without `datacenters:` is valid (the topology then comes from --seed). Relative paths on
+// the operator host start at the file's directory; ssh.identity_file and ssh.known_hosts must
+// exist and be readable.
 Result<Cluster> load_cluster_file(const std::filesystem::path& path);
 
-// The same from text, for tests; `name` stands in for the file name in messages.
+// The same from text, for tests; `name` stands in for the file name in messages, and its
+// directory is where relative paths start. The files it names are not checked.
 Result<Cluster> parse_cluster_yaml(const std::string& text, const std::string& name);
 
 // A node built from cluster-level settings only (for --seed discovery).

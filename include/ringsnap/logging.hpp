@@ -13,12 +13,16 @@
 
 namespace ringsnap {
 
-enum class Verbosity { quiet, normal, verbose, trace };  // -q, default, -v, -vv
+enum class Verbosity { quiet, normal, verbose, trace }; // -q, default, -v, -vv
 
 // Sets up the stderr logger (warn with -q, info by default, debug with -v, trace with -vv) and,
-// with a log file, a file sink that always records debug and above. ErrorKind::config when the
-// file cannot be opened for appending.
+// with a log file, a file sink that always records debug and above. ErrorKind::config, naming the
+// file, when its directory does not exist (none is created) or a first line cannot be written.
 Status init_logging(Verbosity verbosity, const std::optional<std::filesystem::path>& log_file);
+
+// Why the log file stopped being written during the run (said once on stderr when it happened),
+// or nothing. A run that otherwise succeeded ends with exit 1 then: its record is incomplete.
+std::optional<std::string> log_file_error();
 
 // Whether stderr shows a status line: it is a terminal and the verbosity is not quiet. Otherwise
 // progress goes out as plain log lines (cron mails and CI logs have no use for redrawn lines).

@@ -5,6 +5,7 @@
 // shell goes through shell_quote (design.md). Names a user gives are checked here before any node
 // is touched.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,9 +29,15 @@ std::string shell_join(const std::vector<std::string>& argv);
 // unchanged. -n: a sudo that wants a password fails at once instead of waiting for one.
 std::string with_sudo(const std::string& command, const std::optional<std::string>& sudo_user);
 
-// A user's value shown in an error message: in double quotes, with control characters, '"' and
-// '\' escaped (\n, \x1b, ...) so that a hostile value cannot garble the terminal.
-std::string quote_for_message(std::string_view text);
+// The longest a quoted value is in a message, quotes and escapes included.
+inline constexpr std::size_t k_max_quoted_chars = 200;
+
+// A value shown in a message: in double quotes, with control characters, '"' and '\' escaped
+// (\n, \x1b, ...) so that a hostile value cannot garble the terminal, and cut at a character
+// boundary to stay within `max_chars`, the full length after a cut one: "aaaa"... (4096 bytes).
+// Every message that shows a value it was given goes through here, so a 10 MB value makes a
+// short line.
+std::string quote_for_message(std::string_view text, std::size_t max_chars = k_max_quoted_chars);
 
 // Keyspace and table names: Cassandra's identifier rule, [A-Za-z0-9_]{1,48}. `what` names the
 // thing in the message ("keyspace", "table"). ErrorKind::usage.
@@ -40,7 +47,8 @@ std::string quote_for_message(std::string_view text);
 // and never a hidden directory). ErrorKind::usage.
 [[nodiscard]] Status validate_tag(std::string_view tag);
 
-struct KeyspaceTable {
+struct KeyspaceTable
+{
     std::string keyspace;
     std::string table;
 };

@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -14,6 +17,7 @@
 #include <ringsnap/logging.hpp>
 #include <ringsnap/outcome.hpp>
 
+#include "cli/command_line.hpp"
 #include "cli/commands.hpp"
 
 namespace ringsnap::cli {
@@ -54,17 +58,21 @@ void add_global_options(CLI::App& app, GlobalOptions& options)
         ->envname("RINGSNAP_CLUSTER");
     app.add_option("--dc", options.datacenters, "Only these data centers")->delimiter(',');
     app.add_option("--hosts", options.hosts, "Only these hosts")->delimiter(',');
-    app.add_option("--seed", options.seed, "Read the topology from `nodetool status` on this host");
+    app.add_option("--seed", options.seed,
+                   "Read the topology from `nodetool status` on this host (verbs that touch no node\n"
+                   "never connect to it)");
     app.add_option("-j,--parallel", options.parallel, "Nodes worked on at once")
-        ->check(CLI::Range(1, 4096))
+        ->check(whole_number(1, 4096))
         ->capture_default_str();
     app.add_option("--per-dc", options.per_dc, "Nodes worked on at once per data center (0: no limit)")
-        ->check(CLI::Range(0, 4096))
+        ->check(whole_number(0, 4096))
         ->capture_default_str();
     app.add_flag("--json", options.json, "Print one JSON object on stdout instead of tables");
     app.add_flag("-q,--quiet", options.quiet, "Only warnings and errors on stderr");
     app.add_flag("-v,--verbose", options.verbose, "More detail on stderr (-vv: SSH protocol too)");
-    app.add_option("--log-file", options.log_file, "Also append a debug log to this file");
+    app.add_option("--log-file", options.log_file,
+                   "Also append a debug log to this file (its directory must exist; a write error is\n"
+                   "reported, and a run that otherwise succeeded exits 1)");
     app.add_flag("--accept-new-host-keys", options.accept_new_host_keys,
                  "Record host keys not yet in known_hosts (a changed key is always refused)");
 }
@@ -80,10 +88,30 @@ Verbosity verbosity_of(const GlobalOptions& options)
     return options.verbose == 1 ? Verbosity::verbose : Verbosity::normal;
 }
 
+// Help and version are asked for: exit 0, as text, or inside the one JSON object of --json.
+int print_help_or_version(const CLI::App& app, const CLI::ParseError& request, bool json)
+{
+    if (!json) {
+        return app.exit(request);
+    }
+    std::ostringstream text;
+    app.exit(request, text, text);
+    bool version = dynamic_cast<const CLI::CallForVersion*>(&request) != nullptr;
+    std::cout << nlohmann::json{{"status", "ok"},
+                                {"exit_code", exit_code::ok},
+                                {version ? "version" : "help", text.str()},
+                                {"nodes", nlohmann::json::array()}}
+                     .dump(2)
+              << std::endl;
+    return exit_code::ok;
+}
+
 } // namespace
 
 int run(int argc, char** argv)
 {
+    install_signal_handlers(); // first: an interrupt in any phase, parsing included, ends in 130
+    std::vector<std::string> args(argv + 1, argv + argc);
     GlobalOptions options;
     Action action;
     CLI::App app{"ringsnap: back up and restore every node of a Cassandra cluster over SSH", "ringsnap"};
@@ -100,28 +128,31 @@ int run(int argc, char** argv)
     add_list_command(app, action);
     add_clear_command(app, action);
     add_restore_command(app, action);
+    refuse_empty_values(app);
 
+    Context context(options);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
-        int code = app.exit(error); // prints help, version or the parse error
-        return code == 0 ? exit_code::ok : exit_code::usage;
+        options.json = asks_for_json(args); // parsing stopped before it could set it
+        if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+            return print_help_or_version(app, error, options.json);
+        }
+        return context.finish(context.refuse(make_error(ErrorKind::usage, describe_parse_error(error, app, args))));
     }
 
-    Context context(options);
     std::optional<std::filesystem::path> log_file;
     if (!options.log_file.empty()) {
         log_file = options.log_file;
     }
     if (auto status = init_logging(verbosity_of(options), log_file); !status) {
-        return context.refuse(status.error());
+        return context.finish(context.refuse(status.error()));
     }
-    install_signal_handlers();
     try {
-        return action(context);
+        return context.finish(action(context));
     } catch (const std::exception& error) {
-        spdlog::critical("internal error: {}", error.what());
-        return exit_code::failed;
+        return context.finish(
+            context.refuse(make_error(ErrorKind::internal, fmt::format("internal error: {}", error.what()))));
     }
 }
 

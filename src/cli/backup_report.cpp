@@ -35,6 +35,15 @@ std::string summary_line(const Manifest& manifest)
 
 } // namespace
 
+Result<Catalog> open_catalog(Context& context)
+{
+    auto cluster = context.cluster();
+    if (!cluster) {
+        return cluster.error();
+    }
+    return Catalog::open(*cluster);
+}
+
 Result<CatalogSelection> select_with_catalog(Context& context)
 {
     auto selection = context.load_and_select();

@@ -27,6 +27,10 @@ struct CatalogSelection
 };
 [[nodiscard]] Result<CatalogSelection> select_with_catalog(Context& context);
 
+// The catalog alone, for verbs (and modes) that touch no node: no node is selected and --seed is
+// never reached.
+[[nodiscard]] Result<Catalog> open_catalog(Context& context);
+
 // One row per node (status, tables, files, size, time, error), then a summary line and where the
 // manifest is (or that none was saved: no node recorded anything).
 std::string render_backup(const Manifest& manifest, const std::optional<std::filesystem::path>& manifest_path);

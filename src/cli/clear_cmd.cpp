@@ -11,12 +11,15 @@
 #include <ringsnap/text_table.hpp>
 
 #include "cli/backup_report.hpp"
+#include "cli/command_line.hpp"
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
 
 namespace ringsnap::cli {
 
 namespace {
+
+constexpr int k_max_keep = 1000000;
 
 struct ClearOptions
 {
@@ -32,8 +35,13 @@ Result<ops::RetentionRule> make_rule(const ClearOptions& options)
     ops::RetentionRule rule;
     rule.force = options.force;
     bool retention = !options.older_than.empty() || options.keep >= 0;
-    if (options.tag.empty() == !retention) {
-        return make_error(ErrorKind::usage, "say what to clear: --tag TAG, or --older-than DUR and/or --keep N");
+    if (options.tag.empty() && !retention) {
+        return make_error(ErrorKind::usage, "say what to clear: --tag TAG for one backup, or --older-than DUR "
+                                            "and/or --keep N to choose backups by age and count");
+    }
+    if (!options.tag.empty() && retention) {
+        return make_error(ErrorKind::usage, "--tag clears one backup, --older-than and --keep choose backups by "
+                                            "age and count: give --tag alone, or leave it out");
     }
     if (!options.tag.empty()) {
         if (auto valid = validate_tag(options.tag); !valid) {
@@ -44,8 +52,7 @@ Result<ops::RetentionRule> make_rule(const ClearOptions& options)
     if (!options.older_than.empty()) {
         auto age = parse_duration(options.older_than, true);
         if (!age) {
-            return make_error(ErrorKind::usage,
-                              fmt::format("--older-than {}: {}", options.older_than, age.error().message));
+            return make_error(ErrorKind::usage, fmt::format("--older-than: {}", age.error().message));
         }
         rule.older_than = *age;
     }
@@ -159,7 +166,7 @@ void add_clear_command(CLI::App& app, Action& action)
     clear->add_option("--tag", options->tag, "Clear this backup");
     clear->add_option("--older-than", options->older_than, "Clear backups started longer ago than this (e.g. 7d)");
     clear->add_option("--keep", options->keep, "Keep the N newest complete snapshots whatever their age")
-        ->check(CLI::NonNegativeNumber);
+        ->check(whole_number(0, k_max_keep));
     clear->add_flag("--dry-run", options->dry_run, "Show what would be cleared; change nothing");
     clear->add_flag("--force", options->force,
                     "Also clear backups that kept incrementals depend on, and drop manifests from the catalog\n"

@@ -33,6 +33,9 @@ struct GlobalOptions
     bool accept_new_host_keys = false;
 };
 
+// Every run ends through one Context: it decides the exit code once (an interrupt makes it 130
+// whatever phase the run was in; a log file that could not be written makes a success partial)
+// and, with --json, sees to it that exactly one JSON object reaches stdout, usage errors included.
 class Context
 {
   public:
@@ -40,8 +43,14 @@ class Context
 
     const GlobalOptions& options() const { return m_options; }
 
-    // The cluster file, and the nodes --dc / --hosts / --seed select from it. Errors come before
-    // anything on a node was touched (hand them to refuse()).
+    // The cluster file, read once per run. Errors are for refuse().
+    Result<Cluster> cluster();
+
+    // The nodes --dc / --hosts / --seed select. Only verbs that work on nodes ask for them: with
+    // --seed this is where the seed is reached, so a verb that touches no node never connects.
+    Result<std::vector<Node>> selected_nodes();
+
+    // Both, for the verbs that work on nodes. Errors come before anything on a node was touched.
     struct Selection
     {
         Cluster cluster;
@@ -51,18 +60,31 @@ class Context
 
     Executor& executor();
 
-    // Ends a run that stopped before any node was touched: the message on stderr (and the JSON
-    // object with --json). Returns exit_code_for(error): the one rule of docs/exit-codes.md.
-    int refuse(const Error& error) const;
+    // Ends a run that stopped before it could produce a result: the message on stderr (and the
+    // JSON object with --json). Returns 130 when interrupted, else exit_code_for(error): the one
+    // rule of docs/exit-codes.md.
+    int refuse(const Error& error);
 
-    // Results go to stdout: `text` normally, `json` with --json (exactly one object).
-    void emit(const std::string& text, const nlohmann::json& json) const;
+    // Results go to stdout: `text` normally, `json` with --json (exactly one object; its status
+    // and exit_code are those finish() will return).
+    void emit(const std::string& text, nlohmann::json json);
+
+    // The exit code of a run whose verb returned `code`; with --json, prints the JSON object if
+    // nothing did yet. Every path out of cli::run goes through here, once.
+    int finish(int code);
 
   private:
-    Result<std::vector<Node>> select(const Cluster& cluster);
+    int settled(int code) const;
+    void settle();
 
     const GlobalOptions& m_options;
+    std::optional<Cluster> m_cluster;
     std::unique_ptr<Executor> m_executor;
+    bool m_settled = false;     // whether the run's outcome is decided (a result was reported)
+    bool m_interrupted = false; // ...and what was known then
+    bool m_log_failed = false;
+    bool m_json_printed = false;
+    bool m_text_emitted = false;
 };
 
 // A verb's work, stored while parsing and run after it (parsing itself does no work).

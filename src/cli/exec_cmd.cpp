@@ -75,15 +75,15 @@ int run_exec(Context& context, std::vector<std::string> words)
     if (!words.empty() && words.front() == "--") {
         words.erase(words.begin());
     }
-    if (words.empty()) {
+    // Several words are joined as the operator's shell would see them typed on one line.
+    std::string command = fmt::format("{}", fmt::join(words, " "));
+    if (command.find_first_not_of(" \t\n") == std::string::npos) { // `exec -- ''` would run nothing
         return context.refuse(make_error(ErrorKind::usage, "exec needs a command: ringsnap exec -- CMD..."));
     }
     auto selection = context.load_and_select();
     if (!selection) {
         return context.refuse(selection.error());
     }
-    // Several words are joined as the operator's shell would see them typed on one line.
-    std::string command = fmt::format("{}", fmt::join(words, " "));
     auto runs = ops::exec_everywhere(context.executor(), selection->nodes, command);
     auto status = summarize(runs, cancel_requested());
     auto json = run_summary_json(status, runs, true);

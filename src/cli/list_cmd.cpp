@@ -151,11 +151,11 @@ nlohmann::json backups_json(const CatalogListing& listing, const ops::LiveView* 
 
 int run_list_restores(Context& context)
 {
-    auto target = select_with_catalog(context);
-    if (!target) {
-        return context.refuse(target.error());
+    auto catalog = open_catalog(context);
+    if (!catalog) {
+        return context.refuse(catalog.error());
     }
-    auto listing = target->catalog.list_restores();
+    auto listing = catalog->list_restores();
     if (!listing) {
         return context.refuse(listing.error());
     }
@@ -171,12 +171,11 @@ int run_list_restores(Context& context)
 
 int run_list(Context& context, bool with_live)
 {
-    auto target = select_with_catalog(context);
-    if (!target) {
-        return context.refuse(target.error());
+    auto catalog = open_catalog(context);
+    if (!catalog) {
+        return context.refuse(catalog.error());
     }
-    auto& [selection, catalog] = *target;
-    auto listing = catalog.list();
+    auto listing = catalog->list();
     if (!listing) {
         return context.refuse(listing.error());
     }
@@ -189,8 +188,12 @@ int run_list(Context& context, bool with_live)
         context.emit(render(*listing, nullptr), json);
         return exit_code::ok;
     }
+    auto nodes = context.selected_nodes(); // only now: without --live, --seed is never reached
+    if (!nodes) {
+        return context.refuse(nodes.error());
+    }
     ProgressObserver observer(context.executor());
-    auto live = ops::run_list_live(context.executor(), catalog, *listing, selection.nodes, observer);
+    auto live = ops::run_list_live(context.executor(), *catalog, *listing, *nodes, observer);
     if (!live) {
         return context.refuse(live.error());
     }

@@ -57,7 +57,7 @@ Result<ops::LoadMethod> parse_method(const std::string& method)
     return make_error(ErrorKind::usage, fmt::format("--method {}: this version restores into running nodes with import "
                                                     "(4.0+) or refresh (3.11); restart and sstableloader are not "
                                                     "available yet",
-                                                    method));
+                                                    quote_for_message(method)));
 }
 
 // Checks every name before any node is touched.

@@ -6,6 +6,7 @@
 
 #include <ringsnap/nodetool.hpp>
 #include <ringsnap/ops/snapshot.hpp>
+#include <ringsnap/shell.hpp>
 #include <ringsnap/text_table.hpp>
 
 #include "cli/backup_report.hpp"
@@ -60,7 +61,8 @@ Result<ops::SnapshotRequest> make_request(const SnapshotOptions& options)
         auto ttl = parse_duration(options.ttl);
         if (!ttl || *ttl < std::chrono::seconds(60)) {
             return make_error(ErrorKind::usage,
-                              fmt::format("--ttl {}: expected a duration of at least 60s, like 2h or 7d", options.ttl));
+                              fmt::format("--ttl {}: expected a duration of at least 60s, like 2h or 7d",
+                                          quote_for_message(options.ttl)));
         }
         request.ttl = *ttl;
     }

@@ -20,6 +20,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <ringsnap/local_file.hpp>
@@ -58,14 +59,25 @@ struct Field
     YAML::Node key; // names the line for `key:` with no value (yaml-cpp puts that null on the next line)
 };
 
-std::string child_path(const std::string& parent, std::string_view key)
-{
-    return parent.empty() ? std::string(key) : fmt::format("{}.{}", parent, key);
-}
-
 bool is_ascii_alnum(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// A key as it appears in a key path: bare when it is a short plain name, quoted (and cut) when
+// not, so that a hostile or huge key cannot make every message about its subtree huge.
+std::string key_for_path(std::string_view key)
+{
+    constexpr std::size_t k_max_bare_key = 64;
+    bool plain = !key.empty() && key.size() <= k_max_bare_key && std::all_of(key.begin(), key.end(), [](char c) {
+        return is_ascii_alnum(c) || c == '_' || c == '.' || c == '-';
+    });
+    return plain ? std::string(key) : quote_for_message(key);
+}
+
+std::string child_path(const std::string& parent, std::string_view key)
+{
+    return parent.empty() ? key_for_path(key) : fmt::format("{}.{}", parent, key_for_path(key));
 }
 
 std::string lowercase(std::string text)
@@ -92,6 +104,19 @@ std::size_t edit_distance(std::string_view a, std::string_view b)
         }
     }
     return row[b.size()];
+}
+
+// " (did you mean port?)" for a key one or two edits away from a known one. Long keys are no
+// typo of a short one, and measuring them would cost time in proportion to their length.
+std::string did_you_mean(std::string_view key, const std::vector<std::string_view>& known)
+{
+    constexpr std::size_t k_longest_typo = 64;
+    if (key.size() > k_longest_typo || known.empty()) {
+        return {};
+    }
+    auto closest = std::min_element(known.begin(), known.end(),
+                                    [&](auto a, auto b) { return edit_distance(key, a) < edit_distance(key, b); });
+    return edit_distance(key, *closest) <= 2 ? fmt::format(" (did you mean {}?)", *closest) : "";
 }
 
 std::string home_directory()
@@ -162,10 +187,16 @@ class Mapping
     std::vector<Entry> m_entries;
 };
 
+// Whether the reader checks that the files it names on the operator host exist.
+enum class LocalFiles { checked, unchecked };
+
 class ClusterFileReader
 {
   public:
-    explicit ClusterFileReader(std::string file_name) : m_file_name(std::move(file_name)) {}
+    ClusterFileReader(std::string file_name, std::filesystem::path directory, LocalFiles local_files)
+        : m_file_name(std::move(file_name)), m_directory(std::move(directory)), m_local_files(local_files)
+    {
+    }
 
     Result<Cluster> read(const YAML::Node& root);
 
@@ -187,6 +218,7 @@ class ClusterFileReader
     Result<std::string> absolute_path(const Field& field) const;
     Result<std::string> program(const Field& field) const;
     Result<std::string> local_path(const Field& field) const;
+    Result<std::string> existing_local_file(const Field& field, std::string_view if_missing) const;
     Result<std::vector<std::string>> absolute_paths(const Field& field) const;
     Result<std::string> host(const Field& field) const;
 
@@ -198,6 +230,8 @@ class ClusterFileReader
     Status datacenters(const Field& field, Cluster& cluster) const;
 
     std::string m_file_name;
+    std::filesystem::path m_directory; // the file's own: relative local paths start there
+    LocalFiles m_local_files;
 };
 
 // Assigns the value of a Result expression, or returns its error from the enclosing function.
@@ -246,10 +280,7 @@ Result<Mapping> ClusterFileReader::mapping(const Field& field, const std::vector
         std::string key = entry.first.Scalar();
         std::string path = child_path(field.path, key);
         if (!known.empty() && std::find(known.begin(), known.end(), key) == known.end()) {
-            auto closest = std::min_element(known.begin(), known.end(), [&](auto a, auto b) {
-                return edit_distance(key, a) < edit_distance(key, b);
-            });
-            std::string hint = edit_distance(key, *closest) <= 2 ? fmt::format(" (did you mean {}?)", *closest) : "";
+            std::string hint = did_you_mean(key, known);
             return error(entry.first, path, fmt::format("unknown key{}; known keys: {}", hint, fmt::join(known, ", ")));
         }
         auto same = [&](const Entry& seen) { return seen.key == key; };
@@ -361,7 +392,8 @@ Result<std::string> ClusterFileReader::program(const Field& field) const
     return value;
 }
 
-// A file on the operator host; `~/` means $HOME there.
+// A path on the operator host; `~/` means $HOME there, and a relative path starts at the cluster
+// file's directory (not at the working directory, which for a cron job is anything).
 Result<std::string> ClusterFileReader::local_path(const Field& field) const
 {
     std::string value;
@@ -369,7 +401,37 @@ Result<std::string> ClusterFileReader::local_path(const Field& field) const
     if (value.front() == '~' && value != "~" && value.rfind("~/", 0) != 0) {
         return error(field, fmt::format("only ~/ is expanded (to $HOME), not ~user; got {}", quote_for_message(value)));
     }
-    return expand_home(value);
+    value = expand_home(value);
+    if (value.front() != '/') {
+        return (m_directory / value).lexically_normal().string();
+    }
+    return value;
+}
+
+// A file on the operator host that every connection needs (a key, known_hosts): checked once,
+// when the file is read, rather than found missing node after node at authentication.
+Result<std::string> ClusterFileReader::existing_local_file(const Field& field, std::string_view if_missing) const
+{
+    std::string path;
+    RINGSNAP_ASSIGN_OR_RETURN(path, local_path(field));
+    if (m_local_files == LocalFiles::unchecked) {
+        return path;
+    }
+    std::error_code ec;
+    auto status = std::filesystem::status(path, ec);
+    if (status.type() == std::filesystem::file_type::not_found) {
+        return error(field, fmt::format("{} does not exist; {}", quote_for_message(path), if_missing));
+    }
+    if (ec) {
+        return error(field, fmt::format("cannot read {}: {}", quote_for_message(path), ec.message()));
+    }
+    if (std::filesystem::is_directory(status)) {
+        return error(field, fmt::format("{} is a directory; name a file", quote_for_message(path)));
+    }
+    if (::access(path.c_str(), R_OK) != 0) {
+        return error(field, fmt::format("cannot read {}: {}", quote_for_message(path), std::strerror(errno)));
+    }
+    return path;
 }
 
 Result<std::vector<std::string>> ClusterFileReader::absolute_paths(const Field& field) const
@@ -468,9 +530,13 @@ Result<SshSettings> ClusterFileReader::ssh(const Field& field) const
         } else if (key == "port") {
             RINGSNAP_ASSIGN_OR_RETURN(ssh.port, whole_number(value, 1, 65535));
         } else if (key == "identity_file") {
-            RINGSNAP_ASSIGN_OR_RETURN(ssh.identity_file, local_path(value));
+            RINGSNAP_ASSIGN_OR_RETURN(ssh.identity_file,
+                                      existing_local_file(value, "fix the path, or remove the key to use ssh-agent "
+                                                                 "and the default keys"));
         } else if (key == "known_hosts") {
-            RINGSNAP_ASSIGN_OR_RETURN(ssh.known_hosts, local_path(value));
+            RINGSNAP_ASSIGN_OR_RETURN(ssh.known_hosts,
+                                      existing_local_file(value, "fix the path, or create it empty (touch it) and "
+                                                                 "run once with --accept-new-host-keys"));
         } else if (key == "connect_timeout") {
             RINGSNAP_ASSIGN_OR_RETURN(ssh.connect_timeout, duration(value));
         } else if (key == "command_timeout") {
@@ -698,11 +764,26 @@ void CassandraSettings::inherit(const CassandraSettings& parent)
     inherit_value(cql_password_file, parent.cql_password_file);
 }
 
-Result<Cluster> parse_cluster_yaml(const std::string& text, const std::string& name)
+namespace {
+
+// The directory relative local paths start at: the named file's, made absolute.
+std::filesystem::path directory_of(const std::string& file_name)
+{
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(file_name, ec);
+    return ec ? std::filesystem::path(file_name).parent_path() : absolute.parent_path();
+}
+
+Result<Cluster> read_cluster_yaml(const std::string& text, const std::string& name, LocalFiles local_files)
 {
     std::vector<YAML::Node> documents;
     try {
         documents = YAML::LoadAll(text);
+    } catch (const YAML::DeepRecursion& error) {
+        return make_error(ErrorKind::config,
+                          fmt::format("{}:{}: not valid YAML here: lists and mappings nested too deeply (a cluster "
+                                      "file needs at most 6 levels); look for a `[` or `{{` that is never closed",
+                                      name, error.mark.line + 1));
     } catch (const YAML::Exception& error) {
         std::string where = error.mark.is_null() ? name : fmt::format("{}:{}", name, error.mark.line + 1);
         return make_error(ErrorKind::config, fmt::format("{}: not valid YAML: {}", where, error.msg));
@@ -714,10 +795,18 @@ Result<Cluster> parse_cluster_yaml(const std::string& text, const std::string& n
                         documents[1].Mark().line + 1, documents.size()));
     }
     try {
-        return ClusterFileReader(name).read(documents.empty() ? YAML::Node() : documents.front());
+        return ClusterFileReader(name, directory_of(name), local_files)
+            .read(documents.empty() ? YAML::Node() : documents.front());
     } catch (const YAML::Exception& error) { // not expected: the reader checks types before use
         return make_error(ErrorKind::config, fmt::format("{}: {}", name, error.what()));
     }
+}
+
+} // namespace
+
+Result<Cluster> parse_cluster_yaml(const std::string& text, const std::string& name)
+{
+    return read_cluster_yaml(text, name, LocalFiles::unchecked);
 }
 
 Result<Cluster> load_cluster_file(const std::filesystem::path& path)
@@ -726,7 +815,7 @@ Result<Cluster> load_cluster_file(const std::filesystem::path& path)
     if (!text) {
         return make_error(ErrorKind::config, text.error().message);
     }
-    auto cluster = parse_cluster_yaml(*text, path.string());
+    auto cluster = read_cluster_yaml(*text, path.string(), LocalFiles::checked);
     if (cluster) {
         cluster->source_file = path;
     }

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <ringsnap/shell.hpp>
+
 namespace ringsnap {
 
 namespace {
@@ -26,9 +28,8 @@ constexpr std::array<std::pair<std::string_view, long long>, 5> k_units{{
 Error duration_error(std::string_view text)
 {
     return make_error(ErrorKind::config,
-                      fmt::format("expected a duration like 30s, 5m, 2h or 7d (units: ms, s, m, h, d), "
-                                  "got \"{}\"",
-                                  text));
+                      fmt::format("expected a duration like 30s, 5m, 2h or 7d (units: ms, s, m, h, d), got {}",
+                                  quote_for_message(text)));
 }
 
 } // namespace
@@ -49,13 +50,14 @@ Result<Duration> parse_duration(std::string_view text, bool allow_zero)
     auto [end, ec] = std::from_chars(text.data(), text.data() + digits_end, count);
     if (ec == std::errc::result_out_of_range ||
         (ec == std::errc() && count > std::numeric_limits<long long>::max() / found->second)) {
-        return make_error(ErrorKind::config, fmt::format("duration \"{}\" is too long", text));
+        return make_error(ErrorKind::config, fmt::format("duration {} is too long", quote_for_message(text)));
     }
     if (ec != std::errc() || end != text.data() + digits_end) {
         return duration_error(text);
     }
     if (count == 0 && !allow_zero) {
-        return make_error(ErrorKind::config, fmt::format("duration \"{}\" must be more than zero", text));
+        return make_error(ErrorKind::config,
+                          fmt::format("duration {} must be more than zero", quote_for_message(text)));
     }
     return Duration(count * found->second);
 }

@@ -3,7 +3,9 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -11,9 +13,10 @@
 #include <fmt/format.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <ringsnap/shell.hpp>
 
 namespace ringsnap {
 
@@ -21,8 +24,9 @@ namespace {
 
 // The terminal sink: log lines from `m_inner`, with the status line erased before each and
 // drawn again after it.
-class StatusLineSink final : public spdlog::sinks::base_sink<std::mutex> {
-public:
+class StatusLineSink final : public spdlog::sinks::base_sink<std::mutex>
+{
+  public:
     explicit StatusLineSink(spdlog::sink_ptr inner) : m_inner(std::move(inner)) {}
 
     void show(const std::string& text)
@@ -32,7 +36,7 @@ public:
         erase_and_draw();
     }
 
-protected:
+  protected:
     void sink_it_(const spdlog::details::log_msg& message) override
     {
         if (!m_line.empty()) {
@@ -49,7 +53,7 @@ protected:
         m_inner->set_formatter(std::move(formatter));
     }
 
-private:
+  private:
     void erase_and_draw()
     {
         std::fputs("\r\033[K", stderr);
@@ -65,7 +69,99 @@ private:
     std::string m_line;
 };
 
-std::shared_ptr<StatusLineSink> g_status_line;  // set when stderr is a terminal and not -q
+std::shared_ptr<StatusLineSink> g_status_line; // set when stderr is a terminal and not -q
+
+// The --log-file sink. Each line is written and flushed at once, so the log is whole up to the
+// moment something goes wrong; a write error (a full disk, EIO) is said once on stderr and kept
+// for the exit code, where spdlog's own file sink would create missing directories and lose
+// buffered lines silently at exit.
+class LogFileSink final : public spdlog::sinks::base_sink<std::mutex>
+{
+  public:
+    LogFileSink(std::FILE* file, std::string path) : m_file(file), m_path(std::move(path)) {}
+    ~LogFileSink() override { std::fclose(m_file); }
+    LogFileSink(const LogFileSink&) = delete;
+    LogFileSink& operator=(const LogFileSink&) = delete;
+
+    // Writes `line` at once, saying nothing; the error that kept it from the file, if any.
+    std::optional<std::string> write_now(std::string_view line)
+    {
+        std::lock_guard lock(mutex_);
+        write(line);
+        return m_error;
+    }
+
+    std::optional<std::string> error()
+    {
+        std::lock_guard lock(mutex_);
+        return m_error;
+    }
+
+  protected:
+    void sink_it_(const spdlog::details::log_msg& message) override
+    {
+        if (m_error) {
+            return; // said once; the log is incomplete from there on
+        }
+        spdlog::memory_buf_t formatted;
+        formatter_->format(message, formatted);
+        if (!write(std::string_view(formatted.data(), formatted.size()))) {
+            std::fprintf(stderr, "ringsnap: %s; the log is incomplete from here on\n", m_error->c_str());
+        }
+    }
+    void flush_() override {}
+
+  private:
+    bool write(std::string_view line)
+    {
+        if (std::fwrite(line.data(), 1, line.size(), m_file) != line.size() || std::fflush(m_file) != 0) {
+            m_error = fmt::format("cannot write log file {}: {}", quote_for_message(m_path), std::strerror(errno));
+            std::clearerr(m_file);
+            return false;
+        }
+        return true;
+    }
+
+    std::FILE* m_file;
+    std::string m_path;
+    std::optional<std::string> m_error;
+};
+
+std::shared_ptr<LogFileSink> g_log_file;
+
+// Opens the log for appending and writes its first line, so that a log that cannot be written
+// (no such directory, /dev/full, no permission) stops the run before it touches anything.
+Result<std::shared_ptr<LogFileSink>> open_log_file(const std::filesystem::path& path)
+{
+    auto refuse = [&](const std::string& why) {
+        return make_error(ErrorKind::config,
+                          fmt::format("cannot write log file {}: {}", quote_for_message(path.string()), why));
+    };
+    std::error_code ec;
+    auto directory = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    auto directory_status = std::filesystem::status(directory, ec);
+    if (!std::filesystem::exists(directory_status)) {
+        return refuse(fmt::format("the directory {} does not exist; create it first (ringsnap creates none)",
+                                  quote_for_message(directory.string())));
+    }
+    if (!std::filesystem::is_directory(directory_status)) {
+        return refuse(fmt::format("{} is not a directory", quote_for_message(directory.string())));
+    }
+    if (std::filesystem::is_directory(path, ec)) {
+        return refuse("it is a directory; name a file in it");
+    }
+    std::FILE* file = std::fopen(path.c_str(), "ae");
+    if (!file) {
+        return refuse(std::strerror(errno));
+    }
+    auto sink = std::make_shared<LogFileSink>(file, path.string());
+    sink->set_formatter(
+        std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc));
+    if (auto problem = sink->write_now(fmt::format("-- ringsnap {} (pid {})\n", RINGSNAP_VERSION, getpid()))) {
+        return make_error(ErrorKind::config, *problem);
+    }
+    return sink;
+}
 
 spdlog::level::level_enum level_for(Verbosity verbosity)
 {
@@ -96,23 +192,27 @@ Status init_logging(Verbosity verbosity, const std::optional<std::filesystem::pa
     console->set_level(level_for(verbosity));
     std::vector<spdlog::sink_ptr> sinks{console};
     auto logger_level = level_for(verbosity);
+    g_log_file.reset();
     if (log_file) {
-        try {
-            auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_file->string());
-            file->set_level(spdlog::level::debug);
-            file->set_formatter(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l %v",
-                                                                            spdlog::pattern_time_type::utc));
-            sinks.push_back(file);
-            logger_level = std::min(logger_level, spdlog::level::debug);
-        } catch (const spdlog::spdlog_ex& e) {
-            return make_error(ErrorKind::config, fmt::format("cannot write log file {}: {}", log_file->string(), e.what()));
+        auto file = open_log_file(*log_file);
+        if (!file) {
+            return file.error();
         }
+        g_log_file = *file;
+        g_log_file->set_level(spdlog::level::debug);
+        sinks.push_back(g_log_file);
+        logger_level = std::min(logger_level, spdlog::level::debug);
     }
     auto logger = std::make_shared<spdlog::logger>("ringsnap", sinks.begin(), sinks.end());
     logger->set_level(logger_level);
     logger->flush_on(spdlog::level::warn);
     spdlog::set_default_logger(logger);
     return {};
+}
+
+std::optional<std::string> log_file_error()
+{
+    return g_log_file ? g_log_file->error() : std::nullopt;
 }
 
 bool status_line_enabled()

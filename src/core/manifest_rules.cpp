@@ -68,20 +68,6 @@ bool is_bad_component(std::string_view component)
     return component.empty() || component == "." || component == "..";
 }
 
-// How many characters quote_for_message writes for one byte.
-std::size_t shown_width(char c)
-{
-    if (c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r') {
-        return 2;
-    }
-    return is_control(c) ? 4 : 1; // \x1b
-}
-
-bool is_utf8_continuation(char c)
-{
-    return (static_cast<unsigned char>(c) & 0xc0) == 0x80;
-}
-
 } // namespace
 
 Problem check_backup_name(std::string_view value)
@@ -215,21 +201,7 @@ Problem check_token(std::string_view value)
 
 std::string shown(std::string_view value)
 {
-    std::size_t room = k_shown_chars - 2; // the quotes
-    std::size_t width = 0;
-    std::size_t cut = 0;
-    while (cut < value.size() && width + shown_width(value[cut]) <= room) {
-        width += shown_width(value[cut]);
-        ++cut;
-    }
-    if (cut == value.size()) {
-        return quote_for_message(value);
-    }
-    std::string suffix = fmt::format("... ({} bytes)", value.size());
-    while (cut > 0 && (width + suffix.size() > room || is_utf8_continuation(value[cut]))) {
-        width -= shown_width(value[--cut]);
-    }
-    return quote_for_message(value.substr(0, cut)) + suffix;
+    return quote_for_message(value, k_shown_chars);
 }
 
 } // namespace ringsnap::manifest_rules

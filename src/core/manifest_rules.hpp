@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include <ringsnap/shell.hpp>
+
 namespace ringsnap::manifest_rules {
 
 using Problem = std::optional<std::string>;
@@ -59,8 +61,8 @@ Problem check_token(std::string_view value);
 // The longest a value is shown in a message, quotes and escapes included.
 inline constexpr std::size_t k_shown_chars = 80;
 
-// `value` for a message: quote_for_message's form, cut at a character boundary so that it
-// stays within k_shown_chars, with the full length after a cut one: "aaaa"... (4096 bytes).
+// `value` for a message: quote_for_message, cut at a character boundary to stay within
+// k_shown_chars, with the full length after a cut one: "aaaa"... (4096 bytes).
 std::string shown(std::string_view value);
 
 } // namespace ringsnap::manifest_rules

@@ -37,7 +37,7 @@ bool parse_mtime_ns(const std::string& text, std::int64_t& nanoseconds)
 
 Error parse_error(const char* what, const std::string& line)
 {
-    return make_error(ErrorKind::parse, fmt::format("unexpected {} line: \"{}\"", what, line));
+    return make_error(ErrorKind::parse, fmt::format("unexpected {} line: {}", what, quote_for_message(line)));
 }
 
 } // namespace

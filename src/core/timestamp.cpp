@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <ringsnap/shell.hpp>
+
 namespace ringsnap {
 
 Timestamp now_utc()
@@ -74,8 +76,9 @@ std::optional<int> read_fraction_ms(std::string_view tail)
 Result<Timestamp> parse_timestamp(std::string_view text)
 {
     auto bad = [&] {
-        return make_error(ErrorKind::parse,
-                          fmt::format("invalid timestamp \"{}\": expected UTC like 2026-11-23T02:00:00.120Z", text));
+        return make_error(
+            ErrorKind::parse,
+            fmt::format("invalid timestamp {}: expected UTC like 2026-11-23T02:00:00.120Z", quote_for_message(text)));
     };
     int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
     bool shaped = read_digits(text, 0, 4, year) && read_digits(text, 5, 2, month) && read_digits(text, 8, 2, day) &&

@@ -65,6 +65,44 @@ std::string first_bad_char(std::string_view text, bool (*allowed)(char))
     return quote_for_message(text.substr(start, length));
 }
 
+// How many characters escaped() writes for one byte.
+std::size_t escaped_width(char c)
+{
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r') {
+        return 2;
+    }
+    return byte < 0x20 || byte == 0x7f ? 4 : 1; // \x1b
+}
+
+std::string escaped(std::string_view text)
+{
+    std::string shown;
+    for (char c : text) {
+        auto byte = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            shown += '\\';
+            shown += c;
+        } else if (c == '\n') {
+            shown += "\\n";
+        } else if (c == '\t') {
+            shown += "\\t";
+        } else if (c == '\r') {
+            shown += "\\r";
+        } else if (byte < 0x20 || byte == 0x7f) {
+            shown += fmt::format("\\x{:02x}", byte);
+        } else {
+            shown += c;
+        }
+    }
+    return shown;
+}
+
+bool is_utf8_continuation(char c)
+{
+    return (static_cast<unsigned char>(c) & 0xc0) == 0x80;
+}
+
 } // namespace
 
 std::string shell_quote(std::string_view arg)
@@ -110,28 +148,23 @@ std::string with_sudo(const std::string& command, const std::optional<std::strin
     return fmt::format("sudo -n -u {} -- sh -c {}", shell_quote(*sudo_user), shell_quote(command));
 }
 
-std::string quote_for_message(std::string_view text)
+std::string quote_for_message(std::string_view text, std::size_t max_chars)
 {
-    std::string shown = "\"";
-    for (char c : text) {
-        auto byte = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            shown += '\\';
-            shown += c;
-        } else if (c == '\n') {
-            shown += "\\n";
-        } else if (c == '\t') {
-            shown += "\\t";
-        } else if (c == '\r') {
-            shown += "\\r";
-        } else if (byte < 0x20 || byte == 0x7f) {
-            shown += fmt::format("\\x{:02x}", byte);
-        } else {
-            shown += c;
-        }
+    std::size_t room = std::max<std::size_t>(max_chars, 2) - 2; // the quotes
+    std::size_t width = 0;
+    std::size_t cut = 0;
+    while (cut < text.size() && width + escaped_width(text[cut]) <= room) {
+        width += escaped_width(text[cut]);
+        ++cut;
     }
-    shown += '"';
-    return shown;
+    if (cut == text.size()) {
+        return "\"" + escaped(text) + "\"";
+    }
+    std::string suffix = fmt::format("... ({} bytes)", text.size());
+    while (cut > 0 && (width + suffix.size() > room || is_utf8_continuation(text[cut]))) {
+        width -= escaped_width(text[--cut]);
+    }
+    return "\"" + escaped(text.substr(0, cut)) + "\"" + suffix;
 }
 
 Status validate_cql_identifier(std::string_view name, std::string_view what)

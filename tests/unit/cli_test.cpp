@@ -1,19 +1,36 @@
 // SPDX-License-Identifier: Apache-2.0
 // The command line in-process: usage errors exit 2 before anything is touched.
 
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <ringsnap/cancel.hpp>
+#include <ringsnap/logging.hpp>
+#include <ringsnap/outcome.hpp>
 
 #include <ringsnap/catalog.hpp>
 #include <ringsnap/manifest_json.hpp>
 
 #include "cli/app.hpp"
+#include "cli/context.hpp"
 #include "support/manifest_samples.hpp"
 
 namespace ringsnap {
@@ -99,12 +116,16 @@ TEST(CommandLine, RestoreRefusesBadRequestsBeforeReadingAnything)
 
 TEST(CommandLine, ClearNeedsExactlyOneWayOfSayingWhat)
 {
-    for (std::vector<std::string> args : {std::vector<std::string>{"clear"},
-                                          {"clear", "--tag", "a", "--older-than", "7d"},
+    auto nothing = run_cli({"clear"});
+    EXPECT_EQ(nothing.exit_code, 2);
+    EXPECT_NE(nothing.err.find("say what to clear: --tag TAG for one backup, or --older-than DUR and/or --keep N"),
+              std::string::npos)
+        << nothing.err;
+    for (std::vector<std::string> args : {std::vector<std::string>{"clear", "--tag", "a", "--older-than", "1d"},
                                           {"clear", "--tag", "a", "--keep", "2"}}) {
-        auto result = run_cli(args);
-        EXPECT_EQ(result.exit_code, 2);
-        EXPECT_NE(result.err.find("--tag TAG, or --older-than DUR and/or --keep N"), std::string::npos) << result.err;
+        auto both = run_cli(args);
+        EXPECT_EQ(both.exit_code, 2);
+        EXPECT_NE(both.err.find("give --tag alone, or leave it out"), std::string::npos) << both.err;
     }
 }
 
@@ -112,7 +133,8 @@ TEST(CommandLine, ClearRefusesABadAgeCountOrTagBeforeReadingAnything)
 {
     auto age = run_cli({"clear", "--older-than", "7 days"});
     EXPECT_EQ(age.exit_code, 2);
-    EXPECT_NE(age.err.find("--older-than 7 days"), std::string::npos) << age.err;
+    EXPECT_NE(age.err.find("--older-than: expected a duration like 30s"), std::string::npos) << age.err;
+    EXPECT_NE(age.err.find("got \"7 days\""), std::string::npos) << age.err;
     EXPECT_EQ(run_cli({"clear", "--keep", "-1"}).exit_code, 2);
     auto tag = run_cli({"clear", "--tag", "x;rm -rf /"});
     EXPECT_EQ(tag.exit_code, 2);
@@ -160,6 +182,266 @@ TEST(CommandLine, UnwritableLogFileIsAUsageError)
     auto result = run_cli({"--log-file", not_a_directory + "/ringsnap.log", "check"});
     EXPECT_EQ(result.exit_code, 2);
     EXPECT_NE(result.err.find("cannot write log file"), std::string::npos) << result.err;
+}
+
+// --- every exit: one rule for interrupts, one JSON object, short clear messages -----------------
+
+// A cluster whose one node refuses connections at once (port 1 of the loopback), with its
+// catalog in a fresh directory.
+std::string refusing_cluster(const std::string& name)
+{
+    auto catalog = std::filesystem::path(::testing::TempDir()) / (name + "-catalog");
+    std::filesystem::remove_all(catalog);
+    return write_file(name + ".yaml", "cluster: c\ncatalog: " + catalog.string() +
+                                          "\nssh: {port: 1, connect_retries: 0}\n"
+                                          "datacenters:\n  dc1: {nodes: [127.0.0.1]}\n");
+}
+
+// Runs with Ctrl-C already pressed, and releases it after.
+CliResult run_interrupted(std::vector<std::string> args)
+{
+    request_cancel();
+    auto result = run_cli(std::move(args));
+    reset_cancel();
+    return result;
+}
+
+TEST(CommandLine, InterruptedRunExitsOneHundredThirtyWhateverThePhase)
+{
+    auto cluster = refusing_cluster("interrupted");
+    auto seedless = write_file("interrupted-seed.yaml", "cluster: c\nssh: {port: 1, connect_retries: 0}\n");
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"-c", seedless, "--seed", "127.0.0.1", "check"}, // in topology discovery
+             {"-c", cluster, "snapshot", "--dry-run"},         // in the survey before the plan
+             {"-c", cluster, "snapshot"},
+             {"-c", cluster, "check"},
+         }) {
+        auto text = run_interrupted(args);
+        EXPECT_EQ(text.exit_code, 130) << args.back() << ": " << text.err;
+        EXPECT_NE(text.err.find("interrupted"), std::string::npos) << text.err;
+        auto with_json = args;
+        with_json.insert(with_json.begin(), "--json");
+        auto json_run = run_interrupted(with_json);
+        EXPECT_EQ(json_run.exit_code, 130);
+        auto json = nlohmann::json::parse(json_run.out);
+        EXPECT_EQ(json["status"], "interrupted") << json;
+        EXPECT_EQ(json["exit_code"], 130) << json;
+    }
+}
+
+// Ctrl-C while the cluster file is being opened (a FIFO nobody writes blocks there): the open
+// fails with EINTR, and that too is an interrupt, not a bad file.
+TEST(CommandLine, InterruptWhileOpeningTheClusterFileExitsOneHundredThirty)
+{
+    auto fifo = std::filesystem::path(::testing::TempDir()) / "cluster-fifo.yaml";
+    std::filesystem::remove(fifo);
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    pid_t main_thread = gettid();
+    pthread_t main_handle = pthread_self();
+    std::atomic<bool> run_done{false};
+    std::atomic<bool> signalled{false};
+    // Sends SIGINT to the main thread once it sits in open(2) (/proc says which system call; three
+    // polls in a row rule out the quick opens of other files), never before: a signal before it
+    // would leave nothing to interrupt. If that never happens, opening the FIFO for writing
+    // releases the reader, so the test cannot hang.
+    std::thread interrupter([&] {
+        std::string syscall_file = fmt::format("/proc/self/task/{}/syscall", main_thread);
+        int seen_in_open = 0;
+        for (int polls = 0; polls < 10000 && !run_done; ++polls) {
+            std::ifstream in(syscall_file);
+            std::string number;
+            in >> number;
+            bool in_open = number == std::to_string(SYS_openat) || number == std::to_string(SYS_open);
+            seen_in_open = in_open ? seen_in_open + 1 : 0;
+            if (seen_in_open == 3) {
+                signalled = true;
+                pthread_kill(main_handle, SIGINT);
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        if (int writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK); writer >= 0) {
+            ::close(writer);
+        }
+    });
+    auto result = run_cli({"--json", "-c", fifo.string(), "list"});
+    run_done = true;
+    interrupter.join();
+    reset_cancel();
+    std::filesystem::remove(fifo);
+    if (!signalled) { // the reader refused the FIFO without opening it: nothing to interrupt
+        EXPECT_EQ(result.exit_code, 2) << result.err;
+        EXPECT_NE(result.err.find(fifo.string()), std::string::npos) << result.err;
+        return;
+    }
+    EXPECT_EQ(result.exit_code, 130) << result.err;
+    EXPECT_EQ(nlohmann::json::parse(result.out)["status"], "interrupted") << result.out;
+}
+
+TEST(CommandLine, ListTouchesNoNodeSoNeverReachesTheSeed)
+{
+    // The seed refuses connections: reaching it would end in exit 3.
+    auto cluster = refusing_cluster("list-seed");
+    auto result = run_cli({"-c", cluster, "--seed", "127.0.0.1", "list"});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_NE(result.out.find("No backups in the catalog."), std::string::npos) << result.out;
+    EXPECT_EQ(run_cli({"-c", cluster, "--seed", "127.0.0.1", "list", "--restores"}).exit_code, 0);
+    // --live works on the nodes, so it does reach the seed.
+    EXPECT_EQ(run_cli({"-c", cluster, "--seed", "127.0.0.1", "list", "--live"}).exit_code, 3);
+}
+
+TEST(CommandLine, WithJsonEveryExitPrintsExactlyOneObject)
+{
+    auto cluster = refusing_cluster("json-exits");
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"--json", "verify"},                                   // a missing positional
+             {"--json", "bogusverb"},                                // an unknown verb
+             {"bogusverb", "--json"},                                //
+             {"-c", "a.yaml", "-c", "b.yaml", "--json", "list"},     // an option given twice
+             {"--json", "-j", "0", "check"},                         // a validator
+             {"--json", "--frobnicate", "check"},                    // an unknown option
+             {"--json", "-c", "/nonexistent/cluster.yaml", "check"}, // refused by the verb
+             {"--json", "--log-file", "/nonexistent/dir/log", "list"},
+         }) {
+        auto result = run_cli(args);
+        EXPECT_EQ(result.exit_code, 2) << args[1];
+        nlohmann::json json;
+        ASSERT_NO_THROW(json = nlohmann::json::parse(result.out)) << "not one JSON object: " << result.out;
+        EXPECT_EQ(json["status"], "failed") << json;
+        EXPECT_EQ(json["exit_code"], 2) << json;
+        EXPECT_FALSE(json["error"].get<std::string>().empty()) << json;
+    }
+    auto help = run_cli({"--json", "--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_NE(nlohmann::json::parse(help.out)["help"].get<std::string>().find("snapshot"), std::string::npos);
+}
+
+TEST(CommandLine, UnknownVerbIsNamedWithTheVerbsThereAre)
+{
+    auto result = run_cli({"bogusverb"});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_NE(result.err.find("\"bogusverb\" is not a verb; the verbs are check, exec, snapshot"), std::string::npos)
+        << result.err;
+    EXPECT_NE(run_cli({"snapsht"}).err.find("(did you mean snapshot?)"), std::string::npos);
+    EXPECT_NE(run_cli({}).err.find("say what to do: ringsnap [OPTIONS] VERB"), std::string::npos);
+}
+
+TEST(CommandLine, NumbersOutOfRangeSayTheRange)
+{
+    auto keep = run_cli({"clear", "--keep", "-3"});
+    EXPECT_EQ(keep.exit_code, 2);
+    EXPECT_NE(keep.err.find("--keep: expected a whole number from 0 to 1000000, got \"-3\""), std::string::npos)
+        << keep.err;
+    auto parallel = run_cli({"-j", "many", "check"});
+    EXPECT_NE(parallel.err.find("expected a whole number from 1 to 4096, got \"many\""), std::string::npos)
+        << parallel.err;
+}
+
+TEST(CommandLine, OptionGivenTwiceSaysGiveItOnce)
+{
+    auto result = run_cli({"-c", "a.yaml", "-c", "b.yaml", "list"});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_NE(result.err.find("--cluster was given 2 times; give it once"), std::string::npos) << result.err;
+}
+
+TEST(CommandLine, EmptyValuesAreRefusedNotTakenForTheDefault)
+{
+    auto cluster = refusing_cluster("empty-values");
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"-c", cluster, "snapshot", "--tag", ""},
+             {"-c", cluster, "incremental", "--tag", "", "--base", ""},
+             {"-c", cluster, "clear", "--older-than", ""},
+             {"-c", cluster, "--seed", "", "check"},
+             {"-c", cluster, "--log-file", "", "list"},
+             {"-c", cluster, "exec", "--", ""},
+             {"-c", "", "list"},
+         }) {
+        auto result = run_cli(args);
+        EXPECT_EQ(result.exit_code, 2) << args[args.size() - 2];
+        EXPECT_NE(result.err.find("the value is empty"), std::string::npos) << result.err;
+    }
+    auto blank = run_cli({"-c", cluster, "exec", "--", " "});
+    EXPECT_EQ(blank.exit_code, 2);
+    EXPECT_NE(blank.err.find("exec needs a command"), std::string::npos) << blank.err;
+}
+
+TEST(CommandLine, HugeValuesAreCutInEveryMessage)
+{
+    std::string huge(10 * 1024 * 1024, 'x');
+    auto cluster = refusing_cluster("huge-values");
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"-c", cluster, "snapshot", "--tag", huge}, // our own check
+             {"-c", cluster, "clear", "--older-than", huge},
+             {"-j", huge, "check"},                         // a validator
+             {"-c", cluster, "list", huge},                 // CLI11's "not expected"
+             {huge},                                        // an unknown verb
+             {"-c", cluster, "--dc", huge, "exec", "true"}, // the selection
+         }) {
+        auto result = run_cli(args);
+        EXPECT_EQ(result.exit_code, 2);
+        EXPECT_LT(result.err.size(), 1000u) << result.err.substr(0, 1000);
+    }
+    auto in_file = write_file("huge-value.yaml", "cluster: " + huge + "\n");
+    auto result = run_cli({"-c", in_file, "list"});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_LT(result.err.size(), 1000u) << result.err.substr(0, 1000);
+}
+
+// --- the log file ----------------------------------------------------------------------------
+
+TEST(CommandLine, LogFileInAMissingDirectoryIsRefusedAndNothingIsCreated)
+{
+    auto missing = std::filesystem::path(::testing::TempDir()) / "no-such-log-dir";
+    std::filesystem::remove_all(missing);
+    auto result = run_cli({"--log-file", (missing / "sub" / "ringsnap.log").string(), "list"});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_NE(result.err.find("the directory \"" + (missing / "sub").string() + "\" does not exist"), std::string::npos)
+        << result.err;
+    EXPECT_FALSE(std::filesystem::exists(missing));
+}
+
+TEST(CommandLine, LogFileThatCannotBeWrittenIsRefused)
+{
+    auto cluster = refusing_cluster("dev-full");
+    auto result = run_cli({"-c", cluster, "--log-file", "/dev/full", "list"});
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_NE(result.err.find("cannot write log file \"/dev/full\": No space left on device"), std::string::npos)
+        << result.err;
+}
+
+TEST(LogFile, AWriteErrorDuringTheRunIsSaidOnceAndTheRunIsNotASuccess)
+{
+    auto path = std::filesystem::path(::testing::TempDir()) / "short-log.log";
+    std::filesystem::remove(path);
+    ASSERT_TRUE(init_logging(Verbosity::quiet, path));
+    // The disk fills up under the open log: its descriptor now writes to /dev/full.
+    int full = ::open("/dev/full", O_WRONLY);
+    ASSERT_GE(full, 0);
+    bool replaced = false;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+        std::error_code ec;
+        if (std::filesystem::read_symlink(entry.path(), ec) == path) {
+            replaced = ::dup2(full, std::stoi(entry.path().filename().string())) >= 0;
+        }
+    }
+    ::close(full);
+    ASSERT_TRUE(replaced);
+    ::testing::internal::CaptureStderr();
+    spdlog::debug("a line");
+    spdlog::debug("and another one");
+    std::string err = ::testing::internal::GetCapturedStderr();
+
+    ASSERT_TRUE(log_file_error().has_value());
+    EXPECT_NE(err.find("cannot write log file \"" + path.string() + "\": No space left on device"), std::string::npos)
+        << err;
+    EXPECT_EQ(err.find("cannot write log file", err.find("cannot write log file") + 1), std::string::npos)
+        << "said more than once: " << err;
+    cli::GlobalOptions options;
+    cli::Context context(options);
+    ::testing::internal::CaptureStderr();
+    EXPECT_EQ(context.finish(exit_code::ok), exit_code::partial);
+    EXPECT_NE(::testing::internal::GetCapturedStderr().find("the log file is incomplete"), std::string::npos);
+    ASSERT_TRUE(init_logging(Verbosity::quiet, std::nullopt)); // let the file go
 }
 
 TEST(CommandLine, AClusterFileThatIsNoRegularFileIsRefusedWithoutReadingIt)
@@ -273,6 +555,7 @@ TEST_F(CatalogCommandLine, ListReportsImpossibleChainsAndEntriesThatAreNoFiles)
     ASSERT_EQ(json["problems"].size(), 2U) << json;
     EXPECT_EQ(json["problems"][1]["subject"], "i1");
 }
+
 
 } // namespace
 } // namespace ringsnap

@@ -330,8 +330,42 @@ TEST_F(ClusterFileTest, FollowsYamlAnchorsAndAliases)
 
 // --- the example file on disk -----------------------------------------------------------------
 
+// A directory of its own under the test's temporary directory, removed at the end.
+class TemporaryDirectory
+{
+  public:
+    explicit TemporaryDirectory(const std::string& name)
+        : m_path(std::filesystem::path(::testing::TempDir()) / (name + "-" + std::to_string(getpid())))
+    {
+        std::filesystem::remove_all(m_path);
+        std::filesystem::create_directories(m_path);
+    }
+    ~TemporaryDirectory() { std::filesystem::remove_all(m_path); }
+    TemporaryDirectory(const TemporaryDirectory&) = delete;
+    TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+
+    const std::filesystem::path& path() const { return m_path; }
+
+    // Writes `text` to `name` (directories created) and returns its path.
+    std::filesystem::path write(const std::string& name, const std::string& text) const
+    {
+        auto file = m_path / name;
+        std::filesystem::create_directories(file.parent_path());
+        std::ofstream(file) << text;
+        return file;
+    }
+
+  private:
+    std::filesystem::path m_path;
+};
+
 TEST_F(ClusterFileTest, LoadsTheExampleFile)
 {
+    // The file names ~/.ssh/id_ed25519 and ~/.ssh/known_hosts, which must exist to load it.
+    TemporaryDirectory home("example-home");
+    home.write(".ssh/id_ed25519", "key");
+    home.write(".ssh/known_hosts", "");
+    setenv("HOME", home.path().c_str(), 1);
     std::filesystem::path path = std::filesystem::path(RINGSNAP_SOURCE_DIR) / "examples" / "cluster.yaml";
     auto cluster = load_cluster_file(path);
     ASSERT_TRUE(cluster) << cluster.error().message;
@@ -341,8 +375,8 @@ TEST_F(ClusterFileTest, LoadsTheExampleFile)
     // Every key of the file, at the cluster level.
     EXPECT_EQ(cluster->ssh.user, "ops");
     EXPECT_EQ(cluster->ssh.port, 22);
-    EXPECT_EQ(cluster->ssh.identity_file, "/home/tester/.ssh/id_ed25519");
-    EXPECT_EQ(cluster->ssh.known_hosts, "/home/tester/.ssh/known_hosts");
+    EXPECT_EQ(cluster->ssh.identity_file, (home.path() / ".ssh/id_ed25519").string());
+    EXPECT_EQ(cluster->ssh.known_hosts, (home.path() / ".ssh/known_hosts").string());
     EXPECT_EQ(cluster->ssh.connect_timeout, 10s);
     EXPECT_EQ(cluster->ssh.command_timeout, 30min);
     EXPECT_EQ(cluster->ssh.connect_retries, 2);
@@ -415,7 +449,81 @@ TEST_F(ClusterFileTest, NamesTheFileOnDiskInErrors)
         << cluster.error().message;
 }
 
+TEST_F(ClusterFileTest, RelativeLocalPathsStartAtTheFilesDirectoryNotTheWorkingOne)
+{
+    TemporaryDirectory dir("relative-paths");
+    dir.write("keys/id", "key");
+    dir.write("known_hosts", "");
+    auto path = dir.write("conf/cluster.yaml", "cluster: x\ncatalog: backups\n"
+                                               "ssh: {identity_file: ../keys/id, known_hosts: ../known_hosts}\n"
+                                               "cassandra: {cql_password_file: cql.password}\n");
+    auto cluster = load_cluster_file(path);
+    ASSERT_TRUE(cluster) << cluster.error().message;
+    EXPECT_EQ(cluster->catalog, dir.path() / "conf/backups");
+    EXPECT_EQ(cluster->ssh.identity_file, (dir.path() / "keys/id").string());
+    EXPECT_EQ(cluster->ssh.known_hosts, (dir.path() / "known_hosts").string());
+    EXPECT_EQ(cluster->cassandra.cql_password_file, (dir.path() / "conf/cql.password").string());
+}
+
+TEST_F(ClusterFileTest, MissingIdentityFileOrKnownHostsIsRefusedWhenTheFileIsLoaded)
+{
+    TemporaryDirectory dir("missing-ssh-files");
+    dir.write("id", "key");
+    dir.write("known_hosts", "");
+    struct Case
+    {
+        std::string ssh;
+        std::string says;
+    };
+    for (const auto& [ssh, says] : std::vector<Case>{
+             {"identity_file: id_nope", ":3: ssh.identity_file: \"" + (dir.path() / "id_nope").string() +
+                                            "\" does not exist; fix the path, or remove the key"},
+             {"known_hosts: kh_nope", ":3: ssh.known_hosts: \"" + (dir.path() / "kh_nope").string() +
+                                          "\" does not exist; fix the path, or create it empty"},
+             {"identity_file: " + dir.path().string(), "is a directory; name a file"},
+         }) {
+        auto path = dir.write("cluster.yaml", "cluster: x\nssh:\n  " + ssh + "\n");
+        auto cluster = load_cluster_file(path);
+        ASSERT_FALSE(cluster) << ssh;
+        EXPECT_EQ(cluster.error().kind, ErrorKind::config);
+        EXPECT_EQ(cluster.error().message.rfind(path.string(), 0), 0u) << cluster.error().message;
+        EXPECT_NE(cluster.error().message.find(says), std::string::npos) << cluster.error().message;
+    }
+    // Named at a node's level too; present files load.
+    auto path = dir.write("cluster.yaml", "cluster: x\nssh: {identity_file: id, known_hosts: known_hosts}\n"
+                                          "datacenters:\n  dc1:\n    nodes:\n"
+                                          "      - {host: n1, ssh: {identity_file: other}}\n");
+    auto cluster = load_cluster_file(path);
+    ASSERT_FALSE(cluster);
+    EXPECT_NE(cluster.error().message.find(":6: datacenters.dc1.nodes[0].ssh.identity_file"), std::string::npos)
+        << cluster.error().message;
+    dir.write("other", "key");
+    EXPECT_TRUE(load_cluster_file(path));
+}
+
 // --- files that do not load: structure ---------------------------------------------------------
+
+TEST_F(ClusterFileTest, DeepNestingSaysWhatIsWrongAndWhereToLook)
+{
+    for (std::size_t depth : {3000u, 10000u}) {
+        auto message = parse_error("cluster: x\nssh: " + std::string(depth, '[') + "\n");
+        EXPECT_EQ(message.rfind("cluster.yaml:", 0), 0u) << message;
+        EXPECT_NE(message.find(": not valid YAML here: lists and mappings nested too deeply"), std::string::npos)
+            << message;
+        EXPECT_NE(message.find("look for a `[` or `{` that is never closed"), std::string::npos) << message;
+    }
+}
+
+TEST_F(ClusterFileTest, HugeKeysAndValuesAreCutInMessages)
+{
+    std::string huge(1024 * 1024, 'k');
+    for (const auto& yaml : {"cluster: " + huge + "\n", "cluster: x\nssh: {user: \"" + huge + "\"}\n",
+                             "cluster: x\ndatacenters:\n  ? " + huge + "\n  : {nodes: [bad_host]}\n"}) {
+        auto message = parse_error(yaml);
+        EXPECT_LT(message.size(), 600u) << message.substr(0, 600);
+        EXPECT_NE(message.find("(1048576 bytes)"), std::string::npos) << message.substr(0, 600);
+    }
+}
 
 TEST_F(ClusterFileTest, ReportsYamlSyntaxErrorsWithTheirLine)
 {
@@ -691,9 +799,10 @@ TEST_F(ClusterFileTest, RejectsAnEmptyDataCenterList)
 
 TEST_F(ClusterFileTest, RequiresSafeDataCenterAndRackNames)
 {
-    EXPECT_EQ(parse_error("cluster: x\ndatacenters:\n  dc 1:\n    nodes: [a]\n"),
-              "cluster.yaml:3: datacenters.dc 1: invalid data center name \"dc 1\": it contains \" \"; use letters, "
-              "digits, '_', '.' and '-', not starting with '.' or '-'");
+    EXPECT_EQ(
+        parse_error("cluster: x\ndatacenters:\n  dc 1:\n    nodes: [a]\n"),
+        "cluster.yaml:3: datacenters.\"dc 1\": invalid data center name \"dc 1\": it contains \" \"; use letters, "
+        "digits, '_', '.' and '-', not starting with '.' or '-'");
     EXPECT_NE(parse_error("cluster: x\ndatacenters:\n  dc1:\n    nodes:\n      - {host: a, rack: 'r/1'}\n")
                   .find("cluster.yaml:5: datacenters.dc1.nodes[0].rack: invalid rack name \"r/1\""),
               std::string::npos);

@@ -270,6 +270,27 @@ TEST(WithSudo, QuotesTheUserName)
     EXPECT_EQ(with_sudo("id", std::string("a b")), "sudo -n -u 'a b' -- sh -c id");
 }
 
+TEST(QuoteForMessage, CutsLongValuesAtACharacterBoundaryAndSaysTheirLength)
+{
+    std::string huge(10 * 1024 * 1024, 'x');
+    std::string shown = quote_for_message(huge);
+    EXPECT_LE(shown.size(), k_max_quoted_chars);
+    EXPECT_EQ(shown.rfind("\"xxxx", 0), 0u) << shown;
+    EXPECT_NE(shown.find("\"... (10485760 bytes)"), std::string::npos) << shown;
+    // Escapes count at their shown width, and a UTF-8 character is never split.
+    for (const std::string& unit : {std::string("\x1b"), std::string("日")}) {
+        std::string repeated;
+        while (repeated.size() < 500) {
+            repeated += unit;
+        }
+        shown = quote_for_message(repeated);
+        EXPECT_LE(shown.size(), k_max_quoted_chars) << shown;
+        std::string kept = shown.substr(1, shown.find("\"...") - 1);
+        EXPECT_EQ(kept.size() % (unit == "\x1b" ? 4 : 3), 0u) << shown;
+    }
+    EXPECT_EQ(quote_for_message(std::string(78, 'y')), "\"" + std::string(78, 'y') + "\"");
+}
+
 TEST(QuoteForMessage, EscapesControlCharactersQuotesAndBackslashes)
 {
     EXPECT_EQ(quote_for_message("abc"), "\"abc\"");
