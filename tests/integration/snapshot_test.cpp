@@ -45,8 +45,8 @@ TEST_F(SnapshotOnLab, EveryRecordedFileMatchesTheNodesFileByteForByte)
                           std::string::npos);
             }
             for (const auto& file : table["files"]) {
-                std::string path = table["directory"].get<std::string>() + "/snapshots/nightly-1/" +
-                                   file["name"].get<std::string>();
+                std::string path =
+                    table["directory"].get<std::string>() + "/snapshots/nightly-1/" + file["name"].get<std::string>();
                 ASSERT_TRUE(std::filesystem::exists(path)) << path;
                 EXPECT_EQ(std::filesystem::file_size(path), file["size"].get<std::uint64_t>()) << path;
                 EXPECT_EQ(sha256_of(path), file["sha256"]) << path;
@@ -65,13 +65,14 @@ TEST_F(SnapshotOnLab, ASecondSnapshotReusesTheHashesOfUnchangedSSTables)
     auto second = run_json("snapshot", 0, {"-k", "billing", "--tag", "two"});
     std::uint64_t recorded = second["totals"]["bytes"];
     std::uint64_t hashed = second["totals"]["bytes_hashed"];
-    EXPECT_EQ(first["totals"]["bytes_hashed"], first["totals"]["bytes"]);  // nothing to reuse yet
+    EXPECT_EQ(first["totals"]["bytes_hashed"], first["totals"]["bytes"]); // nothing to reuse yet
     EXPECT_LT(hashed, recorded) << "only the new manifest.json and schema.cql need reading";
     // And the reused hashes are still right.
     auto manifest = manifest_of("two");
     for (const auto& table : manifest["nodes"][0]["tables"]) {
         for (const auto& file : table["files"]) {
-            std::string path = table["directory"].get<std::string>() + "/snapshots/two/" + file["name"].get<std::string>();
+            std::string path =
+                table["directory"].get<std::string>() + "/snapshots/two/" + file["name"].get<std::string>();
             EXPECT_EQ(sha256_of(path), file["sha256"]) << path;
         }
     }
@@ -137,7 +138,8 @@ TEST_F(SnapshotOnLab, TagAlreadyOnANodeIsRefusedBeforeAnyNodeIsTouched)
 TEST_F(SnapshotOnLab, UnknownKeyspaceAndHostileNamesAreRefusedBeforeAnyNodeIsTouched)
 {
     start(1, 2);
-    EXPECT_NE(run_json("snapshot", 2, {"-k", "nope", "--tag", "a"})["error"].get<std::string>().find("keyspace nope does not exist"),
+    EXPECT_NE(run_json("snapshot", 2, {"-k", "nope", "--tag", "a"})["error"].get<std::string>().find(
+                  "keyspace nope does not exist"),
               std::string::npos);
     run_json("snapshot", 2, {"-k", "billing; rm -rf /", "--tag", "b"});
     run_json("snapshot", 2, {"--tag", "../../etc"});

@@ -556,6 +556,5 @@ TEST_F(CatalogCommandLine, ListReportsImpossibleChainsAndEntriesThatAreNoFiles)
     EXPECT_EQ(json["problems"][1]["subject"], "i1");
 }
 
-
 } // namespace
 } // namespace ringsnap
