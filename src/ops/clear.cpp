@@ -217,19 +217,13 @@ Result<ClearAssignment> assign_clears(const std::vector<Node>& selected, const s
     return assignment;
 }
 
-} // namespace
-
-Result<ClearResult> clear_backups(Executor& executor, const std::vector<Node>& selected,
-                                  const std::vector<Manifest>& backups)
+// Runs an assignment: one session per node, its backups in order.
+ClearResult run_assignment(Executor& executor, const ClearAssignment& assignment)
 {
-    auto assignment = assign_clears(selected, backups);
-    if (!assignment) {
-        return assignment.error();
-    }
-    const auto& nodes = assignment->nodes;
-    const auto& items = assignment->items;
+    const auto& nodes = assignment.nodes;
+    const auto& items = assignment.items;
     ClearResult result;
-    result.clears = assignment->unselected;
+    result.clears = assignment.unselected;
     std::vector<std::vector<NodeClear>> per_node(nodes.size());
     result.runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) -> Status {
         Status outcome;
@@ -252,6 +246,18 @@ Result<ClearResult> clear_backups(Executor& executor, const std::vector<Node>& s
         result.clears.insert(result.clears.end(), per_node[i].begin(), per_node[i].end());
     }
     return result;
+}
+
+} // namespace
+
+Result<ClearResult> clear_backups(Executor& executor, const std::vector<Node>& selected,
+                                  const std::vector<Manifest>& backups)
+{
+    auto assignment = assign_clears(selected, backups);
+    if (!assignment) {
+        return assignment.error();
+    }
+    return run_assignment(executor, *assignment);
 }
 
 bool wholly_cleared(const ClearResult& result, const std::string& tag)
@@ -372,22 +378,20 @@ Result<ClearOutcome> run_clear(Executor& executor, const Catalog& catalog, const
     if (!backups) {
         return backups.error();
     }
-    if (auto trusted = assign_clears(nodes, *backups); !trusted) {
-        return trusted.error(); // a dry run plans nothing from a manifest that a real run refuses
-    }
     ClearOutcome outcome;
     outcome.plan = std::move(*plan);
     outcome.backups = std::move(*backups);
+    // Before the dry run returns: it plans nothing from a manifest that a real run refuses.
+    auto assignment = assign_clears(nodes, outcome.backups);
+    if (!assignment) {
+        return assignment.error();
+    }
     if (dry_run || outcome.backups.empty()) {
         return outcome;
     }
     {
         Phase phase(observer, "clear", nodes);
-        auto result = clear_backups(executor, nodes, outcome.backups);
-        if (!result) {
-            return result.error();
-        }
-        outcome.result = std::move(*result);
+        outcome.result = run_assignment(executor, *assignment);
     }
     outcome.removals = remove_cleared(catalog, outcome.backups, outcome.result, rule.force);
     outcome.status = status_of(outcome.removals);
