@@ -208,22 +208,32 @@ RestoreRecord merge_earlier(RestoreRecord fresh, const RestoreRecord& earlier)
 
 // ---- survey
 
-// Who the node is and what it has. The ring (`nodetool status`, a JVM start on a real node) is
-// asked only for --truncate, which needs every node up.
-Status survey_for_restore(RemoteShell& shell, const std::vector<std::string>& keyspaces, bool with_ring,
-                          RestoreFacts& facts)
+// Who each node is and what it has. Releases come from one `nodetool gossipinfo` per data center
+// rather than a `nodetool version` (a JVM start on a real node) per node; the ring (`nodetool
+// status`) is asked only for --truncate, which needs every node up.
+std::vector<NodeRun> survey_for_restore(Executor& executor, const std::vector<Node>& nodes,
+                                        const std::vector<std::string>& keyspaces, bool with_ring,
+                                        std::vector<RestoreFacts>& facts)
 {
-    SurveyParts parts{.tokens = true, .ring = with_ring, .data_dirs = true, .config = true};
-    parts.extra_command = steps::disk_facts_command(shell.node(), keyspaces);
-    if (auto status = survey_node(shell, parts, facts.node); !status) {
-        return status;
+    SurveyParts parts{
+        .release = SurveyParts::Release::gossip, .tokens = true, .ring = with_ring, .data_dirs = true, .config = true};
+    parts.extra_command = [&](const Node& node) { return steps::disk_facts_command(node, keyspaces); };
+    auto survey = ops::survey_nodes(executor, nodes, parts);
+    facts.assign(nodes.size(), RestoreFacts{});
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        facts[i].node = std::move(survey.nodes[i]);
+        if (!survey.runs[i].ok()) {
+            continue;
+        }
+        auto disk = steps::parse_disk_facts(facts[i].node.extra.value_or(""));
+        if (!disk) {
+            survey.runs[i].error = disk.error();
+            survey.runs[i].failed_step = k_survey_step;
+            continue;
+        }
+        facts[i].disk = std::move(*disk);
     }
-    auto disk = steps::parse_disk_facts(facts.node.extra.value_or(""));
-    if (!disk) {
-        return disk.error();
-    }
-    facts.disk = std::move(*disk);
-    return {};
+    return survey.runs;
 }
 
 std::vector<std::string> keyspaces_of(const Chain& chain)
@@ -574,11 +584,8 @@ class RestoreRun
   private:
     std::vector<NodeRun> survey_nodes()
     {
-        m_facts.assign(m_nodes.size(), RestoreFacts{});
         Phase phase(m_observer, "survey", m_nodes, Observer::Lines::none);
-        return m_executor.run_on_nodes(m_nodes, [&](RemoteShell& shell, std::size_t index) {
-            return survey_for_restore(shell, m_keyspaces, m_request.truncate, m_facts[index]);
-        });
+        return survey_for_restore(m_executor, m_nodes, m_keyspaces, m_request.truncate, m_facts);
     }
 
     void execute()

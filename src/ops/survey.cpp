@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -12,12 +14,14 @@ namespace ringsnap::ops {
 
 namespace {
 
-// One part of the survey: its command, and what to do with a successful output.
+// One part of the survey: its command, and what to do with a successful output. A part that is
+// only `reported` does not fail the node (its problem is kept, or ignored, by `take`).
 struct Part
 {
     std::string name; // "nodetool info"
     std::string command;
     std::function<Status(const std::string& out)> take;
+    bool reported = false;
 };
 
 // A parser's result stored into `slot`, or its error naming the part.
@@ -34,12 +38,31 @@ std::function<Status(const std::string&)> store(const std::string& name, Parser 
     };
 }
 
-std::vector<Part> parts_of(const Node& node, const SurveyParts& wanted, NodeFacts& facts)
+Part version_part(const Node& node, NodeFacts& facts)
+{
+    return {"nodetool version", nodetool_command(node, {"version"}),
+            store("nodetool version", parse_version, facts.version)};
+}
+
+// How a node learns its release in this survey.
+enum class ReleaseRole {
+    own,      // nodetool version
+    reporter, // nodetool gossipinfo, for itself and the others
+    listener, // from a reporter's gossip
+};
+
+std::vector<Part> parts_of(const Node& node, const SurveyParts& wanted, ReleaseRole role, NodeFacts& facts)
 {
     std::vector<Part> parts;
-    parts.push_back({"nodetool version", nodetool_command(node, {"version"}),
-                     store("nodetool version", parse_version, facts.version)});
-    if (wanted.info || wanted.tokens) {
+    if (role == ReleaseRole::own) {
+        parts.push_back(version_part(node, facts));
+    } else if (role == ReleaseRole::reporter) {
+        // Reported only: a node whose gossip cannot be read is still surveyed; its data center
+        // learns releases from another reporter or from `nodetool version`.
+        parts.push_back({"nodetool gossipinfo", nodetool_command(node, {"gossipinfo"}),
+                         store("nodetool gossipinfo", parse_gossipinfo, facts.gossip), true});
+    }
+    if (wanted.info || wanted.tokens || role != ReleaseRole::own) {
         std::vector<std::string> args{"info"};
         if (wanted.tokens) {
             args.push_back("-T");
@@ -59,21 +82,124 @@ std::vector<Part> parts_of(const Node& node, const SurveyParts& wanted, NodeFact
         parts.push_back({"nodetool statusbackup", nodetool_command(node, {"statusbackup"}),
                          store("nodetool statusbackup", parse_statusbackup, facts.backups_running)});
     }
-    if (!wanted.extra_command.empty()) {
-        parts.push_back({"survey command", wanted.extra_command, [&facts](const std::string& out) -> Status {
+    if (wanted.extra_command) {
+        parts.push_back({"survey command", wanted.extra_command(node), [&facts](const std::string& out) -> Status {
                              facts.extra = out;
                              return {};
                          }});
     }
     if (wanted.config) {
+        // Reported, not a failure of the node: `check` says why it could not be read.
         parts.push_back({"read " + node.config_file(),
                          with_sudo("cat -- " + shell_quote(node.config_file()), node.ssh.sudo),
                          [&facts](const std::string& out) -> Status {
                              facts.config = out;
                              return {};
-                         }});
+                         },
+                         true});
     }
     return parts;
+}
+
+Status survey_as(RemoteShell& shell, const SurveyParts& wanted, ReleaseRole role, NodeFacts& facts)
+{
+    auto parts = parts_of(shell.node(), wanted, role, facts);
+    std::vector<std::string> commands;
+    for (const auto& part : parts) {
+        commands.push_back(part.command);
+    }
+    auto outputs = run_together(shell, k_survey_step, commands);
+    if (!outputs) {
+        return outputs.error();
+    }
+    Status first;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        auto status = check_succeeded(parts[i].name, (*outputs)[i]);
+        if (status) {
+            status = parts[i].take((*outputs)[i].out);
+        }
+        if (!status && parts[i].reported) {
+            if (wanted.config && parts[i].name.starts_with("read ")) {
+                facts.config_problem = status.error().message;
+            }
+        } else if (!status && first) {
+            first = status;
+        }
+    }
+    if (wanted.round_trip) {
+        facts.round_trip = shell.round_trip();
+    }
+    return first;
+}
+
+// The first node of each data center reports gossip; the others listen.
+std::vector<ReleaseRole> release_roles(const std::vector<Node>& nodes, SurveyParts::Release release)
+{
+    std::vector<ReleaseRole> roles(nodes.size(), ReleaseRole::own);
+    if (release == SurveyParts::Release::own) {
+        return roles;
+    }
+    std::set<std::string> reported;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        roles[i] = reported.insert(nodes[i].datacenter).second ? ReleaseRole::reporter : ReleaseRole::listener;
+    }
+    return roles;
+}
+
+// Each surveyed node's release from the gossip of any reporter, by host id.
+void take_releases_from_gossip(std::vector<NodeFacts>& facts)
+{
+    std::map<std::string, CassandraVersion> by_host_id;
+    for (const auto& reporter : facts) {
+        for (const auto& endpoint : reporter.gossip.value_or(std::vector<GossipEndpoint>{})) {
+            if (endpoint.release && !endpoint.host_id.empty()) {
+                by_host_id.emplace(endpoint.host_id, *endpoint.release);
+            }
+        }
+    }
+    for (auto& node : facts) {
+        if (auto found = node.info ? by_host_id.find(node.info->host_id) : by_host_id.end();
+            found != by_host_id.end()) {
+            node.version = found->second;
+        }
+    }
+}
+
+// Asks `nodetool version` of the surveyed nodes whose release is still unknown, recording the
+// job in their runs.
+void ask_missing_releases(Executor& executor, Survey& survey)
+{
+    std::vector<std::size_t> missing;
+    std::vector<Node> nodes;
+    for (std::size_t i = 0; i < survey.runs.size(); ++i) {
+        if (survey.runs[i].ok() && !survey.nodes[i].version) {
+            missing.push_back(i);
+            nodes.push_back(survey.runs[i].node);
+        }
+    }
+    if (missing.empty()) {
+        return;
+    }
+    auto runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) -> Status {
+        auto& facts = survey.nodes[missing[index]];
+        auto part = version_part(shell.node(), facts);
+        auto output = shell.run(k_survey_step, part.command);
+        if (!output) {
+            return output.error();
+        }
+        auto status = check_succeeded(part.name, *output);
+        return status ? part.take(output->out) : status;
+    });
+    for (std::size_t i = 0; i < missing.size(); ++i) {
+        auto& run = survey.runs[missing[i]];
+        run.steps.insert(run.steps.end(), runs[i].steps.begin(), runs[i].steps.end());
+        run.duration += runs[i].duration;
+        if (!runs[i].ok()) {
+            run.error = runs[i].error.value_or(
+                make_error(ErrorKind::interrupted, "interrupted before `nodetool version` could run"));
+            run.failed_step = runs[i].failed_step.empty() ? k_survey_step : runs[i].failed_step;
+        }
+    }
 }
 
 } // namespace
@@ -100,39 +226,21 @@ const TableDir* NodeFacts::table(const std::string& keyspace, const std::string&
 
 Status survey_node(RemoteShell& shell, const SurveyParts& wanted, NodeFacts& facts)
 {
-    auto parts = parts_of(shell.node(), wanted, facts);
-    std::vector<std::string> commands;
-    for (const auto& part : parts) {
-        commands.push_back(part.command);
-    }
-    auto outputs = run_together(shell, k_survey_step, commands);
-    if (!outputs) {
-        return outputs.error();
-    }
-    Status first;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-        auto status = check_succeeded(parts[i].name, (*outputs)[i]);
-        if (status) {
-            status = parts[i].take((*outputs)[i].out);
-        }
-        if (!status && wanted.config && i + 1 == parts.size()) {
-            facts.config_problem = status.error().message; // reported, not a failure of the node
-        } else if (!status && first) {
-            first = status;
-        }
-    }
-    if (wanted.round_trip) {
-        facts.round_trip = shell.round_trip();
-    }
-    return first;
+    return survey_as(shell, wanted, ReleaseRole::own, facts);
 }
 
 Survey survey_nodes(Executor& executor, const std::vector<Node>& nodes, const SurveyParts& parts)
 {
     Survey survey;
     survey.nodes.resize(nodes.size());
-    survey.runs = executor.run_on_nodes(
-        nodes, [&](RemoteShell& shell, std::size_t index) { return survey_node(shell, parts, survey.nodes[index]); });
+    auto roles = release_roles(nodes, parts.release);
+    survey.runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) {
+        return survey_as(shell, parts, roles[index], survey.nodes[index]);
+    });
+    if (parts.release == SurveyParts::Release::gossip) {
+        take_releases_from_gossip(survey.nodes);
+        ask_missing_releases(executor, survey);
+    }
     return survey;
 }
 

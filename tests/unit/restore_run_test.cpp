@@ -53,9 +53,12 @@ class World
     }
 
     std::vector<std::string> hosts;
-    std::set<std::string> tampered;                                     // source paths whose content no longer matches
-    std::set<std::string> failing_imports;                              // hosts whose import fails
-    std::set<std::string> silent_imports;                               // hosts whose import exits 0 and loads nothing
+    std::set<std::string> tampered;           // source paths whose content no longer matches
+    std::set<std::string> failing_imports;    // hosts whose import fails
+    std::set<std::string> silent_imports;     // hosts whose import exits 0 and loads nothing
+    std::set<std::string> unknown_to_gossip;  // hosts gossipinfo does not list
+    std::map<std::string, int> version_calls; // host -> `nodetool version` run there
+    int gossip_calls = 0;
     std::vector<std::string> events;                                    // "stage n1", "import n2", "truncate", in order
     std::map<std::string, std::map<std::string, std::uint64_t>> staged; // host -> staged path -> inode
     std::map<std::string, std::set<std::uint64_t>> live;                // host -> live Data.db inodes
@@ -68,7 +71,12 @@ class World
         const std::string& host = node.host;
         int n = std::stoi(host.substr(1));
         if (command.ends_with("nodetool version")) {
+            ++version_calls[host];
             return FakeExecutor::printed("ReleaseVersion: 4.1.6\n");
+        }
+        if (command.ends_with("nodetool gossipinfo")) {
+            ++gossip_calls;
+            return FakeExecutor::printed(gossipinfo());
         }
         if (command.find("nodetool info -T") != std::string::npos) {
             return FakeExecutor::printed(
@@ -152,6 +160,19 @@ class World
     }
 
   private:
+    std::string gossipinfo() const
+    {
+        std::string out;
+        for (std::size_t i = 0; i < hosts.size(); ++i) {
+            if (!unknown_to_gossip.count(hosts[i])) {
+                out += fmt::format("/127.0.0.{}\n  generation:1737140801\n  heartbeat:12\n  STATUS:19:NORMAL,{}\n"
+                                   "  DC:9:dc1\n  RACK:11:r1\n  RELEASE_VERSION:4:4.1.6\n  HOST_ID:2:{}\n",
+                                   i + 1, (i + 1) * 100, uuid(static_cast<int>(i) + 1));
+            }
+        }
+        return out;
+    }
+
     std::string status() const
     {
         std::string out =
@@ -334,6 +355,21 @@ TEST_F(RestoreRun, ARerunFinishesWhatWasLeftAndNeverTruncatesTwice)
     EXPECT_EQ(span("import").first, span("import").second) << "only n2 imports";
     EXPECT_EQ(world.events[static_cast<std::size_t>(span("import").first)], "import n2");
     EXPECT_EQ(world.live["n1"].size(), 2U) << "nothing loaded twice";
+}
+
+TEST_F(RestoreRun, ReleasesComeFromOneGossipinfoAndVersionOnlyWhereGossipIsSilent)
+{
+    world.unknown_to_gossip = {"n3"};
+    request.dry_run = true;
+    auto outcome = restore();
+    EXPECT_EQ(world.gossip_calls, 1); // one data center, one reporter
+    EXPECT_EQ(world.version_calls, (std::map<std::string, int>{{"n3", 1}}));
+    ASSERT_EQ(outcome.plan.nodes.size(), 3u);
+    for (const auto& node : outcome.plan.nodes) {
+        EXPECT_EQ(node.version, "4.1.6") << node.node.host;
+        EXPECT_FALSE(node.unreachable) << node.node.host;
+    }
+    EXPECT_TRUE(std::all_of(outcome.runs.begin(), outcome.runs.end(), [](const NodeRun& run) { return run.ok(); }));
 }
 
 TEST_F(RestoreRun, ADryRunTouchesNothingAndWritesNoRecord)

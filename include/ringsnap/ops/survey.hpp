@@ -7,6 +7,7 @@
 // needs to know a node (check, snapshot, incremental, restore) asks for the parts it needs.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,9 +22,16 @@ namespace ringsnap::ops {
 // failed (exit status 1): ...").
 inline constexpr const char* k_survey_step = "survey";
 
-// Which parts to ask for. `nodetool version` is always asked.
+// Which parts to ask for. The node's release is always asked, one way or the other.
 struct SurveyParts
 {
+    // Where each node's release comes from. `own`: `nodetool version` on every node. `gossip`
+    // (survey_nodes only): `nodetool gossipinfo` on the first node of each data center, whose
+    // RELEASE_VERSION of every ring member is matched to each node by the host id of the node's
+    // own `nodetool info` (so it implies info); only nodes no gossip knows run `nodetool version`,
+    // after the others. On a real cluster that saves a JVM start on every node.
+    enum class Release { own, gossip };
+    Release release = Release::own;
     bool info = false;         // nodetool info: host id, data center, rack, gossip
     bool tokens = false;       // ... with -T: the node's own tokens (implies info)
     bool ring = false;         // nodetool status: every ring member as this node sees it
@@ -32,8 +40,9 @@ struct SurveyParts
     bool backup_state = false; // nodetool statusbackup
     bool config = false;       // the node's cassandra.yaml (cluster file: cassandra.config_file)
     bool round_trip = false;   // time one SSH request/reply after the parts
-    // A command of the caller's, run with the others (what it prints lands in NodeFacts::extra).
-    std::string extra_command{};
+    // A command of the caller's for each node, run with the others (what it prints lands in
+    // NodeFacts::extra); none when empty.
+    std::function<std::string(const Node&)> extra_command{};
 };
 
 // What a node said. A part that failed leaves its fields empty; the node's NodeRun then carries
@@ -48,6 +57,8 @@ struct NodeFacts
     std::optional<std::string> config; // cassandra.yaml as read
     std::string config_problem;        // why `config` is absent
     std::optional<std::string> extra;  // what SurveyParts::extra_command printed
+    // What `nodetool gossipinfo` said, on the nodes that were asked (Release::gossip).
+    std::optional<std::vector<GossipEndpoint>> gossip;
     std::chrono::microseconds round_trip{};
 
     // Whether the node is UN in its own `nodetool status` (needs info and ring).
@@ -56,8 +67,9 @@ struct NodeFacts
     const TableDir* table(const std::string& keyspace, const std::string& table) const;
 };
 
-// Surveys one node in a job that goes on to do more on the same session (incremental, restore).
-// Returns the first part that failed, with `facts` holding the parts that did not.
+// Surveys one node in a job that goes on to do more on the same session (incremental, check).
+// Returns the first part that failed, with `facts` holding the parts that did not. The release
+// comes from `nodetool version` whatever `parts.release` says.
 Status survey_node(RemoteShell& shell, const SurveyParts& parts, NodeFacts& facts);
 
 struct Survey
@@ -66,7 +78,8 @@ struct Survey
     std::vector<NodeFacts> nodes; // same order
 };
 
-// Surveys every node, each as its own job.
+// Surveys every node, each as its own job (and, with Release::gossip, a second short job on the
+// nodes whose release gossip did not tell).
 Survey survey_nodes(Executor& executor, const std::vector<Node>& nodes, const SurveyParts& parts);
 
 } // namespace ringsnap::ops
