@@ -41,7 +41,4 @@ std::optional<SSTableName> parse_sstable_name(std::string_view file_name);
 bool can_read_sstable(const CassandraVersion& node_version, std::string_view storage_compatibility_mode,
                       std::string_view sstable_version, std::string_view format);
 
-// The storage_compatibility_mode of a cassandra.yaml (5.0); "CASSANDRA_4" when absent.
-std::string storage_compatibility_mode(const std::string& cassandra_yaml);
-
 } // namespace ringsnap

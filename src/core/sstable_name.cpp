@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <charconv>
 
-#include <yaml-cpp/yaml.h>
-
 namespace ringsnap {
 
 namespace {
@@ -92,16 +90,6 @@ bool can_read_sstable(const CassandraVersion& node, std::string_view mode, std::
         newest = 'n';
     }
     return version >= oldest && version[0] <= newest;
-}
-
-std::string storage_compatibility_mode(const std::string& cassandra_yaml)
-{
-    try {
-        auto value = YAML::Load(cassandra_yaml)["storage_compatibility_mode"];
-        return value && value.IsScalar() ? value.as<std::string>() : "CASSANDRA_4";
-    } catch (const YAML::Exception&) {
-        return "CASSANDRA_4";
-    }
 }
 
 } // namespace ringsnap

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <ringsnap/cassandra_yaml.hpp>
 #include <ringsnap/catalog.hpp>
 #include <ringsnap/ops/chain.hpp>
 #include <ringsnap/ops/pairing.hpp>
@@ -59,6 +60,21 @@ TEST(SSTableName, EachVersionReadsWhatCassandraReads)
     EXPECT_FALSE(reads(version(4, 0), "", "la", "big")) << "older than 3.0's ma";
     EXPECT_EQ(storage_compatibility_mode("cluster_name: x\n"), "CASSANDRA_4");
     EXPECT_EQ(storage_compatibility_mode("storage_compatibility_mode: NONE\n"), "NONE");
+}
+
+TEST(CassandraYaml, SeedsWithoutPortsAndTheCommitLogDirectory)
+{
+    const std::string yaml = "cluster_name: x\n"
+                             "seed_provider:\n"
+                             "  - class_name: org.apache.cassandra.locator.SimpleSeedProvider\n"
+                             "    parameters:\n"
+                             "      - seeds: \"10.0.0.1:7000, cass-2,[::1]:7000,fe80::1\"\n"
+                             "commitlog_directory: /var/lib/cassandra/commitlog\n";
+    EXPECT_EQ(seed_hosts(yaml), (std::vector<std::string>{"10.0.0.1", "cass-2", "::1", "fe80::1"}));
+    EXPECT_EQ(commitlog_directory(yaml), "/var/lib/cassandra/commitlog");
+    EXPECT_TRUE(seed_hosts("cluster_name: x\n").empty());
+    EXPECT_TRUE(seed_hosts(": not yaml [").empty());
+    EXPECT_FALSE(commitlog_directory("cluster_name: x\n"));
 }
 
 NodeEntry recorded(const std::string& host, const std::string& host_id, std::vector<std::string> tokens)
