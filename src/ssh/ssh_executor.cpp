@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <semaphore>
 #include <thread>
@@ -163,12 +164,44 @@ class SshExecutor final : public Executor
         }
     }
 
+    static std::string session_key(const Node& node)
+    {
+        return fmt::format("{}@{}:{}", node.ssh.user.value_or(""), node.host, node.ssh.port.value_or(0));
+    }
+
+    // A session kept from the node's last job if it still answers, else a new one. A verb asks a
+    // node something in each of its phases, and every handshake costs a key exchange and an
+    // authentication on both ends (and a new sshd process on the node).
+    Result<ssh::Session> reuse_or_open(const Node& node)
+    {
+        std::optional<ssh::Session> idle;
+        {
+            std::lock_guard lock(m_idle_mutex);
+            if (auto found = m_idle.find(session_key(node)); found != m_idle.end()) {
+                idle.emplace(std::move(found->second));
+                m_idle.erase(found);
+            }
+        }
+        if (idle && idle->measure_round_trip()) {
+            return std::move(*idle);
+        }
+        return open_with_retries(node);
+    }
+
+    // Only a session whose job ended well is kept: after a timeout or an interruption its state
+    // is not known.
+    void keep_idle(const Node& node, ssh::Session session)
+    {
+        std::lock_guard lock(m_idle_mutex);
+        m_idle.insert_or_assign(session_key(node), std::move(session));
+    }
+
     void run_node(NodeRun& run, std::size_t index, const NodeJob& job)
     {
         t_log_host = run.node.host;
         auto start = Clock::now();
         run.started = true;
-        auto session = open_with_retries(run.node);
+        auto session = reuse_or_open(run.node);
         run.connect_time = std::chrono::duration_cast<Duration>(Clock::now() - start);
         if (!session) {
             run.error = session.error();
@@ -179,6 +212,8 @@ class SshExecutor final : public Executor
             if (!status) {
                 run.error = status.error();
                 run.failed_step = failed_step_of(run.steps);
+            } else if (!cancel_requested()) {
+                keep_idle(run.node, std::move(*session));
             }
         }
         run.duration = std::chrono::duration_cast<Duration>(Clock::now() - start);
@@ -206,6 +241,8 @@ class SshExecutor final : public Executor
     ssh::KeyStore m_keys;
     std::mutex m_known_hosts_mutex;
     std::counting_semaphore<> m_handshakes{k_max_concurrent_handshakes};
+    std::mutex m_idle_mutex;
+    std::map<std::string, ssh::Session> m_idle; // by session_key
 };
 
 } // namespace
