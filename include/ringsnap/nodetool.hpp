@@ -104,6 +104,10 @@ struct ListedSnapshot
 // banner, a header without the five columns, or a row that does not fit the header.
 Result<std::vector<ListedSnapshot>> parse_listsnapshots(const std::string& out);
 
+// A release as Cassandra prints it ("4.1.6", "5.0-beta1", "3.11.17-SNAPSHOT"); nothing when it
+// is not one.
+std::optional<CassandraVersion> parse_release(std::string_view text);
+
 // One endpoint of `nodetool gossipinfo`: a ring member as the asked node's gossip knows it. What
 // it does not know is empty: a peer loaded from the saved peers at start-up has no state yet.
 struct GossipEndpoint

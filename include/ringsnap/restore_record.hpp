@@ -40,15 +40,27 @@ struct RestoreTable
     bool operator==(const RestoreTable&) const = default;
 };
 
+// How far a node got in a restore by restart. The order is the order of the steps; `undone`
+// means `--undo` put the files it replaced back.
+enum class RestartStep { none, stopped, quarantined, placed, started, undone };
+const char* to_string(RestartStep step);
+
 struct RestoreNode
 {
     std::string host;
     std::string datacenter;
     std::string rack;
     std::string source_host;          // the manifest's node entry whose files it loads
-    std::string method;               // "import" or "refresh"
+    std::string host_id;              // the node's Cassandra host id when planned
+    std::string version;              // the release it ran when planned
+    std::string method;               // "import", "refresh" or "restart"
     std::vector<std::string> staging; // the staging directories, for the operator (never trusted back)
     bool cleaned = false;             // its staging was removed
+    // restart only: the step reached, where the files it replaced wait (for the operator; undo
+    // and cleanup recompute the paths), and whether they are gone (--cleanup).
+    RestartStep restart = RestartStep::none;
+    std::vector<std::string> quarantine;
+    bool quarantine_removed = false;
     std::optional<std::string> error; // what stopped it
     std::vector<RestoreTable> tables;
 
@@ -65,7 +77,8 @@ struct RestoreRecord
     std::string tag;                  // what was asked for
     std::vector<std::string> backups; // the base, then the incrementals read, in order
     std::optional<Timestamp> until;
-    std::string method; // as asked: auto, import, refresh
+    std::string method;   // as asked: auto, import, refresh, restart
+    bool rolling = false; // restart: one node at a time
     bool truncate = false;
     bool keep_truncate_snapshots = false;
     std::vector<std::string> keyspaces; // -k
@@ -81,6 +94,7 @@ struct RestoreRecord
     bool operator==(const RestoreRecord&) const = default;
 
     RestoreNode* node(const std::string& host);
+    const RestoreNode* node(const std::string& host) const;
     // Whether the same restore was asked: same backup, time, tables, method and truncation.
     bool same_request(const RestoreRecord& other) const;
 };

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// `ringsnap restore TAG [--until TIME] [-k KS]... [-t KS.TABLE]... [--method auto|import|refresh]
-//                  [--truncate] [--keep-truncate-snapshots] [--dry-run] [--yes] [--resume]`
+// `ringsnap restore TAG [--until TIME] [-k KS]... [-t KS.TABLE]... [--method auto|import|refresh|restart]
+//                  [--rolling] [--start-timeout D] [--cleanup] [--truncate] [--keep-truncate-snapshots]
+//                  [--dry-run] [--yes] [--resume]`
+// `ringsnap restore --undo RESTORE_ID [--yes]` and `ringsnap restore --cleanup RESTORE_ID`
 
 #include <iostream>
 
@@ -27,6 +29,11 @@ struct RestoreOptions
     std::vector<std::string> keyspaces;
     std::vector<std::string> tables;
     std::string method = "auto";
+    bool rolling = false;
+    std::string start_timeout = "10m";
+    CLI::Option* cleanup = nullptr; // --cleanup [RESTORE_ID]
+    std::string cleanup_id;
+    std::string undo_id;
     bool truncate = false;
     bool keep_truncate_snapshots = false;
     bool dry_run = false;
@@ -49,14 +56,14 @@ Result<Timestamp> parse_until(const std::string& text)
 
 Result<ops::LoadMethod> parse_method(const std::string& method)
 {
-    if (method == "auto" || method == "import" || method == "refresh") {
-        return method == "auto"     ? ops::LoadMethod::automatic
-               : method == "import" ? ops::LoadMethod::import
-                                    : ops::LoadMethod::refresh;
+    for (auto known :
+         {ops::LoadMethod::automatic, ops::LoadMethod::import, ops::LoadMethod::refresh, ops::LoadMethod::restart}) {
+        if (method == ops::to_string(known)) {
+            return known;
+        }
     }
-    return make_error(ErrorKind::usage, fmt::format("--method {}: this version restores into running nodes with import "
-                                                    "(4.0+) or refresh (3.11); restart and sstableloader are not "
-                                                    "available yet",
+    return make_error(ErrorKind::usage, fmt::format("--method {}: expected auto, import, refresh or restart "
+                                                    "(sstableloader is not available yet)",
                                                     quote_for_message(method)));
 }
 
@@ -74,10 +81,11 @@ Result<ops::RestoreRequest> make_request(const RestoreOptions& options, const Gl
     }
     request.tag = options.tag;
     bool asked_more = !options.until.empty() || !options.keyspaces.empty() || !options.tables.empty() ||
-                      options.method != "auto" || options.truncate || options.keep_truncate_snapshots;
+                      options.method != "auto" || options.truncate || options.keep_truncate_snapshots ||
+                      options.rolling;
     if (options.resume && asked_more) {
         return make_error(ErrorKind::usage, "--resume continues a restore as it was first asked: give it no --until, "
-                                            "-k, -t, --method or --truncate");
+                                            "-k, -t, --method, --rolling or --truncate");
     }
     if (!options.until.empty()) {
         auto until = parse_until(options.until);
@@ -104,6 +112,18 @@ Result<ops::RestoreRequest> make_request(const RestoreOptions& options, const Gl
         return method.error();
     }
     request.method = *method;
+    auto timeout = parse_duration(options.start_timeout);
+    if (!timeout || *timeout <= Duration::zero()) {
+        return make_error(ErrorKind::usage, fmt::format("--start-timeout {}: expected a duration like 10m or 90s",
+                                                        quote_for_message(options.start_timeout)));
+    }
+    request.start_timeout = *timeout;
+    bool restart_only = options.rolling || options.cleanup->count() > 0;
+    if (restart_only && request.method != ops::LoadMethod::restart && !options.resume) {
+        return make_error(ErrorKind::usage, "--rolling and --cleanup go with --method restart");
+    }
+    request.rolling = options.rolling;
+    request.remove_quarantine = options.cleanup->count() > 0;
     if (options.keep_truncate_snapshots && !options.truncate) {
         return make_error(ErrorKind::usage, "--keep-truncate-snapshots goes with --truncate");
     }
@@ -146,17 +166,72 @@ Result<std::string> cql_password(const std::vector<Node>& nodes)
     return std::string();
 }
 
-bool ask(const ops::RestorePlan& plan, bool truncate)
+bool ask(const std::string& question)
 {
-    std::cerr << fmt::format("Restore {} table(s) on {} node(s){}? Type yes to go on: ", plan.tables.size(),
-                             plan.nodes.size(), truncate ? ", emptying them first with TRUNCATE everywhere" : "");
+    std::cerr << question << " Type yes to go on: ";
     std::string answer;
     std::getline(std::cin, answer);
     return answer == "yes" || answer == "y";
 }
 
+std::string question_for(const ops::RestorePlan& plan, const ops::RestoreRequest& request)
+{
+    std::string how = request.truncate ? ", emptying them first with TRUNCATE everywhere" : "";
+    if (request.method == ops::LoadMethod::restart) {
+        how = request.rolling ? ", stopping and starting one node at a time" : ", stopping every one of them first";
+    }
+    return fmt::format("Restore {} table(s) on {} node(s){}?", plan.tables.size(), plan.nodes.size(), how);
+}
+
+// `--undo RESTORE_ID` / `--cleanup RESTORE_ID`: nothing else of a restore goes with them.
+int run_quarantine_action(Context& context, const RestoreOptions& options)
+{
+    bool undo = !options.undo_id.empty();
+    ops::QuarantineRequest request;
+    request.restore_id = undo ? options.undo_id : options.cleanup_id;
+    request.action = undo ? ops::QuarantineAction::undo : ops::QuarantineAction::remove;
+    if (!options.tag.empty() || !options.cleanup_id.empty() == undo || options.resume || options.dry_run) {
+        return context.refuse(make_error(ErrorKind::usage, "--undo RESTORE_ID and --cleanup RESTORE_ID go alone: no "
+                                                           "TAG, --resume, --dry-run, or each other"));
+    }
+    if (auto valid = validate_tag(request.restore_id); !valid) {
+        return context.refuse(valid.error());
+    }
+    auto timeout = parse_duration(options.start_timeout);
+    if (!timeout || *timeout <= Duration::zero()) {
+        return context.refuse(make_error(ErrorKind::usage, "--start-timeout: expected a duration like 10m"));
+    }
+    request.start_timeout = *timeout;
+    if (undo && !options.yes &&
+        (!isatty(STDIN_FILENO) || !ask(fmt::format("Stop each node of {}, put back the files it replaced and start it "
+                                                   "again?",
+                                                   request.restore_id)))) {
+        return context.refuse(make_error(ErrorKind::usage, "--undo stops nodes: not confirmed (pass --yes when stdin "
+                                                           "is not a terminal); nothing was changed"));
+    }
+    auto target = select_with_catalog(context);
+    if (!target) {
+        return context.refuse(target.error());
+    }
+    auto& [selection, catalog] = *target;
+    ProgressObserver observer(context.executor());
+    auto outcome = ops::run_quarantine_action(context.executor(), catalog, selection.nodes, request, observer);
+    if (!outcome) {
+        return context.refuse(outcome.error());
+    }
+    if (context.options().json) {
+        context.emit({}, quarantine_action_json(*outcome, request, context.options().verbose > 0));
+    } else {
+        context.emit(render_quarantine_action(*outcome, request), {});
+    }
+    return outcome->exit_code;
+}
+
 int run_restore(Context& context, const RestoreOptions& options)
 {
+    if (!options.undo_id.empty() || !options.cleanup_id.empty()) {
+        return run_quarantine_action(context, options);
+    }
     auto request = make_request(options, context.options());
     if (!request) {
         return context.refuse(request.error());
@@ -179,7 +254,7 @@ int run_restore(Context& context, const RestoreOptions& options)
                 std::cout << render_restore_plan(plan, *request, verbose) << std::flush;
                 plan_shown = true;
             }
-            return ask(plan, request->truncate);
+            return ask(question_for(plan, *request));
         };
     }
     ProgressObserver observer(context.executor());
@@ -201,7 +276,8 @@ int run_restore(Context& context, const RestoreOptions& options)
 void add_restore_command(CLI::App& app, Action& action)
 {
     auto options = std::make_shared<RestoreOptions>();
-    auto* restore = app.add_subcommand("restore", "Restore a backup into the running nodes it came from");
+    auto* restore =
+        app.add_subcommand("restore", "Restore a backup into the nodes it came from (import, refresh or restart)");
     restore->add_option("tag", options->tag,
                         "The backup: a snapshot, or an incremental (with its base and the chain up to it)");
     restore->add_option("--until", options->until,
@@ -209,8 +285,26 @@ void add_restore_command(CLI::App& app, Action& action)
                         "(2026-11-23T02:00:00Z, or a duration ago like 2h)");
     restore->add_option("-k,--keyspace", options->keyspaces, "Only this keyspace (repeatable)");
     restore->add_option("-t,--table", options->tables, "Only this table, KEYSPACE.TABLE (repeatable)");
-    restore->add_option("--method", options->method, "auto (import on 4.0+, refresh on 3.11), import or refresh")
+    restore
+        ->add_option("--method", options->method,
+                     "auto (import on 4.0+, refresh on 3.11), import, refresh, or restart (stop the nodes,\n"
+                     "swap the tables' files, start them again)")
         ->capture_default_str();
+    restore->add_flag("--rolling", options->rolling,
+                      "restart: one node at a time instead of every node stopped before any starts (the others\n"
+                      "keep serving, and hand newer data back: a merge, not a rollback)");
+    restore
+        ->add_option("--start-timeout", options->start_timeout,
+                     "restart: how long a node may take to stop, and to be UN after its start")
+        ->capture_default_str();
+    options->cleanup = restore
+                           ->add_option("--cleanup", options->cleanup_id,
+                                        "restart: remove the quarantined files once the nodes are up; with a\n"
+                                        "RESTORE_ID alone, those of that earlier restore")
+                           ->expected(0, 1);
+    restore->add_option("--undo", options->undo_id,
+                        "RESTORE_ID of a restore by restart: stop each of its nodes, put back the files it\n"
+                        "replaced, start it again");
     restore->add_flag("--truncate", options->truncate,
                       "Empty each table cluster-wide with CQL TRUNCATE first, so the result is the backup's rows\n"
                       "exactly (without it, later deletes and overwrites win); needs every node up");
@@ -224,7 +318,10 @@ void add_restore_command(CLI::App& app, Action& action)
                     "data directory, every staged file's SHA-256 checked against the manifest (one mismatch anywhere\n"
                     "stops everything before any node loads), optional TRUNCATE, then one nodetool import (refresh on\n"
                     "3.11) per table, checked: every SSTable must be live afterwards. Nodes are matched to the backup\n"
-                    "by host id, then tokens, then host name. System keyspaces are not restored. A restore record in\n"
+                    "by host id, then tokens, then host name. System keyspaces are not restored. --method restart\n"
+                    "drains and stops the nodes (cluster file: stop_command, start_command), moves the tables' live\n"
+                    "files (and, for a whole restore, the commit log) into a quarantine, puts the staged files in\n"
+                    "place and starts the nodes seeds first, each waited for until UN. A restore record in\n"
                     "the catalog (`ringsnap list --restores`) makes a rerun finish what is left.\n"
                     "Exit 0 all loaded, 1 some nodes failed, 2 refused before touching anything, 3 nothing loaded,\n"
                     "4 a staged file did not match the manifest (nothing loaded), 130 interrupted.");

@@ -76,6 +76,20 @@ std::string table_lines(const ops::NodePlan& node, bool verbose)
     return text;
 }
 
+// A restart's per-node commands and quarantine.
+std::string node_lines(const ops::NodePlan& node)
+{
+    if (node.commands.empty()) {
+        return "";
+    }
+    std::string text = fmt::format("  {}{}: the files it replaces go to {}\n", node.node.host,
+                                   node.seed ? " (seed)" : "", fmt::join(node.quarantine, ", "));
+    for (const auto& command : node.commands) {
+        text += fmt::format("      runs {}\n", command);
+    }
+    return text;
+}
+
 } // namespace
 
 std::string render_restore_plan(const ops::RestorePlan& plan, const ops::RestoreRequest& request, bool verbose)
@@ -85,7 +99,13 @@ std::string render_restore_plan(const ops::RestorePlan& plan, const ops::Restore
         plan.nodes.size(), plan.tables.size(), plan.files, format_bytes(plan.bytes),
         request.truncate ? fmt::format("; TRUNCATE first, through cqlsh on {}", plan.truncate_host.value_or("?")) : "");
     text += nodes_table(plan) + "\n";
+    if (!plan.start_order.empty()) {
+        text += fmt::format("Stopped {}, then started in this order (seeds first): {}\n",
+                            request.rolling ? "and started one node at a time" : "all before any starts",
+                            fmt::join(plan.start_order, ", "));
+    }
     for (const auto& node : plan.nodes) {
+        text += node_lines(node);
         text += table_lines(node, verbose);
     }
     if (!verbose && plan.files > 0) {
@@ -185,6 +205,10 @@ nlohmann::json restore_json(const ops::RestoreOutcome& outcome, const ops::Resto
                          {"free_bytes", node.free_bytes},
                          {"bytes", node.bytes},
                          {"unreachable", node.unreachable ? nlohmann::json(*node.unreachable) : nlohmann::json()},
+                         {"seed", node.seed},
+                         {"commitlog_dir", node.commitlog_dir ? nlohmann::json(*node.commitlog_dir) : nlohmann::json()},
+                         {"quarantine", node.quarantine},
+                         {"commands", node.commands},
                          {"tables", tables}});
     }
     json["plan"] = {{"id", plan.id},
@@ -193,6 +217,8 @@ nlohmann::json restore_json(const ops::RestoreOutcome& outcome, const ops::Resto
                     {"tables", plan.tables},
                     {"truncate", request.truncate},
                     {"truncate_host", plan.truncate_host.value_or("")},
+                    {"rolling", request.rolling},
+                    {"start_order", plan.start_order},
                     {"files", plan.files},
                     {"bytes", plan.bytes},
                     {"warnings", plan.warnings},
@@ -205,6 +231,37 @@ nlohmann::json restore_json(const ops::RestoreOutcome& outcome, const ops::Resto
         json["restore"] = to_json(*outcome.record);
         json["record"] = outcome.record_path.string();
         json["resumed"] = outcome.resumed;
+    }
+    return json;
+}
+
+std::string render_quarantine_action(const ops::RestoreOutcome& outcome, const ops::QuarantineRequest& request)
+{
+    bool undo = request.action == ops::QuarantineAction::undo;
+    TextTable table({"DC", "HOST", "STEP", "QUARANTINE", "RESULT"});
+    for (const auto& run : outcome.runs) {
+        const auto* node = outcome.record ? outcome.record->node(run.node.host) : nullptr;
+        table.add_row(
+            {run.node.datacenter, run.node.host, node ? to_string(node->restart) : "?",
+             node && !node->quarantine_removed ? fmt::format("{}", fmt::join(node->quarantine, ", ")) : "removed",
+             run.ok() ? (undo ? "files put back, node up" : "quarantine removed")
+                      : "FAILED: " + (run.error ? run.error->message : std::string("not reached"))});
+    }
+    return table.render() + fmt::format("\n{} of restore {}: {}. Record: {}\n", undo ? "Undo" : "Cleanup",
+                                        request.restore_id, to_string(outcome.status), outcome.record_path.string());
+}
+
+nlohmann::json quarantine_action_json(const ops::RestoreOutcome& outcome, const ops::QuarantineRequest& request,
+                                      bool with_steps)
+{
+    auto json = nlohmann::json{{"status", to_string(outcome.status)},
+                               {"exit_code", outcome.exit_code},
+                               {"action", request.action == ops::QuarantineAction::undo ? "undo" : "cleanup"},
+                               {"restore_id", request.restore_id},
+                               {"nodes", nodes_json(outcome.runs, with_steps)}};
+    if (outcome.record) {
+        json["restore"] = to_json(*outcome.record);
+        json["record"] = outcome.record_path.string();
     }
     return json;
 }

@@ -23,6 +23,11 @@ std::string render_restore(const ops::RestoreOutcome& outcome, const ops::Restor
 nlohmann::json restore_json(const ops::RestoreOutcome& outcome, const ops::RestoreRequest& request, bool with_steps);
 
 // `list --restores`: one row per restore record.
+// --undo / --cleanup of an earlier restore by restart: per node what happened.
+std::string render_quarantine_action(const ops::RestoreOutcome& outcome, const ops::QuarantineRequest& request);
+nlohmann::json quarantine_action_json(const ops::RestoreOutcome& outcome, const ops::QuarantineRequest& request,
+                                      bool with_steps);
+
 std::string render_restores(const RestoreListing& listing);
 nlohmann::json restores_json(const RestoreListing& listing);
 

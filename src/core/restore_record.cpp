@@ -7,6 +7,8 @@
 
 #include <ringsnap/shell.hpp>
 
+#include "core/manifest_rules.hpp"
+
 namespace ringsnap {
 
 namespace {
@@ -14,6 +16,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr const char* k_table_states[] = {"planned", "staged", "verified", "loading", "loaded", "failed"};
+constexpr const char* k_restart_steps[] = {"none", "stopped", "quarantined", "placed", "started", "undone"};
 constexpr const char* k_statuses[] = {"running", "complete", "partial", "failed", "interrupted"};
 
 template <class T> Json or_null(const std::optional<T>& value)
@@ -35,11 +38,18 @@ Json node_json(const RestoreNode& node)
     for (const auto& table : node.tables) {
         tables.push_back(table_json(table));
     }
-    return Json{{"host", node.host},       {"datacenter", node.datacenter},
-                {"rack", node.rack},       {"source_host", node.source_host},
-                {"method", node.method},   {"staging", node.staging},
-                {"cleaned", node.cleaned}, {"error", or_null(node.error)},
-                {"tables", tables}};
+    Json json{{"host", node.host},       {"datacenter", node.datacenter},
+              {"rack", node.rack},       {"source_host", node.source_host},
+              {"host_id", node.host_id}, {"version", node.version},
+              {"method", node.method},   {"staging", node.staging},
+              {"cleaned", node.cleaned}, {"error", or_null(node.error)},
+              {"tables", tables}};
+    if (node.method == "restart") {
+        json["restart"] = to_string(node.restart);
+        json["quarantine"] = node.quarantine;
+        json["quarantine_removed"] = node.quarantine_removed;
+    }
+    return json;
 }
 
 // Reads with the path of each key in errors, like the manifest reader.
@@ -158,10 +168,27 @@ Result<RestoreNode> read_node(const Json& json, const std::string& path)
     node.datacenter = in.optional_string("datacenter").value_or("");
     node.rack = in.optional_string("rack").value_or("");
     node.source_host = in.optional_string("source_host").value_or("");
+    node.host_id = in.optional_string("host_id").value_or("");
+    node.version = in.optional_string("version").value_or("");
+    if (auto problem = manifest_rules::check_host_id(node.host_id); problem && !node.host_id.empty()) {
+        return make_error(ErrorKind::parse, fmt::format("{}host_id: {}", path, *problem));
+    }
+    if (auto problem = manifest_rules::check_label(node.version); problem) {
+        return make_error(ErrorKind::parse, fmt::format("{}version: {}", path, *problem));
+    }
     node.method = in.optional_string("method").value_or("");
     node.staging = in.strings("staging");
     node.cleaned = in.boolean("cleaned");
     node.error = in.optional_string("error");
+    if (auto step = in.optional_string("restart")) {
+        auto parsed = enum_from<RestartStep>(*step, k_restart_steps, path + "restart");
+        if (!parsed) {
+            return parsed.error();
+        }
+        node.restart = *parsed;
+    }
+    node.quarantine = in.strings("quarantine");
+    node.quarantine_removed = in.boolean("quarantine_removed");
     if (auto tables = json.find("tables"); tables != json.end() && tables->is_array()) {
         for (std::size_t i = 0; i < tables->size(); ++i) {
             auto table = read_table((*tables)[i], fmt::format("{}tables[{}].", path, i));
@@ -203,6 +230,11 @@ Status validate_names(const RestoreRecord& record)
 
 } // namespace
 
+const char* to_string(RestartStep step)
+{
+    return k_restart_steps[static_cast<std::size_t>(step)];
+}
+
 const char* to_string(TableState state)
 {
     return k_table_states[static_cast<std::size_t>(state)];
@@ -219,11 +251,16 @@ RestoreNode* RestoreRecord::node(const std::string& host)
     return found == nodes.end() ? nullptr : &*found;
 }
 
+const RestoreNode* RestoreRecord::node(const std::string& host) const
+{
+    return const_cast<RestoreRecord*>(this)->node(host);
+}
+
 bool RestoreRecord::same_request(const RestoreRecord& other) const
 {
-    return tag == other.tag && until == other.until && method == other.method && truncate == other.truncate &&
-           keyspaces == other.keyspaces && tables == other.tables && datacenters == other.datacenters &&
-           hosts == other.hosts;
+    return tag == other.tag && until == other.until && method == other.method && rolling == other.rolling &&
+           truncate == other.truncate && keyspaces == other.keyspaces && tables == other.tables &&
+           datacenters == other.datacenters && hosts == other.hosts;
 }
 
 nlohmann::ordered_json to_json(const RestoreRecord& record)
@@ -240,6 +277,7 @@ nlohmann::ordered_json to_json(const RestoreRecord& record)
                 {"backups", record.backups},
                 {"until", record.until ? Json(format_timestamp(*record.until)) : Json()},
                 {"method", record.method},
+                {"rolling", record.rolling},
                 {"truncate", record.truncate},
                 {"keep_truncate_snapshots", record.keep_truncate_snapshots},
                 {"keyspaces", record.keyspaces},
@@ -296,6 +334,7 @@ Result<RestoreRecord> restore_record_from_json(const nlohmann::ordered_json& jso
     record.until = read_time(in, "until");
     record.backups = in.strings("backups");
     record.method = in.optional_string("method").value_or("auto");
+    record.rolling = in.boolean("rolling");
     record.truncate = in.boolean("truncate");
     record.keep_truncate_snapshots = in.boolean("keep_truncate_snapshots");
     record.keyspaces = in.strings("keyspaces");

@@ -18,6 +18,8 @@
 #include <ringsnap/remote_files.hpp>
 #include <ringsnap/sstable_name.hpp>
 
+#include "ops/restore_record_keeper.hpp"
+#include "ops/restore_restart.hpp"
 #include "ops/restore_steps.hpp"
 
 namespace ringsnap::ops {
@@ -41,105 +43,6 @@ std::string new_restore_id(const Catalog& catalog)
     return id;
 }
 
-// The record, shared by the node threads: every change is saved at once, whole.
-class RecordKeeper
-{
-  public:
-    RecordKeeper(const Catalog& catalog, RestoreRecord record) : m_catalog(catalog), m_record(std::move(record)) {}
-
-    template <class Change> void update(Change change)
-    {
-        std::lock_guard lock(m_mutex);
-        change(m_record);
-        save_locked();
-    }
-
-    struct TableUpdate
-    {
-        const TablePlan* table;
-        TableState state;
-        std::optional<std::string> error{};
-        std::optional<std::int64_t> load_ms{};
-    };
-
-    // Several tables of one node at once: one write of the record, not one per table.
-    void set_tables(const std::string& host, const std::vector<TableUpdate>& updates)
-    {
-        update([&](RestoreRecord& record) { apply(record, host, updates); });
-    }
-
-    // The same for several nodes, `updates[i]` being those of `plans[i]`'s node.
-    void set_tables(const std::vector<const NodePlan*>& plans, const std::vector<std::vector<TableUpdate>>& updates)
-    {
-        update([&](RestoreRecord& record) {
-            for (std::size_t i = 0; i < plans.size(); ++i) {
-                apply(record, plans[i]->node.host, updates[i]);
-            }
-        });
-    }
-
-    TableState state_of(const std::string& host, const TablePlan& table)
-    {
-        std::lock_guard lock(m_mutex);
-        auto* node = m_record.node(host);
-        if (node) {
-            for (const auto& entry : node->tables) {
-                if (entry.keyspace == table.keyspace && entry.table == table.table) {
-                    return entry.state;
-                }
-            }
-        }
-        return TableState::planned;
-    }
-
-    RestoreRecord snapshot()
-    {
-        std::lock_guard lock(m_mutex);
-        return m_record;
-    }
-
-    const std::filesystem::path& path() const { return m_path; }
-
-    void save()
-    {
-        std::lock_guard lock(m_mutex);
-        save_locked();
-    }
-
-  private:
-    static void apply(RestoreRecord& record, const std::string& host, const std::vector<TableUpdate>& updates)
-    {
-        auto* node = record.node(host);
-        if (!node) {
-            return;
-        }
-        for (const auto& change : updates) {
-            for (auto& entry : node->tables) {
-                if (entry.keyspace == change.table->keyspace && entry.table == change.table->table) {
-                    entry.state = change.state;
-                    entry.error = change.error;
-                    entry.load_ms = change.load_ms ? change.load_ms : entry.load_ms;
-                }
-            }
-        }
-    }
-
-    void save_locked()
-    {
-        auto saved = m_catalog.save_restore(m_record);
-        if (!saved) {
-            spdlog::error("cannot write the restore record: {}", saved.error().message);
-        } else {
-            m_path = *saved;
-        }
-    }
-
-    const Catalog& m_catalog;
-    std::mutex m_mutex;
-    RestoreRecord m_record;
-    std::filesystem::path m_path;
-};
-
 RestoreRecord record_for(const Catalog& catalog, const RestorePlan& plan, const RestoreRequest& request)
 {
     RestoreRecord record;
@@ -149,6 +52,7 @@ RestoreRecord record_for(const Catalog& catalog, const RestorePlan& plan, const 
     record.backups = plan.backups;
     record.until = request.until;
     record.method = to_string(request.method);
+    record.rolling = request.rolling;
     record.truncate = request.truncate;
     record.keep_truncate_snapshots = request.keep_truncate_snapshots;
     record.keyspaces = request.keyspaces;
@@ -164,8 +68,11 @@ RestoreRecord record_for(const Catalog& catalog, const RestorePlan& plan, const 
         entry.datacenter = node.node.datacenter;
         entry.rack = node.node.rack;
         entry.source_host = node.source_host;
-        entry.method = to_string(node.method);
+        entry.host_id = node.host_id;
+        entry.version = node.version;
+        entry.method = to_string(node.unreachable ? request.method : node.method);
         entry.staging = node.staging_roots;
+        entry.quarantine = node.quarantine;
         for (const auto& table : node.tables) {
             entry.tables.push_back({table.keyspace, table.table, TableState::planned, table.files.size(),
                                     table.sstables, table.bytes, std::nullopt, std::nullopt});
@@ -195,6 +102,13 @@ RestoreRecord merge_earlier(RestoreRecord fresh, const RestoreRecord& earlier)
         if (found == earlier.nodes.end()) {
             continue;
         }
+        node.restart = found->restart;
+        node.quarantine = found->quarantine.empty() ? node.quarantine : found->quarantine;
+        node.quarantine_removed = found->quarantine_removed;
+        if (node.host_id.empty()) { // down since the earlier run: what it knew
+            node.host_id = found->host_id;
+            node.version = found->version;
+        }
         for (auto& table : node.tables) {
             for (const auto& done : found->tables) {
                 if (done.keyspace == table.keyspace && done.table == table.table && done.state == TableState::loaded) {
@@ -208,32 +122,78 @@ RestoreRecord merge_earlier(RestoreRecord fresh, const RestoreRecord& earlier)
 
 // ---- survey
 
+// Nodes an earlier run of this restore stopped (restart) and did not start again: they cannot
+// answer nodetool, so what that run knew of them stands in for it.
+std::map<std::string, RestoreNode> stopped_earlier(const std::optional<RestoreRecord>& earlier)
+{
+    std::map<std::string, RestoreNode> stopped;
+    for (const auto& node : earlier ? earlier->nodes : std::vector<RestoreNode>{}) {
+        if (node.restart >= RestartStep::stopped && node.restart < RestartStep::started && !node.host_id.empty()) {
+            stopped.emplace(node.host, node);
+        }
+    }
+    return stopped;
+}
+
+// A node stopped by an earlier run, as that run knew it: host id and release from the record,
+// tokens from the backup node it restores (the pairing checked they were the same).
+void known_from_record(const RestoreNode& entry, const Manifest& base, NodeFacts& facts)
+{
+    facts.version = parse_release(entry.version);
+    NodeInfo info;
+    info.host_id = entry.host_id;
+    for (const auto& node : base.nodes) {
+        if (node.host == entry.source_host) {
+            info.tokens = node.tokens;
+        }
+    }
+    facts.info = std::move(info);
+}
+
 // Who each node is and what it has. Releases come from one `nodetool gossipinfo` per data center
 // rather than a `nodetool version` (a JVM start on a real node) per node; the ring (`nodetool
-// status`) is asked only for --truncate, which needs every node up.
+// status`) is asked only when the restore needs it. Nodes in `stopped` get their files surveyed
+// only.
 std::vector<NodeRun> survey_for_restore(Executor& executor, const std::vector<Node>& nodes,
                                         const std::vector<std::string>& keyspaces, bool with_ring,
+                                        const std::map<std::string, RestoreNode>& stopped, const Manifest& base,
                                         std::vector<RestoreFacts>& facts)
 {
     SurveyParts parts{
         .release = SurveyParts::Release::gossip, .tokens = true, .ring = with_ring, .data_dirs = true, .config = true};
     parts.extra_command = [&](const Node& node) { return steps::disk_facts_command(node, keyspaces); };
-    auto survey = ops::survey_nodes(executor, nodes, parts);
+    SurveyParts files_only{.release = SurveyParts::Release::none, .data_dirs = true, .config = true};
+    files_only.extra_command = parts.extra_command;
+    std::vector<Node> up, down;
+    for (const auto& node : nodes) {
+        (stopped.count(node.host) ? down : up).push_back(node);
+    }
+    auto surveyed_up = ops::survey_nodes(executor, up, parts);
+    auto surveyed_down = ops::survey_nodes(executor, down, files_only);
+    std::vector<NodeRun> runs;
     facts.assign(nodes.size(), RestoreFacts{});
+    std::size_t next_up = 0, next_down = 0;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-        facts[i].node = std::move(survey.nodes[i]);
-        if (!survey.runs[i].ok()) {
+        bool is_down = stopped.count(nodes[i].host) > 0;
+        auto& survey = is_down ? surveyed_down : surveyed_up;
+        auto at = is_down ? next_down++ : next_up++;
+        runs.push_back(std::move(survey.runs[at]));
+        facts[i].node = std::move(survey.nodes[at]);
+        if (is_down) {
+            known_from_record(stopped.at(nodes[i].host), base, facts[i].node);
+        }
+        if (!runs[i].ok()) {
             continue;
         }
         auto disk = steps::parse_disk_facts(facts[i].node.extra.value_or(""));
         if (!disk) {
-            survey.runs[i].error = disk.error();
-            survey.runs[i].failed_step = k_survey_step;
+            runs[i].error = disk.error();
+            runs[i].failed_step = k_survey_step;
             continue;
         }
         facts[i].disk = std::move(*disk);
     }
-    return survey.runs;
+    return runs;
 }
 
 std::vector<std::string> keyspaces_of(const Chain& chain)
@@ -548,7 +508,7 @@ class RestoreRun
         }
         m_keyspaces = keyspaces_of(*chain);
         std::string id = earlier ? earlier->id : new_restore_id(m_catalog);
-        auto survey = survey_nodes();
+        auto survey = survey_nodes(stopped_earlier(earlier), chain->base);
         if (cancel_requested()) {
             m_outcome.runs = survey;
             m_outcome.status = RunStatus::interrupted;
@@ -582,10 +542,11 @@ class RestoreRun
     }
 
   private:
-    std::vector<NodeRun> survey_nodes()
+    std::vector<NodeRun> survey_nodes(const std::map<std::string, RestoreNode>& stopped, const Manifest& base)
     {
         Phase phase(m_observer, "survey", m_nodes, Observer::Lines::none);
-        return survey_for_restore(m_executor, m_nodes, m_keyspaces, m_request.truncate, m_facts);
+        bool with_ring = m_request.truncate || m_request.method == LoadMethod::restart; // restart: seeds' addresses
+        return survey_for_restore(m_executor, m_nodes, m_keyspaces, with_ring, stopped, base, m_facts);
     }
 
     void execute()
@@ -599,7 +560,14 @@ class RestoreRun
         if (m_request.truncate && !truncate_everywhere(staged)) {
             return;
         }
-        load_everywhere(staged);
+        if (m_request.method == LoadMethod::restart) {
+            RestartContext restart{m_executor,     m_outcome.plan, m_request,
+                                   *m_record,      m_observer,     [this](const NodeRun& run) { note_run(run); },
+                                   m_outcome.notes};
+            restart_nodes(restart, staged);
+        } else {
+            load_everywhere(staged);
+        }
         clean_everywhere();
     }
 
@@ -976,7 +944,9 @@ RestoreRequest request_from(const RestoreRecord& record, const RestoreRequest& g
     }
     request.method = record.method == "import"    ? LoadMethod::import
                      : record.method == "refresh" ? LoadMethod::refresh
+                     : record.method == "restart" ? LoadMethod::restart
                                                   : LoadMethod::automatic;
+    request.rolling = record.rolling;
     request.truncate = record.truncate;
     request.keep_truncate_snapshots = record.keep_truncate_snapshots;
     request.datacenters = record.datacenters;

@@ -10,9 +10,12 @@
 
 #include <fmt/format.h>
 
+#include <ringsnap/cassandra_yaml.hpp>
+#include <ringsnap/nodetool.hpp>
 #include <ringsnap/ops/table_files.hpp>
 #include <ringsnap/sstable_name.hpp>
 
+#include "ops/restart_steps.hpp"
 #include "ops/restore_steps.hpp"
 
 namespace ringsnap::ops {
@@ -227,10 +230,17 @@ void add_load_commands(const NodeContext& context, NodePlan& node, TablePlan& ta
         return;
     }
     if (table.live_id.empty() || table.live_dirs.empty()) {
-        context.plan.refusals.push_back(fmt::format("{}: {} has {} live directories ({}): refresh needs to know which "
+        context.plan.refusals.push_back(fmt::format("{}: {} has {} live directories ({}): {} needs to know which "
                                                     "one is the table's; remove the leftovers of the dropped table",
                                                     context.node.host, qualified(table.keyspace, table.table),
-                                                    table.live_dirs.size(), fmt::join(table.live_dirs, ", ")));
+                                                    table.live_dirs.size(), fmt::join(table.live_dirs, ", "),
+                                                    to_string(node.method)));
+        return;
+    }
+    if (node.method == LoadMethod::restart) {
+        table.commands.push_back(fmt::format("move every file of {} (not snapshots/, backups/) into the quarantine",
+                                             fmt::join(table.live_dirs, ", ")));
+        table.commands.push_back(fmt::format("move the staged files into {}", fmt::join(table.live_dirs, ", ")));
         return;
     }
     table.commands.push_back(fmt::format("ln each staged SSTable into {} under a generation above every one in the "
@@ -290,6 +300,52 @@ TablePlan plan_table(const NodeContext& context, NodePlan& node, const Chain& ch
     return table;
 }
 
+// What a restore by restart needs of a node beyond its tables: the commands to stop and start
+// it, where its commit log is when every table goes back, whether it is a seed.
+void plan_restart(const NodeContext& context, NodePlan& node)
+{
+    const auto& cassandra = context.node.cassandra;
+    if (!cassandra.stop_command || !cassandra.start_command) {
+        context.plan.refusals.push_back(fmt::format("{}: --method restart needs cassandra.stop_command and "
+                                                    "cassandra.start_command in the cluster file",
+                                                    context.node.host));
+        return;
+    }
+    const auto& yaml = context.facts.config;
+    if (context.request.keyspaces.empty() && context.request.tables.empty()) {
+        node.commitlog_dir = cassandra.commitlog_dir ? cassandra.commitlog_dir
+                             : yaml                  ? commitlog_directory(*yaml)
+                                                     : std::nullopt;
+        if (!node.commitlog_dir) {
+            context.plan.refusals.push_back(fmt::format("{}: every table goes back, so its commit log must go aside "
+                                                        "too, but neither the cluster file (cassandra.commitlog_dir) "
+                                                        "nor its cassandra.yaml says where it is",
+                                                        context.node.host));
+        }
+    }
+    node.quarantine = restart_steps::quarantine_paths(context.node, node.commitlog_dir, context.id);
+    std::set<std::string> addresses{context.node.host};
+    for (const auto& row : context.facts.ring) {
+        if (row.host_id == node.host_id) {
+            addresses.insert(row.address);
+        }
+    }
+    for (const auto& seed : yaml ? seed_hosts(*yaml) : std::vector<std::string>{}) {
+        node.seed = node.seed || addresses.count(seed) > 0;
+    }
+    node.commands = {nodetool_command(context.node, {"drain"}),
+                     *cassandra.stop_command,
+                     "wait until nodetool cannot connect (the node is down)",
+                     "(the tables' files: see each table)",
+                     *cassandra.start_command,
+                     "wait until the node is UN in nodetool status of a started node"};
+    if (node.commitlog_dir) {
+        node.commands.insert(
+            node.commands.begin() + 3,
+            fmt::format("move the commit log segments of {} into the quarantine", *node.commitlog_dir));
+    }
+}
+
 LoadMethod method_for(const RestoreRequest& request, const CassandraVersion& version)
 {
     if (request.method == LoadMethod::automatic) {
@@ -329,6 +385,7 @@ NodePlan plan_node(const NodeContext& context, const Chain& chain, const NodeEnt
     node.source_host = entry.host;
     node.paired_by = pair.by;
     node.pairing_note = pair.note;
+    node.host_id = context.facts.info ? context.facts.info->host_id : "";
     const auto& version = *context.facts.version;
     node.version = version.text;
     node.method = method_for(context.request, version);
@@ -343,6 +400,9 @@ NodePlan plan_node(const NodeContext& context, const Chain& chain, const NodeEnt
                                                     context.node.host, entry.host));
     }
     check_staging(context, node);
+    if (node.method == LoadMethod::restart) {
+        plan_restart(context, node);
+    }
     for (const auto& name : tables) {
         node.tables.push_back(plan_table(context, node, chain, entry, name, version));
         node.bytes += node.tables.back().bytes;
@@ -390,7 +450,7 @@ void check_truncate(const std::vector<Node>& nodes, const std::vector<NodeRun>& 
 void add_warnings(const Chain& chain, const RestoreRequest& request, const std::vector<std::string>& tables,
                   Timestamp now, RestorePlan& plan)
 {
-    if (!request.truncate) {
+    if (!request.truncate && request.method != LoadMethod::restart) {
         plan.warnings.push_back("without --truncate, rows deleted or overwritten after the backup stay deleted or "
                                 "overwritten: a restored row never beats a newer tombstone or write");
     }
@@ -412,6 +472,56 @@ void add_warnings(const Chain& chain, const RestoreRequest& request, const std::
     }
 }
 
+// Seeds first, then the rest; data center by data center (in the order they come), so each
+// node that starts finds the ones it gossips with already up.
+std::vector<std::string> start_order(const std::vector<NodePlan>& nodes)
+{
+    std::vector<std::string> datacenters;
+    for (const auto& node : nodes) {
+        if (!contains(datacenters, node.node.datacenter)) {
+            datacenters.push_back(node.node.datacenter);
+        }
+    }
+    std::vector<std::string> order;
+    for (bool seeds : {true, false}) {
+        for (const auto& datacenter : datacenters) {
+            for (const auto& node : nodes) {
+                if (node.seed == seeds && node.node.datacenter == datacenter && !node.unreachable) {
+                    order.push_back(node.node.host);
+                }
+            }
+        }
+    }
+    return order;
+}
+
+void check_restart(const std::vector<Node>& nodes, const RestoreRequest& request, RestorePlan& plan)
+{
+    if (request.method != LoadMethod::restart) {
+        if (request.rolling) {
+            plan.refusals.push_back("--rolling is for --method restart");
+        }
+        return;
+    }
+    if (request.truncate) {
+        plan.refusals.push_back("--truncate with --method restart: the restart moves the tables' live files aside "
+                                "itself; leave out --truncate");
+    }
+    plan.start_order = start_order(plan.nodes);
+    bool some_left_up = nodes.size() > plan.nodes.size();
+    if (request.rolling) {
+        plan.warnings.push_back("--rolling: while one node is restored the others stay up with data newer than the "
+                                "backup, and read repair and hints hand it back: the result is a merge, not a "
+                                "rollback; run a full repair afterwards");
+    } else if (some_left_up) {
+        plan.warnings.push_back("nodes of the cluster that are not restored stay up: read repair and hints can hand "
+                                "newer data back to the restored ones; run a full repair afterwards");
+    } else {
+        plan.warnings.push_back("every node is stopped before any starts again: the cluster is unavailable until "
+                                "they are all back");
+    }
+}
+
 } // namespace
 
 const char* to_string(LoadMethod method)
@@ -423,6 +533,8 @@ const char* to_string(LoadMethod method)
         return "import";
     case LoadMethod::refresh:
         return "refresh";
+    case LoadMethod::restart:
+        return "restart";
     }
     return "auto";
 }
@@ -496,6 +608,7 @@ RestorePlan plan_restore(const Chain& chain, const std::vector<Node>& nodes, con
                                             chain.base.tag));
     }
     check_truncate(nodes, runs, facts, request, plan);
+    check_restart(nodes, request, plan);
     add_warnings(chain, request, plan.tables, now, plan);
     if (nodes.size() > plan.nodes.size() || !request.hosts.empty() || !request.datacenters.empty()) {
         plan.warnings.push_back("only some replicas are restored: run a full repair afterwards");

@@ -35,6 +35,8 @@ Error unexpected(const char* what, const std::string& line)
                       fmt::format("unexpected {} line: {}", what, quote_for_message(line.substr(0, 200))));
 }
 
+} // namespace
+
 std::string quoted_list(const std::vector<std::string>& words)
 {
     std::vector<std::string> quoted;
@@ -44,8 +46,8 @@ std::string quoted_list(const std::vector<std::string>& words)
     return fmt::format("{}", fmt::join(quoted, " "));
 }
 
-// Shell snippets joined with `&&`, cut into commands of bounded size.
-std::vector<std::string> chunked(const Node& node, const std::vector<std::string>& snippets, const std::string& prefix)
+std::vector<std::string> chunk_commands(const Node& node, const std::vector<std::string>& snippets,
+                                        const std::string& prefix)
 {
     std::vector<std::string> commands;
     std::string current;
@@ -62,8 +64,6 @@ std::vector<std::string> chunked(const Node& node, const std::vector<std::string
     }
     return commands;
 }
-
-} // namespace
 
 std::string staging_base(const std::string& data_dir)
 {
@@ -158,7 +158,7 @@ std::vector<std::string> stage_commands(const Node& node, const NodePlan& plan,
                                            shell_quote(source), shell_quote(staged), quoted_list(chunk)));
         }
     }
-    return chunked(node, snippets, "");
+    return chunk_commands(node, snippets, "");
 }
 
 std::string verify_staged_command(const Node& node, const std::vector<std::string>& roots,
@@ -240,7 +240,7 @@ std::vector<std::string> place_commands(const Node& node, const std::vector<std:
     for (const auto& [staged, live] : links) {
         snippets.push_back(fmt::format("ln -- {} {}", shell_quote(staged), shell_quote(live)));
     }
-    return chunked(node, snippets, "");
+    return chunk_commands(node, snippets, "");
 }
 
 std::string truncate_command(const Node& node, const std::string& address, const std::vector<std::string>& tables,
@@ -267,10 +267,14 @@ std::string truncate_input(const std::string& user, const std::string& password)
 
 std::string cleanup_command(const Node& node, const NodePlan& plan, const std::string& restore_id)
 {
+    // Only the staging: a restart's quarantine under the same restore directory stays until
+    // --cleanup. The directories above go once empty.
     std::vector<std::string> parts;
-    for (const auto& dir : node.data_dirs()) {
-        auto base = staging_base(dir);
-        parts.push_back(fmt::format("rm -rf -- {} && {{ rmdir -- {} 2>/dev/null || true; }}",
+    auto dirs = node.data_dirs();
+    for (std::size_t i = 0; i < dirs.size(); ++i) {
+        auto base = staging_base(dirs[i]);
+        parts.push_back(fmt::format("rm -rf -- {} && {{ rmdir -- {} {} 2>/dev/null || true; }}",
+                                    shell_quote(staging_root(dirs[i], restore_id, i)),
                                     shell_quote(base + "/" + restore_id), shell_quote(base)));
     }
     (void)plan;

@@ -17,6 +17,13 @@
 
 namespace ringsnap::ops::restore_steps {
 
+// Words quoted for the shell and joined with spaces.
+std::string quoted_list(const std::vector<std::string>& words);
+// Shell snippets joined with `&&` after `prefix`, cut into commands the node's shell (and sudo)
+// take as one argument; each runs with the node's sudo.
+std::vector<std::string> chunk_commands(const Node& node, const std::vector<std::string>& snippets,
+                                        const std::string& prefix);
+
 // "<parent of data_dir>/ringsnap-restore": where every restore of this data directory stages.
 std::string staging_base(const std::string& data_dir);
 // ".../ringsnap-restore/<id>": this restore's staging beside one data directory.

@@ -49,6 +49,7 @@ enum class ReleaseRole {
     own,      // nodetool version
     reporter, // nodetool gossipinfo, for itself and the others
     listener, // from a reporter's gossip
+    none,     // not asked
 };
 
 std::vector<Part> parts_of(const Node& node, const SurveyParts& wanted, ReleaseRole role, NodeFacts& facts)
@@ -62,7 +63,7 @@ std::vector<Part> parts_of(const Node& node, const SurveyParts& wanted, ReleaseR
         parts.push_back({"nodetool gossipinfo", nodetool_command(node, {"gossipinfo"}),
                          store("nodetool gossipinfo", parse_gossipinfo, facts.gossip), true});
     }
-    if (wanted.info || wanted.tokens || role != ReleaseRole::own) {
+    if (wanted.info || wanted.tokens || role == ReleaseRole::reporter || role == ReleaseRole::listener) {
         std::vector<std::string> args{"info"};
         if (wanted.tokens) {
             args.push_back("-T");
@@ -135,10 +136,11 @@ Status survey_as(RemoteShell& shell, const SurveyParts& wanted, ReleaseRole role
 // The first node of each data center reports gossip; the others listen.
 std::vector<ReleaseRole> release_roles(const std::vector<Node>& nodes, SurveyParts::Release release)
 {
-    std::vector<ReleaseRole> roles(nodes.size(), ReleaseRole::own);
-    if (release == SurveyParts::Release::own) {
-        return roles;
+    if (release != SurveyParts::Release::gossip) {
+        return std::vector<ReleaseRole>(nodes.size(),
+                                        release == SurveyParts::Release::own ? ReleaseRole::own : ReleaseRole::none);
     }
+    std::vector<ReleaseRole> roles(nodes.size());
     std::set<std::string> reported;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         roles[i] = reported.insert(nodes[i].datacenter).second ? ReleaseRole::reporter : ReleaseRole::listener;

@@ -102,7 +102,11 @@ TEST(CommandLine, RestoreRefusesBadRequestsBeforeReadingAnything)
     for (const auto& [args, says] : std::vector<Case>{
              {{"restore"}, "say which backup to restore"},
              {{"restore", "bad/tag"}, "invalid tag"},
-             {{"restore", "nightly", "--method", "restart"}, "restart and sstableloader are not available yet"},
+             {{"restore", "nightly", "--method", "sstableloader"}, "sstableloader is not available yet"},
+             {{"restore", "nightly", "--rolling"}, "--rolling and --cleanup go with --method restart"},
+             {{"restore", "nightly", "--method", "restart", "--start-timeout", "soon"}, "expected a duration like 10m"},
+             {{"restore", "nightly", "--undo", "restore-20261130T101010Z"}, "go alone"},
+             {{"restore", "--undo", "bad/id"}, "invalid tag"},
              {{"restore", "nightly", "--until", "yesterday"}, "expected a UTC time"},
              {{"restore", "nightly", "-t", "billing"}, "billing"},
              {{"restore", "nightly", "--keep-truncate-snapshots"}, "goes with --truncate"},

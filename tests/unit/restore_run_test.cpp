@@ -59,6 +59,10 @@ class World
     std::set<std::string> unknown_to_gossip;  // hosts gossipinfo does not list
     std::map<std::string, int> version_calls; // host -> `nodetool version` run there
     int gossip_calls = 0;
+    std::set<std::string> seeds;                                        // hosts listed as seeds in every cassandra.yaml
+    std::set<std::string> down;                                         // restart: stopped nodes
+    std::set<std::string> failing_starts;                               // restart: start_command fails
+    std::set<std::string> failing_stops;                                // restart: stop_command fails
     std::vector<std::string> events;                                    // "stage n1", "import n2", "truncate", in order
     std::map<std::string, std::map<std::string, std::uint64_t>> staged; // host -> staged path -> inode
     std::map<std::string, std::set<std::uint64_t>> live;                // host -> live Data.db inodes
@@ -84,8 +88,17 @@ class World
                             "           : r1\nToken                  : {}\n",
                             uuid(n), n * 100));
         }
+        if (down.count(host) && command.find("nodetool") != std::string::npos &&
+            command.find("while out=") == std::string::npos) {
+            return FakeExecutor::printed("", 1,
+                                         "nodetool: Failed to connect to '127.0.0.1:7199' - ConnectException: "
+                                         "'Connection refused'.\n");
+        }
         if (command.ends_with("nodetool status")) {
             return FakeExecutor::printed(status());
+        }
+        if (auto restart = restart_step(host, command)) {
+            return *restart;
         }
         if (command.find("printf 'K") != std::string::npos) {
             return FakeExecutor::printed(
@@ -95,7 +108,12 @@ class World
             return FakeExecutor::printed(fmt::format("D\t0\t{}\t7\t7\t1073741824\t999:999\n", data_dir(host)));
         }
         if (command.starts_with("cat -- ")) {
-            return FakeExecutor::printed("cluster_name: test\n");
+            std::string yaml = "cluster_name: test\n";
+            if (!seeds.empty()) {
+                yaml += fmt::format("seed_provider:\n  - class_name: x\n    parameters:\n      - seeds: \"{}\"\n",
+                                    fmt::join(seeds, ","));
+            }
+            return FakeExecutor::printed(yaml);
         }
         if (command.find("ln -t ") != std::string::npos) {
             if (command.starts_with("mkdir -p")) {
@@ -160,6 +178,50 @@ class World
     }
 
   private:
+    // The steps of a restore by restart: drain, stop, wait down, quarantine, place, start.
+    std::optional<CommandOutput> restart_step(const std::string& host, const std::string& command)
+    {
+        if (command.ends_with("nodetool drain")) {
+            events.push_back("drain " + host);
+            return FakeExecutor::printed("");
+        }
+        if (command == "stop-cassandra") {
+            events.push_back("stop " + host);
+            if (failing_stops.count(host)) {
+                return FakeExecutor::printed("", 1, "stop failed\n");
+            }
+            down.insert(host);
+            return FakeExecutor::printed("");
+        }
+        if (command.find("while out=") != std::string::npos) {
+            return FakeExecutor::printed("", down.count(host) ? 0 : 1);
+        }
+        if (command.find("aside() {") != std::string::npos) {
+            events.push_back("quarantine " + host);
+            live[host].clear();
+            return FakeExecutor::printed("");
+        }
+        if (command.find("mv -n -- ") != std::string::npos) {
+            events.push_back("place " + host);
+            std::erase_if(staged[host], [&](const auto& item) {
+                if (item.first.ends_with("-Data.db")) {
+                    live[host].insert(item.second);
+                }
+                return true;
+            });
+            return FakeExecutor::printed("");
+        }
+        if (command == "start-cassandra") {
+            events.push_back("start " + host);
+            if (failing_starts.count(host)) {
+                return FakeExecutor::printed("", 1, "start failed\n");
+            }
+            down.erase(host);
+            return FakeExecutor::printed("");
+        }
+        return std::nullopt;
+    }
+
     std::string gossipinfo() const
     {
         std::string out;
@@ -179,8 +241,8 @@ class World
             "Datacenter: dc1\n===============\nStatus=Up/Down\n|/ State=Normal/Leaving/Joining/Moving\n"
             "--  Address    Load       Tokens  Owns (effective)  Host ID                               Rack \n";
         for (std::size_t i = 0; i < hosts.size(); ++i) {
-            out += fmt::format("UN  {}  96.55 KiB  16      50.0%             {}  r1\n", hosts[i],
-                               uuid(static_cast<int>(i) + 1));
+            out += fmt::format("{}N  {}  96.55 KiB  16      50.0%             {}  r1\n",
+                               down.count(hosts[i]) ? 'D' : 'U', hosts[i], uuid(static_cast<int>(i) + 1));
         }
         return out + "\n";
     }
@@ -370,6 +432,119 @@ TEST_F(RestoreRun, ReleasesComeFromOneGossipinfoAndVersionOnlyWhereGossipIsSilen
         EXPECT_FALSE(node.unreachable) << node.node.host;
     }
     EXPECT_TRUE(std::all_of(outcome.runs.begin(), outcome.runs.end(), [](const NodeRun& run) { return run.ok(); }));
+}
+
+// ---- restore by restart
+
+class RestartRun : public RestoreRun
+{
+  protected:
+    void SetUp() override
+    {
+        RestoreRun::SetUp();
+        for (auto& node : nodes) {
+            node.cassandra.stop_command = "stop-cassandra";
+            node.cassandra.start_command = "start-cassandra";
+            node.cassandra.commitlog_dir = "/srv/" + node.host + "/commitlog";
+        }
+        request.method = LoadMethod::restart;
+        request.start_timeout = std::chrono::seconds(1);
+        world.seeds = {"n2"};
+    }
+
+    std::vector<std::string> events_of(const std::string& host) const
+    {
+        std::vector<std::string> found;
+        for (const auto& event : world.events) {
+            if (event.ends_with(" " + host) && !event.starts_with("stage") && !event.starts_with("clean")) {
+                found.push_back(event.substr(0, event.find(' ')));
+            }
+        }
+        return found;
+    }
+};
+
+TEST_F(RestartRun, EveryNodeStopsBeforeAnyStartsAndTheSeedStartsFirst)
+{
+    auto outcome = restore();
+    EXPECT_EQ(outcome.exit_code, exit_code::ok) << fmt::format("{}", fmt::join(outcome.notes, "\n"));
+    EXPECT_EQ(outcome.plan.start_order, (std::vector<std::string>{"n2", "n1", "n3"}));
+    EXPECT_LT(span("stop").second, span("quarantine").first) << "every node down before any file moves";
+    EXPECT_LT(span("place").second, span("start").first) << "every node swapped before any starts";
+    EXPECT_EQ(world.events[static_cast<std::size_t>(span("start").first)], "start n2") << "the seed first";
+    for (const auto& host : world.hosts) {
+        EXPECT_EQ(events_of(host), (std::vector<std::string>{"drain", "stop", "quarantine", "place", "start"})) << host;
+        EXPECT_EQ(world.live[host].size(), 2U) << host;
+        EXPECT_FALSE(world.down.count(host)) << host;
+        EXPECT_EQ(outcome.record->node(host)->restart, RestartStep::started);
+        EXPECT_EQ(outcome.record->node(host)->tables[0].state, TableState::loaded);
+    }
+    EXPECT_EQ(outcome.record->status, RestoreStatus::complete);
+}
+
+TEST_F(RestartRun, RollingTakesOneNodeThroughEveryStepBeforeTheNext)
+{
+    request.rolling = true;
+    auto outcome = restore();
+    EXPECT_EQ(outcome.exit_code, exit_code::ok) << fmt::format("{}", fmt::join(outcome.notes, "\n"));
+    std::vector<std::string> steps;
+    for (const auto& event : world.events) {
+        if (!event.starts_with("stage") && !event.starts_with("clean")) {
+            steps.push_back(event);
+        }
+    }
+    std::vector<std::string> expected;
+    for (const char* host : {"n2", "n1", "n3"}) {
+        for (const char* step : {"drain", "stop", "quarantine", "place", "start"}) {
+            expected.push_back(fmt::format("{} {}", step, host));
+        }
+    }
+    EXPECT_EQ(steps, expected);
+}
+
+TEST_F(RestartRun, ANodeThatDoesNotStartIsLeftDownWithTheWayBackAndTheOthersStart)
+{
+    world.failing_starts = {"n3"};
+    auto outcome = restore();
+    EXPECT_EQ(outcome.exit_code, exit_code::partial);
+    EXPECT_EQ(outcome.record->node("n3")->restart, RestartStep::placed);
+    EXPECT_EQ(outcome.record->node("n3")->tables[0].state, TableState::failed);
+    EXPECT_EQ(outcome.record->node("n1")->restart, RestartStep::started);
+    auto notes = fmt::format("{}", fmt::join(outcome.notes, "\n"));
+    EXPECT_NE(notes.find("n3: it did not come up"), std::string::npos) << notes;
+    EXPECT_NE(notes.find("ringsnap restore --undo " + outcome.record->id), std::string::npos) << notes;
+    EXPECT_FALSE(outcome.record->node("n3")->quarantine.empty());
+
+    world.failing_starts.clear(); // a rerun starts it: its files are in place already
+    world.events.clear();
+    auto second = restore();
+    EXPECT_EQ(second.exit_code, exit_code::ok) << fmt::format("{}", fmt::join(second.notes, "\n"));
+    EXPECT_EQ(second.record->id, outcome.record->id);
+    EXPECT_EQ(events_of("n1"), std::vector<std::string>{}) << "n1 started already: untouched";
+    EXPECT_EQ(second.record->node("n3")->restart, RestartStep::started);
+}
+
+TEST_F(RestartRun, ANodeThatDoesNotStopMeansNoFilesMoveAnywhere)
+{
+    world.failing_stops = {"n1"};
+    auto outcome = restore();
+    EXPECT_NE(outcome.exit_code, exit_code::ok);
+    EXPECT_EQ(span("quarantine").first, -1) << "no files moved anywhere";
+    EXPECT_EQ(span("place").first, -1);
+    EXPECT_TRUE(world.down.empty()) << "the nodes that stopped are started again";
+    for (const auto& host : world.hosts) {
+        EXPECT_EQ(outcome.record->node(host)->restart, RestartStep::none) << host;
+    }
+}
+
+TEST_F(RestartRun, WithoutStopAndStartCommandsTheRestartIsRefused)
+{
+    nodes[1].cassandra.stop_command.reset();
+    auto outcome = restore();
+    EXPECT_EQ(outcome.exit_code, exit_code::usage);
+    EXPECT_TRUE(world.events.empty());
+    auto refusals = fmt::format("{}", fmt::join(outcome.plan.refusals, "\n"));
+    EXPECT_NE(refusals.find("n2: --method restart needs cassandra.stop_command"), std::string::npos) << refusals;
 }
 
 TEST_F(RestoreRun, ADryRunTouchesNothingAndWritesNoRecord)

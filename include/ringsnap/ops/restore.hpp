@@ -26,6 +26,7 @@
 #include <vector>
 
 #include <ringsnap/catalog.hpp>
+#include <ringsnap/duration.hpp>
 #include <ringsnap/executor.hpp>
 #include <ringsnap/manifest.hpp>
 #include <ringsnap/ops/chain.hpp>
@@ -38,7 +39,10 @@
 
 namespace ringsnap::ops {
 
-enum class LoadMethod { automatic, import, refresh };
+// How the files get loaded. `restart`: the nodes are drained and stopped, their live files of
+// the tables moved into a quarantine, the backup's put in their place, and the nodes started
+// again (seeds first, data center by data center), each waited for until it is UN.
+enum class LoadMethod { automatic, import, refresh, restart };
 const char* to_string(LoadMethod method);
 
 struct RestoreRequest
@@ -48,6 +52,9 @@ struct RestoreRequest
     std::vector<std::string> keyspaces; // -k, validated
     std::vector<KeyspaceTable> tables;  // -t
     LoadMethod method = LoadMethod::automatic;
+    bool rolling = false;                              // restart: one node at a time
+    Duration start_timeout = std::chrono::minutes(10); // restart: stop, and start until UN
+    bool remove_quarantine = false;                    // restart: --cleanup after a good start
     bool truncate = false;
     bool keep_truncate_snapshots = false;
     bool dry_run = false;
@@ -94,9 +101,14 @@ struct NodePlan
     std::string source_host; // the manifest entry it restores
     PairedBy paired_by = PairedBy::host;
     std::string pairing_note;
+    std::string host_id; // the node's, now
     std::string version; // Cassandra's, as the node said
     LoadMethod method = LoadMethod::import;
-    std::vector<std::string> staging_roots; // <parent of data dir>/ringsnap-restore/<id>, per data dir
+    bool seed = false;                        // restart: a seed in its cassandra.yaml (started first)
+    std::optional<std::string> commitlog_dir; // restart of all its tables: its commit log goes to quarantine
+    std::vector<std::string> quarantine;      // restart: where its live files go
+    std::vector<std::string> commands;        // restart: drain, stop, wait, start, wait (tables have the rest)
+    std::vector<std::string> staging_roots;   // <parent of data dir>/ringsnap-restore/<id>, per data dir
     std::vector<TablePlan> tables;
     std::uint64_t bytes = 0;
     std::vector<std::uint64_t> free_bytes;  // per data directory, as df saw it
@@ -112,6 +124,7 @@ struct RestorePlan
     std::vector<std::string> warnings;
     std::vector<std::string> refusals;        // non-empty: the restore must not start
     std::optional<std::string> truncate_host; // where cqlsh runs TRUNCATE
+    std::vector<std::string> start_order;     // restart: hosts, seeds first, data center by data center
     std::uint64_t bytes = 0;
     std::uint64_t files = 0;
 };
@@ -175,5 +188,28 @@ RestorePlan plan_restore(const Chain& chain, const std::vector<Node>& nodes, con
 [[nodiscard]] Result<RestoreOutcome> run_restore(Executor& executor, const Catalog& catalog,
                                                  const std::vector<Node>& nodes, const RestoreRequest& request,
                                                  Observer& observer);
+
+// What to do with the quarantine a restore by restart left on the nodes.
+enum class QuarantineAction {
+    remove, // --cleanup RESTORE_ID: the restore went well; the replaced files go
+    undo,   // --undo RESTORE_ID: stop each node, put the replaced files back, start it again
+};
+
+struct QuarantineRequest
+{
+    std::string restore_id; // validated
+    QuarantineAction action = QuarantineAction::remove;
+    Duration start_timeout = std::chrono::minutes(10);
+    std::string command = "ringsnap restore";
+};
+
+// `--cleanup` / `--undo` of an earlier restore by restart, on the nodes of its record among
+// `nodes` (--hosts / --dc narrow it; paths are recomputed from the cluster file and the restore
+// id, never read back from the record).
+// Cleanup leaves alone, and reports, a node that did not start after the restore: its
+// quarantine is its way back.
+[[nodiscard]] Result<RestoreOutcome> run_quarantine_action(Executor& executor, const Catalog& catalog,
+                                                           const std::vector<Node>& nodes,
+                                                           const QuarantineRequest& request, Observer& observer);
 
 } // namespace ringsnap::ops

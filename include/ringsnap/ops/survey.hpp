@@ -22,15 +22,16 @@ namespace ringsnap::ops {
 // failed (exit status 1): ...").
 inline constexpr const char* k_survey_step = "survey";
 
-// Which parts to ask for. The node's release is always asked, one way or the other.
+// Which parts to ask for. The node's release is asked, one way or the other, unless `none`.
 struct SurveyParts
 {
     // Where each node's release comes from. `own`: `nodetool version` on every node. `gossip`
     // (survey_nodes only): `nodetool gossipinfo` on the first node of each data center, whose
     // RELEASE_VERSION of every ring member is matched to each node by the host id of the node's
     // own `nodetool info` (so it implies info); only nodes no gossip knows run `nodetool version`,
-    // after the others. On a real cluster that saves a JVM start on every node.
-    enum class Release { own, gossip };
+    // after the others. On a real cluster that saves a JVM start on every node. `none`: no
+    // nodetool at all (survey_nodes only), for nodes known to be down: their files only.
+    enum class Release { own, gossip, none };
     Release release = Release::own;
     bool info = false;         // nodetool info: host id, data center, rack, gossip
     bool tokens = false;       // ... with -T: the node's own tokens (implies info)

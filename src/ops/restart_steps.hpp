@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The remote commands of a restore by restart: waiting for a node to be down, moving its live
+// files aside into a quarantine, putting the staged backup in their place, and the way back
+// (--undo) and out (--cleanup). Paths come from the cluster file, the restore id and the plan
+// (validated names), always through shell_quote.
+//
+// A table directory is never removed: it also holds snapshots/ and backups/. Nothing is ever
+// moved over an existing file; a name already taken fails the command and says which.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ringsnap/cluster.hpp>
+#include <ringsnap/ops/restore.hpp>
+
+namespace ringsnap::ops::restart_steps {
+
+// ".../ringsnap-restore/<id>/quarantine/d<index>": where the live files of this data
+// directory's tables wait, on its filesystem (a rename away).
+std::string quarantine_root(const std::string& data_dir, const std::string& restore_id, std::size_t index);
+// "<parent of the commit log directory>/ringsnap-restore/<id>/commitlog".
+std::string commitlog_quarantine(const std::string& commitlog_dir, const std::string& restore_id);
+// Every quarantine of the node, for the report: one per data directory, and the commit log's.
+std::vector<std::string> quarantine_paths(const Node& node, const std::optional<std::string>& commitlog_dir,
+                                          const std::string& restore_id);
+
+// Exits 0 once nodetool can no longer connect to the node (its JVM is gone), asking every
+// 2 s; run it under a deadline.
+std::string wait_down_command(const Node& node);
+
+// Moves every file of the tables' live directories (SSTables, transaction logs, temporary files
+// and the hidden secondary-index directories) into quarantine, and with `commitlog_dir` every
+// commit log segment too.
+std::vector<std::string> quarantine_commands(const Node& node, const std::string& restore_id,
+                                             const std::vector<const TablePlan*>& tables,
+                                             const std::optional<std::string>& commitlog_dir);
+
+// Moves each staged file into the live directory of its data directory (created with the data
+// directory's owner when the table had none there), gives the files that owner, then checks
+// that each is the same file as its source in snapshots/ or backups/. Safe to run again.
+std::vector<std::string> place_commands(const Node& node, const NodePlan& plan,
+                                        const std::vector<const TablePlan*>& tables);
+
+// The way back, on a stopped node: what is in the quarantined tables' directories now moves to
+// ".../<id>/undone/d<index>/", the quarantined files back where they were, and the commit log's.
+std::string undo_command(const Node& node, const std::optional<std::string>& commitlog_dir,
+                         const std::string& restore_id);
+
+// Removes the quarantine (and what --undo set aside) of this restore on the node.
+std::string remove_quarantine_command(const Node& node, const std::optional<std::string>& commitlog_dir,
+                                      const std::string& restore_id);
+
+} // namespace ringsnap::ops::restart_steps
