@@ -4,7 +4,8 @@
 // File work on a node: listing a snapshot's files, hashing them, reading small files. Each
 // function builds a command from validated pieces (shell.hpp) and parses its output; the
 // operations run them through the executor. GNU find and coreutils' sha256sum are assumed on
-// the node, as on every Linux a Cassandra runs on.
+// the node, as on every Linux a Cassandra runs on; OpenSSL's digest is used instead when the
+// node has it (it uses the CPU's SHA instructions: several times faster).
 
 #include <cstdint>
 #include <map>
@@ -36,10 +37,14 @@ std::string list_snapshot_files_command(const Node& node, const std::vector<std:
 std::string list_backup_files_command(const Node& node, const std::vector<std::string>& keyspaces);
 Result<std::vector<RemoteFile>> parse_file_listing(const std::string& out);
 
+// The program that prints one `sha256sum` line per path given after it: `openssl dgst -sha256
+// -r` when the node has openssl, else `sha256sum`. A `sh -c` script, so it also runs under xargs.
+std::string sha256_program();
 // Commands that print `sha256sum` lines for `paths` (absolute), split so that no command comes
 // near the kernel's limit on the length of one argument (128 KiB; `sudo sh -c` quotes twice).
 std::vector<std::string> hash_commands(const Node& node, const std::vector<std::string>& paths);
-// path -> lowercase hex SHA-256.
+// path -> lowercase hex SHA-256, from "<hex>  <path>" (sha256sum) or "<hex> *<path>" (openssl
+// -r, or sha256sum in binary mode) lines.
 Result<std::map<std::string, std::string>> parse_sha256sum(const std::string& out);
 // The SHA-256 of `paths`, computed on the node by hash_commands, recorded as step `step`.
 Result<std::map<std::string, std::string>> hash_files(RemoteShell& shell, const std::vector<std::string>& paths,

@@ -128,9 +128,21 @@ std::vector<std::string> chunked_commands(const Node& node, const std::vector<st
     return commands;
 }
 
+namespace {
+
+constexpr const char* k_sha256_script = "if command -v openssl >/dev/null 2>&1; then exec openssl dgst -sha256 -r -- "
+                                        "\"$@\"; fi; exec sha256sum -- \"$@\"";
+
+} // namespace
+
+std::string sha256_program()
+{
+    return shell_join({"sh", "-c", k_sha256_script, "sha256"});
+}
+
 std::vector<std::string> hash_commands(const Node& node, const std::vector<std::string>& paths)
 {
-    return chunked_commands(node, {"sha256sum", "--"}, paths);
+    return chunked_commands(node, {"sh", "-c", k_sha256_script, "sha256"}, paths);
 }
 
 Result<std::map<std::string, std::string>> hash_files(RemoteShell& shell, const std::vector<std::string>& paths,
@@ -155,9 +167,9 @@ Result<std::map<std::string, std::string>> parse_sha256sum(const std::string& ou
         if (line.empty()) {
             continue;
         }
-        // "<64 hex>  <path>"; GNU sha256sum escapes a name holding '\' or a newline and then
-        // starts the line with '\'. Snapshot file names never need that.
-        if (line.size() < 67 || line[0] == '\\' || line.compare(64, 2, "  ") != 0) {
+        // "<64 hex>  <path>", or "<64 hex> *<path>" (openssl -r); GNU sha256sum escapes a name holding '\' or a newline
+        // and then starts the line with '\'. Snapshot file names never need that.
+        if (line.size() < 67 || line[0] == '\\' || (line.compare(64, 2, "  ") != 0 && line.compare(64, 2, " *") != 0)) {
             return parse_error("sha256sum", line);
         }
         hashes[line.substr(66)] = line.substr(0, 64);

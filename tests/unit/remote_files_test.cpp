@@ -79,6 +79,31 @@ TEST(Sha256sum, ReadsHashAndPath)
     EXPECT_FALSE(parse_sha256sum("\\" + std::string(64, 'a') + "  /d/x\\ny\n")) << "escaped names are refused";
 }
 
+TEST(Sha256sum, ReadsOpensslLinesAndRunsTheSameOnEveryNode)
+{
+    auto hashes = parse_sha256sum(std::string(64, 'b') + " */d/x y\n");
+    ASSERT_TRUE(hashes);
+    EXPECT_EQ(hashes->at("/d/x y"), std::string(64, 'b'));
+    // The program runs as written, with openssl and without (a PATH holding only sh and
+    // sha256sum): the same hash either way.
+    namespace fs = std::filesystem;
+    auto dir = fs::temp_directory_path() / ("ringsnap-sha-" + std::to_string(::getpid()));
+    fs::create_directories(dir / "bin");
+    fs::create_symlink("/bin/sh", dir / "bin" / "sh");
+    fs::create_symlink("/usr/bin/sha256sum", dir / "bin" / "sha256sum");
+    std::ofstream(dir / "hello") << "hello";
+    for (std::string path : {std::string("/usr/bin:/bin"), (dir / "bin").string()}) {
+        auto result = testing::run_process(
+            {"/bin/sh", "-c", "PATH=" + path + " " + sha256_program() + " " + (dir / "hello").string()});
+        auto parsed = parse_sha256sum(result.out);
+        ASSERT_TRUE(parsed) << path << ": " << result.out << result.err;
+        EXPECT_EQ(parsed->at((dir / "hello").string()),
+                  "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
+            << path;
+    }
+    fs::remove_all(dir);
+}
+
 TEST(Sha256sum, CommandsStayFarBelowTheArgumentLimitAndCoverEveryPath)
 {
     std::vector<std::string> paths;
