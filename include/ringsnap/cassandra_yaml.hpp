@@ -17,7 +17,7 @@ std::string storage_compatibility_mode(const std::string& cassandra_yaml);
 // The seeds of seed_provider's `seeds: "a,b:7000,[::1]:7000"`, as hosts without ports.
 std::vector<std::string> seed_hosts(const std::string& cassandra_yaml);
 
-// commitlog_directory, when set.
+// commitlog_directory, when set to an absolute path; normalized, without a trailing slash.
 std::optional<std::string> commitlog_directory(const std::string& cassandra_yaml);
 
 } // namespace ringsnap

@@ -40,9 +40,10 @@ struct RestoreTable
     bool operator==(const RestoreTable&) const = default;
 };
 
-// How far a node got in a restore by restart. The order is the order of the steps; `undone`
-// means `--undo` put the files it replaced back.
-enum class RestartStep { none, stopped, quarantined, placed, started, undone };
+// How far a node got in a restore by restart. The order is the order of the steps
+// (`quarantining`: its live files may be partly moved aside). `undone`: `--undo` put the files
+// it replaced back; a rerun of the restore starts it over.
+enum class RestartStep { none, stopped, quarantining, quarantined, placed, started, undone };
 const char* to_string(RestartStep step);
 
 struct RestoreNode
@@ -67,7 +68,8 @@ struct RestoreNode
     bool operator==(const RestoreNode&) const = default;
 };
 
-enum class RestoreStatus { running, complete, partial, failed, interrupted };
+// `undone`: --undo put every node's files back; such a restore is not continued by a rerun.
+enum class RestoreStatus { running, complete, partial, failed, interrupted, undone };
 const char* to_string(RestoreStatus status);
 
 struct RestoreRecord

@@ -190,9 +190,15 @@ int run_quarantine_action(Context& context, const RestoreOptions& options)
     ops::QuarantineRequest request;
     request.restore_id = undo ? options.undo_id : options.cleanup_id;
     request.action = undo ? ops::QuarantineAction::undo : ops::QuarantineAction::remove;
-    if (!options.tag.empty() || !options.cleanup_id.empty() == undo || options.resume || options.dry_run) {
-        return context.refuse(make_error(ErrorKind::usage, "--undo RESTORE_ID and --cleanup RESTORE_ID go alone: no "
-                                                           "TAG, --resume, --dry-run, or each other"));
+    bool restore_options = !options.until.empty() || !options.keyspaces.empty() || !options.tables.empty() ||
+                           options.method != "auto" || options.rolling || options.truncate ||
+                           options.keep_truncate_snapshots;
+    if (!options.tag.empty() || !options.cleanup_id.empty() == undo || options.resume || options.dry_run ||
+        restore_options) {
+        return context.refuse(make_error(ErrorKind::usage,
+                                         "--undo RESTORE_ID and --cleanup RESTORE_ID go alone (no TAG or other restore "
+                                         "options, nor each other); in a restore, give --cleanup after TAG with no "
+                                         "value"));
     }
     if (auto valid = validate_tag(request.restore_id); !valid) {
         return context.refuse(valid.error());

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <ringsnap/cassandra_yaml.hpp>
 
+#include <filesystem>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -75,7 +76,15 @@ std::vector<std::string> seed_hosts(const std::string& cassandra_yaml)
 std::optional<std::string> commitlog_directory(const std::string& cassandra_yaml)
 {
     auto yaml = load(cassandra_yaml);
-    return yaml ? scalar((*yaml)["commitlog_directory"]) : std::nullopt;
+    auto value = yaml ? scalar((*yaml)["commitlog_directory"]) : std::nullopt;
+    if (!value || !value->starts_with('/')) {
+        return std::nullopt; // relative to Cassandra's working directory: not a place to guess
+    }
+    auto path = std::filesystem::path(*value).lexically_normal().string();
+    while (path.size() > 1 && path.ends_with('/')) {
+        path.pop_back();
+    }
+    return path;
 }
 
 } // namespace ringsnap

@@ -16,8 +16,9 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr const char* k_table_states[] = {"planned", "staged", "verified", "loading", "loaded", "failed"};
-constexpr const char* k_restart_steps[] = {"none", "stopped", "quarantined", "placed", "started", "undone"};
-constexpr const char* k_statuses[] = {"running", "complete", "partial", "failed", "interrupted"};
+constexpr const char* k_restart_steps[] = {"none",   "stopped", "quarantining", "quarantined",
+                                           "placed", "started", "undone"};
+constexpr const char* k_statuses[] = {"running", "complete", "partial", "failed", "interrupted", "undone"};
 
 template <class T> Json or_null(const std::optional<T>& value)
 {

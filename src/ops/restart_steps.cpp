@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ops/restart_steps.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -57,6 +58,44 @@ std::string move_all(const std::string& from, const std::string& to, bool hidden
     return script;
 }
 
+// The staging root (data directory index) a staged path lies under.
+std::optional<std::size_t> staging_index(const NodePlan& plan, const std::string& staged)
+{
+    for (std::size_t i = 0; i < plan.staging_roots.size(); ++i) {
+        if (staged.starts_with(plan.staging_roots[i] + "/")) {
+            return i;
+        }
+    }
+    return std::nullopt;
+}
+
+// Where a table's staged files go, by data directory index: its live directory there, or a new
+// `<data dir>/<ks>/<table>-<live id>` when it has none in that data directory.
+std::map<std::size_t, std::string> target_dirs(const Node& node, const NodePlan& plan, const TablePlan& table)
+{
+    auto dirs = node.data_dirs();
+    std::map<std::size_t, std::string> targets;
+    for (const auto& file : table.files) {
+        auto index = staging_index(plan, file.staged);
+        if (!index || targets.count(*index)) {
+            continue;
+        }
+        targets[*index] = fmt::format("{}/{}/{}-{}", dirs[*index], table.keyspace, table.table, table.live_id);
+        for (const auto& live : table.live_dirs) {
+            if (data_dir_index(node, live) == index) {
+                targets[*index] = live;
+            }
+        }
+    }
+    return targets;
+}
+
+std::string quarantined_dir(const std::string& data_dir, const std::string& restore_id, std::size_t index,
+                            const std::string& keyspace, const std::string& table_dir)
+{
+    return fmt::format("{}/{}/{}", quarantine_root(data_dir, restore_id, index), keyspace, base_name(table_dir));
+}
+
 std::string undone_root(const std::string& dir, const std::string& restore_id)
 {
     return fmt::format("{}/{}/undone", restore_steps::staging_base(dir), restore_id);
@@ -90,26 +129,32 @@ std::vector<std::string> quarantine_paths(const Node& node, const std::optional<
 
 std::string wait_down_command(const Node& node)
 {
-    return fmt::format("while out=$({} 2>&1); do sleep 2; done; case $out in *'Failed to connect'*) exit 0;; esac; "
-                       "printf '%s\\n' \"$out\" >&2; exit 1",
+    return fmt::format("while out=$({} 2>&1); do sleep 2; done; case $out in *'Connection refused'*) exit 0;; esac; "
+                       "printf '%s\\n' \"$out\" | head -n 1 >&2; exit 1",
                        nodetool_command(node, {"version"}));
 }
 
-std::vector<std::string> quarantine_commands(const Node& node, const std::string& restore_id,
+std::vector<std::string> quarantine_commands(const Node& node, const NodePlan& plan, const std::string& restore_id,
                                              const std::vector<const TablePlan*>& tables,
                                              const std::optional<std::string>& commitlog_dir)
 {
     std::vector<std::string> snippets;
     auto dirs = node.data_dirs();
     for (const auto* table : tables) {
+        auto targets = target_dirs(node, plan, *table);
         for (const auto& live : table->live_dirs) {
-            auto index = data_dir_index(node, live);
-            if (!index) {
-                continue; // the planner refuses such a directory
+            if (auto index = data_dir_index(node, live)) {
+                snippets.push_back(
+                    move_all(live, quarantined_dir(dirs[*index], restore_id, *index, table->keyspace, live), true));
             }
-            auto to = fmt::format("{}/{}/{}", quarantine_root(dirs[*index], restore_id, *index), table->keyspace,
-                                  base_name(live));
-            snippets.push_back(move_all(live, to, true));
+        }
+        // A table directory that placing will create gets an empty quarantine, so that --undo
+        // finds it and sets its files aside too.
+        for (const auto& [index, target] : targets) {
+            if (std::find(table->live_dirs.begin(), table->live_dirs.end(), target) == table->live_dirs.end()) {
+                snippets.push_back("mkdir -p -- " + shell_quote(quarantined_dir(dirs[index], restore_id, index,
+                                                                                table->keyspace, target)));
+            }
         }
     }
     if (commitlog_dir) {
@@ -124,6 +169,7 @@ std::vector<std::string> place_commands(const Node& node, const NodePlan& plan,
     auto dirs = node.data_dirs();
     std::vector<std::string> snippets;
     for (const auto* table : tables) {
+        auto targets = target_dirs(node, plan, *table);
         // (staging directory, source directory) -> names; the target follows from the staging root.
         std::map<std::pair<std::string, std::string>, std::vector<std::string>> groups;
         for (const auto& file : table->files) {
@@ -131,62 +177,55 @@ std::vector<std::string> place_commands(const Node& node, const NodePlan& plan,
         }
         for (const auto& [dirs_of, names] : groups) {
             const auto& [staged, source] = dirs_of;
-            std::optional<std::size_t> index;
-            for (std::size_t i = 0; i < plan.staging_roots.size(); ++i) {
-                if (staged.starts_with(plan.staging_roots[i] + "/")) {
-                    index = i;
-                }
-            }
-            if (!index) {
+            auto index = staging_index(plan, staged);
+            if (!index || !targets.count(*index)) {
                 continue; // the planner stages under these roots only
             }
-            std::string target;
-            for (const auto& live : table->live_dirs) {
-                if (data_dir_index(node, live) == index) {
-                    target = live;
-                }
-            }
-            if (target.empty()) {
-                target = fmt::format("{}/{}/{}-{}", dirs[*index], table->keyspace, table->table, table->live_id);
-            }
+            const auto& target = targets.at(*index);
             auto data = shell_quote(dirs[*index]);
             auto to = shell_quote(target);
             auto list = restore_steps::quoted_list(names);
             snippets.push_back(fmt::format(
-                "{{ [ -d {1} ] || {{ mkdir -p -- {1} && chown --reference={0} -- {1}; }}; }} && "
+                "{{ [ -d {1} ] || {{ mkdir -p -- {1} && chown --reference={0} -- {1} {5}; }}; }} && "
                 "for f in {3}; do [ -e {1}/\"$f\" ] || mv -n -- {2}/\"$f\" {1}/ || exit 1; done && "
                 "{{ [ \"$(id -u)\" = \"$(stat -c %u -- {0})\" ] || find {1} -maxdepth 1 -type f ! -user "
                 "\"$(stat -c %u -- {0})\" -exec chown --reference={0} -- {{}} +; }} && "
                 "for f in {3}; do [ {1}/\"$f\" -ef {4}/\"$f\" ] || {{ echo \"ringsnap: \"{1}/\"$f is not the "
                 "backup's file (\"{4}/\"$f)\" >&2; exit 1; }}; done",
-                data, to, shell_quote(staged), list, shell_quote(source)));
+                data, to, shell_quote(staged), list, shell_quote(source), shell_quote(parent_of(target))));
         }
     }
     return restore_steps::chunk_commands(node, snippets, "");
 }
 
 std::string undo_command(const Node& node, const std::optional<std::string>& commitlog_dir,
-                         const std::string& restore_id)
+                         const std::string& restore_id, bool placed)
 {
     std::vector<std::string> snippets;
     auto dirs = node.data_dirs();
     for (std::size_t i = 0; i < dirs.size(); ++i) {
-        // Each quarantined <ks>/<table dir>: the table directory's files now go aside into undone/,
-        // then the quarantined ones back.
+        // Each quarantined <ks>/<table dir>: once files were placed, what the table directory
+        // holds goes aside into undone/ first (once: a marker there says it was done), then the
+        // quarantined files go back and their directory goes.
+        std::string empty_first =
+            placed ? "[ -e \"$u/.ringsnap-emptied\" ] || { "
+                     "for f in \"$t\"/*; do [ ! -f \"$f\" ] || aside \"$f\" \"$u\" || exit 1; done && "
+                     "for f in \"$t\"/.[!.]*; do [ ! -e \"$f\" ] || aside \"$f\" \"$u\" || exit 1; done && "
+                     ": >\"$u/.ringsnap-emptied\"; } && "
+                   : "";
         snippets.push_back(
             fmt::format("Q={0}; D={1}; U={2}; [ ! -d \"$Q\" ] || for q in \"$Q\"/*/*; do [ -d \"$q\" ] || continue; "
-                        "r=${{q#\"$Q\"/}}; t=$D/$r; u=$U/$r; mkdir -p -- \"$u\" && "
-                        "for f in \"$t\"/*; do [ ! -f \"$f\" ] || aside \"$f\" \"$u\" || exit 1; done && "
-                        "for f in \"$t\"/.[!.]*; do [ ! -e \"$f\" ] || aside \"$f\" \"$u\" || exit 1; done && "
+                        "r=${{q#\"$Q\"/}}; t=$D/$r; u=$U/$r; mkdir -p -- \"$u\" \"$t\" && {3}"
                         "for f in \"$q\"/* \"$q\"/.[!.]*; do [ ! -e \"$f\" ] || aside \"$f\" \"$t\" || exit 1; done && "
                         "rmdir -- \"$q\" || exit 1; done",
                         shell_quote(quarantine_root(dirs[i], restore_id, i)), shell_quote(dirs[i]),
-                        shell_quote(fmt::format("{}/d{}", undone_root(dirs[i], restore_id), i))));
+                        shell_quote(fmt::format("{}/d{}", undone_root(dirs[i], restore_id), i)), empty_first));
     }
     if (commitlog_dir) {
+        // Once back, the quarantine directory goes: a second undo finds nothing to do.
         auto kept = commitlog_quarantine(*commitlog_dir, restore_id);
         snippets.push_back(
-            fmt::format("{{ [ ! -d {0} ] || {{ {1} && {2}; }}; }}", shell_quote(kept),
+            fmt::format("{{ [ ! -d {0} ] || {{ {1} && {2} && rmdir -- {0}; }}; }}", shell_quote(kept),
                         move_all(*commitlog_dir, undone_root(*commitlog_dir, restore_id) + "/commitlog", false),
                         move_all(kept, *commitlog_dir, false)));
     }

@@ -27,14 +27,17 @@ std::string commitlog_quarantine(const std::string& commitlog_dir, const std::st
 std::vector<std::string> quarantine_paths(const Node& node, const std::optional<std::string>& commitlog_dir,
                                           const std::string& restore_id);
 
-// Exits 0 once nodetool can no longer connect to the node (its JVM is gone), asking every
-// 2 s; run it under a deadline.
+// Exits 0 once nodetool's connection to the node is refused (its JMX port is closed: the JVM is
+// gone), asking every 2 s; any other failure (credentials, TLS) fails it with nodetool's first
+// line. Run it under a deadline.
 std::string wait_down_command(const Node& node);
 
 // Moves every file of the tables' live directories (SSTables, transaction logs, temporary files
 // and the hidden secondary-index directories) into quarantine, and with `commitlog_dir` every
 // commit log segment too.
-std::vector<std::string> quarantine_commands(const Node& node, const std::string& restore_id,
+// Directories that placing will create (the table had none in that data directory) get an
+// empty quarantine, so that --undo reverts them too.
+std::vector<std::string> quarantine_commands(const Node& node, const NodePlan& plan, const std::string& restore_id,
                                              const std::vector<const TablePlan*>& tables,
                                              const std::optional<std::string>& commitlog_dir);
 
@@ -44,10 +47,12 @@ std::vector<std::string> quarantine_commands(const Node& node, const std::string
 std::vector<std::string> place_commands(const Node& node, const NodePlan& plan,
                                         const std::vector<const TablePlan*>& tables);
 
-// The way back, on a stopped node: what is in the quarantined tables' directories now moves to
-// ".../<id>/undone/d<index>/", the quarantined files back where they were, and the commit log's.
+// The way back, on a stopped node: with `placed` (files of the backup may be in the table
+// directories), what those directories hold now moves to ".../<id>/undone/d<index>/" first;
+// then the quarantined files go back where they were, and the commit log's. Safe to run again
+// after a crash: each table directory is emptied once, each quarantine removed once it is back.
 std::string undo_command(const Node& node, const std::optional<std::string>& commitlog_dir,
-                         const std::string& restore_id);
+                         const std::string& restore_id, bool placed);
 
 // Removes the quarantine (and what --undo set aside) of this restore on the node.
 std::string remove_quarantine_command(const Node& node, const std::optional<std::string>& commitlog_dir,

@@ -916,7 +916,8 @@ Result<std::optional<RestoreRecord>> earlier_restore(const Catalog& catalog, con
     }
     for (auto it = listing->records.rbegin(); it != listing->records.rend(); ++it) {
         bool wanted = resume ? asked.tag.empty() || it->tag == asked.tag : it->same_request(asked);
-        if (it->status != RestoreStatus::complete && wanted) {
+        bool finished = it->status == RestoreStatus::complete || it->status == RestoreStatus::undone;
+        if (!finished && wanted) {
             return std::optional(*it);
         }
     }

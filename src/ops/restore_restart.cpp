@@ -32,21 +32,29 @@ bool pause(Duration how_long)
     return !cancel_requested();
 }
 
-bool failed_to_connect(const CommandOutput& output)
+// nodetool could not reach the node's JMX port: its JVM is not running.
+bool refused(const CommandOutput& output)
 {
-    return (output.err + output.out).find("Failed to connect") != std::string::npos;
+    return (output.err + output.out).find("Connection refused") != std::string::npos;
 }
 
-Status stop_node(RemoteShell& shell, Duration timeout)
+// Drains and stops the node. `may_be_down`: it is fine if the node is down already (an earlier
+// run drained and stopped it, or every table goes back and its commit log goes aside with them);
+// otherwise a node that was down before is refused: not drained, its commit log may hold writes
+// newer than the backup, which would replay into the restored tables.
+Status stop_node(RemoteShell& shell, Duration timeout, bool may_be_down)
 {
     const Node& node = shell.node();
-    // A node already down (a rerun, or it was never up) cannot drain: that is fine, its
-    // memtables were flushed or are in the commit log, which the stop leaves for the swap.
     auto drained = shell.run("nodetool drain", nodetool_command(node, {"drain"}), timeout);
     if (!drained) {
         return drained.error();
     }
-    if (!drained->succeeded() && !failed_to_connect(*drained)) {
+    if (!drained->succeeded() && !(refused(*drained) && may_be_down)) {
+        if (refused(*drained)) {
+            return make_error(ErrorKind::command, "was down before the restore, so it could not be drained: its "
+                                                  "commit log may hold writes newer than the backup that would replay "
+                                                  "into the restored tables; start it and rerun");
+        }
         return check_succeeded("nodetool drain", *drained);
     }
     if (auto stopped = run_checked(shell, "stop_command", *node.cassandra.stop_command, timeout); !stopped) {
@@ -86,7 +94,9 @@ Status wait_until_up(RemoteShell& checker, const std::string& host, const std::s
             auto row = rows ? std::find_if(rows->begin(), rows->end(),
                                            [&](const StatusRow& r) { return r.host_id == host_id; })
                             : std::vector<StatusRow>::iterator{};
-            if (rows && row != rows->end()) {
+            if (!rows) {
+                last = rows.error().message;
+            } else if (row != rows->end()) {
                 if (row->status == 'U' && row->state == 'N') {
                     return {};
                 }
@@ -178,6 +188,12 @@ class Restarter
                 m_first_started = m_first_started ? m_first_started : &*found;
                 continue;
             }
+            if (entry->restart == RestartStep::undone) {
+                m_context.notes.push_back(fmt::format("{}: this restore was undone there; it is left as it is (start "
+                                                      "a new restore to restore it again)",
+                                                      host));
+                continue;
+            }
             order.push_back(&*found);
         }
         return order;
@@ -235,7 +251,8 @@ class Restarter
         auto timeout = m_context.request.start_timeout;
         return on_nodes("stop", nodes, [&](RemoteShell& shell, const NodePlan& node) -> Status {
             // A node down since an earlier run is stopped again, harmlessly: someone may have started it.
-            if (auto stopped = stop_node(shell, timeout); !stopped) {
+            bool may_be_down = step_of(node.node.host) >= RestartStep::stopped || node.commitlog_dir.has_value();
+            if (auto stopped = stop_node(shell, timeout, may_be_down); !stopped) {
                 return stopped;
             }
             if (step_of(node.node.host) < RestartStep::stopped) {
@@ -253,8 +270,9 @@ class Restarter
                 tables.push_back(&table);
             }
             if (step_of(node.node.host) < RestartStep::quarantined) {
+                set_step(node, RestartStep::quarantining);
                 for (const auto& command :
-                     restart_steps::quarantine_commands(shell.node(), m_id, tables, node.commitlog_dir)) {
+                     restart_steps::quarantine_commands(shell.node(), node, m_id, tables, node.commitlog_dir)) {
                     if (auto moved = run_checked(shell, "quarantine live files", command); !moved) {
                         return moved.error();
                     }
@@ -428,22 +446,39 @@ class QuarantineRun
     }
 
   private:
+    static std::optional<std::string> undo_refusal(const RestartedNode& node)
+    {
+        if (node.entry->quarantine_removed) {
+            return "its quarantine was removed (--cleanup): nothing to put back";
+        }
+        if (node.entry->restart == RestartStep::undone) {
+            return "already undone";
+        }
+        bool commitlog_kept = std::any_of(node.entry->quarantine.begin(), node.entry->quarantine.end(),
+                                          [](const std::string& path) { return path.ends_with("/commitlog"); });
+        if (commitlog_kept && !node.commitlog_dir) {
+            return "its commit log was set aside, but neither the cluster file (cassandra.commitlog_dir) nor its "
+                   "cassandra.yaml says where it goes back";
+        }
+        return std::nullopt;
+    }
+
     NodeRun undo_one(const RestartedNode& node)
     {
         Phase phase(m_observer, "undo", {node.node});
         return m_executor
             .run_on_nodes({node.node},
                           [&](RemoteShell& shell, std::size_t) -> Status {
-                              if (node.entry->quarantine_removed) {
-                                  return make_error(ErrorKind::usage, "its quarantine was removed (--cleanup): "
-                                                                      "nothing to put back");
+                              if (auto refusal = undo_refusal(node)) {
+                                  return make_error(ErrorKind::usage, *refusal);
                               }
-                              if (auto stopped = stop_node(shell, m_request.start_timeout); !stopped) {
+                              if (auto stopped = stop_node(shell, m_request.start_timeout, true); !stopped) {
                                   return stopped;
                               }
-                              auto undone = run_checked(
-                                  shell, "put quarantined files back",
-                                  restart_steps::undo_command(shell.node(), node.commitlog_dir, m_request.restore_id));
+                              bool placed = node.entry->restart >= RestartStep::quarantined;
+                              auto undone = run_checked(shell, "put quarantined files back",
+                                                        restart_steps::undo_command(shell.node(), node.commitlog_dir,
+                                                                                    m_request.restore_id, placed));
                               if (!undone) {
                                   return undone.error();
                               }
@@ -525,8 +560,16 @@ Result<RestoreOutcome> run_quarantine_action(Executor& executor, const Catalog& 
     }
     QuarantineRun run(executor, record, request, observer);
     auto runs = request.action == QuarantineAction::undo ? run.undo(*targets) : run.remove(*targets);
+    record.update([](RestoreRecord& r) {
+        bool all_back = std::all_of(r.nodes.begin(), r.nodes.end(), [](const RestoreNode& node) {
+            return node.restart == RestartStep::undone || node.restart <= RestartStep::stopped;
+        });
+        if (all_back && std::any_of(r.nodes.begin(), r.nodes.end(),
+                                    [](const RestoreNode& node) { return node.restart == RestartStep::undone; })) {
+            r.status = RestoreStatus::undone; // a rerun of the same command starts a new restore
+        }
+    });
     outcome.runs.insert(outcome.runs.end(), runs.begin(), runs.end());
-    record.save();
     outcome.record = record.snapshot();
     outcome.record_path = record.path();
     outcome.status = summarize(outcome.runs, cancel_requested());

@@ -166,12 +166,12 @@ std::string verify_staged_command(const Node& node, const std::vector<std::strin
 {
     // Every file under the roots with size and inode, then the marker, then the SHA-256 of every
     // file in the staging directories of the tables still to load: one command, one find each.
-    std::string script =
-        fmt::format("set --; for d in {0}; do [ -d \"$d\" ] && set -- \"$@\" \"$d\"; done; "
-                    "[ $# -eq 0 ] || find \"$@\" -type f -printf '%p\\t%s\\t%i\\n' || exit 1; echo {2}; "
-                    "set --; for d in {1}; do [ -d \"$d\" ] && set -- \"$@\" \"$d\"; done; "
-                    "[ $# -eq 0 ] || find \"$@\" -maxdepth 1 -type f -print0 | xargs -0 -r sha256sum --",
-                    quoted_list(roots), stage_dirs.empty() ? "''" : quoted_list(stage_dirs), k_hashes_marker);
+    std::string script = fmt::format(
+        "set --; for d in {0}; do [ -d \"$d\" ] && set -- \"$@\" \"$d\"; done; "
+        "[ $# -eq 0 ] || find \"$@\" -type f -printf '%p\\t%s\\t%i\\n' || exit 1; echo {2}; "
+        "set --; for d in {1}; do [ -d \"$d\" ] && set -- \"$@\" \"$d\"; done; "
+        "[ $# -eq 0 ] || find \"$@\" -maxdepth 1 -type f -print0 | xargs -0 -r {3}",
+        quoted_list(roots), stage_dirs.empty() ? "''" : quoted_list(stage_dirs), k_hashes_marker, sha256_program());
     return with_sudo(script, node.ssh.sudo);
 }
 

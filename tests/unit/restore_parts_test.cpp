@@ -75,6 +75,9 @@ TEST(CassandraYaml, SeedsWithoutPortsAndTheCommitLogDirectory)
     EXPECT_TRUE(seed_hosts("cluster_name: x\n").empty());
     EXPECT_TRUE(seed_hosts(": not yaml [").empty());
     EXPECT_FALSE(commitlog_directory("cluster_name: x\n"));
+    EXPECT_EQ(commitlog_directory("commitlog_directory: /var/lib//cassandra/commitlog/\n"),
+              "/var/lib/cassandra/commitlog");
+    EXPECT_FALSE(commitlog_directory("commitlog_directory: data/commitlog\n")) << "relative: not guessed";
 }
 
 NodeEntry recorded(const std::string& host, const std::string& host_id, std::vector<std::string> tokens)
