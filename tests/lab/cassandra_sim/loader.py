@@ -8,7 +8,8 @@ takes the ring and schema of the first that answers, so -d naming nodes of two c
 into either one. Every row goes to the replicas of that cluster owning its token, where it
 becomes a new sstable in the receiver's own format under the receiver's next id, and is
 hard-linked into backups/ when incremental backups are on (streamed sstables go through
-addSSTables). Replicas that are down make the load fail after the others got their data.
+addSSTables). Replicas that are down, or that refuse the loader's messaging version (a receiver
+accepts streams at its own version only), make the load fail after the others got their data.
 With `authenticator: PasswordAuthenticator` on the node reached, -u/-pw must be one of its roles.
 """
 
@@ -261,9 +262,12 @@ class Load:
 
     def _stream(self, table, streams: dict, began: float):
         failed, files, total = [], 0, 0
+        accepted = self.local.version.loader_streaming_versions
         for receiver in sorted(streams, key=lambda n: list(self.ring.data["nodes"]).index(n)):
             node = Node(self.cluster.lab.node_home(receiver))
-            if not node.serving:
+            if not node.serving or node.version.messaging_version(node.settings) not in accepted:
+                # down, or InboundConnectionInitiator: "Received stream using protocol version
+                # %d (my version %d). Terminating connection"
                 failed.append(receiver)
                 continue
             with node.lock():
