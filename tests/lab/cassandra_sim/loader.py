@@ -1,20 +1,26 @@
-"""sstableloader: stream the sstables of a directory into the cluster (cassandra-behaviour.md §14).
+"""sstableloader: stream the sstables of a directory into a cluster (cassandra-behaviour.md §14).
 
 The keyspace is the name of the directory's parent (or -k), the table the directory's own name
-without a `-<id>` suffix (or -tb on 5.0). Every row goes to the replicas owning its token,
-where it becomes a new sstable in the receiver's own format under the receiver's next id, and
-is hard-linked into backups/ when incremental backups are on (streamed sstables go through
-addSSTables). Replicas that are down make the load fail after the others got their data.
+without a `-<id>` suffix (or -tb on 5.0). The cluster is the one of the -d host the driver
+reaches first: any lab on this machine (clusters.py), not only the loader's own. The driver
+tries the -d hosts in random order (Java driver 3.x shuffles its contact points, JAVA-618) and
+takes the ring and schema of the first that answers, so -d naming nodes of two clusters loads
+into either one. Every row goes to the replicas of that cluster owning its token, where it
+becomes a new sstable in the receiver's own format under the receiver's next id, and is
+hard-linked into backups/ when incremental backups are on (streamed sstables go through
+addSSTables). Replicas that are down, or that refuse the loader's messaging version (a receiver
+accepts streams at its own version only), make the load fail after the others got their data.
+With `authenticator: PasswordAuthenticator` on the node reached, -u/-pw must be one of its roles.
 """
 
 import os
+import random
 import sys
 import time
 
-from . import formatting, placement, rows, sstable, storage
+from . import clusters, cql_connect, formatting, placement, rows, sstable, storage
 from .layout import NodeHome
 from .node_state import Node
-from .ring import Ring
 from .schema import Table
 
 # (short, long, takes a value, first version)
@@ -117,30 +123,65 @@ class Load:
     def __init__(self, home, local: Node, options, directory: str, out, err):
         self.home, self.local, self.options = home, local, options
         self.directory, self.out, self.err = directory, out, err
-        self.ring = Ring.load(home.lab)
+        self.cluster = None  # clusters.Found of the initial host reached: the target cluster
+        self.ring = None  # that cluster's ring.json
         self.with_port = local.version.at_least("4.0")
+        self.port = self.options.get("port", "9042")
 
     def endpoint(self, node: dict) -> str:
         return f"/{node['address']}:7000" if self.with_port else f"/{node['address']}"
 
     def _resolve(self, host: str):
-        if host in ("127.0.0.1", "localhost", "::1"):
-            return self.ring.node(self.local.name)
-        return self.ring.node_by_address(host)
+        """The lab node at `host` (this node for the loopback names), whichever lab owns it."""
+        if host in cql_connect.LOCAL_HOSTS:
+            host = self.local.address
+        return clusters.find(host, self.home.lab)
 
     def _connect(self) -> bool:
+        """The driver's control connection: the -d hosts in random order (ControlConnection.connect
+        shuffles the contact points), the first that answers gives the ring and the schema; the
+        other clusters' contact points are not in its peers and are dropped. A login refused on
+        the host reached ends the attempt (AuthenticationException is not retried elsewhere)."""
         hosts = [h.strip() for h in self.options["nodes"].split(",") if h.strip()]
-        for host in hosts:
-            node = self._resolve(host)
-            if node is not None and Node(self.home.lab.node_home(node["name"])).serving:
-                return True
-        tried = ", ".join(f"/{h}:{self.options.get('port', '9042')}" for h in hosts)
-        self.err.write("Error while connecting to initial hosts\n")
-        self.err.write(f"com.datastax.driver.core.exceptions.NoHostAvailableException: All host(s) tried for query "
-                       f"failed (tried: {tried} (com.datastax.driver.core.exceptions.TransportException: "
-                       f"[{hosts[0] if hosts else ''}] Cannot connect))\n")
-        self.err.write("\tat org.apache.cassandra.tools.BulkLoader$ExternalClient.init(BulkLoader.java:293)\n")
+        order = list(hosts)
+        random.shuffle(order)
+        for host in order:
+            found = self._resolve(host)
+            if found is None or not Node(found.home).serving or self.port != cql_connect.NATIVE_PORT:
+                continue
+            refusal = self._login(Node(found.home), host)
+            if refusal:
+                self._connect_failed(f"com.datastax.driver.core.exceptions.AuthenticationException: "
+                                     f"Authentication error on host /{host}:{self.port}: {refusal}")
+                return False
+            self.cluster, self.ring = found, found.ring
+            return True
+        tried = ", ".join(f"/{h}:{self.port} (com.datastax.driver.core.exceptions.TransportException: "
+                          f"[/{h}:{self.port}] Cannot connect)" for h in hosts[:3])
+        if len(hosts) > 3:
+            tried = "[" + ", ".join(f"/{h}:{self.port}" for h in hosts) + "] - use getErrors() for details"
+        self._connect_failed("com.datastax.driver.core.exceptions.NoHostAvailableException: All host(s) tried for "
+                             f"query failed (tried: {tried})")
         return False
+
+    def _login(self, node: Node, host: str):
+        """Why the node refuses the loader's -u/-pw, or None (cql_connect: the node's
+        cassandra.yaml authenticator and conf/cql_users, the same roles cqlsh logs in with)."""
+        if not cql_connect.requires_login(node):
+            return None
+        username, password = self.options.get("username"), self.options.get("password")
+        if username is None:  # no credentials: the driver has no authenticator to answer with
+            return f"Host /{host}:{self.port} requires authentication, but no authenticator found in Cluster configuration"
+        if not password:
+            return "Password must not be null"
+        if cql_connect.users(node).get(username) != password:
+            return f"Provided username {username} and/or password are incorrect"
+        return None
+
+    def _connect_failed(self, exception: str) -> None:
+        self.err.write("Error while connecting to initial hosts\n")
+        self.err.write(exception + "\n")
+        self.err.write("\tat org.apache.cassandra.tools.BulkLoader$ExternalClient.init(BulkLoader.java:293)\n")
 
     def _target_table(self):
         keyspace = self.options.get("target-keyspace") or os.path.basename(os.path.dirname(self.directory))
@@ -221,9 +262,12 @@ class Load:
 
     def _stream(self, table, streams: dict, began: float):
         failed, files, total = [], 0, 0
+        accepted = self.local.version.loader_streaming_versions
         for receiver in sorted(streams, key=lambda n: list(self.ring.data["nodes"]).index(n)):
-            node = Node(self.home.lab.node_home(receiver))
-            if not node.serving:
+            node = Node(self.cluster.lab.node_home(receiver))
+            if not node.serving or node.version.messaging_version(node.settings) not in accepted:
+                # down, or InboundConnectionInitiator: "Received stream using protocol version
+                # %d (my version %d). Terminating connection"
                 failed.append(receiver)
                 continue
             with node.lock():

@@ -179,12 +179,7 @@ class Member:
     # --- what the node publishes ----------------------------------------------------------------
     @property
     def net_version(self) -> str:
-        if self.old:
-            return "11"
-        if self.version.at_least("5.0") and \
-                self.node.settings.get("storage_compatibility_mode", "CASSANDRA_4") != "CASSANDRA_4":
-            return "13"
-        return "12"
+        return str(self.version.messaging_version(self.node.settings))
 
     @property
     def sstable_versions(self):

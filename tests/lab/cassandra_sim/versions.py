@@ -123,6 +123,26 @@ class Version:
         # cassandra-behaviour.md §13.1
         return {"3.11": 6, "4.0": 7, "4.1": 7, "5.0": 7}[self.major]
 
+    # --- internode messaging ----------------------------------------------------------------------
+    def messaging_version(self, settings) -> int:
+        """MessagingService.current_version (gossip NET_VERSION): 3.11 VERSION_3014 = 11, 4.x
+        VERSION_40 = 12, 5.0 VERSION_50 = 13 unless storage_compatibility_mode is CASSANDRA_4 (its
+        default), which keeps 12."""
+        if self.major == "3.11":
+            return 11
+        if self.major == "5.0" and settings.get("storage_compatibility_mode", "CASSANDRA_4") != "CASSANDRA_4":
+            return 13
+        return 12
+
+    @property
+    def loader_streaming_versions(self) -> tuple:
+        """Messaging versions an sstableloader of this line can stream at (cassandra-behaviour.md
+        §14): a receiver accepts a stream only at its own current_version and terminates the
+        connection otherwise, so a 3.11 loader (11) streams to 3.11 nodes only and a 4.x loader
+        (12) to 4.x nodes and 5.0 nodes in CASSANDRA_4 mode; a 5.0 loader (client mode) takes
+        12 and 13."""
+        return {"3.11": (11,), "4.0": (12,), "4.1": (12,), "5.0": (12, 13)}[self.major]
+
     # --- sstables -------------------------------------------------------------------------------
     def sstable_format(self, settings) -> tuple:
         """(version, format) new sstables are written in, given cassandra.yaml settings
