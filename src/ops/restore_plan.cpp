@@ -335,7 +335,7 @@ void plan_restart(const NodeContext& context, NodePlan& node)
     }
     node.commands = {nodetool_command(context.node, {"drain"}),
                      *cassandra.stop_command,
-                     "wait until nodetool cannot connect (the node is down)",
+                     "wait until nodetool's connection is refused (the node is down)",
                      "(the tables' files: see each table)",
                      *cassandra.start_command,
                      "wait until the node is UN in nodetool status of a started node"};
