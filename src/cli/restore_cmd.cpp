@@ -309,8 +309,8 @@ void add_restore_command(CLI::App& app, Action& action)
                                         "RESTORE_ID alone, those of that earlier restore")
                            ->expected(0, 1);
     restore->add_option("--undo", options->undo_id,
-                        "RESTORE_ID of a restore by restart: stop each of its nodes, put back the files it\n"
-                        "replaced, start it again");
+                        "RESTORE_ID of a restore by restart: stop each of its nodes (--hosts narrows them), put\n"
+                        "back the files it replaced, start it again");
     restore->add_flag("--truncate", options->truncate,
                       "Empty each table cluster-wide with CQL TRUNCATE first, so the result is the backup's rows\n"
                       "exactly (without it, later deletes and overwrites win); needs every node up");
