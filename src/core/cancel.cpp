@@ -2,6 +2,8 @@
 #include <ringsnap/cancel.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 namespace ringsnap {
 
@@ -24,6 +26,15 @@ bool cancel_requested()
 void reset_cancel()
 {
     g_cancel_requested.store(false);
+}
+
+bool sleep_unless_cancelled(Duration delay)
+{
+    auto until = std::chrono::steady_clock::now() + delay;
+    while (std::chrono::steady_clock::now() < until && !cancel_requested()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return !cancel_requested();
 }
 
 } // namespace ringsnap

@@ -58,15 +58,6 @@ void raise_open_file_limit()
     }
 }
 
-// Sleeps up to `delay`, waking early when the run is cancelled.
-void sleep_unless_cancelled(Duration delay)
-{
-    auto until = Clock::now() + delay;
-    while (Clock::now() < until && !cancel_requested()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-}
-
 // The RemoteShell a job sees: runs commands on the node's session and records each as a step.
 class SshRemoteShell final : public RemoteShell
 {
