@@ -67,6 +67,16 @@ Result<ops::LoadMethod> parse_method(const std::string& method)
                                                     quote_for_message(method)));
 }
 
+Result<Duration> start_timeout_of(const RestoreOptions& options)
+{
+    auto timeout = parse_duration(options.start_timeout);
+    if (!timeout || *timeout <= Duration::zero()) {
+        return make_error(ErrorKind::usage, fmt::format("--start-timeout {}: expected a duration like 10m or 90s",
+                                                        quote_for_message(options.start_timeout)));
+    }
+    return *timeout;
+}
+
 // Checks every name before any node is touched.
 Result<ops::RestoreRequest> make_request(const RestoreOptions& options, const GlobalOptions& global)
 {
@@ -112,10 +122,9 @@ Result<ops::RestoreRequest> make_request(const RestoreOptions& options, const Gl
         return method.error();
     }
     request.method = *method;
-    auto timeout = parse_duration(options.start_timeout);
-    if (!timeout || *timeout <= Duration::zero()) {
-        return make_error(ErrorKind::usage, fmt::format("--start-timeout {}: expected a duration like 10m or 90s",
-                                                        quote_for_message(options.start_timeout)));
+    auto timeout = start_timeout_of(options);
+    if (!timeout) {
+        return timeout.error();
     }
     request.start_timeout = *timeout;
     bool restart_only = options.rolling || options.cleanup->count() > 0;
@@ -203,9 +212,9 @@ int run_quarantine_action(Context& context, const RestoreOptions& options)
     if (auto valid = validate_tag(request.restore_id); !valid) {
         return context.refuse(valid.error());
     }
-    auto timeout = parse_duration(options.start_timeout);
-    if (!timeout || *timeout <= Duration::zero()) {
-        return context.refuse(make_error(ErrorKind::usage, "--start-timeout: expected a duration like 10m"));
+    auto timeout = start_timeout_of(options);
+    if (!timeout) {
+        return context.refuse(timeout.error());
     }
     request.start_timeout = *timeout;
     if (undo && !options.yes &&

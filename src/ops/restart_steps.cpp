@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <ringsnap/cassandra_yaml.hpp>
 #include <ringsnap/nodetool.hpp>
 #include <ringsnap/shell.hpp>
 
@@ -21,11 +22,6 @@ namespace {
 constexpr const char* k_aside =
     "aside() { [ ! -e \"$2/${1##*/}\" ] || { echo \"ringsnap: $2 already holds ${1##*/}: nothing was moved over "
     "it\" >&2; return 1; }; mv -- \"$1\" \"$2/\"; }; ";
-
-std::string parent_of(const std::string& path)
-{
-    return std::filesystem::path(path).parent_path().string();
-}
 
 std::string base_name(const std::string& path)
 {
@@ -103,6 +99,14 @@ std::string undone_root(const std::string& dir, const std::string& restore_id)
 
 } // namespace
 
+std::optional<std::string> commitlog_dir_of(const Node& node, const std::optional<std::string>& cassandra_yaml)
+{
+    if (node.cassandra.commitlog_dir) {
+        return node.cassandra.commitlog_dir;
+    }
+    return cassandra_yaml ? commitlog_directory(*cassandra_yaml) : std::nullopt;
+}
+
 std::string quarantine_root(const std::string& data_dir, const std::string& restore_id, std::size_t index)
 {
     return fmt::format("{}/{}/quarantine/d{}", restore_steps::staging_base(data_dir), restore_id, index);
@@ -173,7 +177,7 @@ std::vector<std::string> place_commands(const Node& node, const NodePlan& plan,
         // (staging directory, source directory) -> names; the target follows from the staging root.
         std::map<std::pair<std::string, std::string>, std::vector<std::string>> groups;
         for (const auto& file : table->files) {
-            groups[{parent_of(file.staged), parent_of(file.source)}].push_back(file.name);
+            groups[{restore_steps::parent_of(file.staged), restore_steps::parent_of(file.source)}].push_back(file.name);
         }
         for (const auto& [dirs_of, names] : groups) {
             const auto& [staged, source] = dirs_of;
@@ -192,7 +196,8 @@ std::vector<std::string> place_commands(const Node& node, const NodePlan& plan,
                 "\"$(stat -c %u -- {0})\" -exec chown --reference={0} -- {{}} +; }} && "
                 "for f in {3}; do [ {1}/\"$f\" -ef {4}/\"$f\" ] || {{ echo \"ringsnap: \"{1}/\"$f is not the "
                 "backup's file (\"{4}/\"$f)\" >&2; exit 1; }}; done",
-                data, to, shell_quote(staged), list, shell_quote(source), shell_quote(parent_of(target))));
+                data, to, shell_quote(staged), list, shell_quote(source),
+                shell_quote(restore_steps::parent_of(target))));
         }
     }
     return restore_steps::chunk_commands(node, snippets, "");

@@ -18,6 +18,10 @@
 
 namespace ringsnap::ops::restart_steps {
 
+// The node's commit log directory: the cluster file's cassandra.commitlog_dir, else the
+// commitlog_directory of its cassandra.yaml (as the survey read it), else unknown.
+std::optional<std::string> commitlog_dir_of(const Node& node, const std::optional<std::string>& cassandra_yaml);
+
 // ".../ringsnap-restore/<id>/quarantine/d<index>": where the live files of this data
 // directory's tables wait, on its filesystem (a rename away).
 std::string quarantine_root(const std::string& data_dir, const std::string& restore_id, std::size_t index);

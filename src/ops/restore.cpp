@@ -291,11 +291,6 @@ struct TableFiles
 
 using FilesByTable = std::map<const TablePlan*, TableFiles>;
 
-std::string parent_of(const std::string& path)
-{
-    return path.substr(0, path.rfind('/'));
-}
-
 // One listing for every table of a node: what is live, what is still staged.
 Result<FilesByTable> look_at(RemoteShell& shell, const std::vector<const TablePlan*>& tables)
 {
@@ -313,9 +308,9 @@ Result<FilesByTable> look_at(RemoteShell& shell, const std::vector<const TablePl
     for (const auto* table : tables) {
         auto& mine = files[table];
         for (const auto& file : *found) {
-            auto dir = parent_of(file.path);
+            auto dir = steps::parent_of(file.path);
             bool in_backups = dir.ends_with("/backups");
-            auto table_dir = in_backups ? parent_of(dir) : dir;
+            auto table_dir = in_backups ? steps::parent_of(dir) : dir;
             if (std::find(table->live_dirs.begin(), table->live_dirs.end(), table_dir) != table->live_dirs.end()) {
                 mine.live.push_back(file);
                 if (!in_backups) {
@@ -417,7 +412,7 @@ std::string load_command(const Node& node, const NodePlan& plan, const TablePlan
     }
     std::set<std::string> dirs;
     for (const auto& staged : files.staged) {
-        dirs.insert(parent_of(staged.path));
+        dirs.insert(steps::parent_of(staged.path));
     }
     return steps::import_command(node, table, {dirs.begin(), dirs.end()});
 }

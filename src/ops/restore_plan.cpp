@@ -313,9 +313,7 @@ void plan_restart(const NodeContext& context, NodePlan& node)
     }
     const auto& yaml = context.facts.config;
     if (context.request.keyspaces.empty() && context.request.tables.empty()) {
-        node.commitlog_dir = cassandra.commitlog_dir ? cassandra.commitlog_dir
-                             : yaml                  ? commitlog_directory(*yaml)
-                                                     : std::nullopt;
+        node.commitlog_dir = restart_steps::commitlog_dir_of(context.node, yaml);
         if (!node.commitlog_dir) {
             context.plan.refusals.push_back(fmt::format("{}: every table goes back, so its commit log must go aside "
                                                         "too, but neither the cluster file (cassandra.commitlog_dir) "

@@ -2,12 +2,10 @@
 #include "ops/restore_restart.hpp"
 
 #include <algorithm>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include <ringsnap/cancel.hpp>
-#include <ringsnap/cassandra_yaml.hpp>
 #include <ringsnap/nodetool.hpp>
 #include <ringsnap/ops/backup_run.hpp>
 
@@ -18,19 +16,6 @@ namespace ringsnap::ops {
 namespace {
 
 constexpr auto k_poll_interval = std::chrono::seconds(2);
-
-// Waits `how_long`, waking early when the run is interrupted; false then.
-bool pause(Duration how_long)
-{
-    auto until = std::chrono::steady_clock::now() + how_long;
-    while (std::chrono::steady_clock::now() < until) {
-        if (cancel_requested()) {
-            return false;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return !cancel_requested();
-}
 
 // nodetool could not reach the node's JMX port: its JVM is not running.
 bool refused(const CommandOutput& output)
@@ -111,7 +96,7 @@ Status wait_until_up(RemoteShell& checker, const std::string& host, const std::s
                               fmt::format("{} not UN after {} in nodetool status of {} (last: {})", host,
                                           format_duration(timeout), checker.node().host, last));
         }
-        if (!pause(k_poll_interval)) {
+        if (!sleep_unless_cancelled(k_poll_interval)) {
             return make_error(ErrorKind::interrupted, "interrupted while waiting for the node to be UN");
         }
     }
@@ -521,10 +506,7 @@ Result<std::vector<RestartedNode>> restarted_nodes(Executor& executor, const std
         }
         const auto& facts = survey.nodes[i];
         found[i].host_id = facts.info ? facts.info->host_id : found[i].entry->host_id; // down: as planned
-        const auto& cassandra = found[i].node.cassandra;
-        found[i].commitlog_dir = cassandra.commitlog_dir ? cassandra.commitlog_dir
-                                 : facts.config          ? commitlog_directory(*facts.config)
-                                                         : std::nullopt;
+        found[i].commitlog_dir = restart_steps::commitlog_dir_of(found[i].node, facts.config);
         answered.push_back(found[i]);
     }
     return answered;

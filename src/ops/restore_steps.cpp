@@ -24,11 +24,6 @@ constexpr std::size_t k_max_bytes_per_sudo_command = 24 * 1024;
 constexpr std::size_t k_files_per_link = 200;
 constexpr const char* k_hashes_marker = "ringsnap-staged-hashes"; // SSTable names are short: well within one command
 
-std::string parent_of(const std::string& path)
-{
-    return path.substr(0, path.rfind('/'));
-}
-
 Error unexpected(const char* what, const std::string& line)
 {
     return make_error(ErrorKind::parse,
@@ -63,6 +58,11 @@ std::vector<std::string> chunk_commands(const Node& node, const std::vector<std:
         commands.push_back(with_sudo(prefix + current, node.ssh.sudo));
     }
     return commands;
+}
+
+std::string parent_of(const std::string& path)
+{
+    return path.substr(0, path.rfind('/'));
 }
 
 std::string staging_base(const std::string& data_dir)

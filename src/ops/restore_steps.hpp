@@ -17,6 +17,8 @@
 
 namespace ringsnap::ops::restore_steps {
 
+// The directory an absolute path names a file of: "/a/b/c" -> "/a/b".
+std::string parent_of(const std::string& path);
 // Words quoted for the shell and joined with spaces.
 std::string quoted_list(const std::vector<std::string>& words);
 // Shell snippets joined with `&&` after `prefix`, cut into commands the node's shell (and sudo)
