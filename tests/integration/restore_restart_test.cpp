@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -58,27 +57,11 @@ class RestartOnLab : public RestoreLab
         return m_lab->dir() + "/nodes/" + name + "/bin/" + tool;
     }
 
-    // The restart step of `host` in the newest restore record.
+    // The restart step of `host` in the restore record.
     std::string record_step(const std::string& host) const
     {
-        auto dir = m_lab->dir() + "/catalog/" + cluster_name() + "/restores";
-        std::string step;
-        if (!fs::exists(dir)) {
-            return step;
-        }
-        for (const auto& entry : fs::directory_iterator(dir)) {
-            std::ifstream in(entry.path());
-            auto record = json::parse(in, nullptr, false);
-            if (entry.path().extension() != ".json" || record.is_discarded()) {
-                continue;
-            }
-            for (const auto& node : record["nodes"]) {
-                if (node["host"] == host && node.contains("restart")) {
-                    step = node["restart"];
-                }
-            }
-        }
-        return step;
+        auto node = record_node(host);
+        return node.is_object() && node.contains("restart") ? node["restart"].get<std::string>() : "";
     }
 };
 

@@ -132,12 +132,12 @@ class RestoreLab : public BackupLab
         return run_json("restore", expected_exit, std::move(args), cluster_file);
     }
 
-    // The state of billing.invoices on `host` in the restore record.
-    std::string record_state(const std::string& host) const
+    // `host`'s entry in the restore record (the tests make one restore at a time), or null.
+    json record_node(const std::string& host) const
     {
         auto dir = m_lab->dir() + "/catalog/" + cluster_name() + "/restores";
         if (!std::filesystem::exists(dir)) {
-            return "";
+            return json();
         }
         for (const auto& entry : std::filesystem::directory_iterator(dir)) {
             if (entry.path().extension() != ".json" || entry.path().filename().string()[0] == '.') {
@@ -149,11 +149,21 @@ class RestoreLab : public BackupLab
                 continue;
             }
             for (const auto& node : record["nodes"]) {
-                for (const auto& table : node["tables"]) {
-                    if (node["host"] == host && table["table"] == "invoices") {
-                        return table["state"];
-                    }
+                if (node["host"] == host) {
+                    return node;
                 }
+            }
+        }
+        return json();
+    }
+
+    // The state of billing.invoices on `host` in the restore record.
+    std::string record_state(const std::string& host) const
+    {
+        auto node = record_node(host);
+        for (const auto& table : node.is_null() ? json::array() : node["tables"]) {
+            if (table["table"] == "invoices") {
+                return table["state"];
             }
         }
         return "";
