@@ -59,6 +59,7 @@ inline constexpr const char* k_default_nodetool = "nodetool";
 inline constexpr const char* k_default_data_dir = "/var/lib/cassandra/data";
 inline constexpr const char* k_default_config_file = "/etc/cassandra/cassandra.yaml"; // Debian/RPM packages
 inline constexpr const char* k_default_cqlsh = "cqlsh";
+inline constexpr const char* k_default_sstableloader = "sstableloader";
 
 // One node with its settings already cascaded (cluster -> data center -> node).
 struct Node
@@ -74,6 +75,7 @@ struct Node
     std::string nodetool() const { return cassandra.nodetool.value_or(k_default_nodetool); }
     std::string config_file() const { return cassandra.config_file.value_or(k_default_config_file); }
     std::string cqlsh() const { return cassandra.cqlsh.value_or(k_default_cqlsh); }
+    std::string sstableloader() const { return cassandra.sstableloader.value_or(k_default_sstableloader); }
     std::vector<std::string> data_dirs() const
     {
         return cassandra.data_dirs.value_or(std::vector<std::string>{k_default_data_dir});

@@ -72,6 +72,20 @@ struct RestoreNode
 enum class RestoreStatus { running, complete, partial, failed, interrupted, undone };
 const char* to_string(RestoreStatus status);
 
+// A table's rows read back after the restore (--count-rows): SELECT COUNT(*) at consistency ALL
+// on the target, and with --compare-source on the source cluster too.
+struct RowCount
+{
+    std::string table; // "ks.table"
+    std::optional<std::uint64_t> target;
+    std::optional<std::uint64_t> source;
+    std::optional<std::string> error; // why a count could not be read
+
+    bool operator==(const RowCount&) const = default;
+    // Both counted, and different.
+    bool differs() const { return target && source && *target != *source; }
+};
+
 struct RestoreRecord
 {
     std::string id; // restore-<UTC time>, a valid tag
@@ -79,7 +93,8 @@ struct RestoreRecord
     std::string tag;                  // what was asked for
     std::vector<std::string> backups; // the base, then the incrementals read, in order
     std::optional<Timestamp> until;
-    std::string method;   // as asked: auto, import, refresh, restart
+    std::string method;   // as asked: auto, import, refresh, restart, sstableloader
+    std::string target;   // sstableloader --target: the cluster loaded into ("": the same one)
     bool rolling = false; // restart: one node at a time
     bool truncate = false;
     bool keep_truncate_snapshots = false;
@@ -91,6 +106,8 @@ struct RestoreRecord
     Timestamp started_at{};
     std::optional<Timestamp> finished_at;
     std::vector<std::string> truncated; // "ks.table" emptied cluster-wide by this restore
+    std::vector<std::string> created;   // "ks.table" created on the target from the backup's schema
+    std::vector<RowCount> row_counts;
     std::vector<RestoreNode> nodes;
 
     bool operator==(const RestoreRecord&) const = default;

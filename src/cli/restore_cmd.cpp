@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// `ringsnap restore TAG [--until TIME] [-k KS]... [-t KS.TABLE]... [--method auto|import|refresh|restart]
-//                  [--rolling] [--start-timeout D] [--cleanup] [--truncate] [--keep-truncate-snapshots]
+// `ringsnap restore TAG [--until TIME] [-k KS]... [-t KS.TABLE]...
+//                  [--method auto|import|refresh|restart|sstableloader] [--rolling] [--start-timeout D]
+//                  [--cleanup] [--target FILE] [--throttle MBITS] [--loaders-per-dc N] [--replication DC:RF,..]
+//                  [--truncate] [--keep-truncate-snapshots] [--count-rows] [--compare-source]
 //                  [--dry-run] [--yes] [--resume]`
 // `ringsnap restore --undo RESTORE_ID [--yes]` and `ringsnap restore --cleanup RESTORE_ID`
 
@@ -34,8 +36,14 @@ struct RestoreOptions
     CLI::Option* cleanup = nullptr; // --cleanup [RESTORE_ID]
     std::string cleanup_id;
     std::string undo_id;
+    std::string target;     // sstableloader: a second cluster file
+    int throttle_mbits = 0; // 0: not limited
+    int loaders_per_dc = 1;
+    std::string replication;
     bool truncate = false;
     bool keep_truncate_snapshots = false;
+    bool count_rows = false;
+    bool compare_source = false;
     bool dry_run = false;
     bool yes = false;
     bool resume = false;
@@ -56,14 +64,14 @@ Result<Timestamp> parse_until(const std::string& text)
 
 Result<ops::LoadMethod> parse_method(const std::string& method)
 {
-    for (auto known :
-         {ops::LoadMethod::automatic, ops::LoadMethod::import, ops::LoadMethod::refresh, ops::LoadMethod::restart}) {
+    for (auto known : {ops::LoadMethod::automatic, ops::LoadMethod::import, ops::LoadMethod::refresh,
+                       ops::LoadMethod::restart, ops::LoadMethod::sstableloader}) {
         if (method == ops::to_string(known)) {
             return known;
         }
     }
-    return make_error(ErrorKind::usage, fmt::format("--method {}: expected auto, import, refresh or restart "
-                                                    "(sstableloader is not available yet)",
+    return make_error(ErrorKind::usage, fmt::format("--method {}: expected auto, import, refresh, restart or "
+                                                    "sstableloader",
                                                     quote_for_message(method)));
 }
 
@@ -75,6 +83,30 @@ Result<Duration> start_timeout_of(const RestoreOptions& options)
                                                         quote_for_message(options.start_timeout)));
     }
     return *timeout;
+}
+
+// The options of --method sstableloader; the target cluster file itself is read later.
+Status add_loader_options(const RestoreOptions& options, ops::RestoreRequest& request)
+{
+    bool loader = request.method == ops::LoadMethod::sstableloader;
+    bool loader_only = !options.target.empty() || options.throttle_mbits != 0 || options.loaders_per_dc != 1 ||
+                       !options.replication.empty();
+    if (loader_only && !loader && !options.resume) {
+        return make_error(ErrorKind::usage, "--target, --throttle, --loaders-per-dc and --replication go with --method "
+                                            "sstableloader");
+    }
+    if (options.compare_source && options.target.empty() && !options.resume) {
+        return make_error(ErrorKind::usage, "--compare-source counts the rows of the cluster the backup came from "
+                                            "against the target's: give the target with --target FILE");
+    }
+    if (options.throttle_mbits < 0 || options.loaders_per_dc < 1) {
+        return make_error(ErrorKind::usage, "--throttle is megabits per second (0: no limit) and --loaders-per-dc at "
+                                            "least 1");
+    }
+    request.throttle_mbits = options.throttle_mbits > 0 ? std::optional(options.throttle_mbits) : std::nullopt;
+    request.loaders_per_dc = options.loaders_per_dc;
+    request.replication = options.replication;
+    return {};
 }
 
 // Checks every name before any node is touched.
@@ -133,11 +165,16 @@ Result<ops::RestoreRequest> make_request(const RestoreOptions& options, const Gl
     }
     request.rolling = options.rolling;
     request.remove_quarantine = options.cleanup->count() > 0;
+    if (auto loader = add_loader_options(options, request); !loader) {
+        return loader.error();
+    }
     if (options.keep_truncate_snapshots && !options.truncate) {
         return make_error(ErrorKind::usage, "--keep-truncate-snapshots goes with --truncate");
     }
     request.truncate = options.truncate;
     request.keep_truncate_snapshots = options.keep_truncate_snapshots;
+    request.count_rows = options.count_rows || options.compare_source;
+    request.compare_source = options.compare_source;
     request.dry_run = options.dry_run;
     request.resume = options.resume;
     request.datacenters = global.datacenters;
@@ -175,6 +212,28 @@ Result<std::string> cql_password(const std::vector<Node>& nodes)
     return std::string();
 }
 
+// --target FILE: the cluster an sstableloader restore streams into, with its CQL password.
+Result<std::optional<ops::TargetCluster>> read_target(const std::string& path)
+{
+    if (path.empty()) {
+        return std::optional<ops::TargetCluster>();
+    }
+    auto cluster = load_cluster_file(path);
+    if (!cluster) {
+        return make_error(cluster.error().kind, fmt::format("--target: {}", cluster.error().message));
+    }
+    if (cluster->nodes.empty()) {
+        return make_error(ErrorKind::usage, fmt::format("--target {}: the file lists no nodes (datacenters:), and "
+                                                        "a target cannot be discovered from a seed",
+                                                        quote_for_message(path)));
+    }
+    auto password = cql_password(cluster->nodes);
+    if (!password) {
+        return make_error(password.error().kind, fmt::format("--target: {}", password.error().message));
+    }
+    return std::optional(ops::TargetCluster{cluster->name, cluster->nodes, *password});
+}
+
 bool ask(const std::string& question)
 {
     std::cerr << question << " Type yes to go on: ";
@@ -188,6 +247,11 @@ std::string question_for(const ops::RestorePlan& plan, const ops::RestoreRequest
     std::string how = request.truncate ? ", emptying them first with TRUNCATE everywhere" : "";
     if (request.method == ops::LoadMethod::restart) {
         how = request.rolling ? ", stopping and starting one node at a time" : ", stopping every one of them first";
+    }
+    if (plan.loader) {
+        return fmt::format("Stream {} table(s) from {} node(s) into {} with sstableloader{}?", plan.tables.size(),
+                           plan.nodes.size(), request.target ? "cluster " + request.target->name : "this cluster",
+                           request.truncate ? ", emptying them there first with TRUNCATE" : "");
     }
     return fmt::format("Restore {} table(s) on {} node(s){}?", plan.tables.size(), plan.nodes.size(), how);
 }
@@ -261,6 +325,11 @@ int run_restore(Context& context, const RestoreOptions& options)
         return context.refuse(password.error());
     }
     request->cql_password = *password;
+    auto loaded_into = read_target(options.target);
+    if (!loaded_into) {
+        return context.refuse(loaded_into.error());
+    }
+    request->target = *loaded_into;
     bool verbose = context.options().verbose > 0;
     bool plan_shown = false;
     if (!options.yes) {
@@ -292,7 +361,8 @@ void add_restore_command(CLI::App& app, Action& action)
 {
     auto options = std::make_shared<RestoreOptions>();
     auto* restore =
-        app.add_subcommand("restore", "Restore a backup into the nodes it came from (import, refresh or restart)");
+        app.add_subcommand("restore", "Restore a backup into the nodes it came from (import, refresh or restart), or "
+                                      "into any cluster with sstableloader");
     restore->add_option("tag", options->tag,
                         "The backup: a snapshot, or an incremental (with its base and the chain up to it)");
     restore->add_option("--until", options->until,
@@ -302,9 +372,24 @@ void add_restore_command(CLI::App& app, Action& action)
     restore->add_option("-t,--table", options->tables, "Only this table, KEYSPACE.TABLE (repeatable)");
     restore
         ->add_option("--method", options->method,
-                     "auto (import on 4.0+, refresh on 3.11), import, refresh, or restart (stop the nodes,\n"
-                     "swap the tables' files, start them again)")
+                     "auto (import on 4.0+, refresh on 3.11), import, refresh, restart (stop the nodes,\n"
+                     "swap the tables' files, start them again), or sstableloader (stream into a cluster of\n"
+                     "any shape: this one, or --target)")
         ->capture_default_str();
+    restore->add_option("--target", options->target,
+                        "sstableloader: the cluster file of the cluster to load into (a scratch cluster, another\n"
+                        "topology); its missing tables are created from the backup's schema.cql first");
+    restore
+        ->add_option("--throttle", options->throttle_mbits,
+                     "sstableloader: megabits per second per loader (sstableloader -t; 0: no limit)")
+        ->capture_default_str();
+    restore
+        ->add_option("--loaders-per-dc", options->loaders_per_dc,
+                     "sstableloader: source nodes loading at once in each data center")
+        ->capture_default_str();
+    restore->add_option("--replication", options->replication,
+                        "sstableloader: replication of keyspaces created on the target, DC:RF,... (default: each\n"
+                        "target data center with min(3, its nodes))");
     restore->add_flag("--rolling", options->rolling,
                       "restart: one node at a time instead of every node stopped before any starts (the others\n"
                       "keep serving, and hand newer data back: a merge, not a rollback)");
@@ -325,6 +410,11 @@ void add_restore_command(CLI::App& app, Action& action)
                       "exactly (without it, later deletes and overwrites win); needs every node up");
     restore->add_flag("--keep-truncate-snapshots", options->keep_truncate_snapshots,
                       "Keep the truncated-* snapshots Cassandra takes on TRUNCATE (default: removed)");
+    restore->add_flag("--count-rows", options->count_rows,
+                      "Afterwards, SELECT COUNT(*) at consistency ALL of every restored table, in the report");
+    restore->add_flag("--compare-source", options->compare_source,
+                      "With --target: count the rows on this cluster too; a difference exits 4 (for tables not\n"
+                      "written since the backup)");
     restore->add_flag("--dry-run", options->dry_run, "Print the plan; change nothing");
     restore->add_flag("-y,--yes", options->yes, "Do not ask for confirmation (required when stdin is not a terminal)");
     restore->add_flag("--resume", options->resume,
@@ -336,10 +426,14 @@ void add_restore_command(CLI::App& app, Action& action)
                     "by host id, then tokens, then host name. System keyspaces are not restored. --method restart\n"
                     "drains and stops the nodes (cluster file: stop_command, start_command), moves the tables' live\n"
                     "files (and, for a whole restore, the commit log) into a quarantine, puts the staged files in\n"
-                    "place and starts the nodes seeds first, each waited for until UN. A restore record in\n"
+                    "place and starts the nodes seeds first, each waited for until UN. --method sstableloader runs\n"
+                    "sstableloader on each node over its verified staging, pointed at the target's nodes, after\n"
+                    "creating the tables the target lacks; a loader/target version mismatch is refused in the\n"
+                    "plan. A restore record in\n"
                     "the catalog (`ringsnap list --restores`) makes a rerun finish what is left.\n"
                     "Exit 0 all loaded, 1 some nodes failed, 2 refused before touching anything, 3 nothing loaded,\n"
-                    "4 a staged file did not match the manifest (nothing loaded), 130 interrupted.");
+                    "4 a staged file did not match the manifest (nothing loaded) or row counts differ, 130\n"
+                    "interrupted.");
     restore->callback(
         [options, &action] { action = [options](Context& context) { return run_restore(context, *options); }; });
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/restore_report.hpp"
 
+#include <map>
+
 #include <fmt/format.h>
 
 #include <ringsnap/text_table.hpp>
@@ -90,6 +92,74 @@ std::string node_lines(const ops::NodePlan& node)
     return text;
 }
 
+// The target of an sstableloader restore, and what is created there first.
+std::string loader_lines(const ops::RestorePlan& plan)
+{
+    if (!plan.loader) {
+        return "";
+    }
+    const auto& loader = *plan.loader;
+    std::string text = fmt::format("Streams with sstableloader into {} (-d {}), at most one loader per data center "
+                                   "at a time unless --loaders-per-dc says more\n",
+                                   loader.cluster.empty() ? "this cluster" : "cluster " + loader.cluster,
+                                   fmt::join(loader.addresses, ","));
+    for (const auto& statement : loader.schema) {
+        text += fmt::format("  first, through cqlsh on {}: {}\n", plan.cql_host.value_or("?"), statement);
+    }
+    return text;
+}
+
+struct TableSummary
+{
+    std::uint64_t files = 0;
+    std::uint64_t bytes = 0;
+    std::int64_t load_ms = 0; // the longest node: nodes load at once
+    std::size_t nodes = 0;
+    std::size_t loaded = 0;
+    const RowCount* rows = nullptr;
+};
+
+// Per restored table, over every node: what CI asserts on.
+std::map<std::string, TableSummary> table_summaries(const RestoreRecord& record)
+{
+    std::map<std::string, TableSummary> tables;
+    for (const auto& node : record.nodes) {
+        for (const auto& t : node.tables) {
+            auto& summary = tables[t.keyspace + "." + t.table];
+            summary.files += t.files;
+            summary.bytes += t.bytes;
+            summary.load_ms = std::max(summary.load_ms, t.load_ms.value_or(0));
+            ++summary.nodes;
+            summary.loaded += t.state == TableState::loaded ? 1 : 0;
+        }
+    }
+    for (const auto& count : record.row_counts) {
+        tables[count.table].rows = &count;
+    }
+    return tables;
+}
+
+std::string optional_count(const std::optional<std::uint64_t>& count)
+{
+    return count ? std::to_string(*count) : "-";
+}
+
+std::string row_count_lines(const RestoreRecord& record)
+{
+    if (record.row_counts.empty()) {
+        return "";
+    }
+    TextTable table({"TABLE", "ROWS (TARGET, ALL)", "ROWS (SOURCE, ALL)", "RESULT"});
+    for (const auto& count : record.row_counts) {
+        table.add_row({count.table, optional_count(count.target), optional_count(count.source),
+                       count.error       ? "not counted: " + *count.error
+                       : count.differs() ? "DIFFERENT"
+                       : count.source    ? "same"
+                                         : "counted"});
+    }
+    return "\n" + table.render();
+}
+
 } // namespace
 
 std::string render_restore_plan(const ops::RestorePlan& plan, const ops::RestoreRequest& request, bool verbose)
@@ -97,8 +167,9 @@ std::string render_restore_plan(const ops::RestorePlan& plan, const ops::Restore
     std::string text = fmt::format(
         "Restore {} ({}): {} node(s), {} table(s), {} file(s), {}{}\n\n", plan.id, backups_line(plan, request),
         plan.nodes.size(), plan.tables.size(), plan.files, format_bytes(plan.bytes),
-        request.truncate ? fmt::format("; TRUNCATE first, through cqlsh on {}", plan.truncate_host.value_or("?")) : "");
+        request.truncate ? fmt::format("; TRUNCATE first, through cqlsh on {}", plan.cql_host.value_or("?")) : "");
     text += nodes_table(plan) + "\n";
+    text += loader_lines(plan);
     if (!plan.start_order.empty()) {
         text += fmt::format("Stopped {}, then started in this order (seeds first): {}\n",
                             request.rolling ? "and started one node at a time" : "all before any starts",
@@ -150,6 +221,7 @@ std::string render_restore(const ops::RestoreOutcome& outcome, const ops::Restor
         }
     }
     text += table.render();
+    text += row_count_lines(*outcome.record);
     for (const auto& mismatch : outcome.mismatches) {
         text += "MISMATCH: " + mismatch + "\n";
     }
@@ -165,6 +237,7 @@ nlohmann::json restore_json(const ops::RestoreOutcome& outcome, const ops::Resto
     auto json = nlohmann::json{{"status", outcome.exit_code == exit_code::ok            ? "ok"
                                           : outcome.exit_code == exit_code::partial     ? "partial"
                                           : outcome.exit_code == exit_code::interrupted ? "interrupted"
+                                          : outcome.exit_code == exit_code::mismatch    ? "mismatch"
                                                                                         : "failed"},
                                {"exit_code", outcome.exit_code},
                                {"nodes", nodes_json(outcome.runs, with_steps)}};
@@ -216,7 +289,13 @@ nlohmann::json restore_json(const ops::RestoreOutcome& outcome, const ops::Resto
                     {"backups", plan.backups},
                     {"tables", plan.tables},
                     {"truncate", request.truncate},
-                    {"truncate_host", plan.truncate_host.value_or("")},
+                    {"cql_host", plan.cql_host.value_or("")},
+                    {"source_cql_host", plan.source_cql_host.value_or("")},
+                    {"loader", plan.loader ? nlohmann::json{{"cluster", plan.loader->cluster},
+                                                            {"addresses", plan.loader->addresses},
+                                                            {"created", plan.loader->created},
+                                                            {"schema", plan.loader->schema}}
+                                           : nlohmann::json()},
                     {"rolling", request.rolling},
                     {"start_order", plan.start_order},
                     {"files", plan.files},
@@ -231,6 +310,21 @@ nlohmann::json restore_json(const ops::RestoreOutcome& outcome, const ops::Resto
         json["restore"] = to_json(*outcome.record);
         json["record"] = outcome.record_path.string();
         json["resumed"] = outcome.resumed;
+        auto tables = nlohmann::json::array();
+        for (const auto& [name, summary] : table_summaries(*outcome.record)) {
+            const auto* rows = summary.rows;
+            tables.push_back({{"table", name},
+                              {"files", summary.files},
+                              {"bytes", summary.bytes},
+                              {"duration_ms", summary.load_ms},
+                              {"nodes", summary.nodes},
+                              {"nodes_loaded", summary.loaded},
+                              {"rows", rows && rows->target ? nlohmann::json(*rows->target) : nlohmann::json()},
+                              {"source_rows", rows && rows->source ? nlohmann::json(*rows->source) : nlohmann::json()},
+                              {"rows_match", rows && rows->source && rows->target ? nlohmann::json(!rows->differs())
+                                                                                  : nlohmann::json()}});
+        }
+        json["tables"] = tables;
     }
     return json;
 }

@@ -212,6 +212,26 @@ std::optional<Timestamp> read_time(const Reader& in, const char* key)
     return time ? std::optional(*time) : std::nullopt;
 }
 
+// Row counts are a report, not a plan: what does not read as one is left empty.
+RowCount read_row_count(const Json& json)
+{
+    RowCount count;
+    auto number = [&](const char* key) {
+        auto found = json.find(key);
+        return found != json.end() && found->is_number_unsigned() ? std::optional(found->get<std::uint64_t>())
+                                                                  : std::nullopt;
+    };
+    if (json.is_object()) {
+        count.table = json.value("table", "");
+        count.target = number("target");
+        count.source = number("source");
+        if (auto error = json.find("error"); error != json.end() && error->is_string()) {
+            count.error = error->get<std::string>();
+        }
+    }
+    return count;
+}
+
 Status validate_names(const RestoreRecord& record)
 {
     for (const auto& [what, name] : {std::pair<const char*, const std::string*>{"id", &record.id},
@@ -224,6 +244,16 @@ Status validate_names(const RestoreRecord& record)
     for (const auto& backup : record.backups) {
         if (auto valid = validate_tag(backup); !valid) {
             return make_error(ErrorKind::parse, fmt::format("backups: {}", valid.error().message));
+        }
+    }
+    if (!record.target.empty()) {
+        if (auto valid = validate_tag(record.target); !valid) {
+            return make_error(ErrorKind::parse, fmt::format("target: {}", valid.error().message));
+        }
+    }
+    for (const auto& table : record.created) {
+        if (auto valid = parse_keyspace_table(table); !valid) {
+            return make_error(ErrorKind::parse, fmt::format("created: {}", valid.error().message));
         }
     }
     return {};
@@ -259,9 +289,9 @@ const RestoreNode* RestoreRecord::node(const std::string& host) const
 
 bool RestoreRecord::same_request(const RestoreRecord& other) const
 {
-    return tag == other.tag && until == other.until && method == other.method && rolling == other.rolling &&
-           truncate == other.truncate && keyspaces == other.keyspaces && tables == other.tables &&
-           datacenters == other.datacenters && hosts == other.hosts;
+    return tag == other.tag && until == other.until && method == other.method && target == other.target &&
+           rolling == other.rolling && truncate == other.truncate && keyspaces == other.keyspaces &&
+           tables == other.tables && datacenters == other.datacenters && hosts == other.hosts;
 }
 
 nlohmann::ordered_json to_json(const RestoreRecord& record)
@@ -269,6 +299,13 @@ nlohmann::ordered_json to_json(const RestoreRecord& record)
     Json nodes = Json::array();
     for (const auto& node : record.nodes) {
         nodes.push_back(node_json(node));
+    }
+    Json counts = Json::array();
+    for (const auto& count : record.row_counts) {
+        counts.push_back(Json{{"table", count.table},
+                              {"target", or_null(count.target)},
+                              {"source", or_null(count.source)},
+                              {"error", or_null(count.error)}});
     }
     return Json{{"format", k_restore_format},
                 {"format_version", k_restore_format_version},
@@ -278,6 +315,7 @@ nlohmann::ordered_json to_json(const RestoreRecord& record)
                 {"backups", record.backups},
                 {"until", record.until ? Json(format_timestamp(*record.until)) : Json()},
                 {"method", record.method},
+                {"target", record.target},
                 {"rolling", record.rolling},
                 {"truncate", record.truncate},
                 {"keep_truncate_snapshots", record.keep_truncate_snapshots},
@@ -289,6 +327,8 @@ nlohmann::ordered_json to_json(const RestoreRecord& record)
                 {"started_at", format_timestamp(record.started_at)},
                 {"finished_at", record.finished_at ? Json(format_timestamp(*record.finished_at)) : Json()},
                 {"truncated", record.truncated},
+                {"created", record.created},
+                {"row_counts", counts},
                 {"nodes", nodes}};
 }
 
@@ -335,6 +375,7 @@ Result<RestoreRecord> restore_record_from_json(const nlohmann::ordered_json& jso
     record.until = read_time(in, "until");
     record.backups = in.strings("backups");
     record.method = in.optional_string("method").value_or("auto");
+    record.target = in.optional_string("target").value_or("");
     record.rolling = in.boolean("rolling");
     record.truncate = in.boolean("truncate");
     record.keep_truncate_snapshots = in.boolean("keep_truncate_snapshots");
@@ -343,6 +384,12 @@ Result<RestoreRecord> restore_record_from_json(const nlohmann::ordered_json& jso
     record.datacenters = in.strings("datacenters");
     record.hosts = in.strings("hosts");
     record.truncated = in.strings("truncated");
+    record.created = in.strings("created");
+    if (auto counts = json.find("row_counts"); counts != json.end() && counts->is_array()) {
+        for (const auto& count : *counts) {
+            record.row_counts.push_back(read_row_count(count));
+        }
+    }
     if (auto valid = validate_names(record); !valid) {
         return valid.error();
     }

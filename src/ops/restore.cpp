@@ -18,6 +18,7 @@
 #include <ringsnap/remote_files.hpp>
 #include <ringsnap/sstable_name.hpp>
 
+#include "ops/restore_loader.hpp"
 #include "ops/restore_record_keeper.hpp"
 #include "ops/restore_restart.hpp"
 #include "ops/restore_steps.hpp"
@@ -52,6 +53,7 @@ RestoreRecord record_for(const Catalog& catalog, const RestorePlan& plan, const 
     record.backups = plan.backups;
     record.until = request.until;
     record.method = to_string(request.method);
+    record.target = request.target ? request.target->name : "";
     record.rolling = request.rolling;
     record.truncate = request.truncate;
     record.keep_truncate_snapshots = request.keep_truncate_snapshots;
@@ -483,6 +485,26 @@ std::vector<std::string> live_dirs_of(const RestoreFacts& facts, const std::vect
     return dirs;
 }
 
+// Where cqlsh runs in a cluster: the node `host`, connecting to its own address in its ring.
+std::optional<CqlEndpoint> cql_endpoint(const SurveyedCluster& cluster, const std::optional<std::string>& host,
+                                        const std::string& password)
+{
+    for (std::size_t i = 0; host && i < cluster.nodes.size(); ++i) {
+        if (cluster.nodes[i].host != *host) {
+            continue;
+        }
+        CqlEndpoint endpoint{cluster.nodes[i], cluster.nodes[i].host, password};
+        const auto& facts = cluster.facts[i].node;
+        for (const auto& row : facts.ring) {
+            if (facts.info && row.host_id == facts.info->host_id) {
+                endpoint.address = row.address;
+            }
+        }
+        return endpoint;
+    }
+    return std::nullopt;
+}
+
 // ---- the run
 
 // One restore from plan to end: the phases in order, each over the nodes that are still in it.
@@ -504,16 +526,30 @@ class RestoreRun
         m_keyspaces = keyspaces_of(*chain);
         std::string id = earlier ? earlier->id : new_restore_id(m_catalog);
         auto survey = survey_nodes(stopped_earlier(earlier), chain->base);
+        if (m_request.target) {
+            Phase phase(m_observer, "survey the target", m_request.target->nodes, Observer::Lines::none);
+            m_target_runs = survey_for_restore(m_executor, m_request.target->nodes, m_keyspaces, true, {}, chain->base,
+                                               m_target_facts);
+        }
         if (cancel_requested()) {
             m_outcome.runs = survey;
             m_outcome.status = RunStatus::interrupted;
             m_outcome.exit_code = exit_code::interrupted;
             return m_outcome; // nothing was changed yet
         }
-        if (std::none_of(survey.begin(), survey.end(), [](const NodeRun& run) { return run.ok(); })) {
+        auto answered = [](const std::vector<NodeRun>& runs) {
+            return std::any_of(runs.begin(), runs.end(), [](const NodeRun& run) { return run.ok(); });
+        };
+        if (!answered(survey)) {
             return make_error(ErrorKind::connect, "no node answered: nothing can be restored");
         }
-        m_outcome.plan = plan_restore(*chain, m_nodes, survey, m_facts, m_request, id, now_utc());
+        if (m_request.target && !answered(m_target_runs)) {
+            return make_error(ErrorKind::connect, fmt::format("no node of the target cluster {} answered: nothing can "
+                                                              "be restored there",
+                                                              m_request.target->name));
+        }
+        SurveyedCluster source{m_nodes, survey, m_facts};
+        m_outcome.plan = plan_restore(*chain, source, m_request.target ? target() : source, m_request, id, now_utc());
         m_outcome.runs = survey;
         m_outcome.resumed = earlier.has_value();
         if (!m_outcome.plan.refusals.empty()) {
@@ -540,7 +576,9 @@ class RestoreRun
     std::vector<NodeRun> survey_nodes(const std::map<std::string, RestoreNode>& stopped, const Manifest& base)
     {
         Phase phase(m_observer, "survey", m_nodes, Observer::Lines::none);
-        bool with_ring = m_request.truncate || m_request.method == LoadMethod::restart; // restart: seeds' addresses
+        // The ring gives each node's own address: for cqlsh, and the seeds of a restart.
+        bool with_ring = m_request.truncate || m_request.count_rows || m_request.method == LoadMethod::restart ||
+                         m_request.method == LoadMethod::sstableloader;
         return survey_for_restore(m_executor, m_nodes, m_keyspaces, with_ring, stopped, base, m_facts);
     }
 
@@ -552,6 +590,16 @@ class RestoreRun
             m_outcome.exit_code = exit_code::mismatch;
             return;
         }
+        // The plan refuses what needs cqlsh on the target when no node there can run it.
+        auto target_cql = cql_endpoint(m_request.target ? target() : SurveyedCluster{m_nodes, m_outcome.runs, m_facts},
+                                       m_outcome.plan.cql_host, target_password())
+                              .value_or(CqlEndpoint{});
+        LoaderContext loader{m_executor, m_outcome.plan, m_request,
+                             *m_record,  m_observer,     [this](const NodeRun& run) { note_run(run); },
+                             target_cql};
+        if (m_outcome.plan.loader && !create_schema(loader, staged)) {
+            return;
+        }
         if (m_request.truncate && !truncate_everywhere(staged)) {
             return;
         }
@@ -560,10 +608,66 @@ class RestoreRun
                                    *m_record,      m_observer,     [this](const NodeRun& run) { note_run(run); },
                                    m_outcome.notes};
             restart_nodes(restart, staged);
+        } else if (m_outcome.plan.loader) {
+            load_with_sstableloader(loader, staged);
         } else {
             load_everywhere(staged);
         }
+        if (m_request.count_rows && !cancel_requested()) {
+            count_everywhere(loader);
+        }
         clean_everywhere();
+    }
+
+    SurveyedCluster target() const { return {m_request.target->nodes, m_target_runs, m_target_facts}; }
+
+    const std::string& target_password() const
+    {
+        return m_request.target ? m_request.target->cql_password : m_request.cql_password;
+    }
+
+    // The target's tables the backup has and it lacks, created before anything is loaded (and
+    // before TRUNCATE, which needs them).
+    bool create_schema(LoaderContext& loader, const std::vector<std::size_t>& staged)
+    {
+        if (m_outcome.plan.loader->schema.empty()) {
+            return true;
+        }
+        if (staged.size() < m_outcome.plan.nodes.size() || cancel_requested()) {
+            m_outcome.notes.push_back("the target's missing tables were not created: not every node staged and "
+                                      "verified its files; nothing was loaded (staging is kept: rerun the same "
+                                      "command once the nodes are fixed)");
+            return false;
+        }
+        if (auto created = create_target_schema(loader); !created) {
+            m_outcome.notes.push_back(fmt::format("creating the target's missing tables failed, nothing was loaded: "
+                                                  "{}",
+                                                  created.error().message));
+            return false;
+        }
+        return true;
+    }
+
+    // Rows read back at consistency ALL; with --compare-source, a difference is a mismatch.
+    void count_everywhere(LoaderContext& loader)
+    {
+        std::optional<CqlEndpoint> source;
+        if (m_request.compare_source) {
+            source = cql_endpoint({m_nodes, m_outcome.runs, m_facts}, m_outcome.plan.source_cql_host,
+                                  m_request.cql_password);
+        }
+        auto counts = count_rows(loader, source);
+        for (const auto& count : counts) {
+            if (count.differs()) {
+                m_outcome.mismatches.push_back(fmt::format("{}: {} rows on the target, {} on the source", count.table,
+                                                           *count.target, *count.source));
+                m_outcome.exit_code = exit_code::mismatch;
+            }
+            if (count.error) {
+                m_outcome.notes.push_back(fmt::format("{}: rows not counted: {}", count.table, *count.error));
+            }
+        }
+        m_record->update([&](RestoreRecord& record) { record.row_counts = counts; });
     }
 
     // Nodes (indexes into the plan) that staged and verified everything they still have to load.
@@ -658,51 +762,39 @@ class RestoreRun
 
     Status run_truncate(const std::vector<std::string>& tables)
     {
-        const Node* host = nullptr;
-        std::string address;
-        for (std::size_t i = 0; i < m_nodes.size(); ++i) {
-            if (m_outcome.plan.truncate_host && m_nodes[i].host == *m_outcome.plan.truncate_host) {
-                host = &m_nodes[i];
-                for (const auto& row : m_facts[i].node.ring) {
-                    if (m_facts[i].node.info && row.host_id == m_facts[i].node.info->host_id) {
-                        address = row.address;
-                    }
-                }
-            }
-        }
-        if (!host) {
+        auto cluster = m_request.target ? target() : SurveyedCluster{m_nodes, m_outcome.runs, m_facts};
+        auto endpoint = cql_endpoint(cluster, m_outcome.plan.cql_host, target_password());
+        if (!endpoint) {
             return make_error(ErrorKind::command, "no node is up and normal to run TRUNCATE on");
         }
-        bool credentials = host->cassandra.cql_user.has_value();
-        std::string input = credentials ? steps::truncate_input(*host->cassandra.cql_user, m_request.cql_password) : "";
-        auto runs = m_executor.run_on_nodes({*host}, [&](RemoteShell& shell, std::size_t) -> Status {
-            auto output = shell.run_with_input("cqlsh TRUNCATE",
-                                               steps::truncate_command(shell.node(), address, tables, credentials),
-                                               input, std::nullopt);
-            if (!output) {
-                return output.error();
-            }
-            return check_succeeded("cqlsh TRUNCATE", *output);
-        });
-        note_run(runs.front());
-        if (!runs.front().ok()) {
-            return *runs.front().error;
+        std::string statements;
+        for (const auto& table : tables) {
+            statements += "TRUNCATE " + table + "; ";
         }
-        return check_and_clear_truncation(tables);
+        auto outputs = run_cql(m_executor, *endpoint, "cqlsh TRUNCATE", {statements},
+                               [this](const NodeRun& run) { note_run(run); });
+        if (!outputs) {
+            return outputs.error();
+        }
+        if (auto truncated = check_succeeded("cqlsh TRUNCATE", outputs->front()); !truncated) {
+            return truncated;
+        }
+        return check_and_clear_truncation(cluster, tables);
     }
 
     // Every node must now hold no live SSTable of the tables; TRUNCATE's own snapshots go unless kept.
-    Status check_and_clear_truncation(const std::vector<std::string>& tables)
+    Status check_and_clear_truncation(const SurveyedCluster& cluster, const std::vector<std::string>& tables)
     {
-        Phase phase(m_observer, "check TRUNCATE", m_nodes, Observer::Lines::none);
-        auto runs = m_executor.run_on_nodes(m_nodes, [&](RemoteShell& shell, std::size_t index) -> Status {
-            if (auto clean = check_truncated(shell, live_dirs_of(m_facts[index], tables)); !clean) {
+        Phase phase(m_observer, "check TRUNCATE", cluster.nodes, Observer::Lines::none);
+        auto runs = m_executor.run_on_nodes(cluster.nodes, [&](RemoteShell& shell, std::size_t index) -> Status {
+            const auto& facts = cluster.facts[index];
+            if (auto clean = check_truncated(shell, live_dirs_of(facts, tables)); !clean) {
                 return clean;
             }
             if (m_request.keep_truncate_snapshots) {
                 return {};
             }
-            return clear_truncate_snapshots(shell, m_keyspaces, m_facts[index].disk.truncate_snapshots);
+            return clear_truncate_snapshots(shell, m_keyspaces, facts.disk.truncate_snapshots);
         });
         for (const auto& run : runs) {
             if (!run.ok()) {
@@ -897,6 +989,8 @@ class RestoreRun
     Observer& m_observer;
     std::vector<std::string> m_keyspaces;
     std::vector<RestoreFacts> m_facts;
+    std::vector<NodeRun> m_target_runs; // --target: its survey
+    std::vector<RestoreFacts> m_target_facts;
     std::optional<RecordKeeper> m_record;
     RestoreOutcome m_outcome;
 };
@@ -938,10 +1032,11 @@ RestoreRequest request_from(const RestoreRecord& record, const RestoreRequest& g
             request.tables.push_back(*table);
         }
     }
-    request.method = record.method == "import"    ? LoadMethod::import
-                     : record.method == "refresh" ? LoadMethod::refresh
-                     : record.method == "restart" ? LoadMethod::restart
-                                                  : LoadMethod::automatic;
+    request.method = record.method == "import"          ? LoadMethod::import
+                     : record.method == "refresh"       ? LoadMethod::refresh
+                     : record.method == "restart"       ? LoadMethod::restart
+                     : record.method == "sstableloader" ? LoadMethod::sstableloader
+                                                        : LoadMethod::automatic;
     request.rolling = record.rolling;
     request.truncate = record.truncate;
     request.keep_truncate_snapshots = record.keep_truncate_snapshots;
@@ -964,6 +1059,15 @@ Result<RestoreOutcome> run_restore(Executor& executor, const Catalog& catalog, c
     auto earlier = earlier_restore(catalog, asked, request.resume);
     if (!earlier) {
         return earlier.error();
+    }
+    if (*earlier && (*earlier)->target != (request.target ? request.target->name : "")) {
+        return make_error(
+            ErrorKind::usage,
+            (*earlier)->target.empty()
+                ? fmt::format("restore {} loads into this cluster: rerun it without --target", (*earlier)->id)
+                : fmt::format("restore {} loads into cluster {}: rerun it with --target and that "
+                              "cluster's file",
+                              (*earlier)->id, (*earlier)->target));
     }
     RestoreRequest effective = *earlier ? request_from(**earlier, request) : request;
     if (*earlier) {

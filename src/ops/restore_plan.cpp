@@ -15,6 +15,7 @@
 #include <ringsnap/ops/table_files.hpp>
 #include <ringsnap/sstable_name.hpp>
 
+#include "ops/loader_plan.hpp"
 #include "ops/restart_steps.hpp"
 #include "ops/restore_steps.hpp"
 
@@ -136,7 +137,8 @@ struct NodeContext
     const RestoreRequest& request;
     const std::string& id;
     RestorePlan& plan;
-    std::string storage_mode; // 5.0's storage_compatibility_mode, read once per node
+    std::string storage_mode;                             // 5.0's storage_compatibility_mode, read once per node
+    const loader_steps::LoaderSettings* loader = nullptr; // sstableloader: how it streams
 };
 
 // The table's directories on the node now, leaving out those of a dropped table (which keep a
@@ -229,6 +231,12 @@ void add_load_commands(const NodeContext& context, NodePlan& node, TablePlan& ta
         table.commands.push_back(restore_steps::import_command(context.node, table, table.stage_dirs));
         return;
     }
+    if (node.method == LoadMethod::sstableloader) {
+        for (const auto& dir : table.stage_dirs) {
+            table.commands.push_back(loader_steps::loader_command(context.node, *context.loader, dir));
+        }
+        return;
+    }
     if (table.live_id.empty() || table.live_dirs.empty()) {
         context.plan.refusals.push_back(fmt::format("{}: {} has {} live directories ({}): {} needs to know which "
                                                     "one is the table's; remove the leftovers of the dropped table",
@@ -285,6 +293,10 @@ TablePlan plan_table(const NodeContext& context, NodePlan& node, const Chain& ch
         add_files(context, table, *recorded, incremental.tag, k_backups_subdir, snapshot_time_ns(base_table));
     }
     find_live_dirs(context, table);
+    if (node.method == LoadMethod::sstableloader) {
+        add_load_commands(context, node, table); // the target's tables and versions: loader_plan
+        return table;
+    }
     if (table.live_dirs.empty()) {
         context.plan.refusals.push_back(
             fmt::format("{}: table {} does not exist there (dropped?): create it first; its "
@@ -392,7 +404,7 @@ NodePlan plan_node(const NodeContext& context, const Chain& chain, const NodeEnt
                                                     "auto)",
                                                     context.node.host, version.text));
     }
-    if (pair.tokens_differ) {
+    if (pair.tokens_differ && node.method != LoadMethod::sstableloader) {
         context.plan.refusals.push_back(fmt::format("{}: its tokens are not those of backup node {}: the files belong "
                                                     "to other token ranges and cannot be loaded there as they are",
                                                     context.node.host, entry.host));
@@ -414,15 +426,26 @@ bool excluded_by_selection(const NodeEntry& entry, const RestoreRequest& request
            (!request.datacenters.empty() && !contains(request.datacenters, entry.datacenter));
 }
 
-// TRUNCATE empties a table on every node of the cluster: all of them must be up, and all of them
-// must be reloaded.
-void check_truncate(const std::vector<Node>& nodes, const std::vector<NodeRun>& runs,
-                    const std::vector<RestoreFacts>& facts, const RestoreRequest& request, RestorePlan& plan)
+// The first node that answered and is UN: where cqlsh runs.
+std::optional<std::string> cql_host_of(const SurveyedCluster& cluster)
+{
+    for (std::size_t i = 0; i < cluster.nodes.size(); ++i) {
+        if (cluster.runs[i].ok() && cluster.facts[i].node.up_and_normal()) {
+            return cluster.nodes[i].host;
+        }
+    }
+    return std::nullopt;
+}
+
+// TRUNCATE empties a table on every node of the target cluster: all of them must be up, and (in
+// the cluster the backup came from) all of them must be reloaded.
+void check_truncate(const SurveyedCluster& target, const RestoreRequest& request, RestorePlan& plan)
 {
     if (!request.truncate) {
         return;
     }
-    if (!request.hosts.empty() || !request.datacenters.empty()) {
+    const auto& [nodes, runs, facts] = target;
+    if (!request.target && (!request.hosts.empty() || !request.datacenters.empty())) {
         plan.refusals.push_back("--truncate empties the tables on every node of the cluster, but --hosts/--dc reload "
                                 "only some: restore every node, or leave out --truncate");
     }
@@ -436,9 +459,6 @@ void check_truncate(const std::vector<Node>& nodes, const std::vector<NodeRun>& 
                 plan.refusals.push_back(fmt::format("--truncate needs every node up: {} sees {} ({}) as {}{}",
                                                     nodes[i].host, row.address, row.datacenter, row.status, row.state));
             }
-        }
-        if (!plan.truncate_host && runs[i].ok() && facts[i].node.up_and_normal()) {
-            plan.truncate_host = nodes[i].host;
         }
     }
     std::sort(plan.refusals.begin(), plan.refusals.end());
@@ -533,6 +553,8 @@ const char* to_string(LoadMethod method)
         return "refresh";
     case LoadMethod::restart:
         return "restart";
+    case LoadMethod::sstableloader:
+        return "sstableloader";
     }
     return "auto";
 }
@@ -541,6 +563,14 @@ RestorePlan plan_restore(const Chain& chain, const std::vector<Node>& nodes, con
                          const std::vector<RestoreFacts>& facts, const RestoreRequest& request, const std::string& id,
                          Timestamp now)
 {
+    SurveyedCluster cluster{nodes, runs, facts};
+    return plan_restore(chain, cluster, cluster, request, id, now);
+}
+
+RestorePlan plan_restore(const Chain& chain, const SurveyedCluster& source, const SurveyedCluster& target,
+                         const RestoreRequest& request, const std::string& id, Timestamp now)
+{
+    const auto& [nodes, runs, facts] = source;
     RestorePlan plan;
     plan.id = id;
     plan.backups.push_back(chain.base.tag);
@@ -558,6 +588,11 @@ RestorePlan plan_restore(const Chain& chain, const std::vector<Node>& nodes, con
     if (!pairing) {
         plan.refusals.push_back(pairing.error().message);
         return plan;
+    }
+    std::optional<loader_steps::LoaderSettings> loader;
+    if (request.method == LoadMethod::sstableloader) {
+        plan.loader = loader_plan::plan_target(chain, target, plan.tables, request, plan);
+        loader = loader_plan::settings_for(*plan.loader, target, request);
     }
     for (std::size_t e = 0; e < chain.base.nodes.size(); ++e) {
         const auto& entry = chain.base.nodes[e];
@@ -587,7 +622,8 @@ RestorePlan plan_restore(const Chain& chain, const std::vector<Node>& nodes, con
                                 request,
                                 id,
                                 plan,
-                                fact.node.config ? storage_compatibility_mode(*fact.node.config) : "CASSANDRA_4"};
+                                fact.node.config ? storage_compatibility_mode(*fact.node.config) : "CASSANDRA_4",
+                                loader ? &*loader : nullptr};
             plan.nodes.push_back(plan_node(context, chain, entry, *pair, plan.tables));
             if (!pair->note.empty()) {
                 plan.warnings.push_back(
@@ -605,7 +641,23 @@ RestorePlan plan_restore(const Chain& chain, const std::vector<Node>& nodes, con
                                             "out)",
                                             chain.base.tag));
     }
-    check_truncate(nodes, runs, facts, request, plan);
+    plan.cql_host = cql_host_of(target);
+    bool needs_cqlsh = request.count_rows || request.truncate || (plan.loader && !plan.loader->schema.empty());
+    if (needs_cqlsh && !plan.cql_host) {
+        plan.refusals.push_back("no node of the target is up and normal to run cqlsh on (TRUNCATE, the missing "
+                                "tables, the row counts)");
+    }
+    if (request.compare_source) {
+        plan.source_cql_host = cql_host_of(source);
+        if (!plan.source_cql_host) {
+            plan.refusals.push_back("--compare-source: no node of the source cluster is up and normal to count its "
+                                    "rows on");
+        }
+    }
+    if (plan.loader) {
+        loader_plan::check_versions(target, plan);
+    }
+    check_truncate(target, request, plan);
     check_restart(nodes, request, plan);
     add_warnings(chain, request, plan.tables, now, plan);
     if (nodes.size() > plan.nodes.size() || !request.hosts.empty() || !request.datacenters.empty()) {

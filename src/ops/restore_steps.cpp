@@ -243,14 +243,11 @@ std::vector<std::string> place_commands(const Node& node, const std::vector<std:
     return chunk_commands(node, snippets, "");
 }
 
-std::string truncate_command(const Node& node, const std::string& address, const std::vector<std::string>& tables,
-                             bool with_credentials)
+std::string cqlsh_command(const Node& node, const std::string& address, const std::string& statements,
+                          bool with_credentials)
 {
-    std::string statements;
-    for (const auto& table : tables) {
-        statements += "TRUNCATE " + table + "; ";
-    }
-    // TRUNCATE waits for every node (truncate_request_timeout, 60 s by default): give cqlsh longer.
+    // TRUNCATE waits for every node (truncate_request_timeout, 60 s by default) and COUNT(*) at
+    // ALL reads every replica: give cqlsh longer than its 10 s default.
     std::string program = shell_join({node.cqlsh(), "--request-timeout=300"});
     std::string statement = shell_join({"-e", statements, address});
     if (!with_credentials) {
@@ -260,9 +257,19 @@ std::string truncate_command(const Node& node, const std::string& address, const
            " --cqlshrc \"$rc\" " + statement + "; status=$?; rm -f -- \"$rc\"; exit $status";
 }
 
-std::string truncate_input(const std::string& user, const std::string& password)
+std::string cqlshrc_input(const std::string& user, const std::string& password)
 {
     return fmt::format("[authentication]\nusername = {}\npassword = {}\n", user, password);
+}
+
+std::string truncate_command(const Node& node, const std::string& address, const std::vector<std::string>& tables,
+                             bool with_credentials)
+{
+    std::string statements;
+    for (const auto& table : tables) {
+        statements += "TRUNCATE " + table + "; ";
+    }
+    return cqlsh_command(node, address, statements, with_credentials);
 }
 
 std::string cleanup_command(const Node& node, const NodePlan& plan, const std::string& restore_id)

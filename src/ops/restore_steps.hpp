@@ -75,12 +75,15 @@ std::string refresh_command(const Node& node, const TablePlan& table);
 std::vector<std::string> place_commands(const Node& node,
                                         const std::vector<std::pair<std::string, std::string>>& links);
 
-// TRUNCATE of every table through cqlsh on this node. With credentials, the cqlshrc holding
-// them arrives on stdin (truncate_input) into a 0600 temporary file removed afterwards: a
-// password never appears on a command line.
+// cqlsh running `statements` against `address` on this node. With credentials, the cqlshrc
+// holding them arrives on stdin (cqlshrc_input) into a 0600 temporary file removed afterwards:
+// a password never appears on a command line.
+std::string cqlsh_command(const Node& node, const std::string& address, const std::string& statements,
+                          bool with_credentials);
+std::string cqlshrc_input(const std::string& user, const std::string& password);
+// TRUNCATE of every table through cqlsh_command.
 std::string truncate_command(const Node& node, const std::string& address, const std::vector<std::string>& tables,
                              bool with_credentials);
-std::string truncate_input(const std::string& user, const std::string& password);
 
 // Removes this restore's staging (and the ringsnap-restore directory, once empty).
 std::string cleanup_command(const Node& node, const NodePlan& plan, const std::string& restore_id);

@@ -102,7 +102,10 @@ TEST(CommandLine, RestoreRefusesBadRequestsBeforeReadingAnything)
     for (const auto& [args, says] : std::vector<Case>{
              {{"restore"}, "say which backup to restore"},
              {{"restore", "bad/tag"}, "invalid tag"},
-             {{"restore", "nightly", "--method", "sstableloader"}, "sstableloader is not available yet"},
+             {{"restore", "nightly", "--method", "rsync"}, "expected auto, import, refresh, restart or sstableloader"},
+             {{"restore", "nightly", "--target", "scratch.yaml"}, "go with --method sstableloader"},
+             {{"restore", "nightly", "--compare-source"}, "give the target with --target FILE"},
+             {{"restore", "nightly", "--method", "sstableloader", "--loaders-per-dc", "0"}, "at least 1"},
              {{"restore", "nightly", "--rolling"}, "--rolling and --cleanup go with --method restart"},
              {{"restore", "nightly", "--method", "restart", "--start-timeout", "soon"}, "expected a duration like 10m"},
              {{"restore", "nightly", "--undo", "restore-20261130T101010Z"}, "go alone"},

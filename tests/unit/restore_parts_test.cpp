@@ -289,7 +289,7 @@ TEST(RestoreSteps, TheCqlPasswordIsNeverOnTheCommandLine)
     EXPECT_NE(command.find("--cqlshrc \"$rc\""), std::string::npos) << command;
     EXPECT_NE(command.find("umask 077"), std::string::npos);
     EXPECT_NE(command.find("rm -f -- \"$rc\""), std::string::npos);
-    auto input = ops::restore_steps::truncate_input("restorer", "pw");
+    auto input = ops::restore_steps::cqlshrc_input("restorer", "pw");
     EXPECT_EQ(input, "[authentication]\nusername = restorer\npassword = pw\n");
     EXPECT_EQ(ops::restore_steps::truncate_command(node, "10.0.0.1", {"billing.invoices"}, false),
               "cqlsh --request-timeout=300 -e 'TRUNCATE billing.invoices; ' 10.0.0.1");

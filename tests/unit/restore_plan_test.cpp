@@ -212,7 +212,7 @@ TEST_F(RestorePlanning, TruncateNeedsEveryNodeUpAndEveryNodeRestored)
     request.truncate = true;
     auto p = plan();
     EXPECT_TRUE(p.refusals.empty());
-    EXPECT_EQ(p.truncate_host, "10.0.0.1");
+    EXPECT_EQ(p.cql_host, "10.0.0.1");
     EXPECT_FALSE(mentions(p.warnings, "without --truncate"));
 
     facts[0].node.ring[2].status = 'D';
@@ -353,6 +353,116 @@ TEST_F(RestorePlanning, StagingOnAnotherFilesystemIsRefused)
 {
     facts[0].disk.data_dirs[0].parent_device = "2050";
     EXPECT_TRUE(mentions(plan().refusals, "hard links cannot reach it"));
+}
+
+// ---- sstableloader into another cluster: two nodes of data center dc9, without the table.
+
+class LoaderPlanning : public RestorePlanning
+{
+  protected:
+    void SetUp() override
+    {
+        RestorePlanning::SetUp();
+        request.method = LoadMethod::sstableloader;
+        request.target = TargetCluster{"scratch", {}, ""};
+        for (int n = 1; n <= 2; ++n) {
+            Node node{fmt::format("scratch-{}", n), "dc9", "rack1", {}, {}};
+            target_nodes.push_back(node);
+            NodeRun run(node);
+            run.started = true;
+            target_runs.push_back(run);
+            target_facts.push_back(target_facts_of(n, "4.1.6"));
+        }
+    }
+
+    static RestoreFacts target_facts_of(int n, const std::string& version)
+    {
+        RestoreFacts f;
+        f.node.version = CassandraVersion{version[0] - '0', version[2] - '0', 0, version};
+        f.node.info = NodeInfo{};
+        f.node.info->host_id = uuid(90 + n);
+        for (int m = 1; m <= 2; ++m) {
+            StatusRow row;
+            row.datacenter = "dc9";
+            row.status = 'U';
+            row.state = 'N';
+            row.host_id = uuid(90 + m);
+            row.address = fmt::format("20.0.0.{}", m);
+            f.node.ring.push_back(row);
+        }
+        f.node.data_dirs = DataDirSurvey{};
+        return f;
+    }
+
+    RestorePlan loader_plan()
+    {
+        return plan_restore(chain, {nodes, runs, facts}, {target_nodes, target_runs, target_facts}, request,
+                            "restore-1", now);
+    }
+
+    std::vector<Node> target_nodes;
+    std::vector<NodeRun> target_runs;
+    std::vector<RestoreFacts> target_facts;
+};
+
+TEST_F(LoaderPlanning, StreamsEachStagedDirectoryToTheTargetAfterCreatingWhatItLacks)
+{
+    facts[1].node.info->tokens = {"5", "6"}; // the tokens changed since the backup: no matter here
+    facts[1].node.info->host_id = uuid(2);
+    auto p = loader_plan();
+    ASSERT_TRUE(p.refusals.empty()) << fmt::format("{}", fmt::join(p.refusals, "\n"));
+    ASSERT_TRUE(p.loader);
+    EXPECT_EQ(p.loader->addresses, (std::vector<std::string>{"20.0.0.1", "20.0.0.2"})) << "as the target's ring says";
+    EXPECT_EQ(p.loader->created, (std::vector<std::string>{"billing.invoices"}));
+    ASSERT_EQ(p.loader->schema.size(), 2U);
+    EXPECT_EQ(p.loader->schema[0], "CREATE KEYSPACE IF NOT EXISTS billing WITH replication = {'class': "
+                                   "'NetworkTopologyStrategy', 'dc9': 2};");
+    EXPECT_EQ(p.loader->schema[1], *chain.base.nodes[0].tables[0].schema_cql);
+    EXPECT_EQ(p.cql_host, "scratch-1") << "cqlsh runs on the target";
+    const auto table = p.nodes[0].tables[0];
+    ASSERT_EQ(table.commands.size(), 1U);
+    EXPECT_EQ(table.commands[0], "sstableloader -d 20.0.0.1,20.0.0.2 " + table.stage_dirs[0]);
+
+    request.replication = "dc9:1";
+    request.throttle_mbits = 200;
+    p = loader_plan();
+    EXPECT_NE(p.loader->schema[0].find("'dc9': 1}"), std::string::npos) << p.loader->schema[0];
+    EXPECT_EQ(p.nodes[0].tables[0].commands[0], "sstableloader -d 20.0.0.1,20.0.0.2 -t 200 " + table.stage_dirs[0]);
+
+    target_facts[0].node.data_dirs->tables.push_back(TableDir{"/data", "billing", "invoices", k_new_id});
+    p = loader_plan();
+    EXPECT_TRUE(p.loader->created.empty() && p.loader->schema.empty()) << "a table the target has is left alone";
+}
+
+TEST_F(LoaderPlanning, RefusesALoaderTheTargetWouldNotAcceptAndFilesItCouldNotRead)
+{
+    target_facts[0] = target_facts_of(1, "3.11.18");
+    target_facts[0].node.version = CassandraVersion{3, 11, 18, "3.11.18"};
+    auto p = loader_plan();
+    EXPECT_TRUE(mentions(p.refusals, "the sstableloader of Cassandra 4.1.6 (on 10.0.0.1, 10.0.0.2, 10.0.0.3) cannot "
+                                     "stream to Cassandra 3.11.18 (on scratch-1)"));
+    EXPECT_TRUE(mentions(p.refusals, "Cassandra 3.11.18 on the target cannot read SSTables of version nb-big"));
+
+    target_facts[0] = target_facts_of(1, "5.0.3"); // CASSANDRA_4 mode: messaging 12, like the 4.1 loader
+    EXPECT_TRUE(loader_plan().refusals.empty()) << loader_plan().refusals.front();
+    target_facts[0].node.config = "storage_compatibility_mode: NONE\n";
+    EXPECT_TRUE(mentions(loader_plan().refusals, "cannot stream to Cassandra 5.0.3 (NONE)"));
+}
+
+TEST_F(LoaderPlanning, RefusesATargetNodeDownAndATableWithNoSchemaToCreate)
+{
+    target_facts[0].node.ring[1].status = 'D';
+    EXPECT_TRUE(mentions(loader_plan().refusals, "target node 20.0.0.2 (dc9) is DN in the ring"));
+    target_facts[0] = target_facts_of(1, "4.1.6");
+    target_runs[1].error = Error{ErrorKind::connect, "connection refused"};
+    EXPECT_TRUE(mentions(loader_plan().refusals, "target node scratch-2 did not answer (connection refused)"));
+    target_runs[1].error.reset();
+
+    for (auto& node : chain.base.nodes) {
+        node.tables[0].schema_cql.reset();
+    }
+    EXPECT_TRUE(mentions(loader_plan().refusals, "billing.invoices does not exist on the target, and the backup "
+                                                 "nightly holds no schema.cql for it"));
 }
 
 } // namespace

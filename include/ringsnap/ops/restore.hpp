@@ -17,7 +17,9 @@
 //   clean   staging removed once a node loaded everything; kept on failure, and reported.
 //
 // A restore record in the catalog follows every phase, so a rerun (or --resume) skips what is
-// done. Other methods (restart, sstableloader) are planned from the same plan.
+// done. The other methods are planned from the same plan: restart (restore_restart.hpp) and
+// sstableloader (restore_loader.hpp), which streams each node's verified staging into a cluster
+// of any shape, this one or another (--target), creating missing tables there first.
 
 #include <filesystem>
 #include <functional>
@@ -42,8 +44,18 @@ namespace ringsnap::ops {
 // How the files get loaded. `restart`: the nodes are drained and stopped, their live files of
 // the tables moved into a quarantine, the backup's put in their place, and the nodes started
 // again (seeds first, data center by data center), each waited for until it is UN.
-enum class LoadMethod { automatic, import, refresh, restart };
+// `sstableloader`: each node streams its staging to the target cluster's replicas, whatever
+// their tokens.
+enum class LoadMethod { automatic, import, refresh, restart, sstableloader };
 const char* to_string(LoadMethod method);
+
+// The cluster an sstableloader restore streams into (--target FILE).
+struct TargetCluster
+{
+    std::string name;
+    std::vector<Node> nodes;
+    std::string cql_password; // its cassandra.cql_password_file, read by the caller
+};
 
 struct RestoreRequest
 {
@@ -55,6 +67,12 @@ struct RestoreRequest
     bool rolling = false;                              // restart: one node at a time
     Duration start_timeout = std::chrono::minutes(10); // restart: stop, and start until UN
     bool remove_quarantine = false;                    // restart: --cleanup after a good start
+    std::optional<TargetCluster> target;               // sstableloader: another cluster (else this one)
+    std::optional<int> throttle_mbits;                 // sstableloader -t, per loader
+    int loaders_per_dc = 1;                            // sstableloader runs at once per data center
+    std::string replication;     // keyspaces created on the target: "dc1:3,dc2:2"; "" = min(3, nodes) per DC
+    bool count_rows = false;     // SELECT COUNT(*) at ALL of every restored table afterwards
+    bool compare_source = false; // ... on the source cluster too; a difference is exit 4
     bool truncate = false;
     bool keep_truncate_snapshots = false;
     bool dry_run = false;
@@ -92,7 +110,7 @@ struct TablePlan
     std::uint64_t sstables = 0;        // Data.db files
     std::uint64_t left_out = 0;        // incremental SSTables flushed before the base snapshot
     std::vector<std::string> commands; // what the load runs (for the plan; refresh generations
-                                       // are chosen when it runs)
+                                       // are chosen when it runs); sstableloader: one per stage dir
 };
 
 struct NodePlan
@@ -115,6 +133,15 @@ struct NodePlan
     std::optional<std::string> unreachable; // the node could not be surveyed: it will fail
 };
 
+// Where an sstableloader restore streams to, and what it creates there first.
+struct LoaderTarget
+{
+    std::string cluster;                // the target cluster's name
+    std::vector<std::string> addresses; // -d: its nodes, as Cassandra knows them
+    std::vector<std::string> created;   // "ks.table" missing there, created from the backup's schema
+    std::vector<std::string> schema;    // the CQL that creates them (keyspaces first)
+};
+
 struct RestorePlan
 {
     std::string id;
@@ -122,9 +149,11 @@ struct RestorePlan
     std::vector<NodePlan> nodes;
     std::vector<std::string> tables; // "ks.table" restored
     std::vector<std::string> warnings;
-    std::vector<std::string> refusals;        // non-empty: the restore must not start
-    std::optional<std::string> truncate_host; // where cqlsh runs TRUNCATE
-    std::vector<std::string> start_order;     // restart: hosts, seeds first, data center by data center
+    std::vector<std::string> refusals;          // non-empty: the restore must not start
+    std::optional<std::string> cql_host;        // target node where cqlsh runs TRUNCATE, schema, row counts
+    std::optional<std::string> source_cql_host; // --compare-source: where the source's rows are counted
+    std::optional<LoaderTarget> loader;         // sstableloader
+    std::vector<std::string> start_order;       // restart: hosts, seeds first, data center by data center
     std::uint64_t bytes = 0;
     std::uint64_t files = 0;
 };
@@ -149,7 +178,7 @@ struct RestoreOutcome
     std::optional<RestoreRecord> record; // absent for a dry run
     std::filesystem::path record_path;
     std::vector<NodeRun> runs;           // the last phase each node reached
-    std::vector<std::string> mismatches; // "host: path: reason" from verification
+    std::vector<std::string> mismatches; // "host: path: reason" from verification, row counts
     std::vector<std::string> notes;      // what the operator should know after the run
     bool resumed = false;
 };
@@ -176,8 +205,20 @@ struct RestoreFacts
     DiskFacts disk;
 };
 
-// The plan, from the backups, the nodes and what they said (one `facts` and `runs` per node).
-// Pure: no node is touched. Refusals and warnings are filled in; nothing is thrown away silently.
+// A cluster as the survey found it: one `runs` and `facts` per node.
+struct SurveyedCluster
+{
+    const std::vector<Node>& nodes;
+    const std::vector<NodeRun>& runs;
+    const std::vector<RestoreFacts>& facts;
+};
+
+// The plan, from the backups, the nodes and what they said. `target` is the cluster the data
+// goes into: the same one, or for sstableloader --target another. Pure: no node is touched.
+// Refusals and warnings are filled in; nothing is thrown away silently.
+RestorePlan plan_restore(const Chain& chain, const SurveyedCluster& source, const SurveyedCluster& target,
+                         const RestoreRequest& request, const std::string& id, Timestamp now);
+// The same, into the nodes the backup came from.
 RestorePlan plan_restore(const Chain& chain, const std::vector<Node>& nodes, const std::vector<NodeRun>& runs,
                          const std::vector<RestoreFacts>& facts, const RestoreRequest& request, const std::string& id,
                          Timestamp now);

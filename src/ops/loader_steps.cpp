@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ops/loader_steps.hpp"
+
+#include <algorithm>
+#include <regex>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include <ringsnap/shell.hpp>
+
+namespace ringsnap::ops::loader_steps {
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text)
+{
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line, '\n');) {
+        // progress lines start with a carriage return to redraw themselves on a terminal
+        line.erase(0, line.find_last_of('\r') == std::string::npos ? 0 : line.find_last_of('\r') + 1);
+        lines.push_back(line);
+    }
+    return lines;
+}
+
+std::string trim(std::string text)
+{
+    text.erase(0, text.find_first_not_of(" \t"));
+    text.erase(text.find_last_not_of(" \t") + 1);
+    return text;
+}
+
+// The line after `marker` in `lines`, joined to it ("Streaming to the following hosts failed: [..]").
+std::optional<std::string> with_next_line(const std::vector<std::string>& lines, const std::string& marker)
+{
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (lines[i].find(marker) != std::string::npos) {
+            return i + 1 < lines.size() ? trim(lines[i]) + " " + trim(lines[i + 1]) : trim(lines[i]);
+        }
+    }
+    return std::nullopt;
+}
+
+// Why a loader failed, in its own words: the hosts a stream failed to, or the connection error;
+// otherwise the last line that is not a stack frame.
+std::string failure_reason(const CommandOutput& output)
+{
+    auto lines = lines_of(output.err + "\n" + output.out);
+    for (const char* marker : {"Streaming to the following hosts failed:", "Error while connecting to initial hosts"}) {
+        if (auto found = with_next_line(lines, marker)) {
+            return *found;
+        }
+    }
+    for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+        auto line = trim(*it);
+        if (!line.empty() && line.rfind("at ", 0) != 0 && line.rfind("usage:", 0) != 0 && line[0] != '-') {
+            return line;
+        }
+    }
+    return "";
+}
+
+std::optional<std::string> summary_value(const std::vector<std::string>& lines, const std::string& label)
+{
+    for (const auto& line : lines) {
+        auto at = line.find(label);
+        auto colon = line.find(':', at);
+        if (at != std::string::npos && colon != std::string::npos) {
+            return trim(line.substr(colon + 1));
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::vector<int> streaming_versions(const CassandraVersion& node, const std::string& storage_mode)
+{
+    if (!node.at_least(4, 0)) {
+        return {11};
+    }
+    if (!node.at_least(5, 0) || storage_mode == "CASSANDRA_4") {
+        return {12};
+    }
+    return storage_mode == "NONE" ? std::vector<int>{13} : std::vector<int>{12, 13};
+}
+
+std::vector<int> loader_versions(const CassandraVersion& loader)
+{
+    if (!loader.at_least(4, 0)) {
+        return {11};
+    }
+    return loader.at_least(5, 0) ? std::vector<int>{12, 13} : std::vector<int>{12};
+}
+
+bool loader_reaches(const CassandraVersion& loader, const CassandraVersion& node, const std::string& storage_mode)
+{
+    auto spoken = loader_versions(loader);
+    auto needed = streaming_versions(node, storage_mode);
+    return std::all_of(needed.begin(), needed.end(),
+                       [&](int version) { return std::find(spoken.begin(), spoken.end(), version) != spoken.end(); });
+}
+
+std::string loader_command(const Node& node, const LoaderSettings& settings, const std::string& dir)
+{
+    std::string targets;
+    for (const auto& target : settings.targets) {
+        targets += (targets.empty() ? "" : ",") + target;
+    }
+    std::string command = shell_join({node.sstableloader(), "-d", targets});
+    if (settings.throttle_mbits) {
+        command += " " + shell_join({"-t", std::to_string(*settings.throttle_mbits)});
+    }
+    if (settings.with_credentials) {
+        command = "IFS= read -r u && IFS= read -r pw && exec " + command + " -u \"$u\" -pw \"$pw\"";
+    }
+    return with_sudo(command + " " + shell_quote(dir), node.ssh.sudo);
+}
+
+std::string loader_input(const std::string& user, const std::string& password)
+{
+    return user + "\n" + password + "\n";
+}
+
+Result<LoadReport> check_load(const CommandOutput& output, std::uint64_t sstables)
+{
+    if (!output.succeeded()) {
+        auto failed = check_succeeded("sstableloader", output);
+        auto reason = failure_reason(output);
+        std::string status = failed ? std::string("no exit status") : failed.error().message;
+        if (!reason.empty() && status.find(reason) == std::string::npos) {
+            status = status.substr(0, status.find("): ") + 1) + ": " + reason;
+        }
+        return make_error(ErrorKind::command, status);
+    }
+    auto lines = lines_of(output.out);
+    std::vector<std::string> skipped;
+    for (const auto& line : lines) {
+        if (line.rfind("Skipping file", 0) == 0) {
+            skipped.push_back(trim(line));
+        }
+    }
+    if (!skipped.empty()) {
+        return make_error(ErrorKind::command,
+                          fmt::format("sstableloader skipped {} file(s), so they were not loaded: {}", skipped.size(),
+                                      skipped.front()));
+    }
+    auto files = summary_value(lines, "Total files transferred");
+    if (!files) {
+        return make_error(ErrorKind::parse, "sstableloader printed no summary (Total files transferred): whether it "
+                                            "loaded anything is unknown");
+    }
+    LoadReport report;
+    try {
+        report.files = std::stoull(*files);
+    } catch (const std::exception&) {
+        return make_error(ErrorKind::parse,
+                          fmt::format("sstableloader: Total files transferred: {}", quote_for_message(*files)));
+    }
+    report.bytes = summary_value(lines, "Total bytes transferred").value_or("");
+    if (report.files == 0 && sstables > 0) {
+        return make_error(ErrorKind::command, fmt::format("sstableloader exited 0 but streamed no file of {} "
+                                                          "SSTable(s)",
+                                                          sstables));
+    }
+    return report;
+}
+
+std::string create_keyspace_statement(const std::string& keyspace, const std::string& replication)
+{
+    std::string dcs;
+    auto pairs = parse_replication(replication);
+    for (const auto& [datacenter, factor] : pairs ? *pairs : std::vector<std::pair<std::string, int>>{}) {
+        dcs += fmt::format(", '{}': {}", datacenter, factor);
+    }
+    return fmt::format("CREATE KEYSPACE IF NOT EXISTS {} WITH replication = {{'class': "
+                       "'NetworkTopologyStrategy'{}}};",
+                       keyspace, dcs);
+}
+
+Result<std::vector<std::pair<std::string, int>>> parse_replication(const std::string& text)
+{
+    static const std::regex pair(R"(([A-Za-z0-9_.-]{1,64}):([0-9]{1,2}))");
+    std::vector<std::pair<std::string, int>> pairs;
+    for (std::size_t start = 0; start <= text.size();) {
+        auto end = std::min(text.find(',', start), text.size());
+        std::string item = text.substr(start, end - start);
+        start = end + 1;
+        std::smatch match;
+        if (!std::regex_match(item, match, pair) || std::stoi(match[2].str()) < 1) {
+            return make_error(ErrorKind::usage,
+                              fmt::format("--replication {}: expected DC:RF pairs separated by commas, like "
+                                          "dc1:3,dc2:2 (RF 1 to 99)",
+                                          quote_for_message(text)));
+        }
+        pairs.emplace_back(match[1].str(), std::stoi(match[2].str()));
+    }
+    if (pairs.empty()) {
+        return make_error(ErrorKind::usage, "--replication: give at least one DC:RF pair, like dc1:3");
+    }
+    return pairs;
+}
+
+std::string count_statements(const std::string& keyspace, const std::string& table)
+{
+    return fmt::format("CONSISTENCY ALL; SELECT COUNT(*) FROM {}.{};", keyspace, table);
+}
+
+Result<std::uint64_t> parse_count(const std::string& out)
+{
+    auto lines = lines_of(out);
+    for (std::size_t i = 0; i + 2 < lines.size(); ++i) {
+        auto rule = trim(lines[i + 1]);
+        if (trim(lines[i]) == "count" && !rule.empty() && rule.find_first_not_of('-') == std::string::npos) {
+            auto value = trim(lines[i + 2]);
+            if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos && value.size() < 20) {
+                return std::stoull(value);
+            }
+        }
+    }
+    return make_error(ErrorKind::parse, "cqlsh printed no row count (a `count` column with one number under it)");
+}
+
+} // namespace ringsnap::ops::loader_steps
