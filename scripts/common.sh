@@ -7,11 +7,12 @@ RINGSNAP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RINGSNAP_BUILD="${RINGSNAP_BUILD:-$RINGSNAP_ROOT/build}"
 
 # Everything comes from Debian's archive (Debian 12 "bookworm").
-# sudo: the tests of sudo_user; bsdutils: script(1), which gives a test a terminal.
+# sudo: the tests of sudo_user; bsdutils: script(1), which gives a test a terminal; jq: the
+# example CI restore job (examples/ci-restore.sh), run by a lab test.
 RINGSNAP_PACKAGES=(
     g++ cmake ninja-build pkg-config python3
     libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libssh-dev libyaml-cpp-dev libgtest-dev
-    openssh-server openssh-client sudo bsdutils
+    openssh-server openssh-client sudo bsdutils jq
 )
 
 missing_packages() {

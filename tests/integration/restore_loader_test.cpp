@@ -117,6 +117,31 @@ TEST_F(LoaderOnLab, CompareSourceExitsFourWhenTheRowsDiffer)
     EXPECT_EQ(target_rows_on("dc1-n1"), first_rows()) << "the load itself went well: TRUNCATE, then the backup";
 }
 
+// examples/ci-restore.sh as a CI job runs it: ringsnap and jq on the PATH, the two cluster files.
+TEST_F(LoaderOnLab, TheExampleCiJobPassesOnAGoodBackupAndFailsOnADifference)
+{
+    if (!std::filesystem::exists("/usr/bin/jq")) {
+        GTEST_SKIP() << "jq is not installed (Debian: jq)";
+    }
+    start_target();
+    auto bin_dir = std::filesystem::path(RINGSNAP_BIN).parent_path().string();
+    auto ci_job = [&] {
+        return run_process({"/bin/sh", "-c", "PATH=\"$1:$PATH\" exec \"$2\" \"$3\" \"$4\" billing", "ci-job", bin_dir,
+                            std::string(RINGSNAP_EXAMPLES) + "/ci-restore.sh", m_lab->cluster_file(),
+                            m_target->cluster_file()});
+    };
+    auto good = ci_job();
+    EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
+    EXPECT_NE(good.out.find("billing.invoices: 6/6 nodes loaded"), std::string::npos) << good.out;
+    EXPECT_NE(good.out.find("rows 5 (source 5)"), std::string::npos) << good.out;
+
+    cql("INSERT INTO billing.invoices (id, amount) VALUES (8, 'EUR 80')");
+    auto differ = ci_job();
+    EXPECT_EQ(differ.exit_code, 4) << differ.out << differ.err;
+    EXPECT_NE(differ.err.find("billing.invoices: 5 rows on the target, 6 on the source"), std::string::npos)
+        << differ.err;
+}
+
 TEST_F(LoaderOnLab, ATargetTheLoadersCannotStreamToIsRefusedInThePlan)
 {
     start_target("3.11");
