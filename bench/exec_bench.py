@@ -60,10 +60,10 @@ class Lab:
                                 for address in self.env["RINGSNAP_LAB_NODES"].split(",")))
         return str(path)
 
-    def pssh_command(self, parallel, command):
+    def pssh_command(self, parallel, command, timeout=60):
         ssh_options = (f"-i {self.env['RINGSNAP_LAB_KEY']} -o BatchMode=yes "
                        f"-o StrictHostKeyChecking=yes -o UserKnownHostsFile={self.env['RINGSNAP_LAB_KNOWN_HOSTS']}")
-        return ["parallel-ssh", "-p", str(parallel), "-t", "60", "-h", self.hosts_file(),
+        return ["parallel-ssh", "-p", str(parallel), "-t", str(timeout), "-h", self.hosts_file(),
                 "-x", ssh_options, command]
 
 
