@@ -103,8 +103,17 @@ std::string loader_lines(const ops::RestorePlan& plan)
                                    "at a time unless --loaders-per-dc says more\n",
                                    loader.cluster.empty() ? "this cluster" : "cluster " + loader.cluster,
                                    fmt::join(loader.addresses, ","));
-    for (const auto& statement : loader.schema) {
-        text += fmt::format("  first, through cqlsh on {}: {}\n", plan.cql_host.value_or("?"), statement);
+    return text;
+}
+
+// What is created before anything is loaded: the first line of each statement, all with -v.
+std::string schema_lines(const ops::RestorePlan& plan, bool verbose)
+{
+    std::string text;
+    for (const auto& statement : plan.schema) {
+        auto shown = verbose ? statement : statement.substr(0, statement.find('\n'));
+        text += fmt::format("First, through cqlsh on {}: {}{}\n", plan.cql_host.value_or("?"), shown,
+                            shown.size() < statement.size() ? " ..." : "");
     }
     return text;
 }
@@ -169,7 +178,7 @@ std::string render_restore_plan(const ops::RestorePlan& plan, const ops::Restore
         plan.nodes.size(), plan.tables.size(), plan.files, format_bytes(plan.bytes),
         request.truncate ? fmt::format("; TRUNCATE first, through cqlsh on {}", plan.cql_host.value_or("?")) : "");
     text += nodes_table(plan) + "\n";
-    text += loader_lines(plan);
+    text += loader_lines(plan) + schema_lines(plan, verbose);
     if (!plan.start_order.empty()) {
         text += fmt::format("Stopped {}, then started in this order (seeds first): {}\n",
                             request.rolling ? "and started one node at a time" : "all before any starts",
@@ -292,10 +301,10 @@ nlohmann::json restore_json(const ops::RestoreOutcome& outcome, const ops::Resto
                     {"cql_host", plan.cql_host.value_or("")},
                     {"source_cql_host", plan.source_cql_host.value_or("")},
                     {"loader", plan.loader ? nlohmann::json{{"cluster", plan.loader->cluster},
-                                                            {"addresses", plan.loader->addresses},
-                                                            {"created", plan.loader->created},
-                                                            {"schema", plan.loader->schema}}
+                                                            {"addresses", plan.loader->addresses}}
                                            : nlohmann::json()},
+                    {"created", plan.created},
+                    {"schema", plan.schema},
                     {"rolling", request.rolling},
                     {"start_order", plan.start_order},
                     {"files", plan.files},

@@ -13,8 +13,8 @@ namespace {
 
 const Node* find_in_file(const Cluster& cluster, const std::string& host)
 {
-    auto found = std::find_if(cluster.nodes.begin(), cluster.nodes.end(),
-                              [&](const Node& node) { return node.host == host; });
+    auto found =
+        std::find_if(cluster.nodes.begin(), cluster.nodes.end(), [&](const Node& node) { return node.host == host; });
     return found == cluster.nodes.end() ? nullptr : &*found;
 }
 

@@ -14,11 +14,6 @@ namespace ringsnap::ops::loader_plan {
 
 namespace {
 
-std::string keyspace_of(const std::string& name)
-{
-    return name.substr(0, name.find('.'));
-}
-
 // The address Cassandra knows a node by (its own row in its ring), else the cluster file's host.
 std::string address_of(const Node& node, const NodeFacts& facts)
 {
@@ -28,60 +23,6 @@ std::string address_of(const Node& node, const NodeFacts& facts)
         }
     }
     return node.host;
-}
-
-// Whether any target node has a live directory of ks.table (a dropped table's does not count).
-bool exists_on(const SurveyedCluster& target, const std::string& name)
-{
-    for (const auto& facts : target.facts) {
-        if (!facts.node.data_dirs) {
-            continue;
-        }
-        for (const auto& dir : facts.node.data_dirs->tables) {
-            const auto& dropped = facts.disk.marked_dropped;
-            if (dir.keyspace + "." + dir.table == name &&
-                std::find(dropped.begin(), dropped.end(), dir.path()) == dropped.end()) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
-std::optional<std::string> schema_of(const Chain& chain, const std::string& name)
-{
-    for (const auto& node : chain.base.nodes) {
-        for (const auto& table : node.tables) {
-            if (table.keyspace + "." + table.table == name && table.schema_cql && !table.schema_cql->empty()) {
-                return table.schema_cql;
-            }
-        }
-    }
-    return std::nullopt;
-}
-
-// "dc1:3,dc2:2": each target data center (as its ring names it) with min(3, its nodes).
-std::string default_replication(const SurveyedCluster& target)
-{
-    std::map<std::string, int> per_dc;
-    for (const auto& facts : target.facts) {
-        if (!facts.node.ring.empty()) {
-            for (const auto& row : facts.node.ring) {
-                ++per_dc[row.datacenter];
-            }
-            break;
-        }
-    }
-    if (per_dc.empty()) {
-        for (const auto& node : target.nodes) {
-            ++per_dc[node.datacenter];
-        }
-    }
-    std::string text;
-    for (const auto& [datacenter, nodes] : per_dc) {
-        text += fmt::format("{}{}:{}", text.empty() ? "" : ",", datacenter, std::min(nodes, 3));
-    }
-    return text;
 }
 
 // Every target node answered and sees every node up: a loader streams to every replica, and one
@@ -149,8 +90,7 @@ std::set<std::pair<std::string, std::string>> file_versions(const NodePlan& node
 
 } // namespace
 
-LoaderTarget plan_target(const Chain& chain, const SurveyedCluster& target, const std::vector<std::string>& tables,
-                         const RestoreRequest& request, RestorePlan& plan)
+LoaderTarget plan_target(const SurveyedCluster& target, const RestoreRequest& request, RestorePlan& plan)
 {
     LoaderTarget loader;
     loader.cluster = request.target ? request.target->name : "";
@@ -160,40 +100,6 @@ LoaderTarget plan_target(const Chain& chain, const SurveyedCluster& target, cons
         }
     }
     check_target_up(target, plan);
-    if (auto valid = loader_steps::parse_replication(request.replication); !request.replication.empty() && !valid) {
-        plan.refusals.push_back(valid.error().message);
-    }
-    std::string replication = request.replication.empty() ? default_replication(target) : request.replication;
-    std::set<std::string> keyspaces_created;
-    for (const auto& name : tables) {
-        if (exists_on(target, name)) {
-            continue;
-        }
-        auto schema = schema_of(chain, name);
-        if (!schema) {
-            plan.refusals.push_back(
-                fmt::format("{} does not exist on the target, and the backup {} holds no schema.cql "
-                            "for it: create it there first",
-                            name, chain.base.tag));
-            continue;
-        }
-        auto keyspace = keyspace_of(name);
-        bool keyspace_there = std::any_of(tables.begin(), tables.end(), [&](const std::string& other) {
-            return keyspace_of(other) == keyspace && exists_on(target, other);
-        });
-        if (!keyspace_there && keyspaces_created.insert(keyspace).second) {
-            loader.schema.push_back(loader_steps::create_keyspace_statement(keyspace, replication));
-        }
-        loader.created.push_back(name);
-        loader.schema.push_back(*schema);
-    }
-    if (!loader.created.empty()) {
-        plan.warnings.push_back(fmt::format(
-            "the target lacks {}: created from the backup's schema.cql first{}", fmt::join(loader.created, ", "),
-            keyspaces_created.empty() ? std::string()
-                                      : fmt::format(" (keyspaces {} if missing, replication {})",
-                                                    fmt::join(keyspaces_created, ", "), replication)));
-    }
     return loader;
 }
 

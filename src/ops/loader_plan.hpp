@@ -2,9 +2,9 @@
 #pragma once
 
 // The target's side of a restore with sstableloader, for the planner: which of its nodes the
-// loaders are pointed at, which tables it lacks and the CQL that creates them from the backup's
-// schema, and whether each source node's loader can stream to each target node at all (a
-// receiver accepts only its own messaging version, and must read the files' format). Pure.
+// loaders are pointed at, and whether each source node's loader can stream to each target node
+// at all (a receiver accepts only its own messaging version, and must read the files' format).
+// Pure. The tables it lacks are schema_plan's.
 
 #include <ringsnap/ops/chain.hpp>
 #include <ringsnap/ops/restore.hpp>
@@ -13,10 +13,8 @@
 
 namespace ringsnap::ops::loader_plan {
 
-// Addresses, missing tables and schema; refusals (a target node down or silent, a table with no
-// schema in the backup) go into `plan`.
-LoaderTarget plan_target(const Chain& chain, const SurveyedCluster& target, const std::vector<std::string>& tables,
-                         const RestoreRequest& request, RestorePlan& plan);
+// The addresses the loaders are pointed at; a target node down or silent is refused in `plan`.
+LoaderTarget plan_target(const SurveyedCluster& target, const RestoreRequest& request, RestorePlan& plan);
 
 // How the loaders run: -d addresses, throttle, credentials of the target cluster file.
 loader_steps::LoaderSettings settings_for(const LoaderTarget& loader, const SurveyedCluster& target,

@@ -18,6 +18,7 @@
 #include <ringsnap/remote_files.hpp>
 #include <ringsnap/sstable_name.hpp>
 
+#include "ops/restore_cql.hpp"
 #include "ops/restore_loader.hpp"
 #include "ops/restore_record_keeper.hpp"
 #include "ops/restore_restart.hpp"
@@ -485,26 +486,6 @@ std::vector<std::string> live_dirs_of(const RestoreFacts& facts, const std::vect
     return dirs;
 }
 
-// Where cqlsh runs in a cluster: the node `host`, connecting to its own address in its ring.
-std::optional<CqlEndpoint> cql_endpoint(const SurveyedCluster& cluster, const std::optional<std::string>& host,
-                                        const std::string& password)
-{
-    for (std::size_t i = 0; host && i < cluster.nodes.size(); ++i) {
-        if (cluster.nodes[i].host != *host) {
-            continue;
-        }
-        CqlEndpoint endpoint{cluster.nodes[i], cluster.nodes[i].host, password};
-        const auto& facts = cluster.facts[i].node;
-        for (const auto& row : facts.ring) {
-            if (facts.info && row.host_id == facts.info->host_id) {
-                endpoint.address = row.address;
-            }
-        }
-        return endpoint;
-    }
-    return std::nullopt;
-}
-
 // ---- the run
 
 // One restore from plan to end: the phases in order, each over the nodes that are still in it.
@@ -525,7 +506,7 @@ class RestoreRun
         }
         m_keyspaces = keyspaces_of(*chain);
         std::string id = earlier ? earlier->id : new_restore_id(m_catalog);
-        auto survey = survey_nodes(stopped_earlier(earlier), chain->base);
+        auto survey = survey_nodes(stopped_earlier(earlier), chain->base, ring_wanted());
         if (m_request.target) {
             Phase phase(m_observer, "survey the target", m_request.target->nodes, Observer::Lines::none);
             m_target_runs = survey_for_restore(m_executor, m_request.target->nodes, m_keyspaces, true, {}, chain->base,
@@ -550,6 +531,11 @@ class RestoreRun
         }
         SurveyedCluster source{m_nodes, survey, m_facts};
         m_outcome.plan = plan_restore(*chain, source, m_request.target ? target() : source, m_request, id, now_utc());
+        if (!m_outcome.plan.schema.empty() && !m_request.target && !ring_wanted()) {
+            // A table to create needs cqlsh on a node known UN, at its own address: the ring.
+            survey = survey_nodes(stopped_earlier(earlier), chain->base, true);
+            m_outcome.plan = plan_restore(*chain, source, source, m_request, id, now_utc());
+        }
         m_outcome.runs = survey;
         m_outcome.resumed = earlier.has_value();
         if (!m_outcome.plan.refusals.empty()) {
@@ -573,12 +559,17 @@ class RestoreRun
     }
 
   private:
-    std::vector<NodeRun> survey_nodes(const std::map<std::string, RestoreNode>& stopped, const Manifest& base)
+    // The ring gives each node's own address and state: for cqlsh, and the seeds of a restart.
+    bool ring_wanted() const
+    {
+        return m_request.truncate || m_request.count_rows || m_request.method == LoadMethod::restart ||
+               m_request.method == LoadMethod::sstableloader;
+    }
+
+    std::vector<NodeRun> survey_nodes(const std::map<std::string, RestoreNode>& stopped, const Manifest& base,
+                                      bool with_ring)
     {
         Phase phase(m_observer, "survey", m_nodes, Observer::Lines::none);
-        // The ring gives each node's own address: for cqlsh, and the seeds of a restart.
-        bool with_ring = m_request.truncate || m_request.count_rows || m_request.method == LoadMethod::restart ||
-                         m_request.method == LoadMethod::sstableloader;
         return survey_for_restore(m_executor, m_nodes, m_keyspaces, with_ring, stopped, base, m_facts);
     }
 
@@ -591,13 +582,8 @@ class RestoreRun
             return;
         }
         // The plan refuses what needs cqlsh on the target when no node there can run it.
-        auto target_cql = cql_endpoint(m_request.target ? target() : SurveyedCluster{m_nodes, m_outcome.runs, m_facts},
-                                       m_outcome.plan.cql_host, target_password())
-                              .value_or(CqlEndpoint{});
-        LoaderContext loader{m_executor, m_outcome.plan, m_request,
-                             *m_record,  m_observer,     [this](const NodeRun& run) { note_run(run); },
-                             target_cql};
-        if (m_outcome.plan.loader && !create_schema(loader, staged)) {
+        auto target_cql = cql_endpoint(target(), m_outcome.plan.cql_host, target_password()).value_or(CqlEndpoint{});
+        if (!create_missing_tables(target_cql, staged)) {
             return;
         }
         if (m_request.truncate && !truncate_everywhere(staged)) {
@@ -609,54 +595,66 @@ class RestoreRun
                                    m_outcome.notes};
             restart_nodes(restart, staged);
         } else if (m_outcome.plan.loader) {
+            LoaderContext loader{m_executor, m_outcome.plan, m_request, *m_record, m_observer, note_runs(), target_cql};
             load_with_sstableloader(loader, staged);
         } else {
             load_everywhere(staged);
         }
         if (m_request.count_rows && !cancel_requested()) {
-            count_everywhere(loader);
+            count_everywhere(target_cql);
         }
         clean_everywhere();
     }
 
-    SurveyedCluster target() const { return {m_request.target->nodes, m_target_runs, m_target_facts}; }
+    // The cluster loaded into: --target's, or the one the backup came from.
+    SurveyedCluster target() const
+    {
+        if (m_request.target) {
+            return {m_request.target->nodes, m_target_runs, m_target_facts};
+        }
+        return {m_nodes, m_outcome.runs, m_facts};
+    }
 
     const std::string& target_password() const
     {
         return m_request.target ? m_request.target->cql_password : m_request.cql_password;
     }
 
-    // The target's tables the backup has and it lacks, created before anything is loaded (and
-    // before TRUNCATE, which needs them).
-    bool create_schema(LoaderContext& loader, const std::vector<std::size_t>& staged)
+    NoteRun note_runs()
     {
-        if (m_outcome.plan.loader->schema.empty()) {
+        return [this](const NodeRun& run) { note_run(run); };
+    }
+
+    // The tables the target lacks (dropped since the backup, or never created there), created
+    // before anything is loaded (and before TRUNCATE, which needs them).
+    bool create_missing_tables(const CqlEndpoint& target_cql, const std::vector<std::size_t>& staged)
+    {
+        if (m_outcome.plan.schema.empty()) {
             return true;
         }
         if (staged.size() < m_outcome.plan.nodes.size() || cancel_requested()) {
-            m_outcome.notes.push_back("the target's missing tables were not created: not every node staged and "
-                                      "verified its files; nothing was loaded (staging is kept: rerun the same "
-                                      "command once the nodes are fixed)");
+            m_outcome.notes.push_back("the missing tables were not created: not every node staged and verified its "
+                                      "files; nothing was loaded (staging is kept: rerun the same command once the "
+                                      "nodes are fixed)");
             return false;
         }
-        if (auto created = create_target_schema(loader); !created) {
-            m_outcome.notes.push_back(fmt::format("creating the target's missing tables failed, nothing was loaded: "
-                                                  "{}",
-                                                  created.error().message));
+        if (auto created = create_schema(m_executor, target_cql, m_outcome.plan, *m_record, note_runs()); !created) {
+            m_outcome.notes.push_back(
+                fmt::format("creating the missing tables failed, nothing was loaded: {}", created.error().message));
             return false;
         }
         return true;
     }
 
     // Rows read back at consistency ALL; with --compare-source, a difference is a mismatch.
-    void count_everywhere(LoaderContext& loader)
+    void count_everywhere(const CqlEndpoint& target_cql)
     {
         std::optional<CqlEndpoint> source;
         if (m_request.compare_source) {
             source = cql_endpoint({m_nodes, m_outcome.runs, m_facts}, m_outcome.plan.source_cql_host,
                                   m_request.cql_password);
         }
-        auto counts = count_rows(loader, source);
+        auto counts = count_rows(m_executor, target_cql, source, m_outcome.plan.tables, note_runs());
         for (const auto& count : counts) {
             if (count.differs()) {
                 m_outcome.mismatches.push_back(fmt::format("{}: {} rows on the target, {} on the source", count.table,
@@ -762,7 +760,7 @@ class RestoreRun
 
     Status run_truncate(const std::vector<std::string>& tables)
     {
-        auto cluster = m_request.target ? target() : SurveyedCluster{m_nodes, m_outcome.runs, m_facts};
+        auto cluster = target();
         auto endpoint = cql_endpoint(cluster, m_outcome.plan.cql_host, target_password());
         if (!endpoint) {
             return make_error(ErrorKind::command, "no node is up and normal to run TRUNCATE on");
@@ -771,8 +769,7 @@ class RestoreRun
         for (const auto& table : tables) {
             statements += "TRUNCATE " + table + "; ";
         }
-        auto outputs = run_cql(m_executor, *endpoint, "cqlsh TRUNCATE", {statements},
-                               [this](const NodeRun& run) { note_run(run); });
+        auto outputs = run_cql(m_executor, *endpoint, "cqlsh TRUNCATE", {statements}, note_runs());
         if (!outputs) {
             return outputs.error();
         }

@@ -66,14 +66,6 @@ Status load_node(LoaderContext& context, RemoteShell& shell, const NodePlan& nod
     return first;
 }
 
-Result<std::uint64_t> count_of(const CommandOutput& output)
-{
-    if (auto ran = check_succeeded("cqlsh SELECT COUNT(*)", output); !ran) {
-        return ran.error();
-    }
-    return loader_steps::parse_count(output.out);
-}
-
 std::string loader_credentials(const CqlEndpoint& target)
 {
     const auto& user = target.node.cassandra.cql_user;
@@ -81,63 +73,6 @@ std::string loader_credentials(const CqlEndpoint& target)
 }
 
 } // namespace
-
-Result<std::vector<CommandOutput>> run_cql(Executor& executor, const CqlEndpoint& endpoint, const std::string& step,
-                                           const std::vector<std::string>& statements,
-                                           const std::function<void(const NodeRun&)>& note_run)
-{
-    const auto& user = endpoint.node.cassandra.cql_user;
-    std::string input = user ? restore_steps::cqlshrc_input(*user, endpoint.password) : "";
-    std::vector<CommandOutput> outputs;
-    auto runs = executor.run_on_nodes({endpoint.node}, [&](RemoteShell& shell, std::size_t) -> Status {
-        for (const auto& text : statements) {
-            auto command = restore_steps::cqlsh_command(shell.node(), endpoint.address, text, user.has_value());
-            auto output = shell.run_with_input(step, command, input, std::nullopt);
-            if (!output) {
-                return output.error();
-            }
-            outputs.push_back(std::move(*output));
-        }
-        return {};
-    });
-    if (note_run) {
-        note_run(runs.front());
-    }
-    if (!runs.front().ok()) {
-        return *runs.front().error;
-    }
-    return outputs;
-}
-
-Status create_target_schema(LoaderContext& context)
-{
-    const auto& loader = *context.plan.loader;
-    auto created = context.record.snapshot().created;
-    bool done = std::all_of(loader.created.begin(), loader.created.end(), [&](const std::string& table) {
-        return std::find(created.begin(), created.end(), table) != created.end();
-    });
-    if (loader.schema.empty() || done) {
-        return {};
-    }
-    // One cqlsh call, keyspaces first: IF NOT EXISTS makes a rerun harmless.
-    std::string statements = fmt::format("{}", fmt::join(loader.schema, "\n"));
-    auto outputs = run_cql(context.executor, context.target, "cqlsh CREATE (schema from the backup)", {statements},
-                           context.note_run);
-    if (!outputs) {
-        return outputs.error();
-    }
-    if (auto ok = check_succeeded("cqlsh CREATE (schema from the backup)", outputs->front()); !ok) {
-        return ok;
-    }
-    context.record.update([&](RestoreRecord& record) {
-        for (const auto& table : loader.created) {
-            if (std::find(record.created.begin(), record.created.end(), table) == record.created.end()) {
-                record.created.push_back(table);
-            }
-        }
-    });
-    return {};
-}
 
 void load_with_sstableloader(LoaderContext& context, const std::vector<std::size_t>& ready)
 {
@@ -159,33 +94,6 @@ void load_with_sstableloader(LoaderContext& context, const std::vector<std::size
     for (const auto& run : runs) {
         context.note_run(run);
     }
-}
-
-std::vector<RowCount> count_rows(LoaderContext& context, const std::optional<CqlEndpoint>& source)
-{
-    std::vector<RowCount> counts;
-    std::vector<std::string> statements;
-    for (const auto& name : context.plan.tables) {
-        counts.push_back(RowCount{name, std::nullopt, std::nullopt, std::nullopt});
-        auto dot = name.find('.');
-        statements.push_back(loader_steps::count_statements(name.substr(0, dot), name.substr(dot + 1)));
-    }
-    auto count_on = [&](const CqlEndpoint& endpoint, const char* side, auto field) {
-        auto outputs = run_cql(context.executor, endpoint, "cqlsh SELECT COUNT(*)", statements, context.note_run);
-        for (std::size_t i = 0; i < counts.size(); ++i) {
-            Result<std::uint64_t> count = outputs ? count_of((*outputs)[i]) : Result<std::uint64_t>(outputs.error());
-            if (count) {
-                counts[i].*field = *count;
-            } else if (!counts[i].error) {
-                counts[i].error = fmt::format("{} ({}): {}", side, endpoint.node.host, count.error().message);
-            }
-        }
-    };
-    count_on(context.target, "target", &RowCount::target);
-    if (source) {
-        count_on(*source, "source", &RowCount::source);
-    }
-    return counts;
 }
 
 } // namespace ringsnap::ops

@@ -18,6 +18,7 @@
 #include "ops/loader_plan.hpp"
 #include "ops/restart_steps.hpp"
 #include "ops/restore_steps.hpp"
+#include "ops/schema_plan.hpp"
 
 namespace ringsnap::ops {
 
@@ -257,6 +258,25 @@ void add_load_commands(const NodeContext& context, NodePlan& node, TablePlan& ta
     table.commands.push_back(restore_steps::refresh_command(context.node, table));
 }
 
+// A table created again from schema.cql before the load: its `WITH ID` gives the directory
+// Cassandra creates, which must be the one the backup's files were recorded in.
+void expect_recreated(const NodeContext& context, TablePlan& table, const TableEntry* base_table)
+{
+    auto id = base_table && base_table->schema_cql ? schema_plan::table_id_in(*base_table->schema_cql) : std::nullopt;
+    if (!id || *id != table.backup_id) {
+        context.plan.refusals.push_back(fmt::format("{}: {} is created again from the backup's schema.cql, but its "
+                                                    "table id there ({}) is not the one of its files ({}): create "
+                                                    "the table yourself, then rerun",
+                                                    context.node.host, qualified(table.keyspace, table.table),
+                                                    id.value_or("none"), table.backup_id));
+        return;
+    }
+    for (const auto& dir : context.node.data_dirs()) {
+        table.live_dirs.push_back(fmt::format("{}/{}/{}-{}", dir, table.keyspace, table.table, *id));
+    }
+    table.live_id = *id;
+}
+
 TablePlan plan_table(const NodeContext& context, NodePlan& node, const Chain& chain, const NodeEntry& base_entry,
                      const std::string& name, const CassandraVersion& version)
 {
@@ -297,9 +317,11 @@ TablePlan plan_table(const NodeContext& context, NodePlan& node, const Chain& ch
         add_load_commands(context, node, table); // the target's tables and versions: loader_plan
         return table;
     }
-    if (table.live_dirs.empty()) {
+    if (contains(context.plan.created, name)) {
+        expect_recreated(context, table, base_table);
+    } else if (table.live_dirs.empty()) {
         context.plan.refusals.push_back(
-            fmt::format("{}: table {} does not exist there (dropped?): create it first; its "
+            fmt::format("{}: table {} does not exist there, though it does on other nodes: create it first; its "
                         "CQL is in the backup's schema.cql",
                         context.node.host, name));
     } else if (!table.live_id.empty() && !table.backup_id.empty() && table.live_id != table.backup_id) {
@@ -589,9 +611,10 @@ RestorePlan plan_restore(const Chain& chain, const SurveyedCluster& source, cons
         plan.refusals.push_back(pairing.error().message);
         return plan;
     }
+    schema_plan::plan_schema(chain, target, plan.tables, request, plan);
     std::optional<loader_steps::LoaderSettings> loader;
     if (request.method == LoadMethod::sstableloader) {
-        plan.loader = loader_plan::plan_target(chain, target, plan.tables, request, plan);
+        plan.loader = loader_plan::plan_target(target, request, plan);
         loader = loader_plan::settings_for(*plan.loader, target, request);
     }
     for (std::size_t e = 0; e < chain.base.nodes.size(); ++e) {
@@ -642,10 +665,10 @@ RestorePlan plan_restore(const Chain& chain, const SurveyedCluster& source, cons
                                             chain.base.tag));
     }
     plan.cql_host = cql_host_of(target);
-    bool needs_cqlsh = request.count_rows || request.truncate || (plan.loader && !plan.loader->schema.empty());
+    bool needs_cqlsh = request.count_rows || request.truncate || !plan.schema.empty();
     if (needs_cqlsh && !plan.cql_host) {
-        plan.refusals.push_back("no node of the target is up and normal to run cqlsh on (TRUNCATE, the missing "
-                                "tables, the row counts)");
+        plan.refusals.push_back("no node of the cluster restored into is up and normal to run cqlsh on (TRUNCATE, "
+                                "the missing tables, the row counts)");
     }
     if (request.compare_source) {
         plan.source_cql_host = cql_host_of(source);

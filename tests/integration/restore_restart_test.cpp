@@ -68,9 +68,17 @@ class RestartOnLab : public RestoreLab
 TEST_F(RestartOnLab, TheWholeClusterGoesBackToTheSnapshotAndUnflushedLaterWritesStayGone)
 {
     start_mixed();
+    cql("INSERT INTO billing.customers (id, name) VALUES (1, 'Ada')");
     run_json("snapshot", 0, {"--tag", "s1"});
     change_rows_after_the_backup(); // in the memtables and commit logs only
+    cql("DROP TABLE billing.customers");
     auto report = restore(0, {"s1", "--method", "restart", "--yes"});
+    EXPECT_EQ(report["restore"]["created"], json::array({"billing.customers"})) << "the dropped table came back";
+    for (const auto& name : k_nodes) {
+        auto customers = run_process({m_lab->dir() + "/nodes/" + name + "/bin/cqlsh", "-e",
+                                      "CONSISTENCY ONE; SELECT name FROM billing.customers"});
+        EXPECT_NE(customers.out.find("Ada"), std::string::npos) << name << ": " << customers.out << customers.err;
+    }
     EXPECT_EQ(report["restore"]["status"], "complete");
     EXPECT_EQ(report["plan"]["start_order"].size(), 4U);
     for (const auto& node : report["restore"]["nodes"]) {

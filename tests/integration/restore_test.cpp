@@ -93,6 +93,18 @@ TEST_F(RestoreOnLab, ADroppedAndRecreatedTableGetsItsRowsIntoTheNewTable)
     expect_rows_everywhere(first_rows());
 }
 
+TEST_F(RestoreOnLab, ADroppedTableIsCreatedAgainFromSchemaCqlAndGetsItsRows)
+{
+    start_mixed();
+    run_json("snapshot", 0, {"--tag", "s1"});
+    cql("DROP TABLE billing.invoices");
+    auto report = restore(0, {"s1", "-t", "billing.invoices", "--yes"});
+    EXPECT_EQ(report["restore"]["created"], json::array({"billing.invoices"}));
+    const auto& table = report["plan"]["nodes"][0]["tables"][0];
+    EXPECT_EQ(table["live_table_id"], table["backup_table_id"]) << "schema.cql's WITH ID: the old directory again";
+    expect_rows_everywhere(first_rows());
+}
+
 TEST_F(RestoreOnLab, PointInTimeGivesTheSnapshotPlusWhatWasFlushedByThen)
 {
     start_mixed();

@@ -238,7 +238,7 @@ TEST_F(RestorePlanning, AnUnreachableNodeIsPlannedAsFailingWithoutStoppingTheOth
     EXPECT_FALSE(p.nodes[0].unreachable);
 }
 
-TEST_F(RestorePlanning, ATableDroppedAndRecreatedIsRestoredIntoItsNewDirectory)
+TEST_F(RestorePlanning, ATableRecreatedIsRestoredIntoItsNewDirectoryAndADroppedOneIsCreatedAgain)
 {
     for (int n = 1; n <= 3; ++n) {
         auto& f = facts[static_cast<std::size_t>(n - 1)];
@@ -254,7 +254,22 @@ TEST_F(RestorePlanning, ATableDroppedAndRecreatedIsRestoredIntoItsNewDirectory)
     for (auto& f : facts) {
         f.node.data_dirs->tables.pop_back(); // dropped and not recreated
     }
-    EXPECT_TRUE(mentions(plan().refusals, "table billing.invoices does not exist there"));
+    EXPECT_TRUE(mentions(plan().refusals, "billing.invoices is created again from the backup's schema.cql, but its "
+                                          "table id there (none) is not the one of its files"));
+
+    for (auto& node : chain.base.nodes) { // schema.cql as Cassandra writes it, with the table id
+        node.tables[0].schema_cql = "CREATE TABLE IF NOT EXISTS billing.invoices (\n    id int PRIMARY KEY\n) WITH "
+                                    "ID = d132e240-c217-11e9-bbee-19821dcea330\n    AND gc_grace_seconds = 864000;";
+    }
+    p = plan();
+    ASSERT_TRUE(p.refusals.empty()) << p.refusals.front();
+    EXPECT_EQ(p.created, (std::vector<std::string>{"billing.invoices"}));
+    ASSERT_EQ(p.schema.size(), 2U) << "the keyspace (if missing), then the table";
+    EXPECT_EQ(p.schema[1], *chain.base.nodes[0].tables[0].schema_cql);
+    EXPECT_EQ(p.nodes[0].tables[0].live_dirs,
+              (std::vector<std::string>{data_dir(1) + "/billing/invoices-" + k_id_invoices}))
+        << "the table comes back under its old directory";
+    EXPECT_EQ(p.cql_host, "10.0.0.1");
 }
 
 TEST_F(RestorePlanning, PointInTimeTakesTheIncrementalsEachNodeFlushedByThen)
@@ -413,11 +428,11 @@ TEST_F(LoaderPlanning, StreamsEachStagedDirectoryToTheTargetAfterCreatingWhatItL
     ASSERT_TRUE(p.refusals.empty()) << fmt::format("{}", fmt::join(p.refusals, "\n"));
     ASSERT_TRUE(p.loader);
     EXPECT_EQ(p.loader->addresses, (std::vector<std::string>{"20.0.0.1", "20.0.0.2"})) << "as the target's ring says";
-    EXPECT_EQ(p.loader->created, (std::vector<std::string>{"billing.invoices"}));
-    ASSERT_EQ(p.loader->schema.size(), 2U);
-    EXPECT_EQ(p.loader->schema[0], "CREATE KEYSPACE IF NOT EXISTS billing WITH replication = {'class': "
-                                   "'NetworkTopologyStrategy', 'dc9': 2};");
-    EXPECT_EQ(p.loader->schema[1], *chain.base.nodes[0].tables[0].schema_cql);
+    EXPECT_EQ(p.created, (std::vector<std::string>{"billing.invoices"}));
+    ASSERT_EQ(p.schema.size(), 2U);
+    EXPECT_EQ(p.schema[0], "CREATE KEYSPACE IF NOT EXISTS billing WITH replication = {'class': "
+                           "'NetworkTopologyStrategy', 'dc9': 2};");
+    EXPECT_EQ(p.schema[1], *chain.base.nodes[0].tables[0].schema_cql);
     EXPECT_EQ(p.cql_host, "scratch-1") << "cqlsh runs on the target";
     const auto table = p.nodes[0].tables[0];
     ASSERT_EQ(table.commands.size(), 1U);
@@ -426,12 +441,12 @@ TEST_F(LoaderPlanning, StreamsEachStagedDirectoryToTheTargetAfterCreatingWhatItL
     request.replication = "dc9:1";
     request.throttle_mbits = 200;
     p = loader_plan();
-    EXPECT_NE(p.loader->schema[0].find("'dc9': 1}"), std::string::npos) << p.loader->schema[0];
+    EXPECT_NE(p.schema[0].find("'dc9': 1}"), std::string::npos) << p.schema[0];
     EXPECT_EQ(p.nodes[0].tables[0].commands[0], "sstableloader -d 20.0.0.1,20.0.0.2 -t 200 " + table.stage_dirs[0]);
 
     target_facts[0].node.data_dirs->tables.push_back(TableDir{"/data", "billing", "invoices", k_new_id});
     p = loader_plan();
-    EXPECT_TRUE(p.loader->created.empty() && p.loader->schema.empty()) << "a table the target has is left alone";
+    EXPECT_TRUE(p.created.empty() && p.schema.empty()) << "a table the target has is left alone";
 }
 
 TEST_F(LoaderPlanning, RefusesALoaderTheTargetWouldNotAcceptAndFilesItCouldNotRead)
@@ -461,8 +476,8 @@ TEST_F(LoaderPlanning, RefusesATargetNodeDownAndATableWithNoSchemaToCreate)
     for (auto& node : chain.base.nodes) {
         node.tables[0].schema_cql.reset();
     }
-    EXPECT_TRUE(mentions(loader_plan().refusals, "billing.invoices does not exist on the target, and the backup "
-                                                 "nightly holds no schema.cql for it"));
+    EXPECT_TRUE(mentions(loader_plan().refusals, "billing.invoices does not exist in the cluster it is restored "
+                                                 "into, and the backup nightly holds no schema.cql for it"));
 }
 
 } // namespace

@@ -133,13 +133,11 @@ struct NodePlan
     std::optional<std::string> unreachable; // the node could not be surveyed: it will fail
 };
 
-// Where an sstableloader restore streams to, and what it creates there first.
+// Where an sstableloader restore streams to.
 struct LoaderTarget
 {
     std::string cluster;                // the target cluster's name
     std::vector<std::string> addresses; // -d: its nodes, as Cassandra knows them
-    std::vector<std::string> created;   // "ks.table" missing there, created from the backup's schema
-    std::vector<std::string> schema;    // the CQL that creates them (keyspaces first)
 };
 
 struct RestorePlan
@@ -153,6 +151,8 @@ struct RestorePlan
     std::optional<std::string> cql_host;        // target node where cqlsh runs TRUNCATE, schema, row counts
     std::optional<std::string> source_cql_host; // --compare-source: where the source's rows are counted
     std::optional<LoaderTarget> loader;         // sstableloader
+    std::vector<std::string> created;           // "ks.table" the target lacks, created from the backup's schema first
+    std::vector<std::string> schema;            // the CQL that creates them (keyspaces first)
     std::vector<std::string> start_order;       // restart: hosts, seeds first, data center by data center
     std::uint64_t bytes = 0;
     std::uint64_t files = 0;
