@@ -89,11 +89,9 @@ Result<Duration> start_timeout_of(const RestoreOptions& options)
 Status add_loader_options(const RestoreOptions& options, ops::RestoreRequest& request)
 {
     bool loader = request.method == ops::LoadMethod::sstableloader;
-    bool loader_only = !options.target.empty() || options.throttle_mbits != 0 || options.loaders_per_dc != 1 ||
-                       !options.replication.empty();
+    bool loader_only = !options.target.empty() || options.throttle_mbits != 0 || options.loaders_per_dc != 1;
     if (loader_only && !loader && !options.resume) {
-        return make_error(ErrorKind::usage, "--target, --throttle, --loaders-per-dc and --replication go with --method "
-                                            "sstableloader");
+        return make_error(ErrorKind::usage, "--target, --throttle and --loaders-per-dc go with --method sstableloader");
     }
     if (options.compare_source && options.target.empty() && !options.resume) {
         return make_error(ErrorKind::usage, "--compare-source counts the rows of the cluster the backup came from "
@@ -105,7 +103,6 @@ Status add_loader_options(const RestoreOptions& options, ops::RestoreRequest& re
     }
     request.throttle_mbits = options.throttle_mbits > 0 ? std::optional(options.throttle_mbits) : std::nullopt;
     request.loaders_per_dc = options.loaders_per_dc;
-    request.replication = options.replication;
     return {};
 }
 
@@ -173,6 +170,7 @@ Result<ops::RestoreRequest> make_request(const RestoreOptions& options, const Gl
     }
     request.truncate = options.truncate;
     request.keep_truncate_snapshots = options.keep_truncate_snapshots;
+    request.replication = options.replication;
     request.count_rows = options.count_rows || options.compare_source;
     request.compare_source = options.compare_source;
     request.dry_run = options.dry_run;
@@ -388,8 +386,8 @@ void add_restore_command(CLI::App& app, Action& action)
                      "sstableloader: source nodes loading at once in each data center")
         ->capture_default_str();
     restore->add_option("--replication", options->replication,
-                        "sstableloader: replication of keyspaces created on the target, DC:RF,... (default: each\n"
-                        "target data center with min(3, its nodes))");
+                        "Replication of a keyspace created for a missing table, DC:RF,... (default: each data\n"
+                        "center with min(3, its nodes))");
     restore->add_flag("--rolling", options->rolling,
                       "restart: one node at a time instead of every node stopped before any starts (the others\n"
                       "keep serving, and hand newer data back: a merge, not a rollback)");
@@ -421,16 +419,17 @@ void add_restore_command(CLI::App& app, Action& action)
                       "Continue the newest unfinished restore (rerunning the same command does too)");
     restore->footer("Per node: hard links from its own snapshots/TAG and backups/ into a staging directory beside the\n"
                     "data directory, every staged file's SHA-256 checked against the manifest (one mismatch anywhere\n"
-                    "stops everything before any node loads), optional TRUNCATE, then one nodetool import (refresh on\n"
-                    "3.11) per table, checked: every SSTable must be live afterwards. Nodes are matched to the backup\n"
-                    "by host id, then tokens, then host name. System keyspaces are not restored. --method restart\n"
-                    "drains and stops the nodes (cluster file: stop_command, start_command), moves the tables' live\n"
-                    "files (and, for a whole restore, the commit log) into a quarantine, puts the staged files in\n"
-                    "place and starts the nodes seeds first, each waited for until UN. --method sstableloader runs\n"
+                    "stops everything before any node loads), tables dropped since the backup created again from\n"
+                    "its schema.cql, optional TRUNCATE, then one nodetool import (refresh on 3.11) per table,\n"
+                    "checked: every SSTable must be live afterwards. Nodes are matched to the backup by host id,\n"
+                    "then tokens, then host name. System keyspaces are not restored. --method restart drains and\n"
+                    "stops the nodes (cluster file: stop_command, start_command), moves the tables' live files\n"
+                    "(and, for a whole restore, the commit log) into a quarantine, puts the staged files in place\n"
+                    "and starts the nodes seeds first, each waited for until UN. --method sstableloader runs\n"
                     "sstableloader on each node over its verified staging, pointed at the target's nodes, after\n"
-                    "creating the tables the target lacks; a loader/target version mismatch is refused in the\n"
-                    "plan. A restore record in\n"
-                    "the catalog (`ringsnap list --restores`) makes a rerun finish what is left.\n"
+                    "creating the tables the target lacks; a loader the target would not accept is refused in\n"
+                    "the plan. A restore record in the catalog (`ringsnap list --restores`) makes a rerun finish\n"
+                    "what is left.\n"
                     "Exit 0 all loaded, 1 some nodes failed, 2 refused before touching anything, 3 nothing loaded,\n"
                     "4 a staged file did not match the manifest (nothing loaded) or row counts differ, 130\n"
                     "interrupted.");

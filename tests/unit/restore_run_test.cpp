@@ -56,6 +56,7 @@ class World
     std::set<std::string> tampered;           // source paths whose content no longer matches
     std::set<std::string> failing_imports;    // hosts whose import fails
     std::set<std::string> silent_imports;     // hosts whose import exits 0 and loads nothing
+    std::set<std::string> failing_loaders;    // hosts whose sstableloader stream fails
     std::set<std::string> unknown_to_gossip;  // hosts gossipinfo does not list
     std::map<std::string, int> version_calls; // host -> `nodetool version` run there
     int gossip_calls = 0;
@@ -145,6 +146,19 @@ class World
         }
         if (command.find("-name '*-Data.db'") != std::string::npos) {
             return FakeExecutor::printed(data_files(host, command));
+        }
+        if (command.find("sstableloader -d") != std::string::npos) {
+            events.push_back("load " + host);
+            if (failing_loaders.count(host)) {
+                return FakeExecutor::printed("Established connection to initial hosts\n", 1,
+                                             "Streaming to the following hosts failed:\n[/10.0.0.2:7000]\n\tat "
+                                             "org.apache.cassandra.tools.BulkLoader.load(BulkLoader.java:117)\n");
+            }
+            return FakeExecutor::printed("Established connection to initial hosts\nSummary statistics: \n"
+                                         "   Total files transferred : 2         \n");
+        }
+        if (command.find("SELECT COUNT(*)") != std::string::npos) {
+            return FakeExecutor::printed("Consistency level set to ALL.\n\n count\n-------\n    42\n\n(1 rows)\n");
         }
         if (command.find("nodetool import") != std::string::npos) {
             events.push_back("import " + host);
@@ -568,6 +582,38 @@ TEST_F(RestoreRun, CqlCredentialsTravelOnStdinOnly)
     restore();
     ASSERT_EQ(fake.inputs_sent.size(), 1U);
     EXPECT_NE(fake.inputs_sent[0].second.find("password = s3cret-pw"), std::string::npos);
+    for (const auto& [host, command] : fake.commands_ran) {
+        EXPECT_EQ(command.find("s3cret-pw"), std::string::npos) << command;
+    }
+}
+
+TEST_F(RestoreRun, EachNodeLoadsWithSstableloaderAndAFailedStreamFailsThatNodeAlone)
+{
+    request.method = LoadMethod::sstableloader;
+    request.count_rows = true;
+    for (auto& node : nodes) {
+        node.cassandra.cql_user = "loader";
+    }
+    request.cql_password = "s3cret-pw";
+    world.failing_loaders.insert("n2");
+    auto outcome = restore();
+    EXPECT_EQ(outcome.exit_code, exit_code::partial) << fmt::format("{}", fmt::join(outcome.notes, "\n"));
+    EXPECT_LT(span("stage").second, span("load").first) << "every node staged and verified before any loads";
+    EXPECT_EQ(span("import").first, -1);
+    ASSERT_TRUE(outcome.record);
+    EXPECT_EQ(outcome.record->node("n1")->tables[0].state, TableState::loaded);
+    const auto& failed = outcome.record->node("n2")->tables[0];
+    EXPECT_EQ(failed.state, TableState::failed);
+    EXPECT_NE(failed.error->find("Streaming to the following hosts failed: [/10.0.0.2:7000]"), std::string::npos)
+        << *failed.error;
+    EXPECT_FALSE(outcome.record->node("n2")->cleaned) << "its staging waits for a rerun";
+    ASSERT_EQ(outcome.record->row_counts.size(), 1U);
+    EXPECT_EQ(outcome.record->row_counts[0].target, 42U);
+    bool loader_input = false;
+    for (const auto& [host, input] : fake.inputs_sent) {
+        loader_input = loader_input || input == "loader\ns3cret-pw\n";
+    }
+    EXPECT_TRUE(loader_input) << "the loaders' credentials arrive on stdin";
     for (const auto& [host, command] : fake.commands_ran) {
         EXPECT_EQ(command.find("s3cret-pw"), std::string::npos) << command;
     }
