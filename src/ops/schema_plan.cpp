@@ -55,6 +55,34 @@ std::string default_replication(const SurveyedCluster& target)
     return text;
 }
 
+// Whether a schema.cql holds only what Cassandra writes there for ks.table: its CREATE TABLE,
+// the types and indexes it uses, and ALTER TABLE ... DROP lines. The text comes from a node and
+// is run as CQL, so anything else (a DROP, an INSERT, another table) is refused rather than run.
+bool is_table_schema(const std::string& cql, const std::string& name)
+{
+    static const std::regex allowed(
+        R"(^\s*(CREATE\s+(TYPE|TABLE|INDEX|CUSTOM\s+INDEX|MATERIALIZED\s+VIEW)|ALTER\s+TABLE)\s)", std::regex::icase);
+    auto dot = name.find('.');
+    std::regex creates("CREATE\\s+TABLE\\s+(IF\\s+NOT\\s+EXISTS\\s+)?\"?" + name.substr(0, dot) + "\"?\\.\"?" +
+                           name.substr(dot + 1) + "\"?\\s*\\(",
+                       std::regex::icase);
+    bool creates_it = false;
+    std::size_t start = 0;
+    while (start < cql.size()) {
+        auto end = std::min(cql.find(';', start), cql.size());
+        auto statement = cql.substr(start, end - start);
+        start = end + 1;
+        if (statement.find_first_not_of(" \t\r\n") == std::string::npos) {
+            continue;
+        }
+        if (!std::regex_search(statement, allowed)) {
+            return false;
+        }
+        creates_it = creates_it || std::regex_search(statement, creates);
+    }
+    return creates_it;
+}
+
 } // namespace
 
 bool exists_on(const SurveyedCluster& target, const std::string& name)
@@ -92,6 +120,14 @@ void plan_schema(const Chain& chain, const SurveyedCluster& target, const std::v
                 fmt::format("{} does not exist in the cluster it is restored into, and the backup {} "
                             "holds no schema.cql for it: create it there first",
                             name, chain.base.tag));
+            continue;
+        }
+        if (!is_table_schema(*schema, name)) {
+            plan.refusals.push_back(fmt::format("{} does not exist in the cluster it is restored into, and its "
+                                                "schema.cql in the backup {} holds more than its CREATE TABLE (and "
+                                                "the types, indexes and ALTER TABLE lines Cassandra writes): create "
+                                                "it yourself, then rerun",
+                                                name, chain.base.tag));
             continue;
         }
         auto keyspace = keyspace_of(name);

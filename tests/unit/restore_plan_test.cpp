@@ -444,6 +444,15 @@ TEST_F(LoaderPlanning, StreamsEachStagedDirectoryToTheTargetAfterCreatingWhatItL
     EXPECT_NE(p.schema[0].find("'dc9': 1}"), std::string::npos) << p.schema[0];
     EXPECT_EQ(p.nodes[0].tables[0].commands[0], "sstableloader -d 20.0.0.1,20.0.0.2 -t 200 " + table.stage_dirs[0]);
 
+    for (auto& node : chain.base.nodes) { // a schema.cql is run as CQL: nothing but the table's own
+        node.tables[0].schema_cql = *node.tables[0].schema_cql + "\nDROP KEYSPACE billing;";
+    }
+    EXPECT_TRUE(mentions(loader_plan().refusals, "holds more than its CREATE TABLE"));
+    for (auto& node : chain.base.nodes) {
+        node.tables[0].schema_cql = "CREATE TABLE IF NOT EXISTS billing.other (id int PRIMARY KEY);";
+    }
+    EXPECT_TRUE(mentions(loader_plan().refusals, "holds more than its CREATE TABLE"));
+
     target_facts[0].node.data_dirs->tables.push_back(TableDir{"/data", "billing", "invoices", k_new_id});
     p = loader_plan();
     EXPECT_TRUE(p.created.empty() && p.schema.empty()) << "a table the target has is left alone";
