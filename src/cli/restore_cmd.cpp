@@ -263,7 +263,8 @@ int run_quarantine_action(Context& context, const RestoreOptions& options)
     request.action = undo ? ops::QuarantineAction::undo : ops::QuarantineAction::remove;
     bool restore_options = !options.until.empty() || !options.keyspaces.empty() || !options.tables.empty() ||
                            options.method != "auto" || options.rolling || options.truncate ||
-                           options.keep_truncate_snapshots;
+                           options.keep_truncate_snapshots || !options.target.empty() || !options.replication.empty() ||
+                           options.count_rows || options.compare_source;
     if (!options.tag.empty() || !options.cleanup_id.empty() == undo || options.resume || options.dry_run ||
         restore_options) {
         return context.refuse(make_error(ErrorKind::usage,

@@ -127,13 +127,15 @@ std::string loader_input(const std::string& user, const std::string& password)
 Result<LoadReport> check_load(const CommandOutput& output, std::uint64_t sstables)
 {
     if (!output.succeeded()) {
-        auto failed = check_succeeded("sstableloader", output);
+        // "sstableloader failed (exit status 1): <last line>", with the loader's reason instead
+        // of a stack frame
+        auto message = check_succeeded("sstableloader", output).error().message;
         auto reason = failure_reason(output);
-        std::string status = failed ? std::string("no exit status") : failed.error().message;
-        if (!reason.empty() && status.find(reason) == std::string::npos) {
-            status = status.substr(0, status.find("): ") + 1) + ": " + reason;
+        auto head = message.find("): ");
+        if (!reason.empty() && message.find(reason) == std::string::npos) {
+            message = (head == std::string::npos ? message : message.substr(0, head + 1)) + ": " + reason;
         }
-        return make_error(ErrorKind::command, status);
+        return make_error(ErrorKind::command, message);
     }
     auto lines = lines_of(output.out);
     std::vector<std::string> skipped;

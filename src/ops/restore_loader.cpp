@@ -59,8 +59,11 @@ Status load_node(LoaderContext& context, RemoteShell& shell, const NodePlan& nod
         if (!loaded && first) {
             first = loaded;
         }
-        if (!loaded && loaded.error().kind != ErrorKind::command) {
-            return first; // the connection is gone: the other tables wait for a rerun
+        bool node_lost =
+            !loaded && (loaded.error().kind == ErrorKind::connect || loaded.error().kind == ErrorKind::timeout ||
+                        loaded.error().kind == ErrorKind::interrupted);
+        if (node_lost) {
+            return first; // the session is gone or the run stops: the other tables wait for a rerun
         }
     }
     return first;
