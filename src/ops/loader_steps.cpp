@@ -225,4 +225,91 @@ Result<std::uint64_t> parse_count(const std::string& out)
     return make_error(ErrorKind::parse, "cqlsh printed no row count (a `count` column with one number under it)");
 }
 
+std::string columns_statement(const std::string& keyspace)
+{
+    return fmt::format("SELECT table_name, column_name, type FROM system_schema.columns WHERE keyspace_name = '{}';",
+                       keyspace);
+}
+
+Result<std::map<std::string, std::map<std::string, std::string>>> parse_columns(const std::string& keyspace,
+                                                                                const std::string& out)
+{
+    auto lines = lines_of(out);
+    std::size_t at = 0;
+    while (at < lines.size() &&
+           !(lines[at].find("table_name") != std::string::npos && lines[at].find("column_name") != std::string::npos)) {
+        ++at;
+    }
+    if (at + 1 >= lines.size()) {
+        return make_error(ErrorKind::parse, "cqlsh printed no table_name | column_name | type header");
+    }
+    std::map<std::string, std::map<std::string, std::string>> tables;
+    for (at += 2; at < lines.size() && !trim(lines[at]).empty(); ++at) {
+        std::vector<std::string> cells;
+        for (std::size_t start = 0; start <= lines[at].size();) {
+            auto bar = std::min(lines[at].find('|', start), lines[at].size());
+            cells.push_back(trim(lines[at].substr(start, bar - start)));
+            start = bar + 1;
+        }
+        if (cells.size() != 3 || cells[0].empty() || cells[1].empty()) {
+            return make_error(ErrorKind::parse, fmt::format("cqlsh: not a table_name | column_name | type row: {}",
+                                                            quote_for_message(lines[at])));
+        }
+        tables[keyspace + "." + cells[0]][cells[1]] = normalized_type(cells[2]);
+    }
+    return tables;
+}
+
+std::map<std::string, std::string> schema_columns(const std::string& schema_cql)
+{
+    static const std::regex create(R"(CREATE\s+TABLE[^(]*\()", std::regex::icase);
+    std::smatch match;
+    std::map<std::string, std::string> columns;
+    if (!std::regex_search(schema_cql, match, create)) {
+        return columns;
+    }
+    // The definitions up to the closing parenthesis, split at top-level commas (types such as
+    // map<text, int> have their own).
+    std::vector<std::string> items{""};
+    int depth = 0;
+    for (auto it = match[0].second; it != schema_cql.end() && depth >= 0; ++it) {
+        char c = *it;
+        depth += (c == '(' || c == '<') ? 1 : (c == ')' || c == '>') ? -1 : 0;
+        if (depth < 0) {
+            break;
+        }
+        if (c == ',' && depth == 0) {
+            items.emplace_back();
+        } else {
+            items.back() += c;
+        }
+    }
+    static const std::regex definition(R"(^\s*("(?:[^"]|"")+"|\w+)\s+(.+?)(\s+(STATIC|PRIMARY\s+KEY))*\s*$)",
+                                       std::regex::icase);
+    static const std::regex key_clause(R"(^\s*PRIMARY\s+KEY)", std::regex::icase);
+    for (const auto& item : items) {
+        std::smatch column;
+        if (std::regex_search(item, key_clause) || !std::regex_match(item, column, definition)) {
+            continue;
+        }
+        auto name = column[1].str();
+        if (name.size() > 1 && name.front() == '"') {
+            name = name.substr(1, name.size() - 2);
+        }
+        columns[name] = normalized_type(column[2].str());
+    }
+    return columns;
+}
+
+std::string normalized_type(const std::string& type)
+{
+    std::string text;
+    for (unsigned char c : type) {
+        if (!std::isspace(c)) {
+            text += static_cast<char>(std::tolower(c));
+        }
+    }
+    return text;
+}
+
 } // namespace ringsnap::ops::loader_steps

@@ -7,6 +7,7 @@
 // files, validated, and goes through shell_quote.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,5 +73,16 @@ std::string create_keyspace_statement(const std::string& keyspace, const std::st
 std::string count_statements(const std::string& keyspace, const std::string& table);
 // The count of a cqlsh `SELECT COUNT(*)` result ("\n count\n-------\n     5\n\n(1 rows)").
 [[nodiscard]] Result<std::uint64_t> parse_count(const std::string& out);
+
+// The columns of a keyspace's tables as the cluster's schema says: `SELECT table_name,
+// column_name, type FROM system_schema.columns WHERE keyspace_name = '<ks>'`, and its output
+// read into "ks.table" -> column -> type.
+std::string columns_statement(const std::string& keyspace);
+[[nodiscard]] Result<std::map<std::string, std::map<std::string, std::string>>>
+parse_columns(const std::string& keyspace, const std::string& out);
+// The columns of the CREATE TABLE in a schema.cql: column -> type.
+std::map<std::string, std::string> schema_columns(const std::string& schema_cql);
+// A type as system_schema writes it, for comparing: lowercase, no spaces.
+std::string normalized_type(const std::string& type);
 
 } // namespace ringsnap::ops::loader_steps

@@ -18,6 +18,7 @@
 #include <ringsnap/remote_files.hpp>
 #include <ringsnap/sstable_name.hpp>
 
+#include "ops/loader_steps.hpp"
 #include "ops/restore_cql.hpp"
 #include "ops/restore_loader.hpp"
 #include "ops/restore_record_keeper.hpp"
@@ -530,7 +531,18 @@ class RestoreRun
                                                               m_request.target->name));
         }
         SurveyedCluster source{m_nodes, survey, m_facts};
-        m_outcome.plan = plan_restore(*chain, source, m_request.target ? target() : source, m_request, id, now_utc());
+        SurveyedCluster into = m_request.target ? target() : source;
+        std::optional<std::string> columns_unread;
+        if (m_request.method == LoadMethod::sstableloader) {
+            columns_unread = read_columns(into);
+            into.columns = &m_target_columns;
+        }
+        m_outcome.plan = plan_restore(*chain, source, into, m_request, id, now_utc());
+        if (columns_unread) {
+            m_outcome.plan.warnings.push_back(fmt::format("the target's columns could not be read, so they are not "
+                                                          "compared with the backup's: {}",
+                                                          *columns_unread));
+        }
         if (!m_outcome.plan.schema.empty() && !m_request.target && !ring_wanted()) {
             // A table to create needs cqlsh on a node known UN, at its own address: the ring.
             survey = survey_nodes(stopped_earlier(earlier), chain->base, true);
@@ -559,6 +571,34 @@ class RestoreRun
     }
 
   private:
+    // The columns of the backup's keyspaces in the cluster loaded into, for the plan to compare
+    // with the backup's schema; why they could not be read, if so.
+    std::optional<std::string> read_columns(const SurveyedCluster& into)
+    {
+        auto endpoint = cql_endpoint(into, cql_host_of(into), target_password());
+        if (!endpoint) {
+            return std::nullopt; // the plan refuses: no node to run cqlsh on
+        }
+        std::vector<std::string> statements;
+        for (const auto& keyspace : m_keyspaces) {
+            statements.push_back(loader_steps::columns_statement(keyspace));
+        }
+        auto outputs = run_cql(m_executor, *endpoint, "cqlsh system_schema.columns", statements, NoteRun{});
+        if (!outputs) {
+            return outputs.error().message;
+        }
+        for (std::size_t i = 0; i < outputs->size(); ++i) {
+            auto ran = check_succeeded("cqlsh system_schema.columns", (*outputs)[i]);
+            auto columns = ran ? loader_steps::parse_columns(m_keyspaces[i], (*outputs)[i].out)
+                               : Result<TableColumns>(ran.error());
+            if (!columns) {
+                return columns.error().message;
+            }
+            m_target_columns.merge(*columns);
+        }
+        return std::nullopt;
+    }
+
     // The ring gives each node's own address and state: for cqlsh, and the seeds of a restart.
     bool ring_wanted() const
     {
@@ -989,6 +1029,7 @@ class RestoreRun
     std::vector<RestoreFacts> m_facts;
     std::vector<NodeRun> m_target_runs; // --target: its survey
     std::vector<RestoreFacts> m_target_facts;
+    TableColumns m_target_columns; // sstableloader: the target's, from its schema
     std::optional<RecordKeeper> m_record;
     RestoreOutcome m_outcome;
 };

@@ -22,6 +22,16 @@ Result<std::uint64_t> count_of(const CommandOutput& output)
 
 } // namespace
 
+std::optional<std::string> cql_host_of(const SurveyedCluster& cluster)
+{
+    for (std::size_t i = 0; i < cluster.nodes.size(); ++i) {
+        if (cluster.runs[i].ok() && cluster.facts[i].node.up_and_normal()) {
+            return cluster.nodes[i].host;
+        }
+    }
+    return std::nullopt;
+}
+
 std::optional<CqlEndpoint> cql_endpoint(const SurveyedCluster& cluster, const std::optional<std::string>& host,
                                         const std::string& password)
 {

@@ -28,6 +28,9 @@ struct CqlEndpoint
     std::string password; // used when the node has cassandra.cql_user
 };
 
+// The first node that answered and is UN in its own ring: where cqlsh runs.
+std::optional<std::string> cql_host_of(const SurveyedCluster& cluster);
+
 // The node `host` of the cluster, connecting to its own address in its ring; none when absent.
 std::optional<CqlEndpoint> cql_endpoint(const SurveyedCluster& cluster, const std::optional<std::string>& host,
                                         const std::string& password);

@@ -17,6 +17,7 @@
 
 #include "ops/loader_plan.hpp"
 #include "ops/restart_steps.hpp"
+#include "ops/restore_cql.hpp"
 #include "ops/restore_steps.hpp"
 #include "ops/schema_plan.hpp"
 
@@ -448,17 +449,6 @@ bool excluded_by_selection(const NodeEntry& entry, const RestoreRequest& request
            (!request.datacenters.empty() && !contains(request.datacenters, entry.datacenter));
 }
 
-// The first node that answered and is UN: where cqlsh runs.
-std::optional<std::string> cql_host_of(const SurveyedCluster& cluster)
-{
-    for (std::size_t i = 0; i < cluster.nodes.size(); ++i) {
-        if (cluster.runs[i].ok() && cluster.facts[i].node.up_and_normal()) {
-            return cluster.nodes[i].host;
-        }
-    }
-    return std::nullopt;
-}
-
 // TRUNCATE empties a table on every node of the target cluster: all of them must be up, and (in
 // the cluster the backup came from) all of them must be reloaded.
 void check_truncate(const SurveyedCluster& target, const RestoreRequest& request, RestorePlan& plan)
@@ -466,7 +456,9 @@ void check_truncate(const SurveyedCluster& target, const RestoreRequest& request
     if (!request.truncate) {
         return;
     }
-    const auto& [nodes, runs, facts] = target;
+    const auto& nodes = target.nodes;
+    const auto& runs = target.runs;
+    const auto& facts = target.facts;
     if (!request.target && (!request.hosts.empty() || !request.datacenters.empty())) {
         plan.refusals.push_back("--truncate empties the tables on every node of the cluster, but --hosts/--dc reload "
                                 "only some: restore every node, or leave out --truncate");
@@ -592,7 +584,9 @@ RestorePlan plan_restore(const Chain& chain, const std::vector<Node>& nodes, con
 RestorePlan plan_restore(const Chain& chain, const SurveyedCluster& source, const SurveyedCluster& target,
                          const RestoreRequest& request, const std::string& id, Timestamp now)
 {
-    const auto& [nodes, runs, facts] = source;
+    const auto& nodes = source.nodes;
+    const auto& runs = source.runs;
+    const auto& facts = source.facts;
     RestorePlan plan;
     plan.id = id;
     plan.backups.push_back(chain.base.tag);
@@ -679,6 +673,7 @@ RestorePlan plan_restore(const Chain& chain, const SurveyedCluster& source, cons
     }
     if (plan.loader) {
         loader_plan::check_versions(target, plan);
+        schema_plan::check_columns(chain, target, plan.tables, plan);
     }
     check_truncate(target, request, plan);
     check_restart(nodes, request, plan);

@@ -151,6 +151,32 @@ void plan_schema(const Chain& chain, const SurveyedCluster& target, const std::v
     }
 }
 
+void check_columns(const Chain& chain, const SurveyedCluster& target, const std::vector<std::string>& tables,
+                   RestorePlan& plan)
+{
+    for (const auto& name : tables) {
+        auto schema = schema_of(chain, name);
+        auto found = target.columns ? target.columns->find(name) : TableColumns::const_iterator();
+        if (!schema || !target.columns || found == target.columns->end() || !exists_on(target, name)) {
+            continue; // created from the backup's schema, or nothing to compare with
+        }
+        std::vector<std::string> problems;
+        for (const auto& [column, type] : loader_steps::schema_columns(*schema)) {
+            auto there = found->second.find(column);
+            if (there == found->second.end()) {
+                problems.push_back(fmt::format("{} {} is missing", column, type));
+            } else if (there->second != type) {
+                problems.push_back(fmt::format("{} is {} there, {} in the backup", column, there->second, type));
+            }
+        }
+        if (!problems.empty()) {
+            plan.refusals.push_back(fmt::format("{} exists in the cluster restored into with other columns ({}): "
+                                                "alter or drop it there first",
+                                                name, fmt::join(problems, "; ")));
+        }
+    }
+}
+
 std::optional<std::string> table_id_in(const std::string& schema_cql)
 {
     static const std::regex with_id(

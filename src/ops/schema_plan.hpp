@@ -24,6 +24,11 @@ bool exists_on(const SurveyedCluster& cluster, const std::string& name);
 void plan_schema(const Chain& chain, const SurveyedCluster& target, const std::vector<std::string>& tables,
                  const RestoreRequest& request, RestorePlan& plan);
 
+// Refuses a table the cluster has whose columns (target.columns) lack one of the backup's, or
+// give it another type: the loader would fail or drop its values.
+void check_columns(const Chain& chain, const SurveyedCluster& target, const std::vector<std::string>& tables,
+                   RestorePlan& plan);
+
 // The table id of a schema.cql's `WITH ID = <uuid>`, as its directory names it (32 lowercase hex).
 std::optional<std::string> table_id_in(const std::string& schema_cql);
 

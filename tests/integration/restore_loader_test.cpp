@@ -153,6 +153,23 @@ TEST_F(LoaderOnLab, ATargetTheLoadersCannotStreamToIsRefusedInThePlan)
     EXPECT_NE(tables.exit_code, 0) << "nothing was created on the target: " << tables.out;
 }
 
+TEST_F(LoaderOnLab, ATargetTableWithOtherColumnsIsRefusedInThePlan)
+{
+    start_target();
+    for (const auto& statement : {"CREATE KEYSPACE billing WITH replication = {'class': 'NetworkTopologyStrategy', "
+                                  "'dc1': 2}",
+                                  "CREATE TABLE billing.invoices (id int PRIMARY KEY, amount int)"}) {
+        auto created = run_process({target_cqlsh("dc1-n1"), "-e", statement});
+        ASSERT_EQ(created.exit_code, 0) << created.err;
+    }
+    auto refused = load(2);
+    std::string refusals = refused["plan"]["refusals"].dump();
+    EXPECT_NE(refusals.find("billing.invoices exists in the cluster restored into with other columns (amount is int "
+                            "there, text in the backup)"),
+              std::string::npos)
+        << refusals;
+}
+
 TEST_F(LoaderOnLab, ATargetNodeDownIsRefusedBeforeAnythingChanges)
 {
     start_target();

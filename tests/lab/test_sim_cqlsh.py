@@ -98,6 +98,16 @@ class OneNodePerLine(unittest.TestCase):
                 result = self.lab.run(node, "cqlsh", stdin="SELECT v FROM ks.t WHERE id = 1;\n")
                 self.assertEqual((result.returncode, result.stdout), (0, expected))
 
+    def test_system_schema_columns_lists_a_tables_columns(self):
+        query = "SELECT table_name, column_name, type FROM system_schema.columns WHERE keyspace_name = 'ks'"
+        expected = ("\n table_name | column_name | type\n------------+-------------+------\n"
+                    "          t |          id |  int\n          t |           v | text\n\n(2 rows)\n")
+        for node in VERSIONS:
+            with self.subTest(node=node):
+                self.assertEqual(self.lab.ok(node, "cqlsh", "-e", query), expected)
+        nothing = self.lab.ok("dc1-n1", "cqlsh", "-e", query.replace("'ks'", "'missing'"))
+        self.assertIn("(0 rows)", nothing)
+
     def test_file_errors(self):
         """-f opens a path: `-f -` is a file named '-', never stdin (main(): codecs.open)."""
         for node in VERSIONS:

@@ -145,5 +145,32 @@ TEST(Replication, IsDataCentersWithFactors)
               "3, 'dc2': 2};");
 }
 
+TEST(TableColumns, AreReadFromSystemSchemaAndFromSchemaCql)
+{
+    auto read = parse_columns("billing", "\n table_name | column_name | type\n"
+                                         "------------+-------------+----------------\n"
+                                         "   invoices |          id |            int\n"
+                                         "   invoices |      amount |           text\n"
+                                         "  customers |        tags | map<text, int>\n\n(3 rows)\n");
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ((*read)["billing.invoices"], (std::map<std::string, std::string>{{"amount", "text"}, {"id", "int"}}));
+    EXPECT_EQ((*read)["billing.customers"]["tags"], "map<text,int>");
+    EXPECT_FALSE(parse_columns("billing", "<stdin>:1:InvalidRequest: Error from server\n"));
+    EXPECT_TRUE(parse_columns("billing", "\n table_name | column_name | type\n---+---+---\n\n(0 rows)\n")->empty());
+
+    auto schema = schema_columns("CREATE TYPE IF NOT EXISTS billing.address (street text, city text);\n"
+                                 "CREATE TABLE IF NOT EXISTS billing.invoices (\n\tid int,\n\tday text,\n"
+                                 "\t\"Amount\" decimal,\n\ttags map<text, int>,\n\tnote text static,\n"
+                                 "\tPRIMARY KEY (id, day))\n\tWITH ID = d132e240-c217-11e9-bbee-19821dcea330\n"
+                                 "\tAND comment = 'a, b';\n");
+    EXPECT_EQ(schema,
+              (std::map<std::string, std::string>{
+                  {"Amount", "decimal"}, {"day", "text"}, {"id", "int"}, {"note", "text"}, {"tags", "map<text,int>"}}));
+    EXPECT_EQ(schema_columns("CREATE TABLE ks.t (id int PRIMARY KEY, v frozen<list<text>>)"),
+              (std::map<std::string, std::string>{{"id", "int"}, {"v", "frozen<list<text>>"}}));
+    EXPECT_EQ(columns_statement("billing"),
+              "SELECT table_name, column_name, type FROM system_schema.columns WHERE keyspace_name = 'billing';");
+}
+
 } // namespace
 } // namespace ringsnap::ops::loader_steps

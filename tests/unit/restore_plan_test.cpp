@@ -473,6 +473,22 @@ TEST_F(LoaderPlanning, RefusesALoaderTheTargetWouldNotAcceptAndFilesItCouldNotRe
     EXPECT_TRUE(mentions(loader_plan().refusals, "cannot stream to Cassandra 5.0.3 (NONE)"));
 }
 
+TEST_F(LoaderPlanning, RefusesATableTheTargetHasWithOtherColumns)
+{
+    target_facts[0].node.data_dirs->tables.push_back(TableDir{"/data", "billing", "invoices", k_new_id});
+    TableColumns columns{{"billing.invoices", {{"id", "text"}}}};
+    SurveyedCluster target{target_nodes, target_runs, target_facts, &columns};
+    auto p = plan_restore(chain, {nodes, runs, facts}, target, request, "restore-1", now);
+    EXPECT_TRUE(mentions(p.refusals, "billing.invoices exists in the cluster restored into with other columns (id is "
+                                     "text there, int in the backup)"));
+    columns["billing.invoices"] = {{"id", "int"}, {"added_since", "text"}};
+    p = plan_restore(chain, {nodes, runs, facts}, target, request, "restore-1", now);
+    EXPECT_TRUE(p.refusals.empty()) << "a column the target has more is no harm: " << p.refusals.front();
+    columns["billing.invoices"] = {{"other", "int"}};
+    p = plan_restore(chain, {nodes, runs, facts}, target, request, "restore-1", now);
+    EXPECT_TRUE(mentions(p.refusals, "id int is missing"));
+}
+
 TEST_F(LoaderPlanning, RefusesATargetNodeDownAndATableWithNoSchemaToCreate)
 {
     target_facts[0].node.ring[1].status = 'D';

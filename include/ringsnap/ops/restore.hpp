@@ -23,6 +23,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -205,12 +206,16 @@ struct RestoreFacts
     DiskFacts disk;
 };
 
+// "ks.table" -> column -> type (lowercase, no spaces), as a cluster's schema says.
+using TableColumns = std::map<std::string, std::map<std::string, std::string>>;
+
 // A cluster as the survey found it: one `runs` and `facts` per node.
 struct SurveyedCluster
 {
     const std::vector<Node>& nodes;
     const std::vector<NodeRun>& runs;
     const std::vector<RestoreFacts>& facts;
+    const TableColumns* columns = nullptr; // sstableloader: its tables' columns, read through cqlsh
 };
 
 // The plan, from the backups, the nodes and what they said. `target` is the cluster the data

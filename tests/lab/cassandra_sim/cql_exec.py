@@ -311,6 +311,8 @@ class Session:
 
     # --- reads --------------------------------------------------------------------------------
     def _select(self, statement):
+        if tuple(statement["name"]) == ("system_schema", "columns"):
+            return self._system_columns(statement)
         table = self.table(statement["name"])
         where = statement["where"]
         for column, _, _ in where:
@@ -330,6 +332,33 @@ class Session:
             if column not in table.types:
                 raise invalid(f"Undefined column name {column}")
         return Result(columns, [[r.get(c) for c in columns] for r in selected])
+
+    def _system_columns(self, statement):
+        """system_schema.columns of the user tables, the one system table the lab serves: how a
+        client learns a table's columns (keyspace_name, table_name, column_name, kind, position,
+        type; clustering_order is 'none' but for clustering columns)."""
+        names = ["keyspace_name", "table_name", "column_name", "clustering_order", "kind", "position", "type"]
+        found = []
+        for keyspace, ks_spec in sorted(self.ring.schema["keyspaces"].items()):
+            for name, spec in sorted(ks_spec["tables"].items()):
+                table = Table(keyspace, name, spec)
+                for position, column in enumerate(table.partition_key):
+                    found.append([keyspace, name, column, "none", "partition_key", position, table.types[column]])
+                for position, (column, order) in enumerate(table.clustering):
+                    found.append([keyspace, name, column, order.lower(), "clustering", position, table.types[column]])
+                for column in table.regular_columns:
+                    found.append([keyspace, name, column, "none", "regular", -1, table.types[column]])
+        for column, op, value in statement["where"]:
+            if column not in names or op != "=":
+                raise invalid(f"The lab serves system_schema.columns by keyspace_name and table_name only ({column})")
+            found = [row for row in found if row[names.index(column)] == value]
+        columns = names if statement["columns"] == "*" else statement["columns"]
+        if columns == "count":
+            return Result(["count"], [[len(found)]])
+        for column in columns:
+            if column not in names:
+                raise invalid(f"Undefined column name {column}")
+        return Result(columns, [[row[names.index(c)] for c in columns] for row in found])
 
     def _read(self, table: Table, where) -> list:
         """Fragments from the live replicas: of the named partitions, or of every node."""
