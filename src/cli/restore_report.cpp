@@ -92,18 +92,15 @@ std::string node_lines(const ops::NodePlan& node)
     return text;
 }
 
-// The target of an sstableloader restore, and what is created there first.
-std::string loader_lines(const ops::RestorePlan& plan)
+// The target of an sstableloader restore.
+std::string loader_lines(const ops::RestorePlan& plan, const ops::RestoreRequest& request)
 {
     if (!plan.loader) {
         return "";
     }
-    const auto& loader = *plan.loader;
-    std::string text = fmt::format("Streams with sstableloader into {} (-d {}), at most one loader per data center "
-                                   "at a time unless --loaders-per-dc says more\n",
-                                   loader.cluster.empty() ? "this cluster" : "cluster " + loader.cluster,
-                                   fmt::join(loader.addresses, ","));
-    return text;
+    return fmt::format("Streams with sstableloader into {} (-d {}), {} source node(s) at a time per data center\n",
+                       plan.loader->cluster.empty() ? "this cluster" : "cluster " + plan.loader->cluster,
+                       fmt::join(plan.loader->addresses, ","), request.loaders_per_dc);
 }
 
 // What is created before anything is loaded: the first line of each statement, all with -v.
@@ -178,7 +175,7 @@ std::string render_restore_plan(const ops::RestorePlan& plan, const ops::Restore
         plan.nodes.size(), plan.tables.size(), plan.files, format_bytes(plan.bytes),
         request.truncate ? fmt::format("; TRUNCATE first, through cqlsh on {}", plan.cql_host.value_or("?")) : "");
     text += nodes_table(plan) + "\n";
-    text += loader_lines(plan) + schema_lines(plan, verbose);
+    text += loader_lines(plan, request) + schema_lines(plan, verbose);
     if (!plan.start_order.empty()) {
         text += fmt::format("Stopped {}, then started in this order (seeds first): {}\n",
                             request.rolling ? "and started one node at a time" : "all before any starts",

@@ -212,7 +212,8 @@ std::optional<Timestamp> read_time(const Reader& in, const char* key)
     return time ? std::optional(*time) : std::nullopt;
 }
 
-// Row counts are a report, not a plan: what does not read as one is left empty.
+// Row counts are a report, not a plan: a count that does not read as a number is left empty
+// (the table's name is checked with the record's other names).
 RowCount read_row_count(const Json& json)
 {
     RowCount count;
@@ -254,6 +255,11 @@ Status validate_names(const RestoreRecord& record)
     for (const auto& table : record.created) {
         if (auto valid = parse_keyspace_table(table); !valid) {
             return make_error(ErrorKind::parse, fmt::format("created: {}", valid.error().message));
+        }
+    }
+    for (const auto& count : record.row_counts) {
+        if (auto valid = parse_keyspace_table(count.table); !valid) {
+            return make_error(ErrorKind::parse, fmt::format("row_counts: {}", valid.error().message));
         }
     }
     return {};

@@ -230,6 +230,10 @@ TEST_F(CatalogOnDisk, RestoreRecordsAreSavedWholeReadBackAndListedOldestFirst)
     record.truncate = true;
     record.started_at = Timestamp{} + std::chrono::hours(24 * 365 * 56);
     record.truncated = {"billing.invoices"};
+    record.method = "sstableloader";
+    record.target = "scratch";
+    record.created = {"billing.invoices"};
+    record.row_counts = {{"billing.invoices", 5, 6, std::nullopt}, {"billing.customers", std::nullopt, 2, "target: x"}};
     RestoreNode node;
     node.host = "a";
     node.method = "import";
@@ -257,6 +261,12 @@ TEST_F(CatalogOnDisk, RestoreRecordsAreSavedWholeReadBackAndListedOldestFirst)
     EXPECT_EQ(catalog->list_restores()->problems.size(), 1U);
     auto hostile = to_json(record);
     hostile["nodes"][0]["tables"][0]["table"] = "a;rm -rf /";
+    EXPECT_FALSE(restore_record_from_json(hostile));
+    hostile = to_json(record);
+    hostile["created"] = {"billing.x;DROP"};
+    EXPECT_FALSE(restore_record_from_json(hostile));
+    hostile = to_json(record);
+    hostile["row_counts"][0]["table"] = "\x1b[2J";
     EXPECT_FALSE(restore_record_from_json(hostile));
 }
 
