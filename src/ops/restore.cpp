@@ -806,11 +806,8 @@ class RestoreRun
         if (!endpoint) {
             return make_error(ErrorKind::command, "no node is up and normal to run TRUNCATE on");
         }
-        std::string statements;
-        for (const auto& table : tables) {
-            statements += "TRUNCATE " + table + "; ";
-        }
-        auto outputs = run_cql(m_executor, *endpoint, "cqlsh TRUNCATE", {statements}, note_runs());
+        auto outputs =
+            run_cql(m_executor, *endpoint, "cqlsh TRUNCATE", {steps::truncate_statements(tables)}, note_runs());
         if (!outputs) {
             return outputs.error();
         }

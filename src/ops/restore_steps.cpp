@@ -262,14 +262,13 @@ std::string cqlshrc_input(const std::string& user, const std::string& password)
     return fmt::format("[authentication]\nusername = {}\npassword = {}\n", user, password);
 }
 
-std::string truncate_command(const Node& node, const std::string& address, const std::vector<std::string>& tables,
-                             bool with_credentials)
+std::string truncate_statements(const std::vector<std::string>& tables)
 {
     std::string statements;
     for (const auto& table : tables) {
         statements += "TRUNCATE " + table + "; ";
     }
-    return cqlsh_command(node, address, statements, with_credentials);
+    return statements;
 }
 
 std::string cleanup_command(const Node& node, const NodePlan& plan, const std::string& restore_id)

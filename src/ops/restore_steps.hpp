@@ -81,9 +81,8 @@ std::vector<std::string> place_commands(const Node& node,
 std::string cqlsh_command(const Node& node, const std::string& address, const std::string& statements,
                           bool with_credentials);
 std::string cqlshrc_input(const std::string& user, const std::string& password);
-// TRUNCATE of every table through cqlsh_command.
-std::string truncate_command(const Node& node, const std::string& address, const std::vector<std::string>& tables,
-                             bool with_credentials);
+// "TRUNCATE ks.t1; TRUNCATE ks.t2; ": every table in one cqlsh call.
+std::string truncate_statements(const std::vector<std::string>& tables);
 
 // Removes this restore's staging (and the ringsnap-restore directory, once empty).
 std::string cleanup_command(const Node& node, const NodePlan& plan, const std::string& restore_id);

@@ -295,13 +295,14 @@ TEST(RestoreSteps, StagingSitsBesideTheDataDirectory)
 TEST(RestoreSteps, TheCqlPasswordIsNeverOnTheCommandLine)
 {
     Node node{"h", "dc1", "", {}, {}};
-    auto command = ops::restore_steps::truncate_command(node, "10.0.0.1", {"billing.invoices"}, true);
+    auto truncate = ops::restore_steps::truncate_statements({"billing.invoices"});
+    auto command = ops::restore_steps::cqlsh_command(node, "10.0.0.1", truncate, true);
     EXPECT_NE(command.find("--cqlshrc \"$rc\""), std::string::npos) << command;
     EXPECT_NE(command.find("umask 077"), std::string::npos);
     EXPECT_NE(command.find("rm -f -- \"$rc\""), std::string::npos);
     auto input = ops::restore_steps::cqlshrc_input("restorer", "pw");
     EXPECT_EQ(input, "[authentication]\nusername = restorer\npassword = pw\n");
-    EXPECT_EQ(ops::restore_steps::truncate_command(node, "10.0.0.1", {"billing.invoices"}, false),
+    EXPECT_EQ(ops::restore_steps::cqlsh_command(node, "10.0.0.1", truncate, false),
               "cqlsh --request-timeout=300 -e 'TRUNCATE billing.invoices; ' 10.0.0.1");
 }
 
