@@ -19,7 +19,8 @@
 // A restore record in the catalog follows every phase, so a rerun (or --resume) skips what is
 // done. The other methods are planned from the same plan: restart (restore_restart.hpp) and
 // sstableloader (restore_loader.hpp), which streams each node's verified staging into a cluster
-// of any shape, this one or another (--target), creating missing tables there first.
+// of any shape, this one or another (--target). Tables the cluster loaded into lacks are created
+// from the backup's schema.cql first, whatever the method.
 
 #include <filesystem>
 #include <functional>
@@ -71,7 +72,7 @@ struct RestoreRequest
     std::optional<TargetCluster> target;               // sstableloader: another cluster (else this one)
     std::optional<int> throttle_mbits;                 // sstableloader -t, per loader
     int loaders_per_dc = 1;                            // sstableloader runs at once per data center
-    std::string replication;     // keyspaces created on the target: "dc1:3,dc2:2"; "" = min(3, nodes) per DC
+    std::string replication;     // keyspaces created for missing tables: "dc1:3,dc2:2"; "" = min(3, nodes) per DC
     bool count_rows = false;     // SELECT COUNT(*) at ALL of every restored table afterwards
     bool compare_source = false; // ... on the source cluster too; a difference is exit 4
     bool truncate = false;
