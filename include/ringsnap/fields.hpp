@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ringsnap {
@@ -22,6 +23,18 @@ inline std::vector<std::string> split_fields(const std::string& line, char separ
         }
         start = end + 1;
     }
+}
+
+// `text` without the spaces and tabs around it.
+inline std::string_view trim(std::string_view text)
+{
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+        text.remove_suffix(1);
+    }
+    return text;
 }
 
 // The whole of `text` as a number of T; false (value untouched) for anything else.

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <ringsnap/fields.hpp>
 #include <ringsnap/shell.hpp>
 
 namespace ringsnap {
@@ -57,17 +58,6 @@ std::vector<std::string_view> split_words(std::string_view line)
         }
     }
     return words;
-}
-
-std::string_view trim(std::string_view text)
-{
-    while (!text.empty() && is_blank(text.front())) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && is_blank(text.back())) {
-        text.remove_suffix(1);
-    }
-    return text;
 }
 
 bool starts_with(std::string_view text, std::string_view prefix)

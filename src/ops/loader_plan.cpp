@@ -7,7 +7,6 @@
 
 #include <fmt/format.h>
 
-#include <ringsnap/cassandra_yaml.hpp>
 #include <ringsnap/sstable_name.hpp>
 
 namespace ringsnap::ops::loader_plan {
@@ -17,12 +16,8 @@ namespace {
 // The address Cassandra knows a node by (its own row in its ring), else the cluster file's host.
 std::string address_of(const Node& node, const NodeFacts& facts)
 {
-    for (const auto& row : facts.ring) {
-        if (facts.info && row.host_id == facts.info->host_id) {
-            return row.address;
-        }
-    }
-    return node.host;
+    const auto* self = facts.own_row();
+    return self ? self->address : node.host;
 }
 
 // Every target node answered and sees every node up: a loader streams to every replica, and one
@@ -62,8 +57,7 @@ std::vector<TargetNode> target_nodes(const SurveyedCluster& target)
     for (std::size_t i = 0; i < target.nodes.size(); ++i) {
         const auto& facts = target.facts[i].node;
         if (target.runs[i].ok() && facts.version) {
-            nodes.push_back({target.nodes[i].host, *facts.version,
-                             facts.config ? storage_compatibility_mode(*facts.config) : "CASSANDRA_4"});
+            nodes.push_back({target.nodes[i].host, *facts.version, facts.storage_mode()});
         }
     }
     return nodes;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <ringsnap/fields.hpp>
 #include <ringsnap/shell.hpp>
 
 namespace ringsnap::ops::loader_steps {
@@ -25,11 +26,10 @@ std::vector<std::string> lines_of(const std::string& text)
     return lines;
 }
 
-std::string trim(std::string text)
+// `text` without the spaces and tabs around it, as a string.
+std::string trimmed(const std::string& text)
 {
-    text.erase(0, text.find_first_not_of(" \t"));
-    text.erase(text.find_last_not_of(" \t") + 1);
-    return text;
+    return std::string(trim(text));
 }
 
 // The line after `marker` in `lines`, joined to it ("Streaming to the following hosts failed: [..]").
@@ -37,7 +37,7 @@ std::optional<std::string> with_next_line(const std::vector<std::string>& lines,
 {
     for (std::size_t i = 0; i < lines.size(); ++i) {
         if (lines[i].find(marker) != std::string::npos) {
-            return i + 1 < lines.size() ? trim(lines[i]) + " " + trim(lines[i + 1]) : trim(lines[i]);
+            return i + 1 < lines.size() ? trimmed(lines[i]) + " " + trimmed(lines[i + 1]) : trimmed(lines[i]);
         }
     }
     return std::nullopt;
@@ -54,7 +54,7 @@ std::string failure_reason(const CommandOutput& output)
         }
     }
     for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
-        auto line = trim(*it);
+        auto line = trimmed(*it);
         if (!line.empty() && line.rfind("at ", 0) != 0 && line.rfind("usage:", 0) != 0 && line[0] != '-') {
             return line;
         }
@@ -68,7 +68,7 @@ std::optional<std::string> summary_value(const std::vector<std::string>& lines, 
         auto at = line.find(label);
         auto colon = line.find(':', at);
         if (at != std::string::npos && colon != std::string::npos) {
-            return trim(line.substr(colon + 1));
+            return trimmed(line.substr(colon + 1));
         }
     }
     return std::nullopt;
@@ -141,7 +141,7 @@ Result<LoadReport> check_load(const CommandOutput& output, std::uint64_t sstable
     std::vector<std::string> skipped;
     for (const auto& line : lines) {
         if (line.rfind("Skipping file", 0) == 0) {
-            skipped.push_back(trim(line));
+            skipped.push_back(trimmed(line));
         }
     }
     if (!skipped.empty()) {
@@ -186,10 +186,7 @@ Result<std::vector<std::pair<std::string, int>>> parse_replication(const std::st
 {
     static const std::regex pair(R"(([A-Za-z0-9_.-]{1,64}):([0-9]{1,2}))");
     std::vector<std::pair<std::string, int>> pairs;
-    for (std::size_t start = 0; start <= text.size();) {
-        auto end = std::min(text.find(',', start), text.size());
-        std::string item = text.substr(start, end - start);
-        start = end + 1;
+    for (const auto& item : split_fields(text, ',')) {
         std::smatch match;
         if (!std::regex_match(item, match, pair) || std::stoi(match[2].str()) < 1) {
             return make_error(ErrorKind::usage,
@@ -199,10 +196,7 @@ Result<std::vector<std::pair<std::string, int>>> parse_replication(const std::st
         }
         pairs.emplace_back(match[1].str(), std::stoi(match[2].str()));
     }
-    if (pairs.empty()) {
-        return make_error(ErrorKind::usage, "--replication: give at least one DC:RF pair, like dc1:3");
-    }
-    return pairs;
+    return pairs; // never empty: "" is one item, which is no DC:RF pair
 }
 
 std::string count_statements(const std::string& keyspace, const std::string& table)
@@ -214,9 +208,9 @@ Result<std::uint64_t> parse_count(const std::string& out)
 {
     auto lines = lines_of(out);
     for (std::size_t i = 0; i + 2 < lines.size(); ++i) {
-        auto rule = trim(lines[i + 1]);
-        if (trim(lines[i]) == "count" && !rule.empty() && rule.find_first_not_of('-') == std::string::npos) {
-            auto value = trim(lines[i + 2]);
+        auto rule = trimmed(lines[i + 1]);
+        if (trimmed(lines[i]) == "count" && !rule.empty() && rule.find_first_not_of('-') == std::string::npos) {
+            auto value = trimmed(lines[i + 2]);
             if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos && value.size() < 20) {
                 return std::stoull(value);
             }
@@ -244,12 +238,10 @@ Result<std::map<std::string, std::map<std::string, std::string>>> parse_columns(
         return make_error(ErrorKind::parse, "cqlsh printed no table_name | column_name | type header");
     }
     std::map<std::string, std::map<std::string, std::string>> tables;
-    for (at += 2; at < lines.size() && !trim(lines[at]).empty(); ++at) {
-        std::vector<std::string> cells;
-        for (std::size_t start = 0; start <= lines[at].size();) {
-            auto bar = std::min(lines[at].find('|', start), lines[at].size());
-            cells.push_back(trim(lines[at].substr(start, bar - start)));
-            start = bar + 1;
+    for (at += 2; at < lines.size() && !trimmed(lines[at]).empty(); ++at) {
+        auto cells = split_fields(lines[at], '|');
+        for (auto& cell : cells) {
+            cell = trimmed(cell);
         }
         if (cells.size() != 3 || cells[0].empty() || cells[1].empty()) {
             return make_error(ErrorKind::parse, fmt::format("cqlsh: not a table_name | column_name | type row: {}",

@@ -479,8 +479,7 @@ std::vector<std::string> live_dirs_of(const RestoreFacts& facts, const std::vect
     }
     for (const auto& dir : facts.node.data_dirs->tables) {
         if (std::find(tables.begin(), tables.end(), dir.keyspace + "." + dir.table) != tables.end() &&
-            std::find(facts.disk.marked_dropped.begin(), facts.disk.marked_dropped.end(), dir.path()) ==
-                facts.disk.marked_dropped.end()) {
+            !facts.disk.dropped(dir.path())) {
             dirs.push_back(dir.path());
         }
     }

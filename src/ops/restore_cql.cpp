@@ -39,14 +39,8 @@ std::optional<CqlEndpoint> cql_endpoint(const SurveyedCluster& cluster, const st
         if (cluster.nodes[i].host != *host) {
             continue;
         }
-        CqlEndpoint endpoint{cluster.nodes[i], cluster.nodes[i].host, password};
-        const auto& facts = cluster.facts[i].node;
-        for (const auto& row : facts.ring) {
-            if (facts.info && row.host_id == facts.info->host_id) {
-                endpoint.address = row.address;
-            }
-        }
-        return endpoint;
+        const auto* self = cluster.facts[i].node.own_row();
+        return CqlEndpoint{cluster.nodes[i], self ? self->address : cluster.nodes[i].host, password};
     }
     return std::nullopt;
 }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <ringsnap/cancel.hpp>
+#include <ringsnap/sstable_name.hpp>
 
 #include "ops/loader_steps.hpp"
 #include "ops/restore_steps.hpp"
@@ -18,8 +19,8 @@ namespace {
 std::uint64_t sstables_in(const TablePlan& table, const std::string& dir)
 {
     return static_cast<std::uint64_t>(std::count_if(table.files.begin(), table.files.end(), [&](const PlannedFile& f) {
-        return restore_steps::parent_of(f.staged) == dir && f.name.size() > 8 &&
-               f.name.compare(f.name.size() - 8, 8, "-Data.db") == 0;
+        auto name = parse_sstable_name(f.name);
+        return restore_steps::parent_of(f.staged) == dir && name && name->component == "Data.db";
     }));
 }
 

@@ -150,8 +150,7 @@ void find_live_dirs(const NodeContext& context, TablePlan& table)
     std::set<std::string> ids;
     if (context.facts.data_dirs) {
         for (const auto& dir : context.facts.data_dirs->tables) {
-            if (dir.keyspace == table.keyspace && dir.table == table.table &&
-                !contains(context.disk.marked_dropped, dir.path())) {
+            if (dir.keyspace == table.keyspace && dir.table == table.table && !context.disk.dropped(dir.path())) {
                 table.live_dirs.push_back(dir.path());
                 ids.insert(dir.id);
             }
@@ -358,10 +357,8 @@ void plan_restart(const NodeContext& context, NodePlan& node)
     }
     node.quarantine = restart_steps::quarantine_paths(context.node, node.commitlog_dir, context.id);
     std::set<std::string> addresses{context.node.host};
-    for (const auto& row : context.facts.ring) {
-        if (row.host_id == node.host_id) {
-            addresses.insert(row.address);
-        }
+    if (const auto* self = context.facts.own_row()) {
+        addresses.insert(self->address);
     }
     for (const auto& seed : yaml ? seed_hosts(*yaml) : std::vector<std::string>{}) {
         node.seed = node.seed || addresses.count(seed) > 0;
@@ -633,14 +630,9 @@ RestorePlan plan_restore(const Chain& chain, const SurveyedCluster& source, cons
             plan.nodes.push_back(std::move(unreachable));
         } else {
             const auto& fact = facts[pair->node];
-            NodeContext context{nodes[pair->node],
-                                fact.node,
-                                fact.disk,
-                                request,
-                                id,
-                                plan,
-                                fact.node.config ? storage_compatibility_mode(*fact.node.config) : "CASSANDRA_4",
-                                loader ? &*loader : nullptr};
+            NodeContext context{
+                nodes[pair->node],          fact.node, fact.disk, request, id, plan, fact.node.storage_mode(),
+                loader ? &*loader : nullptr};
             plan.nodes.push_back(plan_node(context, chain, entry, *pair, plan.tables));
             if (!pair->note.empty()) {
                 plan.warnings.push_back(

@@ -92,9 +92,7 @@ bool exists_on(const SurveyedCluster& target, const std::string& name)
             continue;
         }
         for (const auto& dir : facts.node.data_dirs->tables) {
-            const auto& dropped = facts.disk.marked_dropped;
-            if (dir.keyspace + "." + dir.table == name &&
-                std::find(dropped.begin(), dropped.end(), dir.path()) == dropped.end()) {
+            if (dir.keyspace + "." + dir.table == name && !facts.disk.dropped(dir.path())) {
                 return true;
             }
         }

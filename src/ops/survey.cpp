@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <ringsnap/cassandra_yaml.hpp>
 #include <ringsnap/shell.hpp>
 
 namespace ringsnap::ops {
@@ -208,12 +209,23 @@ void ask_missing_releases(Executor& executor, Survey& survey)
 
 bool NodeFacts::up_and_normal() const
 {
+    const auto* self = own_row();
+    return self && self->status == 'U' && self->state == 'N';
+}
+
+const StatusRow* NodeFacts::own_row() const
+{
     if (!info) {
-        return false;
+        return nullptr;
     }
     auto self =
         std::find_if(ring.begin(), ring.end(), [&](const StatusRow& row) { return row.host_id == info->host_id; });
-    return self != ring.end() && self->status == 'U' && self->state == 'N';
+    return self == ring.end() ? nullptr : &*self;
+}
+
+std::string NodeFacts::storage_mode() const
+{
+    return config ? storage_compatibility_mode(*config) : "CASSANDRA_4";
 }
 
 const TableDir* NodeFacts::table(const std::string& keyspace, const std::string& name) const

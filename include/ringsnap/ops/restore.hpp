@@ -22,6 +22,7 @@
 // of any shape, this one or another (--target). Tables the cluster loaded into lacks are created
 // from the backup's schema.cql first, whatever the method.
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -199,6 +200,12 @@ struct DiskFacts
     std::vector<DataDir> data_dirs;
     std::vector<std::string> marked_dropped;     // table directories holding a dropped-* snapshot
     std::vector<std::string> truncate_snapshots; // <table dir>/snapshots/truncated-* found
+
+    // Whether a table directory is a dropped table's (not live, though it is still on disk).
+    bool dropped(const std::string& table_dir) const
+    {
+        return std::find(marked_dropped.begin(), marked_dropped.end(), table_dir) != marked_dropped.end();
+    }
 };
 
 struct RestoreFacts

@@ -64,6 +64,11 @@ struct NodeFacts
 
     // Whether the node is UN in its own `nodetool status` (needs info and ring).
     bool up_and_normal() const;
+    // Its own row in its `nodetool status` (matched by host id; needs info and ring), or null.
+    const StatusRow* own_row() const;
+    // 5.0's storage_compatibility_mode from its cassandra.yaml; CASSANDRA_4 (the default) when
+    // the file was not read or does not say.
+    std::string storage_mode() const;
     // Its table directory of ks.table, if the survey found one.
     const TableDir* table(const std::string& keyspace, const std::string& table) const;
 };
