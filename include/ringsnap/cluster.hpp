@@ -51,6 +51,17 @@ struct CassandraSettings
     void inherit(const CassandraSettings& parent);
 };
 
+// `archive:` settings: where the nodes copy their files off with rclone (docs/archive.md).
+struct ArchiveSettings
+{
+    std::optional<std::string> remote;        // an rclone "remote:path", or an absolute path (a mount)
+    std::optional<std::string> rclone;        // the program on the node
+    std::optional<std::string> rclone_config; // on the operator host; its content reaches nodes on stdin
+    std::optional<std::string> bwlimit;       // rclone's --bwlimit, per node ("50M", "10M:off", a timetable)
+    std::optional<int> transfers;             // files in flight per node
+    void inherit(const ArchiveSettings& parent);
+};
+
 // Defaults applied after the cascade, for values ~/.ssh/config does not own.
 inline constexpr Duration k_default_connect_timeout = std::chrono::seconds(10);
 inline constexpr Duration k_default_command_timeout = std::chrono::minutes(30);
@@ -60,6 +71,8 @@ inline constexpr const char* k_default_data_dir = "/var/lib/cassandra/data";
 inline constexpr const char* k_default_config_file = "/etc/cassandra/cassandra.yaml"; // Debian/RPM packages
 inline constexpr const char* k_default_cqlsh = "cqlsh";
 inline constexpr const char* k_default_sstableloader = "sstableloader";
+inline constexpr const char* k_default_rclone = "rclone";
+inline constexpr int k_default_transfers = 4;
 
 // One node with its settings already cascaded (cluster -> data center -> node).
 struct Node
@@ -69,6 +82,7 @@ struct Node
     std::string rack;       // may be empty when the file does not say
     SshSettings ssh;
     CassandraSettings cassandra;
+    ArchiveSettings archive;
 
     Duration connect_timeout() const { return ssh.connect_timeout.value_or(k_default_connect_timeout); }
     Duration command_timeout() const { return ssh.command_timeout.value_or(k_default_command_timeout); }
@@ -80,6 +94,9 @@ struct Node
     {
         return cassandra.data_dirs.value_or(std::vector<std::string>{k_default_data_dir});
     }
+    bool archived() const { return archive.remote.has_value(); }
+    std::string rclone() const { return archive.rclone.value_or(k_default_rclone); }
+    int transfers() const { return archive.transfers.value_or(k_default_transfers); }
 };
 
 struct Cluster
@@ -89,6 +106,7 @@ struct Cluster
     std::filesystem::path source_file; // the file it was read from
     SshSettings ssh;                   // cluster level, kept for nodes found later (--seed)
     CassandraSettings cassandra;
+    ArchiveSettings archive;
     std::vector<Node> nodes; // file order, data centers in file order
 };
 

@@ -32,17 +32,19 @@ namespace {
 
 // Every key the file may hold, per mapping (design.md, "Cluster file"). A contract with users:
 // add keys freely, never rename these.
-const std::vector<std::string_view> k_top_keys{"cluster", "catalog", "ssh", "cassandra", "datacenters"};
+const std::vector<std::string_view> k_top_keys{"cluster", "catalog", "ssh", "cassandra", "archive", "datacenters"};
 const std::vector<std::string_view> k_ssh_keys{
     "user", "port", "identity_file", "known_hosts", "connect_timeout", "command_timeout", "sudo", "connect_retries"};
 const std::vector<std::string_view> k_cassandra_keys{
     "nodetool",     "jmx_user",      "jmx_password_file", "data_dirs", "commitlog_dir", "sstableloader",
     "stop_command", "start_command", "config_file",       "cqlsh",     "cql_user",      "cql_password_file"};
-const std::vector<std::string_view> k_datacenter_keys{"ssh", "cassandra", "nodes"};
-const std::vector<std::string_view> k_node_keys{"host", "rack", "ssh", "cassandra"};
+const std::vector<std::string_view> k_archive_keys{"remote", "rclone", "rclone_config", "bwlimit", "transfers"};
+const std::vector<std::string_view> k_datacenter_keys{"ssh", "cassandra", "archive", "nodes"};
+const std::vector<std::string_view> k_node_keys{"host", "rack", "ssh", "cassandra", "archive"};
 
 constexpr const char* k_default_catalog = "~/.local/share/ringsnap";
 constexpr int k_max_connect_retries = 20;
+constexpr int k_max_transfers = 64;
 constexpr std::size_t k_max_name = 200;
 
 // A YAML node with the key path that leads to it ("datacenters.dc1.nodes[0].ssh.port").
@@ -224,7 +226,11 @@ class ClusterFileReader
 
     Result<SshSettings> ssh(const Field& field) const;
     Result<CassandraSettings> cassandra(const Field& field) const;
-    Status settings(const Mapping& map, SshSettings& ssh_out, CassandraSettings& cassandra_out) const;
+    Result<std::string> archive_remote(const Field& field) const;
+    Result<std::string> bandwidth(const Field& field) const;
+    Result<ArchiveSettings> archive(const Field& field) const;
+    Status settings(const Mapping& map, SshSettings& ssh_out, CassandraSettings& cassandra_out,
+                    ArchiveSettings& archive_out) const;
     Status jmx_pair(const Field& field, const CassandraSettings& cassandra) const;
     Result<Node> node(const Field& field, const std::string& datacenter) const;
     Status datacenters(const Field& field, Cluster& cluster) const;
@@ -585,9 +591,74 @@ Result<CassandraSettings> ClusterFileReader::cassandra(const Field& field) const
     return cassandra;
 }
 
-// The `ssh:` and `cassandra:` blocks of a mapping, whichever are present.
-Status ClusterFileReader::settings(const Mapping& map, SshSettings& ssh_out, CassandraSettings& cassandra_out) const
+// An rclone remote ("name:path") or an absolute path. A connection string (":s3,key=...:bucket",
+// "name,key=...:path") would put the storage's settings, secrets included, on rclone's command
+// line, which every user of the node can read: they belong in rclone_config.
+Result<std::string> ClusterFileReader::archive_remote(const Field& field) const
 {
+    std::string value;
+    RINGSNAP_ASSIGN_OR_RETURN(value, text(field));
+    auto colon = value.find(':');
+    if (value.front() == '/') {
+        return value;
+    }
+    if (colon == std::string::npos || colon == 0 || value.front() == '-') {
+        return error(field, fmt::format("expected an rclone remote like s3store:bucket/path (defined in "
+                                        "rclone_config) or an absolute path, got {}",
+                                        quote_for_message(value)));
+    }
+    if (value.substr(0, colon).find(',') != std::string::npos) {
+        return error(field, fmt::format("{} is an rclone connection string: its settings would show in the "
+                                        "nodes' process lists; define the remote in rclone_config and name it here",
+                                        quote_for_message(value)));
+    }
+    return value;
+}
+
+// rclone's --bwlimit: "50M", "10M:off", or a timetable ("08:00,512k 23:00,off").
+Result<std::string> ClusterFileReader::bandwidth(const Field& field) const
+{
+    std::string value;
+    RINGSNAP_ASSIGN_OR_RETURN(value, text(field));
+    bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+        return is_ascii_alnum(c) || c == '.' || c == ':' || c == ',' || c == ' ' || c == '-';
+    });
+    if (!plain || value.front() == '-') {
+        return error(field, fmt::format("expected an rclone bandwidth limit like 50M, 10M:off or "
+                                        "\"08:00,512k 23:00,off\", got {}",
+                                        quote_for_message(value)));
+    }
+    return value;
+}
+
+Result<ArchiveSettings> ClusterFileReader::archive(const Field& field) const
+{
+    Mapping map;
+    RINGSNAP_ASSIGN_OR_RETURN(map, mapping(field, k_archive_keys, "{remote: \"s3store:ringsnap-prod\"}"));
+    ArchiveSettings archive;
+    for (const auto& [key, key_node, value] : map.entries()) {
+        if (key == "remote") {
+            RINGSNAP_ASSIGN_OR_RETURN(archive.remote, archive_remote(value));
+        } else if (key == "rclone") {
+            RINGSNAP_ASSIGN_OR_RETURN(archive.rclone, program(value));
+        } else if (key == "rclone_config") {
+            RINGSNAP_ASSIGN_OR_RETURN(archive.rclone_config, local_path(value));
+        } else if (key == "bwlimit") {
+            RINGSNAP_ASSIGN_OR_RETURN(archive.bwlimit, bandwidth(value));
+        } else if (key == "transfers") {
+            RINGSNAP_ASSIGN_OR_RETURN(archive.transfers, whole_number(value, 1, k_max_transfers));
+        }
+    }
+    return archive;
+}
+
+// The `ssh:`, `cassandra:` and `archive:` blocks of a mapping, whichever are present.
+Status ClusterFileReader::settings(const Mapping& map, SshSettings& ssh_out, CassandraSettings& cassandra_out,
+                                  ArchiveSettings& archive_out) const
+{
+    if (const Field* block = map.find("archive")) {
+        RINGSNAP_ASSIGN_OR_RETURN(archive_out, archive(*block));
+    }
     if (const Field* block = map.find("ssh")) {
         RINGSNAP_ASSIGN_OR_RETURN(ssh_out, ssh(*block));
     }
@@ -628,7 +699,7 @@ Result<Node> ClusterFileReader::node(const Field& field, const std::string& data
     if (const Field* rack = map.find("rack")) {
         RINGSNAP_ASSIGN_OR_RETURN(node.rack, name(*rack, "rack name", ""));
     }
-    RINGSNAP_CHECK(settings(map, node.ssh, node.cassandra));
+    RINGSNAP_CHECK(settings(map, node.ssh, node.cassandra, node.archive));
     return node;
 }
 
@@ -662,9 +733,11 @@ Status ClusterFileReader::datacenters(const Field& field, Cluster& cluster) cons
         RINGSNAP_ASSIGN_OR_RETURN(dc, mapping(dc_field, k_datacenter_keys, "{nodes: [{host: 10.0.1.11}]}"));
         SshSettings dc_ssh;
         CassandraSettings dc_cassandra;
-        RINGSNAP_CHECK(settings(dc, dc_ssh, dc_cassandra));
+        ArchiveSettings dc_archive;
+        RINGSNAP_CHECK(settings(dc, dc_ssh, dc_cassandra, dc_archive));
         dc_ssh.inherit(cluster.ssh);
         dc_cassandra.inherit(cluster.cassandra);
+        dc_archive.inherit(cluster.archive);
         const Field* nodes = dc.find("nodes");
         if (!nodes || !nodes->node.IsSequence() || nodes->node.size() == 0) {
             const Field& at = nodes ? *nodes : dc_field;
@@ -681,6 +754,7 @@ Status ClusterFileReader::datacenters(const Field& field, Cluster& cluster) cons
             RINGSNAP_ASSIGN_OR_RETURN(node, this->node(node_field, datacenter));
             node.ssh.inherit(dc_ssh);
             node.cassandra.inherit(dc_cassandra);
+            node.archive.inherit(dc_archive);
             RINGSNAP_CHECK(jmx_pair(node_field, node.cassandra));
             std::string here = fmt::format("{} ({})", node_field.path, where(node_field.node));
             if (auto [first, fresh] = seen.emplace(endpoint_key(node), here); !fresh) {
@@ -714,7 +788,7 @@ Result<Cluster> ClusterFileReader::read(const YAML::Node& root)
         RINGSNAP_ASSIGN_OR_RETURN(path, local_path(*catalog));
         cluster.catalog = path;
     }
-    RINGSNAP_CHECK(settings(keys, cluster.ssh, cluster.cassandra));
+    RINGSNAP_CHECK(settings(keys, cluster.ssh, cluster.cassandra, cluster.archive));
     if (const Field* datacenters_field = keys.find("datacenters")) {
         RINGSNAP_CHECK(datacenters(*datacenters_field, cluster));
     } else {
@@ -762,6 +836,15 @@ void CassandraSettings::inherit(const CassandraSettings& parent)
     inherit_value(cqlsh, parent.cqlsh);
     inherit_value(cql_user, parent.cql_user);
     inherit_value(cql_password_file, parent.cql_password_file);
+}
+
+void ArchiveSettings::inherit(const ArchiveSettings& parent)
+{
+    inherit_value(remote, parent.remote);
+    inherit_value(rclone, parent.rclone);
+    inherit_value(rclone_config, parent.rclone_config);
+    inherit_value(bwlimit, parent.bwlimit);
+    inherit_value(transfers, parent.transfers);
 }
 
 namespace {
@@ -830,6 +913,7 @@ Node make_discovered_node(const Cluster& cluster, std::string host, std::string 
     node.rack = std::move(rack);
     node.ssh = cluster.ssh;
     node.cassandra = cluster.cassandra;
+    node.archive = cluster.archive;
     return node;
 }
 

@@ -74,7 +74,7 @@ class CheckOperation : public ::testing::Test
     {
         std::vector<Node> nodes;
         for (const auto& node : ring) {
-            nodes.push_back(Node{node.host, node.datacenter, node.rack, {}, {}});
+            nodes.push_back(Node{node.host, node.datacenter, node.rack, {}, {}, {}});
         }
         return nodes;
     }
@@ -129,7 +129,7 @@ TEST_F(CheckOperation, HealthyClusterHasNoProblem)
 TEST_F(CheckOperation, RunsVersionInfoStatusAndTheDataDirectoryCheckOnEveryNode)
 {
     auto fake = executor();
-    Node node{"10.0.0.1", "dc1", "rack1", {}, {}};
+    Node node{"10.0.0.1", "dc1", "rack1", {}, {}, {}};
     node.cassandra.nodetool = "/opt/cassandra/bin/nodetool";
     node.cassandra.data_dirs = std::vector<std::string>{"/data 1"};
     node.cassandra.config_file = "/etc/cassandra/conf/cassandra.yaml";

@@ -586,20 +586,21 @@ TEST_F(ClusterFileTest, RejectsUnknownKeysListingTheKnownOnes)
               "known_hosts, connect_timeout, command_timeout, sudo, connect_retries");
     EXPECT_EQ(parse_error("cluster: x\ndatacentres: {}\n"),
               "cluster.yaml:2: datacentres: unknown key (did you mean datacenters?); known keys: cluster, catalog, "
-              "ssh, cassandra, datacenters");
+              "ssh, cassandra, archive, datacenters");
     EXPECT_EQ(parse_error("cluster: x\ncassandra: {data_dir: [/d]}\n"),
               "cluster.yaml:2: cassandra.data_dir: unknown key (did you mean data_dirs?); known keys: nodetool, "
               "jmx_user, jmx_password_file, data_dirs, commitlog_dir, sstableloader, stop_command, start_command, "
               "config_file, "
               "cqlsh, cql_user, cql_password_file");
     EXPECT_EQ(parse_error("cluster: x\nparallelism: 4\n"),
-              "cluster.yaml:2: parallelism: unknown key; known keys: cluster, catalog, ssh, cassandra, datacenters");
+              "cluster.yaml:2: parallelism: unknown key; known keys: cluster, catalog, ssh, cassandra, "
+              "archive, datacenters");
     EXPECT_EQ(parse_error("cluster: x\ndatacenters:\n  dc1:\n    node: [a]\n"),
               "cluster.yaml:4: datacenters.dc1.node: unknown key (did you mean nodes?); known keys: ssh, cassandra, "
-              "nodes");
+              "archive, nodes");
     EXPECT_EQ(parse_error("cluster: x\ndatacenters:\n  dc1:\n    nodes:\n      - {host: a, rakc: r1}\n"),
               "cluster.yaml:5: datacenters.dc1.nodes[0].rakc: unknown key (did you mean rack?); known keys: host, "
-              "rack, ssh, cassandra");
+              "rack, ssh, cassandra, archive");
 }
 
 TEST_F(ClusterFileTest, RejectsATypoInAFlowMapping)
@@ -927,6 +928,64 @@ TEST_F(ClusterFileTest, RejectsDuplicateHostsNamingBothPlaces)
 }
 
 // --- inherit, discovered nodes --------------------------------------------------------------------
+
+TEST_F(ClusterFileTest, ReadsTheArchiveSectionAndCascadesItPerDataCenter)
+{
+    Cluster cluster = parse_ok(R"(cluster: x
+archive:
+  remote: "s3store:ringsnap-prod"
+  rclone: /usr/bin/rclone
+  rclone_config: conf/rclone.conf
+  bwlimit: 50M
+  transfers: 8
+datacenters:
+  dc1:
+    nodes: [a1]
+  dc2:
+    archive: {remote: "s3west:ringsnap-dc2"}
+    nodes: [b1, {host: b2, archive: {remote: /mnt/nfs/ringsnap, transfers: 2}}]
+)");
+    EXPECT_EQ(cluster.archive.remote, "s3store:ringsnap-prod");
+    auto a1 = find_node(cluster, "a1");
+    EXPECT_EQ(a1.archive.remote, "s3store:ringsnap-prod");
+    EXPECT_EQ(a1.rclone(), "/usr/bin/rclone");
+    EXPECT_EQ(a1.transfers(), 8);
+    EXPECT_EQ(a1.archive.bwlimit, "50M");
+    EXPECT_TRUE(std::filesystem::path(*a1.archive.rclone_config).is_absolute());
+    EXPECT_EQ(std::filesystem::path(*a1.archive.rclone_config).filename(), "rclone.conf");
+    auto b1 = find_node(cluster, "b1");
+    EXPECT_EQ(b1.archive.remote, "s3west:ringsnap-dc2");
+    EXPECT_EQ(b1.archive.bwlimit, "50M");
+    auto b2 = find_node(cluster, "b2");
+    EXPECT_EQ(b2.archive.remote, "/mnt/nfs/ringsnap");
+    EXPECT_EQ(b2.transfers(), 2);
+}
+
+TEST_F(ClusterFileTest, NoArchiveSectionMeansNoArchive)
+{
+    Cluster cluster = parse_ok(with_host("a1"));
+    EXPECT_FALSE(cluster.nodes.at(0).archived());
+    EXPECT_EQ(cluster.nodes.at(0).rclone(), "rclone");
+    EXPECT_EQ(cluster.nodes.at(0).transfers(), 4);
+}
+
+TEST_F(ClusterFileTest, RefusesArchiveRemotesThatWouldShowSecretsOrAreNotRemotes)
+{
+    auto with_remote = [](const std::string& remote) {
+        return "cluster: x\narchive: {remote: \"" + remote + "\"}\ndatacenters: {dc1: {nodes: [a1]}}\n";
+    };
+    EXPECT_NE(parse_error(with_remote(":s3,access_key_id=AK,secret_access_key=SK:bucket")).find("rclone_config"),
+              std::string::npos);
+    EXPECT_NE(parse_error(with_remote("s3store,secret_access_key=SK:bucket")).find("process lists"),
+              std::string::npos);
+    EXPECT_NE(parse_error(with_remote("relative/path")).find("absolute path"), std::string::npos);
+    EXPECT_NE(parse_error(with_remote("-s3:x")).find("expected an rclone remote"), std::string::npos);
+    EXPECT_NE(parse_error("cluster: x\narchive: {remote: /a, bwlimit: \"5M; rm -rf /\"}\n").find("bandwidth"),
+              std::string::npos);
+    EXPECT_NE(parse_error("cluster: x\narchive: {remote: /a, transfers: 0}\n").find("from 1 to 64"),
+              std::string::npos);
+    EXPECT_NE(parse_error("cluster: x\narchive: {remote: /a, bucket: b}\n").find("bucket"), std::string::npos);
+}
 
 TEST(SshSettingsInherit, FillsOnlyUnsetFields)
 {

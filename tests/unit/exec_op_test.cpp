@@ -13,8 +13,8 @@ using testing::FakeExecutor;
 
 std::vector<Node> three_nodes()
 {
-    return {Node{"10.0.0.1", "dc1", "r1", {}, {}}, Node{"10.0.0.2", "dc1", "r2", {}, {}},
-            Node{"10.0.1.1", "dc2", "r1", {}, {}}};
+    return {Node{"10.0.0.1", "dc1", "r1", {}, {}, {}}, Node{"10.0.0.2", "dc1", "r2", {}, {}, {}},
+            Node{"10.0.1.1", "dc2", "r1", {}, {}, {}}};
 }
 
 TEST(ExecOperation, RunsTheCommandAsGivenOnEveryNode)

@@ -53,7 +53,7 @@ TEST(LoaderVersions, AReceiverTakesStreamsAtItsOwnMessagingVersionOnly)
 
 TEST(LoaderCommand, PointsAtTheTargetAndTakesCredentialsFromStdin)
 {
-    Node node{"n1", "dc1", "r1", {}, {}};
+    Node node{"n1", "dc1", "r1", {}, {}, {}};
     LoaderSettings settings{{"10.0.0.1", "10.0.0.2"}, std::nullopt, false};
     EXPECT_EQ(loader_command(node, settings, "/stage/nightly/billing/invoices"),
               "sstableloader -d 10.0.0.1,10.0.0.2 /stage/nightly/billing/invoices");

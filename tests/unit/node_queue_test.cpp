@@ -24,7 +24,7 @@ std::vector<Node> two_dcs_three_racks()
     std::vector<Node> nodes;
     for (const char* dc : {"dc1", "dc2"}) {
         for (const char* rack : {"r1", "r1", "r2", "r3"}) {
-            nodes.push_back(Node{fmt::format("{}-{}-{}", dc, rack, nodes.size()), dc, rack, {}, {}});
+            nodes.push_back(Node{fmt::format("{}-{}-{}", dc, rack, nodes.size()), dc, rack, {}, {}, {}});
         }
     }
     return nodes;

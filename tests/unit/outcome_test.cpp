@@ -8,7 +8,7 @@ namespace {
 
 NodeRun run_of(const std::string& host, bool started, std::optional<Error> error)
 {
-    NodeRun run{Node{host, "dc1", "rack1", {}, {}}};
+    NodeRun run{Node{host, "dc1", "rack1", {}, {}, {}}};
     run.started = started;
     run.error = std::move(error);
     return run;

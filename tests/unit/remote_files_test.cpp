@@ -176,7 +176,7 @@ TEST(DataDirSurvey, ReadsKeyspacesTablesAndExistingTags)
 
 TEST(DataDirSurvey, CommandLooksForTheTagOnlyWhenGiven)
 {
-    Node node{"h", "dc1", "", {}, {}};
+    Node node{"h", "dc1", "", {}, {}, {}};
     node.cassandra.data_dirs = std::vector<std::string>{"/var/lib/cassandra/data"};
     EXPECT_NE(survey_data_dirs_command(node, "nightly").find("snapshots/nightly"), std::string::npos);
     EXPECT_EQ(survey_data_dirs_command(node, "").find("snapshots"), std::string::npos);

@@ -97,7 +97,7 @@ TEST(Pairing, HostIdFirstThenTokensThenHostName)
     manifest.nodes = {recorded("a", "id-a", {"1"}), recorded("b", "id-b", {"2"}), recorded("c", "id-c", {"3"}),
                       recorded("d", "id-d", {"4"})};
     std::vector<Node> nodes{
-        {"b", "dc1", "", {}, {}}, {"new-a", "dc1", "", {}, {}}, {"c", "dc1", "", {}, {}}, {"d", "dc1", "", {}, {}}};
+        {"b", "dc1", "", {}, {}, {}}, {"new-a", "dc1", "", {}, {}, {}}, {"c", "dc1", "", {}, {}, {}}, {"d", "dc1", "", {}, {}, {}}};
     std::vector<std::optional<ops::NodeIdentity>> identities{ops::NodeIdentity{"id-b", {"2"}},
                                                              ops::NodeIdentity{"id-a", {"1"}},
                                                              ops::NodeIdentity{"id-new", {"3"}}, std::nullopt};
@@ -134,7 +134,7 @@ TEST(Pairing, RefusesAManifestWhoseTableDirectoryIsOutsideTheNodesDataDirs)
     Manifest manifest;
     manifest.tag = "evil";
     manifest.nodes = {recorded("a", "id-a", {"1"})};
-    Node node{"a", "dc1", "", {}, {}};
+    Node node{"a", "dc1", "", {}, {}, {}};
     node.cassandra.data_dirs = std::vector<std::string>{"/data1", "/data2"};
     std::string id(32, 'a');
 
@@ -149,7 +149,7 @@ TEST(Pairing, RefusesAManifestWhoseTableDirectoryIsOutsideTheNodesDataDirs)
     for (const char* named : {"manifest evil", "node a", "tables[1].directory", "\"/etc/ks/t-", "/data1, /data2"}) {
         EXPECT_NE(refused.error().message.find(named), std::string::npos) << named << " in " << refused.error().message;
     }
-    Node elsewhere{"b", "dc1", "", {}, {}}; // an entry no node pairs with builds no command: nothing to refuse
+    Node elsewhere{"b", "dc1", "", {}, {}, {}}; // an entry no node pairs with builds no command: nothing to refuse
     EXPECT_TRUE(ops::pair_entries(manifest, {elsewhere}).has_value());
 }
 
@@ -294,7 +294,7 @@ TEST(RestoreSteps, StagingSitsBesideTheDataDirectory)
 
 TEST(RestoreSteps, TheCqlPasswordIsNeverOnTheCommandLine)
 {
-    Node node{"h", "dc1", "", {}, {}};
+    Node node{"h", "dc1", "", {}, {}, {}};
     auto truncate = ops::restore_steps::truncate_statements({"billing.invoices"});
     auto command = ops::restore_steps::cqlsh_command(node, "10.0.0.1", truncate, true);
     EXPECT_NE(command.find("--cqlshrc \"$rc\""), std::string::npos) << command;

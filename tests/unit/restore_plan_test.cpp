@@ -73,7 +73,7 @@ class RestorePlanning : public ::testing::Test
         chain.base.started_at = now - std::chrono::hours(1);
         for (int n = 1; n <= 3; ++n) {
             chain.base.nodes.push_back(entry(n, "4.1.6", {invoices(data_dir(n), sstable("nb-1-big"), true)}));
-            Node node{fmt::format("10.0.0.{}", n), "dc1", "rack1", {}, {}};
+            Node node{fmt::format("10.0.0.{}", n), "dc1", "rack1", {}, {}, {}};
             node.cassandra.data_dirs = std::vector<std::string>{data_dir(n)};
             nodes.push_back(node);
             NodeRun run(node);
@@ -381,7 +381,7 @@ class LoaderPlanning : public RestorePlanning
         request.method = LoadMethod::sstableloader;
         request.target = TargetCluster{"scratch", {}, ""};
         for (int n = 1; n <= 2; ++n) {
-            Node node{fmt::format("scratch-{}", n), "dc9", "rack1", {}, {}};
+            Node node{fmt::format("scratch-{}", n), "dc9", "rack1", {}, {}, {}};
             target_nodes.push_back(node);
             NodeRun run(node);
             run.started = true;

@@ -317,7 +317,7 @@ class RestoreRun : public ::testing::Test
         manifest.started_at = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
         for (std::size_t i = 0; i < world.hosts.size(); ++i) {
             manifest.nodes.push_back(backed_up(world.hosts[i], static_cast<int>(i) + 1));
-            Node node{world.hosts[i], "dc1", "r1", {}, {}};
+            Node node{world.hosts[i], "dc1", "r1", {}, {}, {}};
             node.cassandra.data_dirs = std::vector<std::string>{data_dir(world.hosts[i])};
             nodes.push_back(node);
         }
