@@ -9,6 +9,7 @@ Modules, from the bottom up:
   keys         ssh-keygen, authorized_keys, known_hosts
   sshd         sshd_config, starting an sshd, waiting for its banner
   simulator    calls into tests/lab/cassandra_sim (written separately, used through its CLI)
+  archive_store  storage for the archive: a directory, s3rver or an sftp sshd; rclone.conf
   clusterfile  the ringsnap cluster file (YAML) for a lab
   commands     one function per `lab` subcommand
   cli          argument parsing

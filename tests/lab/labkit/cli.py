@@ -4,7 +4,7 @@
 import argparse
 import sys
 
-from . import LabError, commands
+from . import LabError, archive_store, commands
 from .layout import SUPPORTED_VERSIONS, is_supported_version
 
 DESCRIPTION = """\
@@ -60,6 +60,25 @@ def _add_node_commands(subparsers, lab_dir: argparse.ArgumentParser) -> None:
         command.add_argument("node", metavar="NODE", help="node name (dc1-n2) or address")
 
 
+def _add_archive(subparsers, lab_dir: argparse.ArgumentParser) -> None:
+    archive = subparsers.add_parser(
+        "archive", help="storage for ringsnap's archive: a directory, s3rver or an sftp server",
+        description="Archive stores of a lab, in DIR/archive/NAME/ (rclone.conf with one remote "
+                    "`labstore`, info.json). --name defaults to the kind for `up`, to the "
+                    "only store otherwise; `down` without --name stops every store.")
+    actions = archive.add_subparsers(dest="archive_command", required=True, metavar="ACTION")
+    up = actions.add_parser("up", parents=[lab_dir], help="start a store (or restart one)")
+    up.add_argument("--kind", required=True, choices=archive_store.KINDS)
+    up.add_argument("--name", help="store name (default: the kind)")
+    down = actions.add_parser("down", parents=[lab_dir], help="stop a store's server")
+    down.add_argument("--name")
+    down.add_argument("--remove", action="store_true", help="also remove the store's files")
+    info = actions.add_parser("info", parents=[lab_dir],
+                              help="info.json as RINGSNAP_ARCHIVE_* lines for a shell")
+    info.add_argument("--name")
+    info.add_argument("--json", action="store_true", help="info.json itself")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lab", description=DESCRIPTION)
     lab_dir = argparse.ArgumentParser(add_help=False)
@@ -82,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--tables")
     seed.add_argument("--sstables")
     seed.add_argument("--size", help="e.g. 1M")
+    _add_archive(subparsers, lab_dir)
     ssh = subparsers.add_parser("ssh", parents=[lab_dir], help="run a command on NODE over ssh")
     ssh.add_argument("node", metavar="NODE")
     ssh.add_argument("remote", nargs=argparse.REMAINDER, metavar="CMD")
@@ -95,6 +115,16 @@ def _seed_options(args: argparse.Namespace, extra: list[str]) -> list[str]:
         if value is not None:
             options += [f"--{name}", value]
     return options + [e for e in extra if e != "--"]
+
+
+def _dispatch_archive(args: argparse.Namespace) -> None:
+    lab_dir = commands.resolve_lab_dir(args.dir)
+    if args.archive_command == "up":
+        commands.archive_up(lab_dir, args.kind, args.name)
+    elif args.archive_command == "down":
+        commands.archive_down(lab_dir, args.name, args.remove)
+    else:
+        commands.archive_info(lab_dir, args.name, args.json)
 
 
 def dispatch(args: argparse.Namespace, extra: list[str]) -> None:
@@ -114,6 +144,8 @@ def dispatch(args: argparse.Namespace, extra: list[str]) -> None:
         commands.env(commands.resolve_lab_dir(args.dir), args.json)
     elif args.command == "seed":
         commands.seed(commands.resolve_lab_dir(args.dir), _seed_options(args, extra))
+    elif args.command == "archive":
+        _dispatch_archive(args)
     elif args.command == "ssh":
         commands.ssh(commands.resolve_lab_dir(args.dir), args.node, args.remote)
 

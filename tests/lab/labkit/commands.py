@@ -17,7 +17,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import LabError, clusterfile, keys, procs, registry, simulator, sshd, state
+from . import (LabError, archive_store, clusterfile, keys, procs, registry, simulator, sshd,
+               state)
 from .layout import (MAX_INDEX, SUPPORTED_VERSIONS, MAX_DATACENTERS, MAX_NODES_PER_DC, Node,
                      NodePaths, default_dir, default_port, is_supported_version, node_address,
                      plan_nodes)
@@ -45,9 +46,12 @@ def canonical(path: str | Path) -> Path:
 # --- Which labs run ---------------------------------------------------------------------------
 
 def lab_processes(lab_dir: Path, table: procs.ProcessTable) -> set[int]:
-    """The sshds of the lab in `lab_dir`, their connections and sessions, and anything else
-    running on its behalf (see procs.py for how they are recognised)."""
-    return table.find([str(lab_dir)], [str(lab_dir)])
+    """The sshds of the lab in `lab_dir`, their connections and sessions, its archive servers,
+    and anything else running on its behalf (see procs.py for how they are recognised)."""
+    found = table.find([str(lab_dir)], [str(lab_dir)])
+    # Archive servers name the lab directory too; their recorded pids are the second net.
+    servers = archive_store.recorded_servers(lab_dir) - procs.own_lineage()
+    return found | servers | table.descendants(servers)
 
 
 def node_processes(paths: NodePaths, table: procs.ProcessTable) -> set[int]:
@@ -472,3 +476,59 @@ def ssh(lab_dir: Path, name: str, command: list[str]) -> None:
     lab = state.load(lab_dir)
     argv = ssh_command(lab, lab.node(name), command)
     os.execvp(argv[0], argv)
+
+
+# --- archive stores ---------------------------------------------------------------------------
+
+def _store_name(lab_dir: Path, name: str | None) -> str:
+    """--name, else the lab's only archive store."""
+    names = archive_store.store_names(lab_dir)
+    if name:
+        if name not in names:
+            raise LabError(f"no archive store {name!r} in {lab_dir} (stores: "
+                           f"{', '.join(names) or 'none'})")
+        return name
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        raise LabError(f"no archive store in {lab_dir}; start one with `lab archive up`")
+    raise LabError(f"{len(names)} archive stores in {lab_dir} ({', '.join(names)}); pass --name")
+
+
+def archive_up(lab_dir: Path, kind: str, name: str | None) -> None:
+    began = time.monotonic()
+    if not lab_is_live(lab_dir, procs.ProcessTable()):
+        # Its index may be another lab's by now, and with it the store's sftp address.
+        raise LabError(f"no running lab in {lab_dir}; `lab up` first")
+    info = archive_store.up(lab_dir, kind, name or kind)
+    server = f", pid {info['pid']} port {info['port']}" if info["pid"] else ""
+    note(f"archive {info['name']} up ({info['kind']}{server}, "
+         f"{time.monotonic() - began:.1f} s): rclone --config {info['rclone_config']} "
+         f"lsf {info['remote']}")
+    print(Path(info["rclone_config"]).parent)
+
+
+def archive_down(lab_dir: Path, name: str | None, remove: bool) -> None:
+    """Stop one store's server (every store's without --name); remove its files if asked."""
+    state.load(lab_dir)  # fail clearly on a directory that holds no lab
+    names = [_store_name(lab_dir, name)] if name else archive_store.store_names(lab_dir)
+    if not names:
+        note(f"no archive store in {lab_dir}")
+    for store in names:
+        paths = archive_store.store_paths(lab_dir, store)
+        survivors = archive_store.stop(paths)
+        if survivors:
+            raise LabError(f"archive {store}: processes {sorted(survivors)} would not stop")
+        if remove:
+            shutil.rmtree(paths.root)
+        note(f"archive {store} is down{' and removed' if remove else ''}")
+
+
+def archive_info(lab_dir: Path, name: str | None, as_json: bool) -> None:
+    info = archive_store.load_info(archive_store.store_paths(lab_dir, _store_name(lab_dir, name)))
+    if as_json:
+        print(json.dumps(info, indent=2))
+        return
+    for key, value in info.items():
+        text = "" if value is None else str(value)
+        print(f"RINGSNAP_ARCHIVE_{key.upper()}={shlex.quote(text)}")
