@@ -73,6 +73,18 @@ struct TableEntry
     bool operator==(const TableEntry&) const = default;
 };
 
+// Where one node's files of a backup went in the archive (docs/archive.md).
+struct NodeArchive
+{
+    std::string remote; // the archive root: "<remote>/<cluster>" (no secret: remotes are names)
+    NodeStatus status = NodeStatus::failed; // ok: every file's blob is confirmed there with its size
+    std::optional<Timestamp> archived_at;
+    std::optional<std::string> error;
+    std::uint64_t files_sent = 0; // blobs this node uploaded; the others were there already or
+    std::uint64_t bytes_sent = 0; // came from another node holding the same content
+    bool operator==(const NodeArchive&) const = default;
+};
+
 // One selected node, whether it succeeded or not: a failed node keeps its entry with its error.
 struct NodeEntry
 {
@@ -90,6 +102,7 @@ struct NodeEntry
     std::optional<Timestamp> flush_at;       // incrementals: when the node's flush returned
     std::optional<Timestamp> pruned_at;      // incrementals: when --prune deleted the files from the node
     std::optional<std::int64_t> duration_ms; // the node's whole job
+    std::optional<NodeArchive> archive;      // absent until the backup is archived
     std::vector<TableEntry> tables;
 
     bool operator==(const NodeEntry&) const = default;
@@ -129,6 +142,19 @@ struct SnapshotSpread
     bool operator==(const SnapshotSpread&) const = default;
 };
 
+// The backup in the archive, over all its nodes.
+struct ManifestArchive
+{
+    ManifestStatus status = ManifestStatus::failed; // complete: every node that holds files has them archived
+    Timestamp archived_at{};
+    std::vector<std::string> remotes; // archive roots, one per remote the nodes use
+    std::uint64_t blobs = 0;          // distinct contents the backup references
+    std::uint64_t bytes = 0;          // ... and their bytes
+    std::uint64_t blobs_sent = 0;     // uploaded by the last archive run; the rest were there
+    std::uint64_t bytes_sent = 0;
+    bool operator==(const ManifestArchive&) const = default;
+};
+
 struct Manifest
 {
     int format_version = k_manifest_format_version; // as read; always the newest when written
@@ -144,6 +170,8 @@ struct Manifest
     Selection selection;
     ManifestTotals totals;
     std::optional<SnapshotSpread> snapshot_spread;
+    std::optional<ManifestArchive> archive; // absent: never archived
+    std::optional<Timestamp> cleared_at;    // `clear` removed it from the nodes; it lives on in the archive
     std::vector<NodeEntry> nodes;
 
     bool operator==(const Manifest&) const = default;
@@ -162,6 +190,8 @@ struct ManifestSummary
     std::optional<std::string> parent;
     ManifestTotals totals;
     std::optional<SnapshotSpread> snapshot_spread;
+    std::optional<ManifestArchive> archive;
+    std::optional<Timestamp> cleared_at;
 
     bool operator==(const ManifestSummary&) const = default;
 };

@@ -3,7 +3,7 @@
 //                  [--method auto|import|refresh|restart|sstableloader] [--rolling] [--start-timeout D]
 //                  [--cleanup] [--target FILE] [--throttle MBITS] [--loaders-per-dc N] [--replication DC:RF,..]
 //                  [--truncate] [--keep-truncate-snapshots] [--count-rows] [--compare-source]
-//                  [--dry-run] [--yes] [--resume]`
+//                  [--from-archive] [--dry-run] [--yes] [--resume]`
 // `ringsnap restore --undo RESTORE_ID [--yes]` and `ringsnap restore --cleanup RESTORE_ID`
 
 #include <iostream>
@@ -42,6 +42,7 @@ struct RestoreOptions
     std::string replication;
     bool truncate = false;
     bool keep_truncate_snapshots = false;
+    bool from_archive = false;
     bool count_rows = false;
     bool compare_source = false;
     bool dry_run = false;
@@ -170,6 +171,7 @@ Result<ops::RestoreRequest> make_request(const RestoreOptions& options, const Gl
     }
     request.truncate = options.truncate;
     request.keep_truncate_snapshots = options.keep_truncate_snapshots;
+    request.from_archive = options.from_archive;
     request.replication = options.replication;
     request.count_rows = options.count_rows || options.compare_source;
     request.compare_source = options.compare_source;
@@ -409,6 +411,9 @@ void add_restore_command(CLI::App& app, Action& action)
                       "exactly (without it, later deletes and overwrites win); needs every node up");
     restore->add_flag("--keep-truncate-snapshots", options->keep_truncate_snapshots,
                       "Keep the truncated-* snapshots Cassandra takes on TRUNCATE (default: removed)");
+    restore->add_flag("--from-archive", options->from_archive,
+                      "Download the files from the archive (each node from its own) instead of taking them from the "
+                      "nodes' snapshots: for a wiped disk, a replaced node or a cleared snapshot");
     restore->add_flag("--count-rows", options->count_rows,
                       "Afterwards, SELECT COUNT(*) at consistency ALL of every restored table, in the report");
     restore->add_flag("--compare-source", options->compare_source,

@@ -654,7 +654,7 @@ Result<ArchiveSettings> ClusterFileReader::archive(const Field& field) const
 
 // The `ssh:`, `cassandra:` and `archive:` blocks of a mapping, whichever are present.
 Status ClusterFileReader::settings(const Mapping& map, SshSettings& ssh_out, CassandraSettings& cassandra_out,
-                                  ArchiveSettings& archive_out) const
+                                   ArchiveSettings& archive_out) const
 {
     if (const Field* block = map.find("archive")) {
         RINGSNAP_ASSIGN_OR_RETURN(archive_out, archive(*block));

@@ -334,6 +334,19 @@ void check_unique_tables(const std::vector<TableEntry>& tables, const JsonPath& 
     }
 }
 
+NodeArchive read_node_archive(const ManifestJson& json, const JsonPath& path)
+{
+    Fields fields(json, path);
+    NodeArchive archive;
+    archive.remote = fields.string("remote");
+    archive.status = fields.choice("status", k_node_statuses);
+    archive.archived_at = fields.optional_timestamp("archived_at");
+    archive.error = fields.optional_string("error");
+    archive.files_sent = fields.optional_unsigned("files_sent").value_or(0);
+    archive.bytes_sent = fields.optional_unsigned("bytes_sent").value_or(0);
+    return archive;
+}
+
 NodeEntry read_node(const ManifestJson& json, const JsonPath& path)
 {
     Fields fields(json, path);
@@ -351,6 +364,9 @@ NodeEntry read_node(const ManifestJson& json, const JsonPath& path)
     node.flush_at = fields.optional_timestamp("flush_at");
     node.pruned_at = fields.optional_timestamp("pruned_at");
     node.duration_ms = fields.optional_integer("duration_ms");
+    if (const ManifestJson* archive = fields.find("archive")) {
+        node.archive = read_node_archive(*archive, path / "archive");
+    }
     const ManifestJson& tables = fields.array("tables");
     auto tables_path = path / "tables";
     for (std::size_t i = 0; i < tables.size(); ++i) {
@@ -407,6 +423,20 @@ SnapshotSpread read_spread(const ManifestJson& json, const JsonPath& path)
     return SnapshotSpread{fields.timestamp("first_at"), fields.timestamp("last_at")};
 }
 
+ManifestArchive read_archive(const ManifestJson& json, const JsonPath& path)
+{
+    Fields fields(json, path);
+    ManifestArchive archive;
+    archive.status = fields.choice("status", k_statuses);
+    archive.archived_at = fields.timestamp("archived_at");
+    archive.remotes = fields.strings("remotes");
+    archive.blobs = fields.optional_unsigned("blobs").value_or(0);
+    archive.bytes = fields.optional_unsigned("bytes").value_or(0);
+    archive.blobs_sent = fields.optional_unsigned("blobs_sent").value_or(0);
+    archive.bytes_sent = fields.optional_unsigned("bytes_sent").value_or(0);
+    return archive;
+}
+
 // Everything but the nodes. Returns whether the document carries totals (older or hand-written
 // ones may not; they are then counted from the nodes).
 bool read_header(const ManifestJson& json, Manifest& manifest)
@@ -429,6 +459,10 @@ bool read_header(const ManifestJson& json, Manifest& manifest)
     if (const ManifestJson* spread = fields.find("snapshot_spread")) {
         manifest.snapshot_spread = read_spread(*spread, root / "snapshot_spread");
     }
+    if (const ManifestJson* archive = fields.find("archive")) {
+        manifest.archive = read_archive(*archive, root / "archive");
+    }
+    manifest.cleared_at = fields.optional_timestamp("cleared_at");
     const ManifestJson* totals = fields.find("totals");
     if (totals) {
         manifest.totals = read_totals(*totals, root / "totals");

@@ -58,22 +58,37 @@ ManifestJson table_json(const TableEntry& table)
     return json;
 }
 
-// Everything but "tables", which comes last.
+ManifestJson node_archive_json(const NodeArchive& archive)
+{
+    return ManifestJson{{"remote", archive.remote},
+                        {"status", to_string(archive.status)},
+                        {"archived_at", or_null(archive.archived_at)},
+                        {"error", or_null(archive.error)},
+                        {"files_sent", archive.files_sent},
+                        {"bytes_sent", archive.bytes_sent}};
+}
+
+// Everything but "tables", which comes last. "archive" only once the node's files were archived:
+// documents of unarchived backups stay as they always were.
 ManifestJson node_header_json(const NodeEntry& node)
 {
-    return ManifestJson{{"host", node.host},
-                        {"datacenter", node.datacenter},
-                        {"rack", node.rack},
-                        {"host_id", or_null(node.host_id)},
-                        {"cassandra_version", or_null(node.cassandra_version)},
-                        {"tokens", node.tokens},
-                        {"status", to_string(node.status)},
-                        {"error", or_null(node.error)},
-                        {"failed_step", or_null(node.failed_step)},
-                        {"snapshot_at", or_null(node.snapshot_at)},
-                        {"flush_at", or_null(node.flush_at)},
-                        {"pruned_at", or_null(node.pruned_at)},
-                        {"duration_ms", or_null(node.duration_ms)}};
+    ManifestJson json{{"host", node.host},
+                      {"datacenter", node.datacenter},
+                      {"rack", node.rack},
+                      {"host_id", or_null(node.host_id)},
+                      {"cassandra_version", or_null(node.cassandra_version)},
+                      {"tokens", node.tokens},
+                      {"status", to_string(node.status)},
+                      {"error", or_null(node.error)},
+                      {"failed_step", or_null(node.failed_step)},
+                      {"snapshot_at", or_null(node.snapshot_at)},
+                      {"flush_at", or_null(node.flush_at)},
+                      {"pruned_at", or_null(node.pruned_at)},
+                      {"duration_ms", or_null(node.duration_ms)}};
+    if (node.archive) {
+        json["archive"] = node_archive_json(*node.archive);
+    }
+    return json;
 }
 
 ManifestJson node_json(const NodeEntry& node)
@@ -110,23 +125,42 @@ ManifestJson spread_json(const std::optional<SnapshotSpread>& spread)
                         {"spread_ms", spread->spread().count()}};
 }
 
-// Everything but "nodes", which comes last so that a reader can stop before it.
+ManifestJson archive_json(const ManifestArchive& archive)
+{
+    return ManifestJson{{"status", to_string(archive.status)},
+                        {"archived_at", format_timestamp(archive.archived_at)},
+                        {"remotes", archive.remotes},
+                        {"blobs", archive.blobs},
+                        {"bytes", archive.bytes},
+                        {"blobs_sent", archive.blobs_sent},
+                        {"bytes_sent", archive.bytes_sent}};
+}
+
+// Everything but "nodes", which comes last so that a reader can stop before it. "archive" and
+// "cleared_at" only when there is something to say.
 ManifestJson header_json(const Manifest& manifest)
 {
-    return ManifestJson{{"format", k_manifest_format},
-                        {"format_version", k_manifest_format_version},
-                        {"cluster", manifest.cluster},
-                        {"kind", to_string(manifest.kind)},
-                        {"tag", manifest.tag},
-                        {"base", or_null(manifest.base)},
-                        {"parent", or_null(manifest.parent)},
-                        {"status", to_string(manifest.status)},
-                        {"started_at", format_timestamp(manifest.started_at)},
-                        {"finished_at", format_timestamp(manifest.finished_at)},
-                        {"ringsnap_version", manifest.ringsnap_version},
-                        {"selection", selection_json(manifest.selection)},
-                        {"totals", totals_json(manifest.totals)},
-                        {"snapshot_spread", spread_json(manifest.snapshot_spread)}};
+    ManifestJson json{{"format", k_manifest_format},
+                      {"format_version", k_manifest_format_version},
+                      {"cluster", manifest.cluster},
+                      {"kind", to_string(manifest.kind)},
+                      {"tag", manifest.tag},
+                      {"base", or_null(manifest.base)},
+                      {"parent", or_null(manifest.parent)},
+                      {"status", to_string(manifest.status)},
+                      {"started_at", format_timestamp(manifest.started_at)},
+                      {"finished_at", format_timestamp(manifest.finished_at)},
+                      {"ringsnap_version", manifest.ringsnap_version},
+                      {"selection", selection_json(manifest.selection)},
+                      {"totals", totals_json(manifest.totals)},
+                      {"snapshot_spread", spread_json(manifest.snapshot_spread)}};
+    if (manifest.archive) {
+        json["archive"] = archive_json(*manifest.archive);
+    }
+    if (manifest.cleared_at) {
+        json["cleared_at"] = format_timestamp(*manifest.cleared_at);
+    }
+    return json;
 }
 
 } // namespace

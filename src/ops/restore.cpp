@@ -14,10 +14,12 @@
 
 #include <ringsnap/cancel.hpp>
 #include <ringsnap/nodetool.hpp>
+#include <ringsnap/ops/archive.hpp>
 #include <ringsnap/ops/backup_run.hpp>
 #include <ringsnap/remote_files.hpp>
 #include <ringsnap/sstable_name.hpp>
 
+#include "ops/archive_steps.hpp"
 #include "ops/loader_steps.hpp"
 #include "ops/restore_cql.hpp"
 #include "ops/restore_loader.hpp"
@@ -256,12 +258,65 @@ std::vector<std::string> compare_staged(const NodePlan& node, const std::vector<
     return mismatches;
 }
 
-Status stage_and_verify(RemoteShell& shell, const NodePlan& node, const std::vector<const TablePlan*>& tables,
-                        std::vector<std::string>& mismatches, Observer& observer)
+// --from-archive: the staging directories, then per staging root one download of the blobs its
+// files need, each linked under its staged name. A blob the archive lacks fails the node.
+Status stage_from_archive(RemoteShell& shell, const NodePlan& node, const std::vector<const TablePlan*>& tables,
+                          const std::string& rclone_config)
 {
-    for (const auto& command : steps::stage_commands(shell.node(), node, tables)) {
-        if (auto staged = run_checked(shell, "stage (hard links)", command); !staged) {
-            return staged.error();
+    for (const auto& command : steps::stage_directory_commands(shell.node(), node, tables)) {
+        if (auto made = run_checked(shell, "create staging directories", command); !made) {
+            return made.error();
+        }
+    }
+    std::vector<std::string> payloads(node.staging_roots.size());
+    for (const auto* table : tables) {
+        for (const auto& file : table->files) {
+            for (std::size_t i = 0; i < node.staging_roots.size(); ++i) {
+                if (file.staged.rfind(node.staging_roots[i] + "/", 0) == 0) {
+                    payloads[i] += file.sha256 + " " + file.staged + "\n";
+                }
+            }
+        }
+    }
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+        if (payloads[i].empty()) {
+            continue;
+        }
+        auto command =
+            archive_steps::download_command(shell.node(), node.archive_root, node.staging_roots[i] + "/.blobs");
+        auto output = shell.run_with_input("rclone copy (download)", command,
+                                           archive_steps::rclone_input(rclone_config, payloads[i]), std::nullopt);
+        if (!output) {
+            return output.error();
+        }
+        auto log = archive_steps::parse_upload_log(output->out, output->err);
+        if (!log.missing.empty()) {
+            return make_error(ErrorKind::command,
+                              fmt::format("{} blob(s) missing from the archive {} (first: {})", log.missing.size(),
+                                          node.archive_root, log.missing.front()));
+        }
+        if (!output->succeeded()) {
+            return make_error(ErrorKind::command, fmt::format("download from {}: {}{}", node.archive_root,
+                                                              archive_steps::describe_exit(output->exit_status),
+                                                              log.errors.empty() ? "" : ": " + log.errors.back()));
+        }
+    }
+    return {};
+}
+
+Status stage_and_verify(RemoteShell& shell, const NodePlan& node, const std::vector<const TablePlan*>& tables,
+                        std::vector<std::string>& mismatches, Observer& observer, const RcloneConfigs& configs)
+{
+    if (!node.archive_root.empty()) {
+        if (auto downloaded = stage_from_archive(shell, node, tables, rclone_config_of(configs, shell.node()));
+            !downloaded) {
+            return downloaded.error();
+        }
+    } else {
+        for (const auto& command : steps::stage_commands(shell.node(), node, tables)) {
+            if (auto staged = run_checked(shell, "stage (hard links)", command); !staged) {
+                return staged.error();
+            }
         }
     }
     std::vector<std::string> stage_dirs;
@@ -504,6 +559,13 @@ class RestoreRun
         if (!chain) {
             return chain.error();
         }
+        if (m_request.from_archive) {
+            auto configs = read_rclone_configs(m_nodes);
+            if (!configs) {
+                return configs.error();
+            }
+            m_rclone_configs = std::move(*configs);
+        }
         m_keyspaces = keyspaces_of(*chain);
         std::string id = earlier ? earlier->id : new_restore_id(m_catalog);
         auto survey = survey_nodes(stopped_earlier(earlier), chain->base, ring_wanted());
@@ -729,7 +791,8 @@ class RestoreRun
             Phase phase(m_observer, "stage and verify", nodes);
             runs = m_executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) -> Status {
                 auto tables = tables_to_do(*m_record, *plans[index]);
-                auto status = stage_and_verify(shell, *plans[index], tables, mismatches[index], m_observer);
+                auto status =
+                    stage_and_verify(shell, *plans[index], tables, mismatches[index], m_observer, m_rclone_configs);
                 bool verified = status && mismatches[index].empty();
                 for (const auto* table : tables) {
                     updates[index].push_back({table, verified ? TableState::verified : TableState::failed,
@@ -1021,6 +1084,7 @@ class RestoreRun
     const std::vector<Node>& m_nodes;
     const RestoreRequest& m_request;
     Observer& m_observer;
+    RcloneConfigs m_rclone_configs; // --from-archive
     std::vector<std::string> m_keyspaces;
     std::vector<RestoreFacts> m_facts;
     std::vector<NodeRun> m_target_runs; // --target: its survey

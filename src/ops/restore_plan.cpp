@@ -15,6 +15,7 @@
 #include <ringsnap/ops/table_files.hpp>
 #include <ringsnap/sstable_name.hpp>
 
+#include "ops/archive_steps.hpp"
 #include "ops/loader_plan.hpp"
 #include "ops/restart_steps.hpp"
 #include "ops/restore_cql.hpp"
@@ -578,6 +579,47 @@ RestorePlan plan_restore(const Chain& chain, const std::vector<Node>& nodes, con
     return plan_restore(chain, cluster, cluster, request, id, now);
 }
 
+// --from-archive: every backup of the chain must have the node's part in the archive the
+// cluster file gives the restoring node (the blobs are found by their root, not by the node).
+void plan_archive(const Chain& chain, RestorePlan& plan)
+{
+    plan.from_archive = true;
+    std::vector<const Manifest*> backups{&chain.base};
+    for (const auto& incremental : chain.incrementals) {
+        backups.push_back(&incremental);
+    }
+    for (auto& node : plan.nodes) {
+        if (node.unreachable) {
+            continue;
+        }
+        if (!node.node.archived()) {
+            plan.refusals.push_back(
+                fmt::format("{}: the cluster file gives it no archive: section to download from", node.node.host));
+            continue;
+        }
+        node.archive_root = archive_steps::archive_root(node.node, chain.base.cluster);
+        for (const auto* backup : backups) {
+            auto entry = std::find_if(backup->nodes.begin(), backup->nodes.end(),
+                                      [&](const NodeEntry& e) { return e.host == node.source_host; });
+            if (entry == backup->nodes.end() || entry->tables.empty()) {
+                continue;
+            }
+            if (!entry->archive || entry->archive->status != NodeStatus::ok) {
+                plan.refusals.push_back(fmt::format(
+                    "backup {}: the part of node {} is not in the archive ({}); "
+                    "archive it first (ringsnap archive {}) or restore from the nodes",
+                    backup->tag, entry->host,
+                    entry->archive ? entry->archive->error.value_or("failed") : "never archived", backup->tag));
+            } else if (entry->archive->remote != node.archive_root) {
+                plan.refusals.push_back(fmt::format("backup {}: node {}'s files were archived to {}, but the cluster "
+                                                    "file gives {} the archive {}",
+                                                    backup->tag, entry->host, entry->archive->remote, node.node.host,
+                                                    node.archive_root));
+            }
+        }
+    }
+}
+
 RestorePlan plan_restore(const Chain& chain, const SurveyedCluster& source, const SurveyedCluster& target,
                          const RestoreRequest& request, const std::string& id, Timestamp now)
 {
@@ -639,6 +681,9 @@ RestorePlan plan_restore(const Chain& chain, const SurveyedCluster& source, cons
                     fmt::format("{} restores backup node {}: {}", nodes[pair->node].host, entry.host, pair->note));
             }
         }
+    }
+    if (request.from_archive) {
+        plan_archive(chain, plan);
     }
     for (auto index : pairing->unmatched_nodes) {
         plan.warnings.push_back(fmt::format("{} holds no part of the backup: nothing is loaded there{}",

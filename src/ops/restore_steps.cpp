@@ -121,30 +121,52 @@ Result<DiskFacts> parse_disk_facts(const std::string& out)
     return facts;
 }
 
+namespace {
+
+// Creates the staging directories of `tables`, owned as import needs.
+std::optional<std::string> stage_directories_snippet(const NodePlan& plan, const std::vector<const TablePlan*>& tables)
+{
+    std::vector<std::string> directories;
+    for (const auto* table : tables) {
+        directories.insert(directories.end(), table->stage_dirs.begin(), table->stage_dirs.end());
+    }
+    if (directories.empty()) {
+        return std::nullopt;
+    }
+    // Import needs the Cassandra user to own (rwx) the directories it reads.
+    std::vector<std::string> owners;
+    for (std::size_t i = 0; i < plan.staging_roots.size(); ++i) {
+        auto dir = shell_quote(plan.node.data_dirs()[i]);
+        auto root = shell_quote(plan.staging_roots[i]);
+        owners.push_back(fmt::format("{{ [ ! -d {1} ] || [ \"$(id -u)\" = \"$(stat -c %u -- {0})\" ] || "
+                                     "find {1} -type d -exec chown --reference={0} {{}} +; }}",
+                                     dir, root));
+    }
+    return fmt::format("mkdir -p -- {} && {}", quoted_list(directories), fmt::join(owners, " && "));
+}
+
+} // namespace
+
+std::vector<std::string> stage_directory_commands(const Node& node, const NodePlan& plan,
+                                                  const std::vector<const TablePlan*>& tables)
+{
+    auto snippet = stage_directories_snippet(plan, tables);
+    return snippet ? chunk_commands(node, {*snippet}, "") : std::vector<std::string>{};
+}
+
 std::vector<std::string> stage_commands(const Node& node, const NodePlan& plan,
                                         const std::vector<const TablePlan*>& tables)
 {
-    std::vector<std::string> directories;
     // One `ln` per source and staging directory, not one per file: a node stages thousands.
     std::map<std::pair<std::string, std::string>, std::vector<std::string>> names;
     for (const auto* table : tables) {
-        directories.insert(directories.end(), table->stage_dirs.begin(), table->stage_dirs.end());
         for (const auto& file : table->files) {
             names[{parent_of(file.source), parent_of(file.staged)}].push_back(file.name);
         }
     }
     std::vector<std::string> snippets;
-    if (!directories.empty()) {
-        // Import needs the Cassandra user to own (rwx) the directories it reads.
-        std::vector<std::string> owners;
-        for (std::size_t i = 0; i < plan.staging_roots.size(); ++i) {
-            auto dir = shell_quote(plan.node.data_dirs()[i]);
-            auto root = shell_quote(plan.staging_roots[i]);
-            owners.push_back(fmt::format("{{ [ ! -d {1} ] || [ \"$(id -u)\" = \"$(stat -c %u -- {0})\" ] || "
-                                         "find {1} -type d -exec chown --reference={0} {{}} +; }}",
-                                         dir, root));
-        }
-        snippets.push_back(fmt::format("mkdir -p -- {} && {}", quoted_list(directories), fmt::join(owners, " && ")));
+    if (auto directories = stage_directories_snippet(plan, tables)) {
+        snippets.push_back(*directories);
     }
     // A file already staged (a rerun) is kept: never overwritten, and checked with the rest.
     for (const auto& [dirs, files] : names) {

@@ -42,6 +42,9 @@ Result<DiskFacts> parse_disk_facts(const std::string& out);
 // the user running this.
 std::vector<std::string> stage_commands(const Node& node, const NodePlan& plan,
                                         const std::vector<const TablePlan*>& tables);
+// Only the staging directories (for a restore from the archive, which downloads the files).
+std::vector<std::string> stage_directory_commands(const Node& node, const NodePlan& plan,
+                                                  const std::vector<const TablePlan*>& tables);
 
 // A file found under a staging root or a table directory.
 struct FoundFile

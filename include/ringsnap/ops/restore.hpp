@@ -76,6 +76,7 @@ struct RestoreRequest
     std::string replication;     // keyspaces created for missing tables: "dc1:3,dc2:2"; "" = min(3, nodes) per DC
     bool count_rows = false;     // SELECT COUNT(*) at ALL of every restored table afterwards
     bool compare_source = false; // ... on the source cluster too; a difference is exit 4
+    bool from_archive = false; // the files come from the archive (docs/archive.md), not the nodes' disks
     bool truncate = false;
     bool keep_truncate_snapshots = false;
     bool dry_run = false;
@@ -130,6 +131,7 @@ struct NodePlan
     std::vector<std::string> quarantine;      // restart: where its live files go
     std::vector<std::string> commands;        // restart: drain, stop, wait, start, wait (tables have the rest)
     std::vector<std::string> staging_roots;   // <parent of data dir>/ringsnap-restore/<id>, per data dir
+    std::string archive_root;                 // --from-archive: where its files are downloaded from
     std::vector<TablePlan> tables;
     std::uint64_t bytes = 0;
     std::vector<std::uint64_t> free_bytes;  // per data directory, as df saw it
@@ -157,6 +159,7 @@ struct RestorePlan
     std::vector<std::string> created;           // "ks.table" the target lacks, created from the backup's schema first
     std::vector<std::string> schema;            // the CQL that creates them (keyspaces first)
     std::vector<std::string> start_order;       // restart: hosts, seeds first, data center by data center
+    bool from_archive = false;                  // files downloaded from the archive into staging
     std::uint64_t bytes = 0;
     std::uint64_t files = 0;
 };

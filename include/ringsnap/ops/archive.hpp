@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The archive (docs/archive.md): copies of a backup off the nodes, content-addressed. Each
+// distinct file content is one blob, `<remote>/<cluster>/blobs/<sha[0:2]>/<sha>`, named by the
+// SHA-256 the backup recorded, so an SSTable kept by thirty nightly snapshots is stored once.
+//
+// `ringsnap archive TAG` (and `snapshot --archive`, `incremental --archive`):
+//
+//   plan     per archive root, the blobs the backup needs minus those the archive is known to
+//            hold (from the catalog's archived backups), each given to one node that holds it;
+//   intent   pending/<tag>.json names every blob the backup will reference, so a sweep running
+//            meanwhile keeps them; a sweep in progress stops the archiving instead;
+//   upload   each node sends its blobs with rclone, straight to the storage;
+//   confirm  one listing per root: every blob of every node, at its recorded size. Only then is
+//            a node's part recorded as archived;
+//   commit   the manifest, now saying what is archived, to the catalog and to
+//            manifests/<tag>.json in the archive; the intent is removed.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <ringsnap/catalog.hpp>
+#include <ringsnap/executor.hpp>
+#include <ringsnap/manifest.hpp>
+#include <ringsnap/ops/observer.hpp>
+#include <ringsnap/outcome.hpp>
+
+namespace ringsnap::ops {
+
+// The rclone configurations the nodes' archive settings name (rclone_config, files on the
+// operator host), read once: path -> content. A node without one gets an empty configuration
+// (a plain path, or a remote rclone defines from its environment).
+using RcloneConfigs = std::map<std::string, std::string>;
+[[nodiscard]] Result<RcloneConfigs> read_rclone_configs(const std::vector<Node>& nodes);
+const std::string& rclone_config_of(const RcloneConfigs& configs, const Node& node);
+
+// The blobs one node uploads: sha256 -> its file's absolute path on the node.
+using Uploads = std::map<std::string, std::string>;
+
+// One archive root's share of a backup.
+struct ArchiveGroup
+{
+    std::string root;                           // "<remote>/<cluster>"
+    std::vector<std::size_t> nodes;             // indexes into the manifest's nodes
+    std::map<std::string, std::uint64_t> blobs; // every blob its nodes' files need: sha256 -> size
+    std::map<std::size_t, Uploads> uploads;     // manifest node index -> what it sends
+};
+
+// Pure: groups the manifest's nodes by archive root (`roots`: manifest node index -> root, for
+// the nodes to archive) and gives each blob the archive lacks (`known`: root -> blobs it holds)
+// to one node holding it, the largest blobs first, each to the holder with the fewest bytes so far.
+std::vector<ArchiveGroup> plan_uploads(const Manifest& manifest, const std::map<std::size_t, std::string>& roots,
+                                       const std::map<std::string, std::set<std::string>>& known);
+
+// The blobs the archive holds according to the catalog: per root, every blob of every node
+// recorded as archived there, by any backup but `except_tag`.
+std::map<std::string, std::set<std::string>> archived_blobs(const Catalog& catalog, const std::string& except_tag);
+
+struct ArchiveOutcome
+{
+    RunStatus status = RunStatus::failed;
+    Manifest manifest; // as saved, with what is archived
+    std::filesystem::path manifest_path;
+    std::vector<NodeRun> runs;      // one per manifest node that holds files (upload and check)
+    std::vector<std::string> notes; // what the operator should know
+    Duration duration{};
+};
+
+struct ArchiveRequest
+{
+    std::string tag; // validated
+    std::string command = "ringsnap archive";
+};
+
+// `ringsnap archive TAG`: lock, load, archive_manifest, save.
+[[nodiscard]] Result<ArchiveOutcome> run_archive(Executor& executor, const Catalog& catalog,
+                                                 const std::vector<Node>& nodes, const ArchiveRequest& request,
+                                                 Observer& observer);
+
+// Archives a backup whose manifest is in the catalog, under the caller's catalog lock (snapshot
+// and incremental --archive call it on the manifest they just saved). Nodes already archived
+// are kept; the others are tried. ErrorKind::usage before anything is touched when no node
+// of the backup has an archive in the cluster file, or an rclone_config cannot be read.
+[[nodiscard]] Result<ArchiveOutcome> archive_manifest(Executor& executor, const Catalog& catalog,
+                                                      const std::vector<Node>& nodes, const Manifest& manifest,
+                                                      Observer& observer);
+
+// Whether every node that holds files of the backup has them in the archive.
+bool fully_archived(const Manifest& manifest);
+
+} // namespace ringsnap::ops

@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <ringsnap/ops/archive.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <ringsnap/local_file.hpp>
+#include <ringsnap/logging.hpp>
+#include <ringsnap/manifest_json.hpp>
+#include <ringsnap/ops/backup_run.hpp>
+#include <ringsnap/ops/table_files.hpp>
+
+#include "ops/archive_steps.hpp"
+#include "ops/archive_store.hpp"
+
+namespace ringsnap::ops {
+
+namespace steps = archive_steps;
+
+namespace {
+
+// Where a recorded file is on its node.
+std::string file_on_node(const Manifest& manifest, const TableEntry& table, const FileEntry& file)
+{
+    auto subdir = manifest.kind == BackupKind::snapshot ? snapshot_subdir(manifest.tag) : std::string(k_backups_subdir);
+    return table_file_path(table, subdir, file.name);
+}
+
+bool archived_ok(const NodeEntry& node)
+{
+    return node.archive && node.archive->status == NodeStatus::ok;
+}
+
+// The nodes of a backup with files to archive: recorded ones, not archived yet.
+bool needs_archiving(const NodeEntry& node)
+{
+    return !node.tables.empty() && !archived_ok(node);
+}
+
+const Node* cluster_node(const std::vector<Node>& nodes, const std::string& host)
+{
+    auto it = std::find_if(nodes.begin(), nodes.end(), [&](const Node& node) { return node.host == host; });
+    return it == nodes.end() ? nullptr : &*it;
+}
+
+std::uint64_t sum_sizes(const std::map<std::string, std::uint64_t>& blobs)
+{
+    std::uint64_t bytes = 0;
+    for (const auto& [sha, size] : blobs) {
+        bytes += size;
+    }
+    return bytes;
+}
+
+// The bytes of the blobs at `paths` ("blobs/9f/9f86...").
+std::uint64_t bytes_of(const ArchiveGroup& group, const std::vector<std::string>& paths)
+{
+    std::uint64_t bytes = 0;
+    for (const auto& path : paths) {
+        auto it = group.blobs.find(path.substr(path.rfind('/') + 1));
+        bytes += it == group.blobs.end() ? 0 : it->second;
+    }
+    return bytes;
+}
+
+// What one run of archive_manifest works on.
+class Archiver
+{
+  public:
+    Archiver(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes, Manifest manifest,
+             RcloneConfigs configs, Observer& observer)
+        : m_executor(executor), m_catalog(catalog), m_nodes(nodes), m_configs(std::move(configs)), m_observer(observer)
+    {
+        m_outcome.manifest = std::move(manifest);
+    }
+
+    Result<ArchiveOutcome> run()
+    {
+        auto started = std::chrono::steady_clock::now();
+        auto roots = roots_of_nodes();
+        if (!roots) {
+            return roots.error();
+        }
+        auto known = archived_blobs(m_catalog, manifest().tag);
+        for (auto& group : plan_uploads(manifest(), *roots, known)) {
+            archive_group(group);
+        }
+        commit();
+        m_outcome.duration = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started);
+        return std::move(m_outcome);
+    }
+
+  private:
+    Manifest& manifest() { return m_outcome.manifest; }
+
+    // manifest node index -> archive root, for the nodes to archive now. A node pruned before it
+    // was archived, or gone from the cluster file, fails here with a reason.
+    Result<std::map<std::size_t, std::string>> roots_of_nodes()
+    {
+        std::map<std::size_t, std::string> roots;
+        bool any_archive = false;
+        for (std::size_t i = 0; i < manifest().nodes.size(); ++i) {
+            auto& entry = manifest().nodes[i];
+            const Node* node = cluster_node(m_nodes, entry.host);
+            any_archive = any_archive || (node && node->archived());
+            if (!needs_archiving(entry)) {
+                continue;
+            }
+            if (!node || !node->archived()) {
+                fail_node(i, node ? "the cluster file gives this node no archive: section"
+                                  : "not in the cluster file (or not selected): its files cannot be reached");
+            } else if (entry.pruned_at) {
+                fail_node(i, "its files were pruned from the node before they were archived");
+            } else {
+                roots[i] = steps::archive_root(*node, manifest().cluster);
+            }
+        }
+        if (!any_archive) {
+            return make_error(ErrorKind::usage,
+                              fmt::format("no node of backup {} has an archive: add an archive: section (remote: "
+                                          "...) to the cluster file {}",
+                                          manifest().tag, "(docs/archive.md)"));
+        }
+        return roots;
+    }
+
+    void fail_node(std::size_t index, const std::string& why)
+    {
+        auto& entry = manifest().nodes[index];
+        NodeArchive archive = entry.archive.value_or(NodeArchive{});
+        archive.status = NodeStatus::failed;
+        archive.error = why;
+        entry.archive = archive;
+    }
+
+    ArchiveStore store_for(const ArchiveGroup& group)
+    {
+        std::vector<Node> reachers;
+        for (auto index : group.nodes) {
+            reachers.push_back(*cluster_node(m_nodes, manifest().nodes[index].host));
+        }
+        return ArchiveStore(m_executor, group.root, std::move(reachers), m_configs);
+    }
+
+    void archive_group(const ArchiveGroup& group)
+    {
+        auto store = store_for(group);
+        if (auto intent = store.begin_backup(manifest().tag, group.blobs); !intent) {
+            for (auto index : group.nodes) {
+                fail_node(index, intent.error().message);
+            }
+            return;
+        }
+        auto sent = upload(group);
+        confirm(store, group, sent);
+        if (std::any_of(group.nodes.begin(), group.nodes.end(),
+                        [&](std::size_t i) { return archived_ok(manifest().nodes[i]); })) {
+            m_committed.push_back(group.root);
+        }
+        m_stores.push_back(std::move(store));
+    }
+
+    // Runs every node's upload at once; returns per manifest node index the blobs it sent.
+    std::map<std::size_t, std::vector<std::string>> upload(const ArchiveGroup& group)
+    {
+        std::vector<Node> uploaders;
+        std::vector<std::size_t> indexes;
+        for (const auto& [index, uploads] : group.uploads) {
+            uploaders.push_back(*cluster_node(m_nodes, manifest().nodes[index].host));
+            indexes.push_back(index);
+        }
+        std::map<std::size_t, std::vector<std::string>> sent;
+        std::map<std::size_t, std::string> errors;
+        std::mutex guard;
+        Phase phase(m_observer, "upload", uploaders);
+        auto runs = m_executor.run_on_nodes(uploaders, [&](RemoteShell& shell, std::size_t i) -> Status {
+            const auto& uploads = group.uploads.at(indexes[i]);
+            auto result = upload_from(shell, group, uploads);
+            std::lock_guard lock(guard);
+            sent[indexes[i]] = result.sent;
+            if (!result.error.empty()) {
+                errors[indexes[i]] = result.error;
+                return make_error(ErrorKind::command, result.error);
+            }
+            return {};
+        });
+        for (std::size_t i = 0; i < runs.size(); ++i) {
+            if (!runs[i].ok() && !errors.count(indexes[i])) {
+                errors[indexes[i]] = runs[i].error ? runs[i].error->message : "the upload did not run";
+            }
+            m_outcome.runs.push_back(std::move(runs[i]));
+        }
+        m_upload_errors.insert(errors.begin(), errors.end());
+        return sent;
+    }
+
+    struct UploadResult
+    {
+        std::vector<std::string> sent;
+        std::string error;
+    };
+
+    UploadResult upload_from(RemoteShell& shell, const ArchiveGroup& group, const Uploads& uploads)
+    {
+        std::string payload;
+        for (const auto& [sha, path] : uploads) {
+            payload += sha + " " + path + "\n";
+        }
+        auto output =
+            shell.run_with_input("rclone copy (upload)", steps::upload_command(shell.node(), group.root),
+                                 steps::rclone_input(rclone_config_of(m_configs, shell.node()), payload), std::nullopt);
+        if (!output) {
+            return {{}, output.error().message};
+        }
+        auto log = steps::parse_upload_log(output->out, output->err);
+        m_observer.add_bytes(bytes_of(group, log.sent));
+        UploadResult result{log.sent, ""};
+        if (!log.missing.empty()) {
+            result.error =
+                fmt::format("{} file(s) gone from the node (first: {})", log.missing.size(), log.missing.front());
+        } else if (!output->succeeded()) {
+            result.error = fmt::format("{}{}", steps::describe_exit(output->exit_status),
+                                       log.errors.empty() ? "" : ": " + log.errors.back());
+        }
+        return result;
+    }
+
+    // One listing of every blob of the group; each node's part is archived when all its files
+    // are there at their recorded size.
+    void confirm(ArchiveStore& store, const ArchiveGroup& group,
+                 const std::map<std::size_t, std::vector<std::string>>& sent)
+    {
+        auto sizes = store.sizes(group.blobs);
+        auto now = now_utc();
+        for (auto index : group.nodes) {
+            auto& entry = manifest().nodes[index];
+            NodeArchive archive{group.root, NodeStatus::ok, now, std::nullopt, 0, 0};
+            if (auto it = sent.find(index); it != sent.end()) {
+                archive.files_sent = it->second.size();
+                archive.bytes_sent = bytes_of(group, it->second);
+                m_blobs_sent += archive.files_sent;
+                m_bytes_sent += archive.bytes_sent;
+            }
+            if (!sizes) {
+                archive.status = NodeStatus::failed;
+                archive.error = "the archive could not be listed to confirm the upload: " + sizes.error().message;
+            } else if (auto missing = first_missing(entry, *sizes)) {
+                archive.status = NodeStatus::failed;
+                auto upload_error = m_upload_errors.find(index);
+                archive.error =
+                    upload_error != m_upload_errors.end() ? upload_error->second + "; " + *missing : *missing;
+            }
+            archive.archived_at = archive.status == NodeStatus::ok ? std::optional(now) : std::nullopt;
+            entry.archive = archive;
+        }
+    }
+
+    static std::optional<std::string> first_missing(const NodeEntry& entry,
+                                                    const std::map<std::string, std::uint64_t>& sizes)
+    {
+        std::size_t missing = 0;
+        std::string first;
+        for (const auto& table : entry.tables) {
+            for (const auto& file : table.files) {
+                auto it = sizes.find(steps::blob_path(file.sha256));
+                if (it == sizes.end() || it->second != file.size) {
+                    if (missing++ == 0) {
+                        first = it == sizes.end() ? fmt::format("{}: not in the archive", file.name)
+                                                  : fmt::format("{}: {} bytes in the archive, {} recorded", file.name,
+                                                                it->second, file.size);
+                    }
+                }
+            }
+        }
+        if (missing == 0) {
+            return std::nullopt;
+        }
+        return fmt::format("{} file(s) not confirmed in the archive (first: {})", missing, first);
+    }
+
+    // The catalog first (the operator's truth), then each archive root that holds a part, then
+    // the intents go.
+    void commit()
+    {
+        summarize();
+        auto saved = m_catalog.save(manifest(), SaveMode::replace);
+        if (!saved) {
+            m_outcome.notes.push_back("the manifest could not be updated in the catalog: " + saved.error().message);
+        } else {
+            m_outcome.manifest_path = *saved;
+        }
+        std::string document = to_json(manifest()).dump(2) + "\n";
+        for (auto& store : m_stores) {
+            bool holds_part = std::find(m_committed.begin(), m_committed.end(), store.root()) != m_committed.end();
+            if (holds_part) {
+                if (auto put = store.put_manifest(manifest().tag, document); !put) {
+                    m_outcome.notes.push_back(fmt::format("{}: the manifest could not be written to the archive: {}",
+                                                          store.root(), put.error().message));
+                }
+            }
+            store.end_backup(manifest().tag);
+        }
+        m_outcome.status = status_of(manifest().archive->status);
+    }
+
+    void summarize()
+    {
+        ManifestArchive archive;
+        archive.archived_at = now_utc();
+        std::map<std::string, std::uint64_t> blobs;
+        std::size_t holders = 0;
+        std::size_t archived = 0;
+        for (const auto& entry : manifest().nodes) {
+            if (entry.tables.empty()) {
+                continue;
+            }
+            ++holders;
+            archived += archived_ok(entry) ? 1 : 0;
+            if (entry.archive) {
+                if (std::find(archive.remotes.begin(), archive.remotes.end(), entry.archive->remote) ==
+                    archive.remotes.end()) {
+                    archive.remotes.push_back(entry.archive->remote);
+                }
+            }
+            for (const auto& table : entry.tables) {
+                for (const auto& file : table.files) {
+                    blobs[file.sha256] = file.size;
+                }
+            }
+        }
+        archive.blobs = blobs.size();
+        archive.bytes = sum_sizes(blobs);
+        archive.blobs_sent = m_blobs_sent;
+        archive.bytes_sent = m_bytes_sent;
+        archive.status = archived == holders && holders > 0 ? ManifestStatus::complete
+                         : archived > 0                     ? ManifestStatus::partial
+                                                            : ManifestStatus::failed;
+        manifest().archive = archive;
+    }
+
+    Executor& m_executor;
+    const Catalog& m_catalog;
+    const std::vector<Node>& m_nodes;
+    RcloneConfigs m_configs;
+    Observer& m_observer;
+    ArchiveOutcome m_outcome;
+    std::vector<ArchiveStore> m_stores;
+    std::vector<std::string> m_committed;               // roots where some node's part was confirmed
+    std::map<std::size_t, std::string> m_upload_errors; // manifest node index -> why its upload failed
+    std::uint64_t m_blobs_sent = 0;                     // by this run
+    std::uint64_t m_bytes_sent = 0;
+};
+
+} // namespace
+
+Result<RcloneConfigs> read_rclone_configs(const std::vector<Node>& nodes)
+{
+    RcloneConfigs configs;
+    for (const auto& node : nodes) {
+        const auto& path = node.archive.rclone_config;
+        if (!node.archived() || !path || configs.count(*path)) {
+            continue;
+        }
+        auto content = read_local_file(*path, k_secret_file);
+        if (!content) {
+            return make_error(ErrorKind::usage, fmt::format("archive.rclone_config: {}", content.error().message));
+        }
+        configs[*path] = std::move(*content);
+    }
+    return configs;
+}
+
+const std::string& rclone_config_of(const RcloneConfigs& configs, const Node& node)
+{
+    static const std::string none;
+    if (!node.archive.rclone_config) {
+        return none;
+    }
+    auto it = configs.find(*node.archive.rclone_config);
+    return it == configs.end() ? none : it->second;
+}
+
+std::vector<ArchiveGroup> plan_uploads(const Manifest& manifest, const std::map<std::size_t, std::string>& roots,
+                                       const std::map<std::string, std::set<std::string>>& known)
+{
+    std::map<std::string, ArchiveGroup> groups;
+    // sha256 -> (size, holders with their path), per root
+    std::map<std::string, std::map<std::string, std::vector<std::pair<std::size_t, std::string>>>> holders;
+    for (const auto& [index, root] : roots) {
+        auto& group = groups[root];
+        group.root = root;
+        group.nodes.push_back(index);
+        for (const auto& table : manifest.nodes[index].tables) {
+            for (const auto& file : table.files) {
+                group.blobs[file.sha256] = file.size;
+                holders[root][file.sha256].emplace_back(index, file_on_node(manifest, table, file));
+            }
+        }
+    }
+    for (auto& [root, group] : groups) {
+        auto known_here = known.find(root);
+        std::vector<std::pair<std::uint64_t, std::string>> needed; // (size, sha), largest first
+        for (const auto& [sha, size] : group.blobs) {
+            if (known_here == known.end() || !known_here->second.count(sha)) {
+                needed.emplace_back(size, sha);
+            }
+        }
+        std::sort(needed.begin(), needed.end(), std::greater<>());
+        std::map<std::size_t, std::uint64_t> load;
+        for (const auto& [size, sha] : needed) {
+            const auto& candidates = holders[root][sha];
+            auto chosen = std::min_element(candidates.begin(), candidates.end(),
+                                           [&](const auto& a, const auto& b) { return load[a.first] < load[b.first]; });
+            load[chosen->first] += size;
+            group.uploads[chosen->first][sha] = chosen->second;
+        }
+    }
+    std::vector<ArchiveGroup> result;
+    for (auto& [root, group] : groups) {
+        result.push_back(std::move(group));
+    }
+    return result;
+}
+
+std::map<std::string, std::set<std::string>> archived_blobs(const Catalog& catalog, const std::string& except_tag)
+{
+    std::map<std::string, std::set<std::string>> known;
+    auto listing = catalog.list();
+    if (!listing) {
+        return known;
+    }
+    for (const auto& summary : listing->manifests) {
+        if (summary.tag == except_tag || !summary.archive) {
+            continue;
+        }
+        auto manifest = catalog.load(summary.tag);
+        if (!manifest) {
+            continue;
+        }
+        for (const auto& node : manifest->nodes) {
+            if (!archived_ok(node)) {
+                continue;
+            }
+            auto& blobs = known[node.archive->remote];
+            for (const auto& table : node.tables) {
+                for (const auto& file : table.files) {
+                    blobs.insert(file.sha256);
+                }
+            }
+        }
+    }
+    return known;
+}
+
+bool fully_archived(const Manifest& manifest)
+{
+    return std::all_of(manifest.nodes.begin(), manifest.nodes.end(),
+                       [](const NodeEntry& node) { return node.tables.empty() || archived_ok(node); });
+}
+
+Result<ArchiveOutcome> archive_manifest(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
+                                        const Manifest& manifest, Observer& observer)
+{
+    auto configs = read_rclone_configs(nodes);
+    if (!configs) {
+        return configs.error();
+    }
+    return Archiver(executor, catalog, nodes, manifest, std::move(*configs), observer).run();
+}
+
+Result<ArchiveOutcome> run_archive(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
+                                   const ArchiveRequest& request, Observer& observer)
+{
+    auto lock = lock_catalog(catalog, request.command);
+    if (!lock) {
+        return lock.error();
+    }
+    auto manifest = catalog.load(request.tag);
+    if (!manifest) {
+        return manifest.error();
+    }
+    return archive_manifest(executor, catalog, nodes, *manifest, observer);
+}
+
+} // namespace ringsnap::ops
