@@ -10,6 +10,7 @@
 #include <ringsnap/shell.hpp>
 #include <ringsnap/text_table.hpp>
 
+#include "cli/archive_report.hpp"
 #include "cli/backup_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
@@ -24,6 +25,8 @@ struct IncrementalOptions
     std::string tag;
     std::string base;
     bool prune = false;
+    bool archive = false;
+    bool force = false;
 };
 
 // ---- enable | disable | status
@@ -99,6 +102,8 @@ int run_incremental(Context& context, const IncrementalOptions& options)
     request.tag = options.tag.empty() ? default_tag() : options.tag;
     request.base = options.base;
     request.prune = options.prune;
+    request.archive = options.archive;
+    request.force = options.force;
     request.datacenters = context.options().datacenters;
     request.hosts = context.options().hosts;
     for (const auto& name : {request.tag, request.base}) {
@@ -126,7 +131,12 @@ int run_incremental(Context& context, const IncrementalOptions& options)
     json["base"] = manifest.base.value_or("");
     json["parent"] = manifest.parent ? nlohmann::json(*manifest.parent) : nlohmann::json();
     json["totals"] = totals_json(manifest.totals);
-    context.emit(render_backup(manifest, outcome->manifest_path), json);
+    std::string text = render_backup(manifest, outcome->manifest_path);
+    if (outcome->archive) {
+        json["archive"] = archive_json(*outcome->archive);
+        text += "\n" + render_archive(*outcome->archive);
+    }
+    context.emit(text, json);
     return exit_code_for(outcome->status);
 }
 
@@ -141,14 +151,18 @@ void add_incremental_command(CLI::App& app, Action& action)
         ->check(CLI::IsMember({"enable", "disable", "status"}));
     incremental->add_option("--tag", options->tag, "Name of the incremental (default ringsnap-inc-<UTC time>)");
     incremental->add_option("--base", options->base, "The snapshot to build on (default: the newest complete one)");
+    incremental->add_flag("--archive", options->archive,
+                          "Then copy it to the archive the cluster file names (as `ringsnap archive TAG`)");
     incremental->add_flag("--prune", options->prune,
                           "After the manifest is written, delete the files it recorded from the nodes' backups/\n"
-                          "directories. Unless they were copied elsewhere, that was their only copy");
+                          "directories: with --archive, only on nodes whose files reached the archive");
+    incremental->add_flag("--force", options->force,
+                          "With --prune and no --archive: prune anyway (the nodes held the only copy)");
     incremental->footer(
         "Per node: nodetool statusbackup (a node with incremental backups off fails, saying so), flush,\n"
         "then the files of backups/ in the base's keyspaces that no manifest of the chain recorded, with\n"
         "size and SHA-256; each node's flush time is recorded. --prune removes exactly those files\n"
-        "and nothing else: without a copy elsewhere, pruned files are gone for good.\n"
+        "and nothing else, and needs --archive (or --force: pruned files are then gone for good).\n"
         "`enable` lasts until the node restarts unless cassandra.yaml says incremental_backups: true;\n"
         "`status` shows both. Exit codes as for snapshot.");
     incremental->callback([options, &action] {
@@ -156,9 +170,9 @@ void add_incremental_command(CLI::App& app, Action& action)
             if (options->action.empty()) {
                 return run_incremental(context, *options);
             }
-            if (!options->tag.empty() || !options->base.empty() || options->prune) {
-                return context.refuse(make_error(ErrorKind::usage, fmt::format("incremental {} takes no --tag, --base "
-                                                                               "or --prune",
+            if (!options->tag.empty() || !options->base.empty() || options->prune || options->archive) {
+                return context.refuse(make_error(ErrorKind::usage, fmt::format("incremental {} takes no --tag, --base, "
+                                                                               "--archive or --prune",
                                                                                options->action)));
             }
             auto which = options->action == "enable"    ? ops::BackupSwitch::enable

@@ -85,9 +85,23 @@ nlohmann::json problems_json(const std::vector<ListingProblem>& problems)
     return json;
 }
 
+// Where the backup's files are: "nodes", "archive", "nodes+archive"; "archive(partial)" when
+// some nodes' parts did not reach it.
+std::string location_of(const ManifestSummary& backup)
+{
+    std::vector<std::string> places;
+    if (!backup.cleared_at) {
+        places.emplace_back("nodes");
+    }
+    if (backup.archive && backup.archive->status != ManifestStatus::failed) {
+        places.emplace_back(backup.archive->status == ManifestStatus::complete ? "archive" : "archive(partial)");
+    }
+    return places.empty() ? "-" : fmt::format("{}", fmt::join(places, "+"));
+}
+
 std::string render(const CatalogListing& listing, const ops::LiveView* live)
 {
-    std::vector<std::string> headers{"TAG", "KIND", "STARTED", "STATUS", "NODES", "FILES", "SIZE", "BASE"};
+    std::vector<std::string> headers{"TAG", "KIND", "STARTED", "STATUS", "NODES", "FILES", "SIZE", "BASE", "WHERE"};
     if (live) {
         headers.emplace_back("ON THE NODES NOW");
     }
@@ -100,7 +114,8 @@ std::string render(const CatalogListing& listing, const ops::LiveView* live)
                                      fmt::format("{}/{}", backup.totals.nodes_ok, backup.totals.nodes),
                                      std::to_string(backup.totals.files),
                                      format_bytes(backup.totals.bytes),
-                                     backup.base.value_or("-")};
+                                     backup.base.value_or("-"),
+                                     location_of(backup)};
         if (const auto* presence = presence_of(live, backup.tag)) {
             row.push_back(!presence->refused.empty() ? "REFUSED: " + presence->refused
                           : presence->gone.empty()   ? fmt::format("on {} node(s)", presence->holding.size())
@@ -127,17 +142,21 @@ nlohmann::json backups_json(const CatalogListing& listing, const ops::LiveView* 
 {
     auto json = nlohmann::json::array();
     for (const auto& backup : listing.manifests) {
-        nlohmann::json entry{{"tag", backup.tag},
-                             {"kind", to_string(backup.kind)},
-                             {"status", to_string(backup.status)},
-                             {"started_at", format_timestamp(backup.started_at)},
-                             {"finished_at", format_timestamp(backup.finished_at)},
-                             {"base", backup.base ? nlohmann::json(*backup.base) : nlohmann::json()},
-                             {"parent", backup.parent ? nlohmann::json(*backup.parent) : nlohmann::json()},
-                             {"nodes", backup.totals.nodes},
-                             {"nodes_ok", backup.totals.nodes_ok},
-                             {"files", backup.totals.files},
-                             {"bytes", backup.totals.bytes}};
+        nlohmann::json entry{
+            {"tag", backup.tag},
+            {"kind", to_string(backup.kind)},
+            {"status", to_string(backup.status)},
+            {"started_at", format_timestamp(backup.started_at)},
+            {"finished_at", format_timestamp(backup.finished_at)},
+            {"base", backup.base ? nlohmann::json(*backup.base) : nlohmann::json()},
+            {"parent", backup.parent ? nlohmann::json(*backup.parent) : nlohmann::json()},
+            {"nodes", backup.totals.nodes},
+            {"nodes_ok", backup.totals.nodes_ok},
+            {"files", backup.totals.files},
+            {"bytes", backup.totals.bytes},
+            {"on_nodes", !backup.cleared_at},
+            {"archive", backup.archive ? nlohmann::json(to_string(backup.archive->status)) : nlohmann::json()},
+            {"where", location_of(backup)}};
         if (const auto* presence = presence_of(live, backup.tag)) {
             entry["live"] = {{"holding", presence->holding}, {"gone", presence->gone}};
             if (!presence->refused.empty()) {

@@ -9,6 +9,7 @@
 #include <ringsnap/shell.hpp>
 #include <ringsnap/text_table.hpp>
 
+#include "cli/archive_report.hpp"
 #include "cli/backup_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
@@ -23,6 +24,7 @@ struct SnapshotOptions
     std::vector<std::string> tables;
     std::string tag;
     bool skip_flush = false;
+    bool archive = false;
     std::string ttl;
     bool dry_run = false;
 };
@@ -67,6 +69,7 @@ Result<ops::SnapshotRequest> make_request(const SnapshotOptions& options)
         request.ttl = *ttl;
     }
     request.skip_flush = options.skip_flush;
+    request.archive = options.archive;
     request.dry_run = options.dry_run;
     return request;
 }
@@ -117,7 +120,12 @@ int run_snapshot(Context& context, const SnapshotOptions& options)
     json["manifest"] = manifest_path_json(outcome->manifest_path);
     json["tag"] = manifest.tag;
     json["totals"] = totals_json(manifest.totals);
-    context.emit(render_backup(manifest, outcome->manifest_path), json);
+    std::string text = render_backup(manifest, outcome->manifest_path);
+    if (outcome->archive) {
+        json["archive"] = archive_json(*outcome->archive);
+        text += "\n" + render_archive(*outcome->archive);
+    }
+    context.emit(text, json);
     return exit_code_for(outcome->status);
 }
 
@@ -133,6 +141,8 @@ void add_snapshot_command(CLI::App& app, Action& action)
     snapshot->add_option("--tag", options->tag, "Snapshot name (default ringsnap-<UTC time>)");
     snapshot->add_flag("--skip-flush", options->skip_flush, "Do not flush memtables first (nodetool snapshot -sf)");
     snapshot->add_option("--ttl", options->ttl, "Let Cassandra remove the snapshot after this long (4.1+, >= 60s)");
+    snapshot->add_flag("--archive", options->archive,
+                       "Then copy it to the archive the cluster file names (as `ringsnap archive TAG`)");
     snapshot->add_flag("--dry-run", options->dry_run, "Show what would run where; change nothing");
     snapshot->footer("Without -k or -t: every keyspace except the node-local and replicated system ones\n"
                      "(system, system_auth, system_distributed, system_traces); system_schema is included.\n"

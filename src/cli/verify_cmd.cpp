@@ -4,7 +4,9 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <ringsnap/ops/archive.hpp>
 #include <ringsnap/ops/verify.hpp>
 #include <ringsnap/shell.hpp>
 #include <ringsnap/text_table.hpp>
@@ -95,6 +97,53 @@ nlohmann::json outcome_json(const ops::VerifyOutcome& outcome, const std::string
     return json;
 }
 
+std::string render_archive_check(const ops::ArchiveVerifyOutcome& outcome, const ops::ArchiveVerifyRequest& request)
+{
+    std::string text;
+    for (const auto& problem : outcome.problems) {
+        text += fmt::format("blob {} ({}): {}\n", problem.blob, problem.where, problem.reason);
+    }
+    for (const auto& error : outcome.errors) {
+        text += fmt::format("NOT checked: {}\n", error);
+    }
+    std::string deep = request.deep ? fmt::format(", {} read back and hashed", outcome.blobs_hashed) : "";
+    std::string verdict = outcome.problems.empty()
+                              ? "present at their recorded size" + std::string(request.deep ? " and content" : "")
+                              : fmt::format("{} problem(s)", outcome.problems.size());
+    return text + fmt::format("{} in {}: {} of {} blob(s) checked{}: {}.\n", request.tag,
+                              fmt::join(outcome.roots, ", "), outcome.blobs_checked, outcome.blobs, deep, verdict);
+}
+
+int run_verify_archive(Context& context, const ops::ArchiveVerifyRequest& request)
+{
+    auto target = select_with_catalog(context);
+    if (!target) {
+        return context.refuse(target.error());
+    }
+    auto& [selection, catalog] = *target;
+    auto outcome = ops::verify_archive(context.executor(), catalog, selection.nodes, request);
+    if (!outcome) {
+        return context.refuse(outcome.error());
+    }
+    nlohmann::json problems = nlohmann::json::array();
+    for (const auto& problem : outcome->problems) {
+        problems.push_back({{"blob", problem.blob}, {"where", problem.where}, {"reason", problem.reason}});
+    }
+    nlohmann::json json{{"status", outcome->exit_code == exit_code::mismatch ? "failed" : to_string(outcome->status)},
+                        {"exit_code", outcome->exit_code},
+                        {"tag", request.tag},
+                        {"archive", outcome->roots},
+                        {"deep", request.deep},
+                        {"blobs", outcome->blobs},
+                        {"blobs_checked", outcome->blobs_checked},
+                        {"blobs_hashed", outcome->blobs_hashed},
+                        {"problems", problems},
+                        {"errors", outcome->errors},
+                        {"nodes", nlohmann::json::array()}};
+    context.emit(render_archive_check(*outcome, request), json);
+    return outcome->exit_code;
+}
+
 int run_verify(Context& context, const std::string& tag)
 {
     if (auto valid = validate_tag(tag); !valid) {
@@ -119,15 +168,43 @@ int run_verify(Context& context, const std::string& tag)
 void add_verify_command(CLI::App& app, Action& action)
 {
     auto tag = std::make_shared<std::string>();
-    auto* verify = app.add_subcommand("verify", "Compare the nodes' files with a backup's manifest");
+    auto archive = std::make_shared<ops::ArchiveVerifyRequest>();
+    auto* verify = app.add_subcommand("verify", "Compare the nodes' files (or the archive's) with a backup's manifest");
     verify->add_option("tag", *tag, "The backup's tag")->required();
-    verify->footer("Lists the backup's files on every node that recorded its part and hashes them all there:\n"
-                   "a file missing, of another size or SHA-256, or (snapshots) not in the manifest is a\n"
-                   "mismatch. An incremental's files are checked among the others of backups/; nodes whose\n"
-                   "files were pruned are skipped. The summary says how many nodes and files were checked\n"
-                   "and names the nodes that could not be.\n"
-                   "Exit 0 all match, 4 a mismatch, 1 some nodes could not be checked, 3 none could.");
-    verify->callback([tag, &action] { action = [tag](Context& context) { return run_verify(context, *tag); }; });
+    auto in_archive_flag = std::make_shared<bool>(false);
+    auto* in_archive = verify->add_flag("--archive", *in_archive_flag,
+                                        "Check the archive instead of the nodes: every blob the backup "
+                                        "references is there at its recorded size");
+    auto* deep = verify->add_flag("--deep", archive->deep,
+                                  "With --archive: also download the blobs and compare their SHA-256 with their name "
+                                  "(storage egress and retrieval fees apply)");
+    deep->needs(in_archive);
+    verify->add_option("--sample", archive->sample_percent, "With --deep: hash this percentage of the blobs, at random")
+        ->check(CLI::Range(1, 100))
+        ->needs(deep)
+        ->default_val(100);
+    verify->footer(
+        "Lists the backup's files on every node that recorded its part and hashes them all there:\n"
+        "a file missing, of another size or SHA-256, or (snapshots) not in the manifest is a\n"
+        "mismatch. An incremental's files are checked among the others of backups/; nodes whose\n"
+        "files were pruned are skipped. The summary says how many nodes and files were checked\n"
+        "and names the nodes that could not be.\n"
+        "--archive: one listing per archive root (no download) finds every blob at its size; --deep\n"
+        "[--sample N] reads back all (or N% of) the blobs through rclone and hashes them.\n"
+        "Exit 0 all match, 4 a mismatch, 1 some nodes (or archive roots) could not be checked, 3 none could.");
+    verify->callback([tag, archive, in_archive_flag, &action] {
+        bool check_archive = *in_archive_flag;
+        action = [tag, archive, check_archive](Context& context) {
+            if (auto valid = validate_tag(*tag); !valid) {
+                return context.refuse(valid.error());
+            }
+            if (check_archive) {
+                archive->tag = *tag;
+                return run_verify_archive(context, *archive);
+            }
+            return run_verify(context, *tag);
+        };
+    });
 }
 
 } // namespace ringsnap::cli

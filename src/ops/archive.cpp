@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -455,6 +456,165 @@ std::map<std::string, std::set<std::string>> archived_blobs(const Catalog& catal
         }
     }
     return known;
+}
+
+Status check_archive_ready(const std::vector<Node>& nodes)
+{
+    if (std::none_of(nodes.begin(), nodes.end(), [](const Node& node) { return node.archived(); })) {
+        return make_error(ErrorKind::usage, "--archive: the cluster file gives no selected node an archive: add an "
+                                            "archive: section (remote: ...; docs/archive.md)");
+    }
+    auto configs = read_rclone_configs(nodes);
+    if (!configs) {
+        return configs.error();
+    }
+    return {};
+}
+
+RunStatus with_archive(RunStatus backup, const ArchiveOutcome& archive)
+{
+    auto rank = [](RunStatus status) {
+        return status == RunStatus::interrupted ? 3
+               : status == RunStatus::failed    ? 2
+               : status == RunStatus::partial   ? 1
+                                                : 0;
+    };
+    // An archive that failed outright still leaves the backup on the nodes: partial, not failed.
+    auto archived = archive.status == RunStatus::failed ? RunStatus::partial : archive.status;
+    return rank(archived) > rank(backup) ? archived : backup;
+}
+
+namespace {
+
+// One archive root's blobs of a backup, with a file that holds each (for messages).
+struct RootBlobs
+{
+    std::vector<Node> reachers;
+    std::map<std::string, std::uint64_t> sizes;
+    std::map<std::string, std::string> where;
+};
+
+std::map<std::string, RootBlobs> blobs_by_root(const Manifest& manifest, const std::vector<Node>& nodes,
+                                               std::vector<std::string>& errors)
+{
+    std::map<std::string, RootBlobs> roots;
+    for (const auto& entry : manifest.nodes) {
+        if (entry.tables.empty()) {
+            continue;
+        }
+        if (!archived_ok(entry)) {
+            errors.push_back(fmt::format("{}: its part is not in the archive", entry.host));
+            continue;
+        }
+        auto& root = roots[entry.archive->remote];
+        for (const auto& node : nodes) {
+            if (node.archived() && steps::archive_root(node, manifest.cluster) == entry.archive->remote &&
+                std::find_if(root.reachers.begin(), root.reachers.end(),
+                             [&](const Node& n) { return n.host == node.host; }) == root.reachers.end()) {
+                root.reachers.push_back(node);
+            }
+        }
+        for (const auto& table : entry.tables) {
+            for (const auto& file : table.files) {
+                root.sizes[file.sha256] = file.size;
+                root.where.emplace(file.sha256,
+                                   fmt::format("{}: {}.{}/{}", entry.host, table.keyspace, table.table, file.name));
+            }
+        }
+    }
+    return roots;
+}
+
+// `percent` of `blobs`, picked at random (all of them at 100).
+std::vector<std::string> sample(const std::map<std::string, std::uint64_t>& blobs, int percent)
+{
+    std::vector<std::string> all;
+    for (const auto& [sha, size] : blobs) {
+        all.push_back(sha);
+    }
+    if (percent >= 100) {
+        return all;
+    }
+    std::shuffle(all.begin(), all.end(), std::mt19937(std::random_device{}()));
+    auto keep = (all.size() * static_cast<std::size_t>(percent) + 99) / 100;
+    all.resize(std::max<std::size_t>(keep, all.empty() ? 0 : 1));
+    return all;
+}
+
+void check_root(ArchiveStore& store, const RootBlobs& root, const ArchiveVerifyRequest& request,
+                ArchiveVerifyOutcome& outcome)
+{
+    auto sizes = store.sizes(root.sizes);
+    if (!sizes) {
+        outcome.errors.push_back(fmt::format("{}: {}", store.root(), sizes.error().message));
+        return;
+    }
+    for (const auto& [sha, size] : root.sizes) {
+        auto found = sizes->find(steps::blob_path(sha));
+        if (found == sizes->end()) {
+            outcome.problems.push_back({sha, root.where.at(sha), "missing from the archive"});
+        } else if (found->second != size) {
+            outcome.problems.push_back(
+                {sha, root.where.at(sha), fmt::format("{} bytes in the archive, {} recorded", found->second, size)});
+        }
+        ++outcome.blobs_checked;
+    }
+    if (!request.deep) {
+        return;
+    }
+    auto picked = sample(root.sizes, request.sample_percent);
+    auto hashes = store.hashes(picked);
+    if (!hashes) {
+        outcome.errors.push_back(fmt::format("{}: {}", store.root(), hashes.error().message));
+        return;
+    }
+    for (const auto& sha : picked) {
+        auto read = hashes->find(sha);
+        if (read == hashes->end()) {
+            // Said only once per blob: a missing one was named by the size check already.
+            if (sizes->count(steps::blob_path(sha))) {
+                outcome.problems.push_back({sha, root.where.at(sha), "could not be read back to hash it"});
+            }
+        } else if (read->second != sha) {
+            outcome.problems.push_back({sha, root.where.at(sha), "its content read back has SHA-256 " + read->second});
+        }
+        outcome.blobs_hashed += read != hashes->end() ? 1 : 0;
+    }
+}
+
+} // namespace
+
+Result<ArchiveVerifyOutcome> verify_archive(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
+                                            const ArchiveVerifyRequest& request)
+{
+    auto manifest = catalog.load(request.tag);
+    if (!manifest) {
+        return manifest.error();
+    }
+    if (!manifest->archive) {
+        return make_error(ErrorKind::usage,
+                          fmt::format("backup {} was never archived (ringsnap archive {})", request.tag, request.tag));
+    }
+    auto configs = read_rclone_configs(nodes);
+    if (!configs) {
+        return configs.error();
+    }
+    ArchiveVerifyOutcome outcome;
+    for (auto& [root, blobs] : blobs_by_root(*manifest, nodes, outcome.errors)) {
+        outcome.roots.push_back(root);
+        outcome.blobs += blobs.sizes.size();
+        if (blobs.reachers.empty()) {
+            outcome.errors.push_back(fmt::format("{}: no selected node uses this archive to read it", root));
+            continue;
+        }
+        ArchiveStore store(executor, root, blobs.reachers, *configs);
+        check_root(store, blobs, request, outcome);
+    }
+    outcome.status = outcome.errors.empty()      ? RunStatus::ok
+                     : outcome.blobs_checked > 0 ? RunStatus::partial
+                                                 : RunStatus::failed;
+    outcome.exit_code = outcome.problems.empty() ? exit_code_for(outcome.status) : exit_code::mismatch;
+    return outcome;
 }
 
 bool fully_archived(const Manifest& manifest)

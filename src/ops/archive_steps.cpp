@@ -152,7 +152,8 @@ std::string download_command(const Node& node, const std::string& root, const st
 
 std::string hash_command(const Node& node, const std::string& root)
 {
-    return framed(node, fmt::format("rcl hashsum sha256 --download --files-from \"$d/input\" {}", shell_quote(root)));
+    return framed(node, fmt::format("rcl hashsum sha256 --download --files-from \"$d/input\" --no-traverse {}",
+                              shell_quote(root)));
 }
 
 UploadLog parse_upload_log(const std::string& out, const std::string& err)

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
+#include <ringsnap/cancel.hpp>
 #include <ringsnap/hash_index.hpp>
 #include <ringsnap/ops/backup_run.hpp>
 #include <ringsnap/ops/chain.hpp>
@@ -182,6 +183,11 @@ IncrementalPhase take_incremental(Executor& executor, const std::vector<Node>& n
 
 // Deletes from each node's backups/ exactly the files `manifest` recorded for it; nothing else.
 // Nodes whose entry failed are skipped.
+bool archived(const NodeEntry& entry)
+{
+    return entry.archive && entry.archive->status == NodeStatus::ok;
+}
+
 std::vector<PruneResult> prune_recorded_files(Executor& executor, const std::vector<Node>& nodes,
                                               const Manifest& manifest)
 {
@@ -197,8 +203,8 @@ std::vector<PruneResult> prune_recorded_files(Executor& executor, const std::vec
     }
     for (const auto& pair : pairing->pairs) {
         const auto& entry = manifest.nodes[pair.entry];
-        if (entry.status != NodeStatus::ok) {
-            continue;
+        if (entry.status != NodeStatus::ok || (manifest.archive && !archived(entry))) {
+            continue; // with an archive, only files it holds leave the nodes
         }
         pruned.push_back(nodes[pair.node]);
         paths.emplace_back();
@@ -225,6 +231,22 @@ std::vector<PruneResult> prune_recorded_files(Executor& executor, const std::vec
 
 // Prunes once the manifest is safe, then records in it which nodes were pruned (verify then
 // knows their files are meant to be gone).
+// --archive: the incremental just saved goes to the archive; its manifest then says what is there.
+void archive_gathered(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
+                      IncrementalOutcome& outcome, Observer& observer)
+{
+    auto archived_now = archive_manifest(executor, catalog, nodes, outcome.manifest, observer);
+    if (!archived_now) {
+        spdlog::error("the incremental backup was gathered but could not be archived: {}",
+                      archived_now.error().message);
+        outcome.status = outcome.status == RunStatus::ok ? RunStatus::partial : outcome.status;
+        return;
+    }
+    outcome.status = with_archive(outcome.status, *archived_now);
+    outcome.manifest = archived_now->manifest;
+    outcome.archive = std::move(*archived_now);
+}
+
 void prune(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes, IncrementalOutcome& outcome)
 {
     outcome.pruned = true;
@@ -278,6 +300,15 @@ Result<bool> incremental_backups_setting(const std::string& cassandra_yaml)
 Result<IncrementalOutcome> run_incremental(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
                                            const IncrementalRequest& request, Observer& observer)
 {
+    if (request.prune && !request.archive && !request.force) {
+        return make_error(ErrorKind::usage, "--prune deletes the nodes' only copy of the incremental files: add "
+                                            "--archive to copy them off the nodes first, or --force to prune anyway");
+    }
+    if (request.archive) {
+        if (auto ready = check_archive_ready(nodes); !ready) {
+            return ready.error();
+        }
+    }
     auto lock = lock_catalog(catalog, request.command);
     if (!lock) {
         return lock.error();
@@ -316,6 +347,9 @@ Result<IncrementalOutcome> run_incremental(Executor& executor, const Catalog& ca
     outcome.manifest = std::move(phase.manifest);
     outcome.manifest_path = *saved;
     outcome.runs = std::move(phase.runs);
+    if (request.archive && outcome.manifest_path && !cancel_requested()) {
+        archive_gathered(executor, catalog, nodes, outcome, observer);
+    }
     if (request.prune && outcome.manifest_path && outcome.manifest.status != ManifestStatus::failed) {
         prune(executor, catalog, nodes, outcome);
     }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <ringsnap/cancel.hpp>
 #include <ringsnap/nodetool.hpp>
 #include <ringsnap/ops/backup_run.hpp>
 #include <ringsnap/ops/table_files.hpp>
@@ -289,6 +290,21 @@ SnapshotPhase take_snapshot(Executor& executor, const std::vector<Node>& nodes, 
 // and loading every kept manifest would cost seconds each on a large cluster.
 constexpr int k_manifests_for_hash_reuse = 3;
 
+// --archive: the snapshot just saved goes to the archive; its manifest then says what is there.
+void archive_taken(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes, SnapshotOutcome& outcome,
+                   Observer& observer)
+{
+    auto archived = archive_manifest(executor, catalog, nodes, *outcome.manifest, observer);
+    if (!archived) {
+        spdlog::error("the snapshot was taken but could not be archived: {}", archived.error().message);
+        outcome.status = outcome.status == RunStatus::ok ? RunStatus::partial : outcome.status;
+        return;
+    }
+    outcome.status = with_archive(outcome.status, *archived);
+    outcome.manifest = archived->manifest;
+    outcome.archive = std::move(*archived);
+}
+
 } // namespace
 
 HashIndex earlier_hashes(const Catalog& catalog)
@@ -320,6 +336,11 @@ Result<SnapshotOutcome> run_snapshot(Executor& executor, const Catalog& catalog,
     if (auto free = check_tag_free(catalog, request.tag); !free) {
         return free.error();
     }
+    if (request.archive) {
+        if (auto ready = check_archive_ready(nodes); !ready) {
+            return ready.error();
+        }
+    }
     auto started = now_utc();
     auto survey = [&] {
         Phase phase(observer, "survey", nodes, Observer::Lines::none);
@@ -350,6 +371,9 @@ Result<SnapshotOutcome> run_snapshot(Executor& executor, const Catalog& catalog,
     outcome.runs = std::move(phase.runs);
     outcome.manifest = std::move(phase.manifest);
     outcome.manifest_path = *saved;
+    if (request.archive && outcome.manifest_path && !cancel_requested()) {
+        archive_taken(executor, catalog, nodes, outcome, observer);
+    }
     return outcome;
 }
 

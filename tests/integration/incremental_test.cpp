@@ -154,7 +154,10 @@ TEST_F(IncrementalOnLab, PruneDeletesExactlyWhatTheManifestRecorded)
     run_json("incremental", 0, {"--tag", "kept"});
     insert(302);
     auto before = backups_on("dc1-n1");
-    auto report = run_json("incremental", 0, {"--tag", "pruned", "--prune"});
+    auto unarchived = run_json("incremental", 2, {"--tag", "pruned", "--prune"});
+    EXPECT_NE(unarchived["error"].get<std::string>().find("--archive"), std::string::npos) << unarchived;
+    EXPECT_EQ(backups_on("dc1-n1"), before) << "the refusal touched nothing";
+    auto report = run_json("incremental", 0, {"--tag", "pruned", "--prune", "--force"});
     EXPECT_EQ(report["pruned"].size(), 2U);
     auto pruned = recorded("pruned", "dc1-n1");
     ASSERT_FALSE(pruned.empty());

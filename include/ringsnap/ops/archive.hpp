@@ -91,6 +91,43 @@ struct ArchiveRequest
                                                       const std::vector<Node>& nodes, const Manifest& manifest,
                                                       Observer& observer);
 
+// For snapshot/incremental --archive, before anything is touched: ErrorKind::usage when no
+// selected node has an archive, or an rclone_config cannot be read.
+[[nodiscard]] Status check_archive_ready(const std::vector<Node>& nodes);
+
+// The worse of a backup's run status and its archiving's.
+RunStatus with_archive(RunStatus backup, const ArchiveOutcome& archive);
+
+// `ringsnap verify TAG --archive [--deep [--sample N]]`: every blob the backup's archived nodes
+// reference exists at its recorded size; --deep downloads them (all, or N percent picked at
+// random) and compares their SHA-256 with their name.
+struct ArchiveVerifyRequest
+{
+    std::string tag;
+    bool deep = false;
+    int sample_percent = 100;
+};
+struct ArchiveProblem
+{
+    std::string blob;   // sha256
+    std::string where;  // "host: ks.table/name" of one file with that content
+    std::string reason; // "missing", "size 10, recorded 12", "SHA-256 read back is ..."
+};
+struct ArchiveVerifyOutcome
+{
+    RunStatus status = RunStatus::failed;
+    int exit_code = exit_code::failed;
+    std::vector<std::string> roots;
+    std::size_t blobs = 0;         // referenced
+    std::size_t blobs_checked = 0; // whose size (and, deep, hash) was read
+    std::size_t blobs_hashed = 0;
+    std::vector<ArchiveProblem> problems;
+    std::vector<std::string> errors; // roots that could not be read, nodes not archived
+};
+[[nodiscard]] Result<ArchiveVerifyOutcome> verify_archive(Executor& executor, const Catalog& catalog,
+                                                          const std::vector<Node>& nodes,
+                                                          const ArchiveVerifyRequest& request);
+
 // Whether every node that holds files of the backup has them in the archive.
 bool fully_archived(const Manifest& manifest);
 

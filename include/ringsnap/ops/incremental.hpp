@@ -16,6 +16,7 @@
 #include <ringsnap/executor.hpp>
 #include <ringsnap/manifest.hpp>
 #include <ringsnap/nodetool.hpp>
+#include <ringsnap/ops/archive.hpp>
 #include <ringsnap/ops/observer.hpp>
 #include <ringsnap/outcome.hpp>
 
@@ -54,6 +55,8 @@ struct IncrementalRequest
     std::string tag;  // validated
     std::string base; // validated; "" for the newest complete snapshot
     bool prune = false;
+    bool archive = false;                 // --archive: copy it to the archive once gathered (before any prune)
+    bool force = false;                   // --force: prune files no archive holds (the nodes' only copy)
     std::vector<std::string> datacenters; // --dc and --hosts, recorded in the manifest
     std::vector<std::string> hosts;
     std::string command = "ringsnap incremental"; // recorded in the catalog lock
@@ -74,6 +77,7 @@ struct IncrementalOutcome
     std::vector<NodeRun> runs;
     bool pruned = false; // --prune ran (after the manifest was saved)
     std::vector<PruneResult> prunes;
+    std::optional<ArchiveOutcome> archive; // --archive
 };
 
 // The whole verb: lock the catalog, refuse a taken tag or a missing base (ErrorKind::usage,

@@ -14,6 +14,7 @@
 #include <ringsnap/executor.hpp>
 #include <ringsnap/hash_index.hpp>
 #include <ringsnap/manifest.hpp>
+#include <ringsnap/ops/archive.hpp>
 #include <ringsnap/ops/observer.hpp>
 #include <ringsnap/ops/survey.hpp>
 #include <ringsnap/outcome.hpp>
@@ -33,6 +34,7 @@ struct SnapshotRequest
     bool skip_flush = false;
     std::optional<Duration> ttl; // Cassandra 4.1+
     bool dry_run = false;
+    bool archive = false;                      // --archive: copy it to the archive once taken
     Selection selection;                       // the command line's, recorded in the manifest
     std::string command = "ringsnap snapshot"; // recorded in the catalog lock
 };
@@ -44,6 +46,7 @@ struct SnapshotOutcome
     std::vector<std::string> keyspaces;                 // what was (or, dry run, would be) snapshotted
     std::optional<Manifest> manifest;                   // absent for a dry run
     std::optional<std::filesystem::path> manifest_path; // none: dry run, or no node holds it (worth_saving)
+    std::optional<ArchiveOutcome> archive;              // --archive
 };
 
 // The whole verb: lock the catalog (not for a dry run), survey every node, refuse before

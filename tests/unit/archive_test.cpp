@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+// The archive's pure parts: paths and commands (no secret on a command line), what rclone prints,
+// and which node sends which blob.
+
+#include <gtest/gtest.h>
+
+#include <ringsnap/ops/archive.hpp>
+
+#include "ops/archive_steps.hpp"
+
+namespace ringsnap {
+namespace {
+
+namespace steps = ops::archive_steps;
+
+const std::string k_sha_a(64, 'a');
+const std::string k_sha_b(64, 'b');
+const std::string k_sha_c(64, 'c');
+
+Node archived_node(const std::string& remote)
+{
+    Node node;
+    node.host = "n1";
+    node.archive.remote = remote;
+    node.archive.rclone_config = "/etc/ringsnap/rclone.conf";
+    node.archive.bwlimit = "10M";
+    return node;
+}
+
+TEST(ArchiveSteps, RootsAndPathsFollowTheDocumentedLayout)
+{
+    EXPECT_EQ(steps::archive_root(archived_node("s3store:bucket"), "prod"), "s3store:bucket/prod");
+    EXPECT_EQ(steps::archive_root(archived_node("s3store:"), "prod"), "s3store:prod");
+    EXPECT_EQ(steps::archive_root(archived_node("/mnt/backup/"), "prod"), "/mnt/backup/prod");
+    EXPECT_EQ(steps::blob_path(k_sha_a), "blobs/aa/" + k_sha_a);
+    EXPECT_EQ(steps::manifest_path("nightly-1"), "manifests/nightly-1.json");
+}
+
+TEST(ArchiveSteps, TheConfigTravelsOnStdinWithItsLengthNeverOnTheCommandLine)
+{
+    std::string config = "[s3store]\ntype = s3\nsecret_access_key = SECRET\n";
+    EXPECT_EQ(steps::rclone_input(config, "x\n"), std::to_string(config.size()) + "\n" + config + "x\n");
+    auto node = archived_node("s3store:bucket");
+    auto command = steps::upload_command(node, "s3store:bucket/prod");
+    EXPECT_EQ(command.find("SECRET"), std::string::npos);
+    EXPECT_NE(command.find("--size-only"), std::string::npos) << "a truncated leftover is sent again";
+    EXPECT_NE(command.find("--no-traverse"), std::string::npos);
+    EXPECT_NE(command.find("--bwlimit 10M"), std::string::npos);
+    EXPECT_NE(command.find("env -u AWS_CA_BUNDLE"), std::string::npos);
+    EXPECT_NE(command.find("umask 077"), std::string::npos);
+}
+
+TEST(ArchiveSteps, TheUploadLogSaysWhatWasSentWhatFailedAndWhatWasGone)
+{
+    std::string err = "{\"level\":\"info\",\"msg\":\"Copied (new)\",\"object\":\"blobs/aa/" + k_sha_a + "\"}\n" +
+                      "{\"level\":\"info\",\"msg\":\"Copied (replaced existing)\",\"object\":\"blobs/bb/" + k_sha_b +
+                      "\"}\n" + "{\"level\":\"error\",\"msg\":\"NoSuchBucket: no bucket\",\"object\":\"x\"}\n" +
+                      "2026/11/30 09:32:05 Failed to copy: NoSuchBucket\n";
+    auto log = steps::parse_upload_log("ringsnap-missing /data/ks/t/snapshots/s/nb-1-big-Data.db\n", err);
+    EXPECT_EQ(log.sent, (std::vector<std::string>{"blobs/aa/" + k_sha_a, "blobs/bb/" + k_sha_b}));
+    ASSERT_EQ(log.errors.size(), 2U);
+    EXPECT_NE(log.errors[0].find("NoSuchBucket"), std::string::npos);
+    EXPECT_NE(log.errors[1].find("Failed to copy"), std::string::npos) << "plain-text fatal lines are kept";
+    EXPECT_EQ(log.missing, (std::vector<std::string>{"/data/ks/t/snapshots/s/nb-1-big-Data.db"}));
+}
+
+TEST(ArchiveSteps, ListingsAndHashesAreParsedAndS3sStandInForAnAbsentKeyIsNoFile)
+{
+    auto sizes = steps::parse_sizes(R"([{"Path":"blobs/aa/a","Size":12,"IsDir":false},)"
+                                    R"({"Path":"blobs/bb/b","Size":-1,"IsDir":true}])");
+    ASSERT_TRUE(sizes);
+    EXPECT_EQ(*sizes, (std::map<std::string, std::uint64_t>{{"blobs/aa/a", 12}}));
+    EXPECT_FALSE(steps::parse_sizes("Failed to lsjson"));
+    auto listing = steps::parse_listing("12 aa/" + k_sha_a + "\n0 bb/" + k_sha_b + "\n");
+    ASSERT_TRUE(listing);
+    EXPECT_EQ(listing->at("aa/" + k_sha_a), 12U);
+    EXPECT_FALSE(steps::parse_listing("twelve aa/x\n"));
+    auto hashes = steps::parse_hashes(k_sha_b + "  blobs/aa/" + k_sha_a + "\n");
+    ASSERT_TRUE(hashes);
+    EXPECT_EQ(hashes->at("blobs/aa/" + k_sha_a), k_sha_b);
+    EXPECT_FALSE(steps::parse_hashes("short  x\n"));
+}
+
+Manifest manifest_with(const std::vector<std::vector<std::pair<std::string, std::uint64_t>>>& node_files)
+{
+    Manifest manifest;
+    manifest.cluster = "prod";
+    manifest.tag = "s1";
+    for (std::size_t n = 0; n < node_files.size(); ++n) {
+        NodeEntry node;
+        node.host = "n" + std::to_string(n);
+        node.status = NodeStatus::ok;
+        TableEntry table{"ks", "t", std::string(32, '0'), "/data/ks/t-" + std::string(32, '0'), {}, {}, {}};
+        for (const auto& [sha, size] : node_files[n]) {
+            table.files.push_back({sha.substr(0, 8) + "-Data.db", size, sha, {}, {}});
+        }
+        node.tables.push_back(table);
+        manifest.nodes.push_back(node);
+    }
+    return manifest;
+}
+
+TEST(PlanUploads, EachContentTheArchiveLacksIsSentOnceByOneNodeHoldingIt)
+{
+    // a is on both nodes, b only on n0, c only on n1; the archive already has b.
+    auto manifest = manifest_with({{{k_sha_a, 100}, {k_sha_b, 10}}, {{k_sha_a, 100}, {k_sha_c, 50}}});
+    auto groups = ops::plan_uploads(manifest, {{0, "r:prod"}, {1, "r:prod"}}, {{"r:prod", {k_sha_b}}});
+    ASSERT_EQ(groups.size(), 1U);
+    const auto& group = groups[0];
+    EXPECT_EQ(group.blobs.size(), 3U) << "the confirmation checks every blob, sent or not";
+    std::size_t sends_a = 0;
+    for (const auto& [node, uploads] : group.uploads) {
+        sends_a += uploads.count(k_sha_a);
+        EXPECT_FALSE(uploads.count(k_sha_b)) << "the archive holds it";
+    }
+    EXPECT_EQ(sends_a, 1U);
+    ASSERT_TRUE(group.uploads.count(1));
+    EXPECT_TRUE(group.uploads.at(1).count(k_sha_c));
+    EXPECT_EQ(group.uploads.at(1).at(k_sha_c),
+              "/data/ks/t-" + std::string(32, '0') + "/snapshots/s1/" + k_sha_c.substr(0, 8) + "-Data.db");
+}
+
+TEST(PlanUploads, NodesOfOtherRootsAreOtherGroupsAndSendTheirOwnCopies)
+{
+    auto manifest = manifest_with({{{k_sha_a, 100}}, {{k_sha_a, 100}}});
+    auto groups = ops::plan_uploads(manifest, {{0, "dc1:prod"}, {1, "dc2:prod"}}, {});
+    ASSERT_EQ(groups.size(), 2U);
+    for (const auto& group : groups) {
+        EXPECT_EQ(group.uploads.size(), 1U) << group.root;
+    }
+}
+
+TEST(ArchiveStatus, AFailedArchiveLeavesAGoodBackupPartialNotFailed)
+{
+    ops::ArchiveOutcome archive;
+    archive.status = RunStatus::failed;
+    EXPECT_EQ(ops::with_archive(RunStatus::ok, archive), RunStatus::partial);
+    archive.status = RunStatus::ok;
+    EXPECT_EQ(ops::with_archive(RunStatus::partial, archive), RunStatus::partial);
+    EXPECT_EQ(ops::with_archive(RunStatus::ok, archive), RunStatus::ok);
+}
+
+} // namespace
+} // namespace ringsnap
