@@ -76,7 +76,7 @@ struct TableEntry
 // Where one node's files of a backup went in the archive (docs/archive.md).
 struct NodeArchive
 {
-    std::string remote; // the archive root: "<remote>/<cluster>" (no secret: remotes are names)
+    std::string remote;                     // the archive root: "<remote>/<cluster>" (no secret: remotes are names)
     NodeStatus status = NodeStatus::failed; // ok: every file's blob is confirmed there with its size
     std::optional<Timestamp> archived_at;
     std::optional<std::string> error;

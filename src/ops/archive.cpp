@@ -225,8 +225,7 @@ class Archiver
             result.error =
                 fmt::format("{} file(s) gone from the node (first: {})", log.missing.size(), log.missing.front());
         } else if (!output->succeeded()) {
-            result.error = fmt::format("{}{}", steps::describe_exit(output->exit_status),
-                                       log.errors.empty() ? "" : ": " + log.errors.back());
+            result.error = steps::describe_failure(output->exit_status, output->err);
         }
         return result;
     }
@@ -615,12 +614,6 @@ Result<ArchiveVerifyOutcome> verify_archive(Executor& executor, const Catalog& c
                                                  : RunStatus::failed;
     outcome.exit_code = outcome.problems.empty() ? exit_code_for(outcome.status) : exit_code::mismatch;
     return outcome;
-}
-
-bool fully_archived(const Manifest& manifest)
-{
-    return std::all_of(manifest.nodes.begin(), manifest.nodes.end(),
-                       [](const NodeEntry& node) { return node.tables.empty() || archived_ok(node); });
 }
 
 Result<ArchiveOutcome> archive_manifest(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,

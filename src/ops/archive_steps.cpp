@@ -153,7 +153,7 @@ std::string download_command(const Node& node, const std::string& root, const st
 std::string hash_command(const Node& node, const std::string& root)
 {
     return framed(node, fmt::format("rcl hashsum sha256 --download --files-from \"$d/input\" --no-traverse {}",
-                              shell_quote(root)));
+                                    shell_quote(root)));
 }
 
 UploadLog parse_upload_log(const std::string& out, const std::string& err)
@@ -185,6 +185,8 @@ UploadLog parse_upload_log(const std::string& out, const std::string& err)
     return log;
 }
 
+namespace {
+
 std::string describe_exit(int status)
 {
     switch (status) {
@@ -205,6 +207,14 @@ std::string describe_exit(int status)
     default:
         return fmt::format("rclone exited with {}", status);
     }
+}
+
+} // namespace
+
+std::string describe_failure(int exit_status, const std::string& err)
+{
+    auto errors = parse_upload_log("", err).errors;
+    return errors.empty() ? describe_exit(exit_status) : describe_exit(exit_status) + ": " + errors.back();
 }
 
 Result<std::map<std::string, std::uint64_t>> parse_sizes(const std::string& out)

@@ -27,7 +27,6 @@ std::string blob_path(const std::string& sha256);
 // "manifests/<tag>.json"; "pending/<tag>.json": a backup being archived (docs/archive.md).
 std::string manifest_path(const std::string& tag);
 std::string pending_path(const std::string& tag);
-inline constexpr const char* k_sweep_marker = "locks/sweep.json";
 
 // stdin for every command below.
 std::string rclone_input(const std::string& config, const std::string& payload);
@@ -62,8 +61,9 @@ struct UploadLog
     std::vector<std::string> missing; // files gone from the node (ringsnap-missing on stdout)
 };
 UploadLog parse_upload_log(const std::string& out, const std::string& err);
-// What an rclone exit status means (rclone's documented codes).
-std::string describe_exit(int status);
+// What an rclone exit status means (rclone's documented codes), then rclone's last error line
+// in `err` (its JSON log or its plain text) when there is one.
+std::string describe_failure(int exit_status, const std::string& err);
 
 // lsjson output: archive path -> size. ErrorKind::parse when it is not rclone's JSON.
 Result<std::map<std::string, std::uint64_t>> parse_sizes(const std::string& out);

@@ -72,14 +72,9 @@ Result<CommandOutput> ArchiveStore::run(const std::string& step, const std::func
         });
         if (output) {
             if (!output->succeeded()) {
-                auto err = output->err;
-                while (!err.empty() && err.back() == '\n') {
-                    err.pop_back();
-                }
-                auto last_line = err.substr(err.rfind('\n') == std::string::npos ? 0 : err.rfind('\n') + 1);
-                return make_error(ErrorKind::command, fmt::format("{} on {}: {}{}", step, node.host,
-                                                                  steps::describe_exit(output->exit_status),
-                                                                  last_line.empty() ? "" : ": " + last_line));
+                return make_error(ErrorKind::command,
+                                  fmt::format("{} on {}: {}", step, node.host,
+                                              steps::describe_failure(output->exit_status, output->err)));
             }
             return std::move(*output);
         }
@@ -192,47 +187,6 @@ void ArchiveStore::end_backup(const std::string& tag)
     (void)remove({steps::pending_path(tag)});
 }
 
-Status ArchiveStore::begin_sweep()
-{
-    if (auto put_mark = put(steps::k_sweep_marker, mark("a sweep").dump() + "\n"); !put_mark) {
-        return put_mark;
-    }
-    auto intents = fresh("pending");
-    if (!intents || !intents->empty()) {
-        end_sweep();
-        return make_error(ErrorKind::usage,
-                          intents ? fmt::format("{}: a backup is being archived ({}); sweep again once it is done",
-                                                m_root, describe_mark(intents->front()))
-                                  : intents.error().message);
-    }
-    return {};
-}
-
-void ArchiveStore::end_sweep()
-{
-    (void)remove({steps::k_sweep_marker});
-}
-
-Result<std::set<std::string>> ArchiveStore::pending_blobs()
-{
-    auto intents = fresh("pending");
-    if (!intents) {
-        return intents.error();
-    }
-    std::set<std::string> blobs;
-    for (const auto& document : *intents) {
-        auto json = nlohmann::json::parse(document, nullptr, false);
-        if (json.is_object() && json.contains("blobs") && json["blobs"].is_array()) {
-            for (const auto& sha : json["blobs"]) {
-                if (sha.is_string()) {
-                    blobs.insert(sha.get<std::string>());
-                }
-            }
-        }
-    }
-    return blobs;
-}
-
 Result<std::map<std::string, std::uint64_t>> ArchiveStore::sizes(const std::map<std::string, std::uint64_t>& blobs)
 {
     std::string payload;
@@ -245,19 +199,6 @@ Result<std::map<std::string, std::uint64_t>> ArchiveStore::sizes(const std::map<
         return ran.error();
     }
     return steps::parse_sizes(ran->out);
-}
-
-Result<std::map<std::string, std::uint64_t>> ArchiveStore::all_blobs()
-{
-    auto listed = list("blobs");
-    if (!listed) {
-        return listed.error();
-    }
-    std::map<std::string, std::uint64_t> blobs;
-    for (const auto& [path, size] : *listed) {
-        blobs[sha_of(path)] = size;
-    }
-    return blobs;
 }
 
 Result<std::map<std::string, std::string>> ArchiveStore::hashes(const std::vector<std::string>& blobs)
@@ -283,47 +224,9 @@ Result<std::map<std::string, std::string>> ArchiveStore::hashes(const std::vecto
     return hashes;
 }
 
-Status ArchiveStore::delete_blobs(const std::vector<std::string>& blobs)
-{
-    std::vector<std::string> paths;
-    for (const auto& sha : blobs) {
-        paths.push_back(steps::blob_path(sha));
-    }
-    return remove(paths);
-}
-
 Status ArchiveStore::put_manifest(const std::string& tag, const std::string& document)
 {
     return put(steps::manifest_path(tag), document);
-}
-
-Result<std::string> ArchiveStore::manifest(const std::string& tag)
-{
-    auto document = cat(steps::manifest_path(tag));
-    if (document && document->empty()) {
-        return make_error(ErrorKind::usage, fmt::format("{}: no manifest of {} in the archive", m_root, tag));
-    }
-    return document;
-}
-
-Status ArchiveStore::delete_manifest(const std::string& tag)
-{
-    return remove({steps::manifest_path(tag)});
-}
-
-Result<std::vector<std::string>> ArchiveStore::manifest_tags()
-{
-    auto listed = list("manifests");
-    if (!listed) {
-        return listed.error();
-    }
-    std::vector<std::string> tags;
-    for (const auto& [name, size] : *listed) {
-        if (is_document(name)) {
-            tags.push_back(name.substr(0, name.size() - 5));
-        }
-    }
-    return tags;
 }
 
 } // namespace ringsnap::ops

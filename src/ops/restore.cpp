@@ -296,9 +296,9 @@ Status stage_from_archive(RemoteShell& shell, const NodePlan& node, const std::v
                                           node.archive_root, log.missing.front()));
         }
         if (!output->succeeded()) {
-            return make_error(ErrorKind::command, fmt::format("download from {}: {}{}", node.archive_root,
-                                                              archive_steps::describe_exit(output->exit_status),
-                                                              log.errors.empty() ? "" : ": " + log.errors.back()));
+            return make_error(ErrorKind::command,
+                              fmt::format("download from {}: {}", node.archive_root,
+                                          archive_steps::describe_failure(output->exit_status, output->err)));
         }
     }
     return {};

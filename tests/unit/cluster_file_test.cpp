@@ -976,14 +976,12 @@ TEST_F(ClusterFileTest, RefusesArchiveRemotesThatWouldShowSecretsOrAreNotRemotes
     };
     EXPECT_NE(parse_error(with_remote(":s3,access_key_id=AK,secret_access_key=SK:bucket")).find("rclone_config"),
               std::string::npos);
-    EXPECT_NE(parse_error(with_remote("s3store,secret_access_key=SK:bucket")).find("process lists"),
-              std::string::npos);
+    EXPECT_NE(parse_error(with_remote("s3store,secret_access_key=SK:bucket")).find("process lists"), std::string::npos);
     EXPECT_NE(parse_error(with_remote("relative/path")).find("absolute path"), std::string::npos);
     EXPECT_NE(parse_error(with_remote("-s3:x")).find("expected an rclone remote"), std::string::npos);
     EXPECT_NE(parse_error("cluster: x\narchive: {remote: /a, bwlimit: \"5M; rm -rf /\"}\n").find("bandwidth"),
               std::string::npos);
-    EXPECT_NE(parse_error("cluster: x\narchive: {remote: /a, transfers: 0}\n").find("from 1 to 64"),
-              std::string::npos);
+    EXPECT_NE(parse_error("cluster: x\narchive: {remote: /a, transfers: 0}\n").find("from 1 to 64"), std::string::npos);
     EXPECT_NE(parse_error("cluster: x\narchive: {remote: /a, bucket: b}\n").find("bucket"), std::string::npos);
 }
 

@@ -128,7 +128,4 @@ struct ArchiveVerifyOutcome
                                                           const std::vector<Node>& nodes,
                                                           const ArchiveVerifyRequest& request);
 
-// Whether every node that holds files of the backup has them in the archive.
-bool fully_archived(const Manifest& manifest);
-
 } // namespace ringsnap::ops

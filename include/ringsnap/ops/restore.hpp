@@ -76,7 +76,7 @@ struct RestoreRequest
     std::string replication;     // keyspaces created for missing tables: "dc1:3,dc2:2"; "" = min(3, nodes) per DC
     bool count_rows = false;     // SELECT COUNT(*) at ALL of every restored table afterwards
     bool compare_source = false; // ... on the source cluster too; a difference is exit 4
-    bool from_archive = false; // the files come from the archive (docs/archive.md), not the nodes' disks
+    bool from_archive = false;   // the files come from the archive (docs/archive.md), not the nodes' disks
     bool truncate = false;
     bool keep_truncate_snapshots = false;
     bool dry_run = false;
