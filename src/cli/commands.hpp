@@ -18,5 +18,6 @@ void add_list_command(CLI::App& app, Action& action);
 void add_incremental_command(CLI::App& app, Action& action);
 void add_restore_command(CLI::App& app, Action& action);
 void add_archive_command(CLI::App& app, Action& action);
+void add_catalog_command(CLI::App& app, Action& action);
 
 } // namespace ringsnap::cli

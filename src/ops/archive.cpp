@@ -470,6 +470,31 @@ Status check_archive_ready(const std::vector<Node>& nodes)
     return {};
 }
 
+std::string rclone_problem(RemoteShell& shell)
+{
+    const auto& node = shell.node();
+    auto ran = shell.run("rclone version", steps::version_command(node));
+    if (!ran) {
+        return fmt::format("{}: cannot run `{} version`: {}", node.host, node.rclone(), ran.error().message);
+    }
+    if (ran->exit_status == 127) {
+        return fmt::format("{}: {} is not there, and its archive needs it: install Debian's rclone package, or set "
+                           "archive: rclone in the cluster file",
+                           node.host, node.rclone());
+    }
+    auto version = steps::parse_rclone_version(ran->out);
+    if (!ran->succeeded() || !version) {
+        auto said = ran->out.empty() ? ran->err : ran->out;
+        return fmt::format("{}: `{} version` did not answer as rclone does: {}", node.host, node.rclone(),
+                           said.substr(0, said.find('\n')));
+    }
+    if (*version < std::pair{steps::k_min_rclone_major, steps::k_min_rclone_minor}) {
+        return fmt::format("{}: rclone {}.{} is older than {}.{}, the oldest the archive works with", node.host,
+                           version->first, version->second, steps::k_min_rclone_major, steps::k_min_rclone_minor);
+    }
+    return {};
+}
+
 RunStatus with_archive(RunStatus backup, const ArchiveOutcome& archive)
 {
     auto rank = [](RunStatus status) {
@@ -497,6 +522,7 @@ std::map<std::string, RootBlobs> blobs_by_root(const Manifest& manifest, const s
                                                std::vector<std::string>& errors)
 {
     std::map<std::string, RootBlobs> roots;
+    auto reachers = reachers_by_root(nodes, manifest.cluster);
     for (const auto& entry : manifest.nodes) {
         if (entry.tables.empty()) {
             continue;
@@ -506,12 +532,8 @@ std::map<std::string, RootBlobs> blobs_by_root(const Manifest& manifest, const s
             continue;
         }
         auto& root = roots[entry.archive->remote];
-        for (const auto& node : nodes) {
-            if (node.archived() && steps::archive_root(node, manifest.cluster) == entry.archive->remote &&
-                std::find_if(root.reachers.begin(), root.reachers.end(),
-                             [&](const Node& n) { return n.host == node.host; }) == root.reachers.end()) {
-                root.reachers.push_back(node);
-            }
+        if (auto found = reachers.find(entry.archive->remote); found != reachers.end()) {
+            root.reachers = found->second;
         }
         for (const auto& table : entry.tables) {
             for (const auto& file : table.files) {
@@ -636,6 +658,11 @@ Result<ArchiveOutcome> run_archive(Executor& executor, const Catalog& catalog, c
     auto manifest = catalog.load(request.tag);
     if (!manifest) {
         return manifest.error();
+    }
+    if (manifest->cleared_at) {
+        return make_error(ErrorKind::usage, fmt::format("{} was cleared from the nodes at {}: what it had not "
+                                                        "archived by then is gone, and nothing is left to send",
+                                                        request.tag, format_timestamp(*manifest->cleared_at)));
     }
     return archive_manifest(executor, catalog, nodes, *manifest, observer);
 }

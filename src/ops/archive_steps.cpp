@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ops/archive_steps.hpp"
 
+#include <regex>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -154,6 +156,22 @@ std::string hash_command(const Node& node, const std::string& root)
 {
     return framed(node, fmt::format("rcl hashsum sha256 --download --files-from \"$d/input\" --no-traverse {}",
                                     shell_quote(root)));
+}
+
+std::string version_command(const Node& node)
+{
+    return fmt::format("env -u AWS_CA_BUNDLE {} version", shell_quote(node.rclone()));
+}
+
+std::optional<std::pair<int, int>> parse_rclone_version(const std::string& out)
+{
+    static const std::regex k_version(R"(^rclone v(\d{1,4})\.(\d{1,4}))");
+    std::smatch match;
+    auto first_line = out.substr(0, out.find('\n'));
+    if (!std::regex_search(first_line, match, k_version)) {
+        return std::nullopt;
+    }
+    return std::pair{std::stoi(match[1]), std::stoi(match[2])};
 }
 
 UploadLog parse_upload_log(const std::string& out, const std::string& err)

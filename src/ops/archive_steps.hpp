@@ -12,7 +12,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ringsnap/cluster.hpp>
@@ -27,6 +29,8 @@ std::string blob_path(const std::string& sha256);
 // "manifests/<tag>.json"; "pending/<tag>.json": a backup being archived (docs/archive.md).
 std::string manifest_path(const std::string& tag);
 std::string pending_path(const std::string& tag);
+// Written by a sweep while it runs; a backup that finds it fresh stops (docs/archive.md).
+inline constexpr const char* k_sweep_marker = "locks/sweep.json";
 
 // stdin for every command below.
 std::string rclone_input(const std::string& config, const std::string& payload);
@@ -64,6 +68,14 @@ UploadLog parse_upload_log(const std::string& out, const std::string& err);
 // What an rclone exit status means (rclone's documented codes), then rclone's last error line
 // in `err` (its JSON log or its plain text) when there is one.
 std::string describe_failure(int exit_status, const std::string& err);
+
+// The oldest rclone whose behaviour ringsnap relies on (docs/archive.md): Debian 12's.
+inline constexpr int k_min_rclone_major = 1;
+inline constexpr int k_min_rclone_minor = 60;
+// `rclone version`, run without a configuration; 127 when the program is not there.
+std::string version_command(const Node& node);
+// "rclone v1.60.1-DEV" (its first line) -> {1, 60}; nullopt when it is not rclone's.
+std::optional<std::pair<int, int>> parse_rclone_version(const std::string& out);
 
 // lsjson output: archive path -> size. ErrorKind::parse when it is not rclone's JSON.
 Result<std::map<std::string, std::uint64_t>> parse_sizes(const std::string& out);

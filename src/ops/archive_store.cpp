@@ -55,6 +55,17 @@ std::string sha_of(const std::string& blob_path)
 
 } // namespace
 
+std::map<std::string, std::vector<Node>> reachers_by_root(const std::vector<Node>& nodes, const std::string& cluster)
+{
+    std::map<std::string, std::vector<Node>> roots;
+    for (const auto& node : nodes) {
+        if (node.archived()) {
+            roots[steps::archive_root(node, cluster)].push_back(node);
+        }
+    }
+    return roots;
+}
+
 Result<CommandOutput> ArchiveStore::run(const std::string& step, const std::function<std::string(const Node&)>& command,
                                         const std::string& payload)
 {
@@ -187,6 +198,47 @@ void ArchiveStore::end_backup(const std::string& tag)
     (void)remove({steps::pending_path(tag)});
 }
 
+Status ArchiveStore::begin_sweep()
+{
+    if (auto put_mark = put(steps::k_sweep_marker, mark("a sweep").dump() + "\n"); !put_mark) {
+        return put_mark;
+    }
+    auto intents = fresh("pending");
+    if (!intents || !intents->empty()) {
+        end_sweep();
+        return make_error(ErrorKind::usage,
+                          intents ? fmt::format("{}: a backup is being archived ({}); sweep again once it is done",
+                                                m_root, describe_mark(intents->front()))
+                                  : intents.error().message);
+    }
+    return {};
+}
+
+void ArchiveStore::end_sweep()
+{
+    (void)remove({steps::k_sweep_marker});
+}
+
+Result<std::set<std::string>> ArchiveStore::pending_blobs()
+{
+    auto intents = fresh("pending");
+    if (!intents) {
+        return intents.error();
+    }
+    std::set<std::string> blobs;
+    for (const auto& document : *intents) {
+        auto json = nlohmann::json::parse(document, nullptr, false);
+        if (json.is_object() && json.contains("blobs") && json["blobs"].is_array()) {
+            for (const auto& sha : json["blobs"]) {
+                if (sha.is_string()) {
+                    blobs.insert(sha.get<std::string>());
+                }
+            }
+        }
+    }
+    return blobs;
+}
+
 Result<std::map<std::string, std::uint64_t>> ArchiveStore::sizes(const std::map<std::string, std::uint64_t>& blobs)
 {
     std::string payload;
@@ -199,6 +251,19 @@ Result<std::map<std::string, std::uint64_t>> ArchiveStore::sizes(const std::map<
         return ran.error();
     }
     return steps::parse_sizes(ran->out);
+}
+
+Result<std::map<std::string, std::uint64_t>> ArchiveStore::all_blobs()
+{
+    auto listed = list("blobs");
+    if (!listed) {
+        return listed.error();
+    }
+    std::map<std::string, std::uint64_t> blobs;
+    for (const auto& [path, size] : *listed) {
+        blobs[sha_of(path)] = size;
+    }
+    return blobs;
 }
 
 Result<std::map<std::string, std::string>> ArchiveStore::hashes(const std::vector<std::string>& blobs)
@@ -224,9 +289,47 @@ Result<std::map<std::string, std::string>> ArchiveStore::hashes(const std::vecto
     return hashes;
 }
 
+Status ArchiveStore::delete_blobs(const std::vector<std::string>& blobs)
+{
+    std::vector<std::string> paths;
+    for (const auto& sha : blobs) {
+        paths.push_back(steps::blob_path(sha));
+    }
+    return remove(paths);
+}
+
 Status ArchiveStore::put_manifest(const std::string& tag, const std::string& document)
 {
     return put(steps::manifest_path(tag), document);
+}
+
+Result<std::string> ArchiveStore::manifest(const std::string& tag)
+{
+    auto document = cat(steps::manifest_path(tag));
+    if (document && document->empty()) {
+        return make_error(ErrorKind::usage, fmt::format("{}: no manifest of {} in the archive", m_root, tag));
+    }
+    return document;
+}
+
+Status ArchiveStore::delete_manifest(const std::string& tag)
+{
+    return remove({steps::manifest_path(tag)});
+}
+
+Result<std::vector<std::string>> ArchiveStore::manifest_tags()
+{
+    auto listed = list("manifests");
+    if (!listed) {
+        return listed.error();
+    }
+    std::vector<std::string> tags;
+    for (const auto& [name, size] : *listed) {
+        if (is_document(name)) {
+            tags.push_back(name.substr(0, name.size() - 5));
+        }
+    }
+    return tags;
 }
 
 } // namespace ringsnap::ops

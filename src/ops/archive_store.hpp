@@ -17,6 +17,9 @@
 
 namespace ringsnap::ops {
 
+// The nodes of `nodes` that use each archive root of `cluster`, by root.
+std::map<std::string, std::vector<Node>> reachers_by_root(const std::vector<Node>& nodes, const std::string& cluster);
+
 class ArchiveStore
 {
   public:
@@ -32,13 +35,27 @@ class ArchiveStore
     Status begin_backup(const std::string& tag, const std::map<std::string, std::uint64_t>& blobs);
     void end_backup(const std::string& tag);
 
+    // The sweep's side of the same handshake: marks the sweep, then refuses when a backup is
+    // being archived (a fresh intent). end_sweep removes the mark.
+    Status begin_sweep();
+    void end_sweep();
+    // Blobs of the intents of backups still being archived (younger than a day): kept by a sweep.
+    Result<std::set<std::string>> pending_blobs();
+
     // The size of each listed blob the archive holds, by archive path ("blobs/9f/9f86...").
     Result<std::map<std::string, std::uint64_t>> sizes(const std::map<std::string, std::uint64_t>& blobs);
+    // Every blob in the archive: sha256 -> size.
+    Result<std::map<std::string, std::uint64_t>> all_blobs();
     // The SHA-256 of the listed blobs, read back from the storage: sha256 (its name) -> hash read.
     Result<std::map<std::string, std::string>> hashes(const std::vector<std::string>& blobs);
+    Status delete_blobs(const std::vector<std::string>& blobs);
 
     // manifests/<tag>.json
     Status put_manifest(const std::string& tag, const std::string& document);
+    Result<std::string> manifest(const std::string& tag);
+    Status delete_manifest(const std::string& tag);
+    // The tags of the manifests in the archive.
+    Result<std::vector<std::string>> manifest_tags();
 
   private:
     // Runs `command` with the node's rclone config and `payload` on stdin, on the first node that

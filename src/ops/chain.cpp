@@ -163,6 +163,15 @@ std::string nearest_before(const CatalogListing& listing, Timestamp time)
 
 } // namespace
 
+std::vector<const Manifest*> chain_backups(const Chain& chain)
+{
+    std::vector<const Manifest*> backups{&chain.base};
+    for (const auto& incremental : chain.incrementals) {
+        backups.push_back(&incremental);
+    }
+    return backups;
+}
+
 std::vector<std::string> chain_keyspaces(const Chain& chain)
 {
     std::set<std::string> keyspaces;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <ringsnap/ops/archive.hpp>
 #include <ringsnap/ops/incremental.hpp>
 #include <ringsnap/ops/survey.hpp>
 
@@ -29,6 +30,9 @@ Status check_node(RemoteShell& shell, NodeHealth& health)
     health.round_trip = facts.round_trip;
     if (facts.data_dirs) {
         health.unreadable_dirs = facts.data_dirs->unreadable_dirs;
+    }
+    if (status && shell.node().archived()) {
+        health.rclone_problem = rclone_problem(shell);
     }
     health.config_problem = facts.config_problem;
     if (facts.config) {
@@ -196,6 +200,9 @@ std::vector<std::string> find_problems(const std::vector<NodeRun>& runs, const s
         }
         if (auto problem = backup_setting_problem(node, health[i]); !problem.empty()) {
             problems.push_back(problem);
+        }
+        if (!health[i].rclone_problem.empty()) {
+            problems.push_back(health[i].rclone_problem);
         }
     }
     for (const auto& row : topology) {

@@ -45,7 +45,8 @@ Tags chosen_by_retention(const std::vector<ManifestSummary>& backups, const Rete
     Tags chosen;
     for (const auto& backup : backups) {
         bool young = rule.older_than && backup.started_at > now - *rule.older_than;
-        if (!kept.count(backup.tag) && !young) {
+        bool done = backup.cleared_at && !rule.archive; // off the nodes, and the archive is not asked
+        if (!kept.count(backup.tag) && !young && !done) {
             chosen.insert(backup.tag);
         }
     }
@@ -90,6 +91,12 @@ Result<ClearPlan> plan_clear(const std::vector<ManifestSummary>& backups, const 
         if (found == backups.end()) {
             return make_error(ErrorKind::usage,
                               fmt::format("no backup {} in the catalog (`ringsnap list` shows them)", *rule.tag));
+        }
+        if (found->cleared_at && !rule.archive) {
+            return make_error(ErrorKind::usage,
+                              fmt::format("{} was cleared from the nodes at {} and lives on in the archive only: "
+                                          "--archive removes it from there too",
+                                          *rule.tag, format_timestamp(*found->cleared_at)));
         }
         chosen.insert(*rule.tag);
     } else {
@@ -312,8 +319,59 @@ Result<std::vector<Manifest>> load_all(const Catalog& catalog, const std::vector
     return manifests;
 }
 
+// What a clear with --archive reaches the archive with.
+struct ArchiveAccess
+{
+    Executor& executor;
+    const std::vector<Node>& nodes;
+    RcloneConfigs configs;
+};
+
+bool in_archive(const Manifest& backup)
+{
+    return backup.archive && backup.archive->status != ManifestStatus::failed;
+}
+
+// Records in the catalog that the backup is off the nodes, so its manifest now only stands for
+// the archive's copy.
+Status mark_cleared(const Catalog& catalog, Manifest& backup)
+{
+    if (backup.cleared_at) {
+        return {};
+    }
+    backup.cleared_at = now_utc();
+    auto saved = catalog.save(backup, SaveMode::replace);
+    return saved ? Status{} : Status(saved.error());
+}
+
+// Once a backup is off the nodes: with --archive its manifest leaves the archive, then the
+// catalog; without, an archived backup's manifest stays, marked cleared_at.
+void settle_manifest(const Catalog& catalog, Manifest backup, const ArchiveAccess* archive, Removal& removal)
+{
+    if (archive && backup.archive) {
+        if (auto gone = unarchive_manifest(archive->executor, archive->nodes, archive->configs, backup); !gone) {
+            removal.note = gone.error().message;
+            (void)mark_cleared(catalog, backup); // the nodes' part is done either way
+            return;
+        }
+        removal.unarchived = true;
+    } else if (!archive && in_archive(backup)) {
+        auto marked = mark_cleared(catalog, backup);
+        removal.kept_in_archive = static_cast<bool>(marked);
+        if (!marked) {
+            removal.note = marked.error().message;
+        }
+        return;
+    }
+    auto removed = catalog.remove(backup.tag);
+    removal.removed = static_cast<bool>(removed);
+    if (!removed) {
+        removal.note = removed.error().message;
+    }
+}
+
 std::vector<Removal> remove_cleared(const Catalog& catalog, const std::vector<Manifest>& backups,
-                                    const ClearResult& result, bool force)
+                                    const ClearResult& result, bool force, const ArchiveAccess* archive)
 {
     std::vector<Removal> removals;
     for (const auto& backup : backups) {
@@ -328,30 +386,37 @@ std::vector<Removal> remove_cleared(const Catalog& catalog, const std::vector<Ma
                 }
             }
         }
-        if (wholly_cleared(result, backup.tag) || force) {
-            auto removed = catalog.remove(backup.tag);
-            removal.removed = static_cast<bool>(removed);
-            if (!removed) {
-                removal.note = removed.error().message;
-            }
+        if (backup.cleared_at || wholly_cleared(result, backup.tag) || force) {
+            settle_manifest(catalog, backup, archive, removal);
         }
         removals.push_back(std::move(removal));
     }
     return removals;
 }
 
-RunStatus status_of(const std::vector<Removal>& removals)
+RunStatus status_of(const std::vector<Removal>& removals, const std::vector<ArchiveSweep>& sweeps)
 {
     if (cancel_requested()) {
         return RunStatus::interrupted;
     }
-    auto removed = std::count_if(removals.begin(), removals.end(), [](const Removal& r) { return r.removed; });
+    auto settled = std::count_if(removals.begin(), removals.end(),
+                                 [](const Removal& r) { return r.removed || r.kept_in_archive; });
     auto whole = std::all_of(removals.begin(), removals.end(), [](const Removal& r) { return r.cleared == r.nodes; });
-    if (removed == static_cast<long>(removals.size()) && whole) {
+    auto swept = std::none_of(sweeps.begin(), sweeps.end(), [](const ArchiveSweep& s) { return s.error; });
+    if (settled == static_cast<long>(removals.size()) && whole && swept) {
         return RunStatus::ok;
     }
     auto some = std::any_of(removals.begin(), removals.end(), [](const Removal& r) { return r.cleared > 0; });
-    return removed > 0 || some ? RunStatus::partial : RunStatus::failed;
+    return settled > 0 || some ? RunStatus::partial : RunStatus::failed;
+}
+
+// The backups that still have something on the nodes.
+std::vector<Manifest> on_nodes(const std::vector<Manifest>& backups)
+{
+    std::vector<Manifest> left;
+    std::copy_if(backups.begin(), backups.end(), std::back_inserter(left),
+                 [](const Manifest& backup) { return !backup.cleared_at; });
+    return left;
 }
 
 } // namespace
@@ -362,6 +427,17 @@ Result<ClearOutcome> run_clear(Executor& executor, const Catalog& catalog, const
     auto lock = lock_unless_dry_run(catalog, "ringsnap clear", dry_run);
     if (!lock) {
         return lock.error();
+    }
+    std::optional<ArchiveAccess> archive;
+    if (rule.archive) {
+        if (auto ready = check_archive_ready(nodes); !ready) {
+            return ready.error();
+        }
+        auto configs = read_rclone_configs(nodes);
+        if (!configs) {
+            return configs.error();
+        }
+        archive.emplace(ArchiveAccess{executor, nodes, std::move(*configs)});
     }
     auto listing = catalog.list();
     if (!listing) {
@@ -382,19 +458,23 @@ Result<ClearOutcome> run_clear(Executor& executor, const Catalog& catalog, const
     outcome.plan = std::move(*plan);
     outcome.backups = std::move(*backups);
     // Before the dry run returns: it plans nothing from a manifest that a real run refuses.
-    auto assignment = assign_clears(nodes, outcome.backups);
+    auto assignment = assign_clears(nodes, on_nodes(outcome.backups));
     if (!assignment) {
         return assignment.error();
     }
-    if (dry_run || outcome.backups.empty()) {
+    if (dry_run || (outcome.backups.empty() && !archive)) {
         return outcome;
     }
-    {
+    if (!assignment->nodes.empty()) {
         Phase phase(observer, "clear", nodes);
         outcome.result = run_assignment(executor, *assignment);
     }
-    outcome.removals = remove_cleared(catalog, outcome.backups, outcome.result, rule.force);
-    outcome.status = status_of(outcome.removals);
+    outcome.removals =
+        remove_cleared(catalog, outcome.backups, outcome.result, rule.force, archive ? &*archive : nullptr);
+    if (archive) {
+        outcome.sweeps = sweep_archive(executor, catalog, nodes, archive->configs);
+    }
+    outcome.status = status_of(outcome.removals, outcome.sweeps);
     return outcome;
 }
 

@@ -579,15 +579,24 @@ RestorePlan plan_restore(const Chain& chain, const std::vector<Node>& nodes, con
     return plan_restore(chain, cluster, cluster, request, id, now);
 }
 
+// A backup cleared from the nodes lives on only in the archive.
+void refuse_cleared(const Chain& chain, RestorePlan& plan)
+{
+    for (const auto& backup : chain_backups(chain)) {
+        if (backup->cleared_at) {
+            plan.refusals.push_back(fmt::format("backup {} was cleared from the nodes at {}: restore it with "
+                                                "--from-archive",
+                                                backup->tag, format_timestamp(*backup->cleared_at)));
+        }
+    }
+}
+
 // --from-archive: every backup of the chain must have the node's part in the archive the
 // cluster file gives the restoring node (the blobs are found by their root, not by the node).
 void plan_archive(const Chain& chain, RestorePlan& plan)
 {
     plan.from_archive = true;
-    std::vector<const Manifest*> backups{&chain.base};
-    for (const auto& incremental : chain.incrementals) {
-        backups.push_back(&incremental);
-    }
+    auto backups = chain_backups(chain);
     for (auto& node : plan.nodes) {
         if (node.unreachable) {
             continue;
@@ -628,9 +637,8 @@ RestorePlan plan_restore(const Chain& chain, const SurveyedCluster& source, cons
     const auto& facts = source.facts;
     RestorePlan plan;
     plan.id = id;
-    plan.backups.push_back(chain.base.tag);
-    for (const auto& incremental : chain.incrementals) {
-        plan.backups.push_back(incremental.tag);
+    for (const auto* backup : chain_backups(chain)) {
+        plan.backups.push_back(backup->tag);
     }
     plan.tables = select_tables(chain.base, request, plan);
     std::vector<std::optional<NodeIdentity>> identities;
@@ -684,6 +692,8 @@ RestorePlan plan_restore(const Chain& chain, const SurveyedCluster& source, cons
     }
     if (request.from_archive) {
         plan_archive(chain, plan);
+    } else {
+        refuse_cleared(chain, plan);
     }
     for (auto index : pairing->unmatched_nodes) {
         plan.warnings.push_back(fmt::format("{} holds no part of the backup: nothing is loaded there{}",

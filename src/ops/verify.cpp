@@ -130,6 +130,11 @@ Result<VerifyOutcome> run_verify(Executor& executor, const Catalog& catalog, con
     if (!manifest) {
         return manifest.error();
     }
+    if (manifest->cleared_at) {
+        return make_error(ErrorKind::usage, fmt::format("{} was cleared from the nodes at {}: verify its archive "
+                                                        "copy with --archive",
+                                                        tag, format_timestamp(*manifest->cleared_at)));
+    }
     VerifyOutcome outcome;
     std::vector<Node> checked;
     std::vector<NodeEntry> recorded;

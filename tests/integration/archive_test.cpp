@@ -2,7 +2,9 @@
 // The archive on lab clusters, against each kind of storage the lab can start (a local
 // directory, an S3 server, an SFTP server): snapshot --archive, a second snapshot that sends only
 // new contents, a restore from the archive after the snapshots left the nodes (rows read back on
-// every replica), verify --archive --deep, and a corrupted blob refused by both.
+// every replica), verify --archive --deep, and a corrupted blob refused by both; clear with and
+// without --archive (the sweep deletes exactly the blobs no backup needs any more), the catalog
+// rebuilt from the archive, and a node whose data directory was wiped restored from it.
 
 #include <filesystem>
 #include <fstream>
@@ -119,6 +121,35 @@ class ArchiveOnLab : public RestoreLab, public ::testing::WithParamInterface<std
         }
     }
 
+    // Where `list` says the backup's files are.
+    std::string where_of(const std::string& tag)
+    {
+        auto listing = archived("list", 0, {});
+        for (const auto& backup : listing["backups"]) {
+            if (backup["tag"] == tag) {
+                return backup["where"].get<std::string>();
+            }
+        }
+        return "not listed";
+    }
+
+    fs::path archived_manifest(const std::string& tag) const
+    {
+        return fs::path(m_store["root"].get<std::string>()) / cluster_name() / "manifests" /
+               (tag + ".json" + m_store["object_suffix"].get<std::string>());
+    }
+
+    // A lost disk: the node's whole data directory, snapshots included, is gone; Cassandra
+    // starts again with empty tables.
+    void wipe_data_directory(const std::string& node) const
+    {
+        m_lab->must({"stop-node", node});
+        for (const auto& entry : fs::directory_iterator(m_lab->dir() + "/nodes/" + node + "/data")) {
+            fs::remove_all(entry.path());
+        }
+        m_lab->must({"start-node", node});
+    }
+
     json m_store;
     std::string m_cluster_file;
 };
@@ -181,6 +212,60 @@ TEST_P(ArchiveOnLab, SendsEachContentOnceRestoresFromItAndFindsACorruptedBlob)
     auto unchanged = expected;
     unchanged.insert("7|EUR 70");
     EXPECT_EQ(select_rows("dc1-n1"), unchanged) << "nothing was truncated or loaded";
+}
+
+TEST_P(ArchiveOnLab, OutlivesTheNodesAndTheCatalogAndSweepsWhatNoBackupNeeds)
+{
+    start_with_archive();
+    if (HasFatalFailure() || IsSkipped()) {
+        return;
+    }
+    archived("snapshot", 0, {"--tag", "s1", "--archive"});
+    cql("INSERT INTO billing.invoices (id, amount) VALUES (6, 'EUR 60')");
+    archived("snapshot", 0, {"--tag", "s2", "--archive"});
+    auto s1 = recorded_blobs("s1");
+    auto s2 = recorded_blobs("s2");
+
+    // Cleared from the nodes only: s1 lives on in the archive, and is restored from there only.
+    auto cleared = archived("clear", 0, {"--tag", "s1"});
+    EXPECT_EQ(cleared["cleared"][0]["kept_in_archive"], true);
+    EXPECT_EQ(snapshot_dirs("s1"), 0);
+    EXPECT_EQ(where_of("s1"), "archive");
+    auto from_nodes = archived("restore", 2, {"s1", "--yes"});
+    EXPECT_NE(from_nodes.dump().find("--from-archive"), std::string::npos) << from_nodes.dump();
+    archived("clear", 2, {"--tag", "s1"}); // nothing left on the nodes: says --archive
+
+    // --archive: its manifest leaves the archive, and exactly the blobs only s1 referenced go.
+    std::set<std::string> only_s1;
+    for (const auto& blob : s1) {
+        if (!s2.count(blob)) {
+            only_s1.insert(blob);
+        }
+    }
+    ASSERT_FALSE(only_s1.empty()) << "s2 was taken after a write: some content of s1 is not in s2";
+    auto swept = archived("clear", 0, {"--tag", "s1", "--archive"});
+    EXPECT_EQ(swept["cleared"][0]["removed_from_archive"], true);
+    ASSERT_EQ(swept["sweeps"].size(), 1U);
+    EXPECT_EQ(swept["sweeps"][0]["deleted"], only_s1.size());
+    EXPECT_EQ(swept["sweeps"][0]["kept"], s2.size());
+    EXPECT_EQ(stored_blobs(), s2);
+    EXPECT_FALSE(fs::exists(archived_manifest("s1")));
+    EXPECT_TRUE(fs::exists(archived_manifest("s2")));
+
+    // The operator host's catalog is lost: the archive alone gives it back.
+    fs::remove_all(m_lab->dir() + "/catalog/" + cluster_name() + "/manifests");
+    auto synced = archived("catalog", 0, {"sync"});
+    EXPECT_EQ(synced["added"], json::array({"s2"}));
+    EXPECT_EQ(recorded_blobs("s2"), s2);
+    EXPECT_EQ(archived("catalog", 0, {"sync"})["present"], json::array({"s2"})) << "never replaced";
+
+    // A node loses its disk, snapshots included: its rows come back from the archive.
+    wipe_data_directory("dc1-n1");
+    auto restored = archived("restore", 0, {"s2", "--from-archive", "--truncate", "--yes"});
+    EXPECT_EQ(restored["restore"]["status"], "complete");
+    auto expected = first_rows();
+    expected.insert("6|EUR 60");
+    expect_rows_everywhere(expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(Storage, ArchiveOnLab, ::testing::Values("local", "s3", "sftp"),

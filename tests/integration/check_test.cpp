@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -162,6 +163,30 @@ TEST_F(CheckOnLab, RingMemberMissingFromTheFileIsAProblem)
     auto report = check(1, {}, cluster);
     EXPECT_TRUE(has_problem(report, left_out + " (dc1/rack2, host id")) << report["problems"];
     EXPECT_FALSE(row_of(report, left_out)["in_cluster_file"]);
+}
+
+TEST_F(CheckOnLab, ANodeWhoseArchiveLacksAUsableRcloneIsAProblem)
+{
+    start(2, 2);
+    auto old_rclone = m_lab->dir() + "/old-rclone";
+    {
+        std::ofstream script(old_rclone);
+        script << "#!/bin/sh\necho 'rclone v1.50.2'\n";
+    }
+    std::filesystem::permissions(old_rclone, std::filesystem::perms::owner_all);
+    auto cluster = write_cluster_variant(*m_lab, "archived", [&](YAML::Node& file) {
+        file["archive"]["remote"] = m_lab->dir() + "/archive";
+        file["datacenters"]["dc2"]["nodes"][0]["archive"]["rclone"] = m_lab->dir() + "/no-such-rclone";
+        file["datacenters"]["dc2"]["nodes"][1]["archive"]["rclone"] = old_rclone;
+    });
+    auto report = check(1, {}, cluster);
+    EXPECT_EQ(report["problems"].size(), 2U) << report["problems"] << ": dc1's nodes have Debian's rclone";
+    EXPECT_TRUE(
+        has_problem(report, lab_address(*m_lab, "dc2-n1") + ": " + m_lab->dir() + "/no-such-rclone is not there"))
+        << report["problems"];
+    EXPECT_TRUE(has_problem(report, lab_address(*m_lab, "dc2-n2") + ": rclone 1.50 is older than 1.60"))
+        << report["problems"];
+    EXPECT_EQ(check(0)["problems"].size(), 0U) << "no archive, no rclone needed";
 }
 
 TEST_F(CheckOnLab, SeedDiscoversTheTopologyWhenTheFileListsNoNodes)

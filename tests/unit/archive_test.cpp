@@ -100,6 +100,15 @@ Manifest manifest_with(const std::vector<std::vector<std::pair<std::string, std:
     return manifest;
 }
 
+TEST(ArchiveSteps, RclonesVersionIsReadFromItsFirstLine)
+{
+    EXPECT_EQ(steps::parse_rclone_version("rclone v1.60.1-DEV\n- os/version: debian 12.5\n"), (std::pair{1, 60}));
+    EXPECT_EQ(steps::parse_rclone_version("rclone v1.9.0\n"), (std::pair{1, 9}));
+    EXPECT_FALSE(steps::parse_rclone_version("sh: rclone: not found\n"));
+    EXPECT_FALSE(steps::parse_rclone_version("- os/version: x\nrclone v1.60.1\n")) << "only the first line";
+    EXPECT_FALSE(steps::parse_rclone_version("rclone v99999999999999999999.1\n")) << "no overflow";
+}
+
 TEST(PlanUploads, EachContentTheArchiveLacksIsSentOnceByOneNodeHoldingIt)
 {
     // a is on both nodes, b only on n0, c only on n1; the archive already has b.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Which backups `clear` picks: by tag, by age, by count, and never the base or parent of a kept
-// incremental unless forced.
+// incremental unless forced; a backup already cleared from the nodes only with --archive.
 
 #include <ringsnap/ops/clear.hpp>
 
@@ -87,10 +87,10 @@ TEST(ClearPlan, ByAgeClearsWhatStartedBeforeTheCutoffOldestFirst)
 TEST(ClearPlan, ByCountKeepsTheNewestCompleteSnapshots)
 {
     auto backups = ten_nights();
-    backups[9].status = ManifestStatus::partial;  // night-0: not one of the kept
+    backups[9].status = ManifestStatus::partial; // night-0: not one of the kept
     auto plan = must_plan(backups, RetentionRule{.keep = 3});
-    EXPECT_EQ(tags(plan.to_clear), (std::vector<std::string>{"night-9", "night-8", "night-7", "night-6", "night-5",
-                                                             "night-4", "night-0"}));
+    EXPECT_EQ(tags(plan.to_clear),
+              (std::vector<std::string>{"night-9", "night-8", "night-7", "night-6", "night-5", "night-4", "night-0"}));
 }
 
 TEST(ClearPlan, KeepWinsOverAge)
@@ -169,6 +169,23 @@ TEST(ClearNodes, OnlyNodesThatRanNodetoolSnapshotMayHoldIt)
 TEST(ClearNodes, ClearsnapshotAlwaysNamesTheTag)
 {
     EXPECT_EQ(clearsnapshot_arguments("nightly"), (std::vector<std::string>{"clearsnapshot", "-t", "nightly"}));
+}
+
+TEST(ClearPlan, ABackupClearedFromTheNodesIsChosenAgainOnlyForTheArchive)
+{
+    auto backups = ten_nights();
+    backups[0].cleared_at = k_now - 24h; // night-9: on the nodes no more, in the archive still
+    auto nodes_only = must_plan(backups, RetentionRule{.older_than = Duration(7 * 24h)});
+    EXPECT_EQ(tags(nodes_only.to_clear), (std::vector<std::string>{"night-8", "night-7"}));
+    auto with_archive = must_plan(backups, RetentionRule{.older_than = Duration(7 * 24h), .archive = true});
+    EXPECT_EQ(tags(with_archive.to_clear), (std::vector<std::string>{"night-9", "night-8", "night-7"}));
+
+    auto by_tag = plan_clear(backups, RetentionRule{.tag = "night-9"}, k_now);
+    ASSERT_FALSE(by_tag);
+    EXPECT_EQ(by_tag.error().kind, ErrorKind::usage);
+    EXPECT_NE(by_tag.error().message.find("--archive"), std::string::npos) << by_tag.error().message;
+    EXPECT_EQ(tags(must_plan(backups, RetentionRule{.tag = "night-9", .archive = true}).to_clear),
+              std::vector<std::string>{"night-9"});
 }
 
 } // namespace

@@ -95,6 +95,10 @@ struct ArchiveRequest
 // selected node has an archive, or an rclone_config cannot be read.
 [[nodiscard]] Status check_archive_ready(const std::vector<Node>& nodes);
 
+// For `check` on a node with an archive: what is wrong with its rclone (not there, not rclone,
+// older than 1.60), or "" when nothing is.
+std::string rclone_problem(RemoteShell& shell);
+
 // The worse of a backup's run status and its archiving's.
 RunStatus with_archive(RunStatus backup, const ArchiveOutcome& archive);
 
@@ -127,5 +131,41 @@ struct ArchiveVerifyOutcome
 [[nodiscard]] Result<ArchiveVerifyOutcome> verify_archive(Executor& executor, const Catalog& catalog,
                                                           const std::vector<Node>& nodes,
                                                           const ArchiveVerifyRequest& request);
+
+// `clear --archive`: the backup's manifest leaves each archive root that holds it (before the
+// catalog's, so that a failure leaves it to be found by the next run).
+[[nodiscard]] Status unarchive_manifest(Executor& executor, const std::vector<Node>& nodes,
+                                        const RcloneConfigs& configs, const Manifest& manifest);
+
+// What a sweep did in one archive root.
+struct ArchiveSweep
+{
+    std::string root;
+    std::size_t blobs = 0;   // in the archive before
+    std::size_t kept = 0;    // referenced by a manifest (the catalog's or the archive's) or an intent
+    std::size_t deleted = 0; // ... the others, deleted
+    std::uint64_t bytes_deleted = 0;
+    std::optional<std::string> error; // the sweep did not run, or not to its end
+};
+// Mark and sweep, after `clear --archive` removed manifests: in each root some node of `nodes`
+// archives to, every blob that no manifest left (in the catalog or only in the archive) and no
+// running backup's intent references is deleted. The sweep marks itself first and stops when a
+// backup is being archived; a backup that starts meanwhile stops at the mark (docs/archive.md).
+std::vector<ArchiveSweep> sweep_archive(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
+                                        const RcloneConfigs& configs);
+
+// `ringsnap catalog sync`: every manifest in manifests/ of the archive roots the nodes use that
+// the catalog lacks is read, checked (a manifest of this cluster, under its own tag) and saved
+// into the catalog; the catalog's own manifests are never replaced.
+struct CatalogSync
+{
+    RunStatus status = RunStatus::failed;
+    std::vector<std::string> roots;
+    std::set<std::string> added;       // saved into the catalog (a dry run: would be)
+    std::set<std::string> present;     // already there, left as they are
+    std::vector<std::string> problems; // a root that could not be listed, a manifest refused
+};
+[[nodiscard]] Result<CatalogSync> sync_catalog(Executor& executor, const Catalog& catalog,
+                                               const std::vector<Node>& nodes, bool dry_run);
 
 } // namespace ringsnap::ops

@@ -22,6 +22,9 @@ struct Chain
     std::vector<Manifest> incrementals;
 };
 
+// The base, then its incrementals in order.
+std::vector<const Manifest*> chain_backups(const Chain& chain);
+
 // The keyspaces an incremental of `chain` covers: those of its base snapshot.
 std::vector<std::string> chain_keyspaces(const Chain& chain);
 

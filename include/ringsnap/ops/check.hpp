@@ -13,33 +13,37 @@
 namespace ringsnap::ops {
 
 // What one node told us about itself and about the ring.
-struct NodeHealth {
+struct NodeHealth
+{
     std::optional<CassandraVersion> version;
     std::optional<NodeInfo> info;
-    std::vector<StatusRow> ring;               // its `nodetool status`
-    std::vector<std::string> unreadable_dirs;  // data directories it cannot list
-    std::optional<bool> backups_running;       // `nodetool statusbackup`
-    std::optional<bool> backups_configured;    // incremental_backups in its cassandra.yaml
-    std::string config_problem;                // why backups_configured is unknown
-    std::chrono::microseconds round_trip{};    // one SSH request/reply
+    std::vector<StatusRow> ring;              // its `nodetool status`
+    std::vector<std::string> unreadable_dirs; // data directories it cannot list
+    std::optional<bool> backups_running;      // `nodetool statusbackup`
+    std::optional<bool> backups_configured;   // incremental_backups in its cassandra.yaml
+    std::string config_problem;               // why backups_configured is unknown
+    std::string rclone_problem;               // a node with an archive: its rclone missing or too old
+    std::chrono::microseconds round_trip{};   // one SSH request/reply
 };
 
 // One line of the topology table: a node of the file, or a ring member the file lacks.
-struct TopologyRow {
+struct TopologyRow
+{
     std::string datacenter;
     std::string rack;
     std::string host;
     std::string host_id;
     std::string version;
-    std::string state;      // "UN", "DN", ... as the reachable nodes see it; "?" when none does
+    std::string state; // "UN", "DN", ... as the reachable nodes see it; "?" when none does
     bool reachable = false;
     bool in_cluster_file = true;
     std::chrono::microseconds round_trip{};
 };
 
-struct CheckReport {
+struct CheckReport
+{
     std::vector<NodeRun> runs;
-    std::vector<NodeHealth> health;  // same order as runs
+    std::vector<NodeHealth> health; // same order as runs
     std::vector<TopologyRow> topology;
     std::vector<std::string> problems;
 
