@@ -157,7 +157,13 @@ class Archiver
             }
             return;
         }
-        auto sent = upload(group);
+        auto sent = upload(group, false);
+        if (auto again = reassign_failed(group); !again.uploads.empty()) {
+            for (auto& [index, blobs] : upload(again, true)) {
+                auto& all = sent[index];
+                all.insert(all.end(), blobs.begin(), blobs.end());
+            }
+        }
         confirm(store, group, sent);
         if (std::any_of(group.nodes.begin(), group.nodes.end(),
                         [&](std::size_t i) { return archived_ok(manifest().nodes[i]); })) {
@@ -166,8 +172,47 @@ class Archiver
         m_stores.push_back(std::move(store));
     }
 
-    // Runs every node's upload at once; returns per manifest node index the blobs it sent.
-    std::map<std::size_t, std::vector<std::string>> upload(const ArchiveGroup& group)
+    // The blobs given to nodes whose upload failed, each given once more to another node of the
+    // group that holds it and has not failed (the one with the fewest bytes so far), so that a
+    // node lost mid-run costs only its own part, not the parts of nodes sharing its contents.
+    ArchiveGroup reassign_failed(const ArchiveGroup& group) const
+    {
+        ArchiveGroup again{group.root, group.nodes, group.blobs, {}};
+        std::map<std::string, std::map<std::size_t, std::string>> holders; // sha -> healthy node -> path
+        for (auto index : group.nodes) {
+            if (m_upload_errors.count(index)) {
+                continue;
+            }
+            const auto& entry = m_outcome.manifest.nodes[index];
+            for (const auto& table : entry.tables) {
+                for (const auto& file : table.files) {
+                    holders[file.sha256].emplace(index, file_on_node(m_outcome.manifest, table, file));
+                }
+            }
+        }
+        std::map<std::size_t, std::uint64_t> load;
+        for (const auto& [failed, uploads] : group.uploads) {
+            if (!m_upload_errors.count(failed)) {
+                continue;
+            }
+            for (const auto& [sha, path] : uploads) {
+                auto found = holders.find(sha);
+                if (found == holders.end()) {
+                    continue; // only the failed node holds it
+                }
+                auto lightest =
+                    std::min_element(found->second.begin(), found->second.end(),
+                                     [&](const auto& a, const auto& b) { return load[a.first] < load[b.first]; });
+                again.uploads[lightest->first][sha] = lightest->second;
+                load[lightest->first] += group.blobs.at(sha);
+            }
+        }
+        return again;
+    }
+
+    // Runs every node's upload at once; returns per manifest node index the blobs it sent. A
+    // second pass (`again`) records a node's run only when it fails (its first run stands).
+    std::map<std::size_t, std::vector<std::string>> upload(const ArchiveGroup& group, bool again)
     {
         std::vector<Node> uploaders;
         std::vector<std::size_t> indexes;
@@ -178,7 +223,7 @@ class Archiver
         std::map<std::size_t, std::vector<std::string>> sent;
         std::map<std::size_t, std::string> errors;
         std::mutex guard;
-        Phase phase(m_observer, "upload", uploaders);
+        Phase phase(m_observer, again ? "upload what failed nodes held" : "upload", uploaders);
         auto runs = m_executor.run_on_nodes(uploaders, [&](RemoteShell& shell, std::size_t i) -> Status {
             const auto& uploads = group.uploads.at(indexes[i]);
             auto result = upload_from(shell, group, uploads);
@@ -194,10 +239,21 @@ class Archiver
             if (!runs[i].ok() && !errors.count(indexes[i])) {
                 errors[indexes[i]] = runs[i].error ? runs[i].error->message : "the upload did not run";
             }
-            m_outcome.runs.push_back(std::move(runs[i]));
+            record_run(std::move(runs[i]), again);
         }
         m_upload_errors.insert(errors.begin(), errors.end());
         return sent;
+    }
+
+    void record_run(NodeRun run, bool again)
+    {
+        auto earlier = std::find_if(m_outcome.runs.begin(), m_outcome.runs.end(),
+                                    [&](const NodeRun& r) { return r.node.host == run.node.host; });
+        if (!again || earlier == m_outcome.runs.end()) {
+            m_outcome.runs.push_back(std::move(run));
+        } else if (!run.ok()) {
+            *earlier = std::move(run);
+        }
     }
 
     struct UploadResult

@@ -18,14 +18,15 @@ constexpr const char* k_missing_marker = "ringsnap-missing ";
 
 // The frame of every archive command (see the header): the config and the payload from stdin
 // into a private directory, `rcl` = rclone with that config. AWS_CA_BUNDLE, set on many hosts,
-// makes rclone 1.60's S3 backend fail at start-up, so rclone runs without it.
+// makes rclone 1.60's S3 backend fail at start-up, so rclone runs without it. No command ever
+// creates a bucket (rclone's S3 writes do unless told not to): a misspelt one is an error.
 std::string framed(const Node& node, const std::string& body)
 {
     std::string script =
         fmt::format("umask 077; d=$(mktemp -d \"${{TMPDIR:-/tmp}}/ringsnap-rclone.XXXXXXXX\") || exit 70; "
                     "trap 'rm -rf -- \"$d\"' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; "
                     "IFS= read -r n && head -c \"$n\" > \"$d/rclone.conf\" && cat > \"$d/input\" || exit 70; "
-                    "rcl() {{ env -u AWS_CA_BUNDLE {} --config \"$d/rclone.conf\" \"$@\"; }}; {}",
+                    "rcl() {{ env -u AWS_CA_BUNDLE {} --config \"$d/rclone.conf\" --s3-no-check-bucket \"$@\"; }}; {}",
                     shell_quote(node.rclone()), body);
     return with_sudo(script, node.ssh.sudo);
 }
@@ -94,7 +95,7 @@ std::string upload_command(const Node& node, const std::string& root)
         "[ -d \"$t\" ] || mkdir \"$t\" || exit 70; [ -e \"$t/$h\" ] || ln -s -- \"$p\" \"$t/$h\" || exit 70; "
         "printf 'blobs/%s/%s\\n' {0} \"$h\"; done < \"$d/input\" > \"$d/list\" || exit 70; "
         "grep -v '^{1}' \"$d/list\" > \"$d/blobs.txt\"; grep '^{1}' \"$d/list\"; "
-        "rcl copy --files-from \"$d/blobs.txt\" --no-traverse --size-only --copy-links --s3-no-check-bucket {2} "
+        "rcl copy --files-from \"$d/blobs.txt\" --no-traverse --size-only --copy-links {2} "
         "\"$d\" {3}",
         k_prefix_of_h, k_missing_marker, transfer_flags(node), shell_quote(root));
     return framed(node, body);
@@ -174,6 +175,24 @@ std::optional<std::pair<int, int>> parse_rclone_version(const std::string& out)
     return std::pair{std::stoi(match[1]), std::stoi(match[2])};
 }
 
+namespace {
+
+// rclone's multi-line messages ("NoSuchBucket: ...\n\tstatus code: 404, ...") on one line.
+std::string one_line(const std::string& message)
+{
+    static const std::regex k_breaks(R"(\s*\n\s*)");
+    return std::regex_replace(message, k_breaks, " ");
+}
+
+// A plain-text line without the "2026/12/01 03:51:42 " rclone puts first.
+std::string without_log_time(const std::string& line)
+{
+    static const std::regex k_time(R"(^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d )");
+    return std::regex_replace(line, k_time, "");
+}
+
+} // namespace
+
 UploadLog parse_upload_log(const std::string& out, const std::string& err)
 {
     UploadLog log;
@@ -187,12 +206,16 @@ UploadLog parse_upload_log(const std::string& out, const std::string& err)
         if (line.empty()) {
             continue;
         }
-        auto json = nlohmann::json::parse(line, nullptr, false);
-        if (!json.is_object()) {
-            log.errors.push_back(line); // rclone's fatal lines are plain text even in JSON mode
+        if ((raw.front() == '\t' || raw.front() == ' ') && !log.errors.empty()) {
+            log.errors.back() += " " + line; // the rest of a plain-text error ("\tstatus code: 404, ...")
             continue;
         }
-        std::string message = json.value("msg", "");
+        auto json = nlohmann::json::parse(line, nullptr, false);
+        if (!json.is_object()) {
+            log.errors.push_back(without_log_time(line)); // rclone's fatal lines are plain text even in JSON mode
+            continue;
+        }
+        std::string message = one_line(json.value("msg", ""));
         std::string object = json.value("object", "");
         if (message.rfind("Copied", 0) == 0 && !object.empty()) {
             log.sent.push_back(object);

@@ -50,6 +50,17 @@ TEST(ArchiveSteps, TheConfigTravelsOnStdinWithItsLengthNeverOnTheCommandLine)
     EXPECT_NE(command.find("umask 077"), std::string::npos);
 }
 
+TEST(ArchiveSteps, NoCommandEverCreatesABucket)
+{
+    auto node = archived_node("s3store:bucket");
+    for (const auto& command :
+         {steps::upload_command(node, "s3store:bucket/prod"), steps::put_command(node, "s3store:bucket/prod", "x.json"),
+          steps::delete_command(node, "s3store:bucket/prod"),
+          steps::download_command(node, "s3store:bucket/prod", "/d")}) {
+        EXPECT_NE(command.find("--s3-no-check-bucket"), std::string::npos) << command;
+    }
+}
+
 TEST(ArchiveSteps, TheUploadLogSaysWhatWasSentWhatFailedAndWhatWasGone)
 {
     std::string err = "{\"level\":\"info\",\"msg\":\"Copied (new)\",\"object\":\"blobs/aa/" + k_sha_a + "\"}\n" +
@@ -62,6 +73,20 @@ TEST(ArchiveSteps, TheUploadLogSaysWhatWasSentWhatFailedAndWhatWasGone)
     EXPECT_NE(log.errors[0].find("NoSuchBucket"), std::string::npos);
     EXPECT_NE(log.errors[1].find("Failed to copy"), std::string::npos) << "plain-text fatal lines are kept";
     EXPECT_EQ(log.missing, (std::vector<std::string>{"/data/ks/t/snapshots/s/nb-1-big-Data.db"}));
+}
+
+TEST(ArchiveSteps, AnErrorRcloneSpreadsOverLinesIsOneLineWithItsReason)
+{
+    std::string err = "{\"level\":\"error\",\"msg\":\"Failed to copy: NoSuchBucket: gone\\n\\tstatus code: 404\"}\n"
+                      "2026/12/01 03:51:42 Failed to rcat: NoSuchBucket: The specified bucket does not exist\n"
+                      "\tstatus code: 404, request id: , host id: \n";
+    auto log = steps::parse_upload_log("", err);
+    ASSERT_EQ(log.errors.size(), 2U);
+    EXPECT_EQ(log.errors[0], "Failed to copy: NoSuchBucket: gone status code: 404");
+    EXPECT_EQ(log.errors[1], "Failed to rcat: NoSuchBucket: The specified bucket does not exist status code: 404, "
+                             "request id: , host id:");
+    EXPECT_EQ(steps::describe_failure(1, err).substr(steps::describe_failure(1, err).find(": Failed") + 2),
+              log.errors[1]);
 }
 
 TEST(ArchiveSteps, ListingsAndHashesAreParsedAndS3sStandInForAnAbsentKeyIsNoFile)
