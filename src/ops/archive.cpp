@@ -88,8 +88,20 @@ class Archiver
             return roots.error();
         }
         auto known = archived_blobs(m_catalog, manifest().tag);
-        for (auto& group : plan_uploads(manifest(), *roots, known)) {
-            archive_group(group);
+        auto groups = open_groups(plan_uploads(manifest(), *roots, known));
+        auto sent = upload(groups, false);
+        std::vector<ArchiveGroup> again;
+        for (const auto& group : groups) {
+            if (auto reassigned = reassign_failed(group); !reassigned.uploads.empty()) {
+                again.push_back(std::move(reassigned));
+            }
+        }
+        for (auto& [index, blobs] : upload(again, true)) {
+            auto& all = sent[index];
+            all.insert(all.end(), blobs.begin(), blobs.end());
+        }
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            confirm(m_stores[g], groups[g], sent);
         }
         commit();
         m_outcome.duration = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started);
@@ -148,28 +160,23 @@ class Archiver
         return ArchiveStore(m_executor, group.root, std::move(reachers), m_configs);
     }
 
-    void archive_group(const ArchiveGroup& group)
+    // Writes each root's intent; returns the groups whose intent is written (their stores, in
+    // the same order, in m_stores). Every root's nodes then upload in one phase.
+    std::vector<ArchiveGroup> open_groups(std::vector<ArchiveGroup> planned)
     {
-        auto store = store_for(group);
-        if (auto intent = store.begin_backup(manifest().tag, group.blobs); !intent) {
-            for (auto index : group.nodes) {
-                fail_node(index, intent.error().message);
+        std::vector<ArchiveGroup> open;
+        for (auto& group : planned) {
+            auto store = store_for(group);
+            if (auto intent = store.begin_backup(manifest().tag, group.blobs); !intent) {
+                for (auto index : group.nodes) {
+                    fail_node(index, intent.error().message);
+                }
+                continue;
             }
-            return;
+            m_stores.push_back(std::move(store));
+            open.push_back(std::move(group));
         }
-        auto sent = upload(group, false);
-        if (auto again = reassign_failed(group); !again.uploads.empty()) {
-            for (auto& [index, blobs] : upload(again, true)) {
-                auto& all = sent[index];
-                all.insert(all.end(), blobs.begin(), blobs.end());
-            }
-        }
-        confirm(store, group, sent);
-        if (std::any_of(group.nodes.begin(), group.nodes.end(),
-                        [&](std::size_t i) { return archived_ok(manifest().nodes[i]); })) {
-            m_committed.push_back(group.root);
-        }
-        m_stores.push_back(std::move(store));
+        return open;
     }
 
     // The blobs given to nodes whose upload failed, each given once more to another node of the
@@ -210,23 +217,31 @@ class Archiver
         return again;
     }
 
-    // Runs every node's upload at once; returns per manifest node index the blobs it sent. A
-    // second pass (`again`) records a node's run only when it fails (its first run stands).
-    std::map<std::size_t, std::vector<std::string>> upload(const ArchiveGroup& group, bool again)
+    // Runs the upload of every node of every group at once; returns per manifest node index the
+    // blobs it sent. A second pass (`again`) records a node's run only when it fails (its first
+    // run stands).
+    std::map<std::size_t, std::vector<std::string>> upload(const std::vector<ArchiveGroup>& groups, bool again)
     {
         std::vector<Node> uploaders;
         std::vector<std::size_t> indexes;
-        for (const auto& [index, uploads] : group.uploads) {
-            uploaders.push_back(*cluster_node(m_nodes, manifest().nodes[index].host));
-            indexes.push_back(index);
+        std::vector<const ArchiveGroup*> group_of;
+        for (const auto& group : groups) {
+            for (const auto& [index, uploads] : group.uploads) {
+                uploaders.push_back(*cluster_node(m_nodes, manifest().nodes[index].host));
+                indexes.push_back(index);
+                group_of.push_back(&group);
+            }
         }
         std::map<std::size_t, std::vector<std::string>> sent;
+        if (uploaders.empty()) {
+            return sent;
+        }
         std::map<std::size_t, std::string> errors;
         std::mutex guard;
         Phase phase(m_observer, again ? "upload what failed nodes held" : "upload", uploaders);
         auto runs = m_executor.run_on_nodes(uploaders, [&](RemoteShell& shell, std::size_t i) -> Status {
-            const auto& uploads = group.uploads.at(indexes[i]);
-            auto result = upload_from(shell, group, uploads);
+            const auto& group = *group_of[i];
+            auto result = upload_from(shell, group, group.uploads.at(indexes[i]));
             std::lock_guard lock(guard);
             sent[indexes[i]] = result.sent;
             if (!result.error.empty()) {
@@ -287,7 +302,7 @@ class Archiver
     }
 
     // One listing of every blob of the group; each node's part is archived when all its files
-    // are there at their recorded size.
+    // are there at their recorded size. A root where some part is confirmed gets the manifest.
     void confirm(ArchiveStore& store, const ArchiveGroup& group,
                  const std::map<std::size_t, std::vector<std::string>>& sent)
     {
@@ -313,6 +328,10 @@ class Archiver
             }
             archive.archived_at = archive.status == NodeStatus::ok ? std::optional(now) : std::nullopt;
             entry.archive = archive;
+        }
+        if (std::any_of(group.nodes.begin(), group.nodes.end(),
+                        [&](std::size_t i) { return archived_ok(manifest().nodes[i]); })) {
+            m_committed.push_back(group.root);
         }
     }
 

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -141,6 +142,48 @@ TEST_P(ArchiveOnLab, OutlivesTheNodesAndTheCatalogAndSweepsWhatNoBackupNeeds)
 
 INSTANTIATE_TEST_SUITE_P(Storage, ArchiveOnLab, ::testing::Values("local", "s3", "sftp"),
                          [](const auto& kind) { return kind.param; });
+
+// A data center may archive to its own place (a DC-local bucket): each root gets the contents
+// of its own nodes, both are uploaded in one phase, and each is checked on its own.
+TEST_F(ArchiveLab, EachDataCenterArchivesToItsOwnRoot)
+{
+    std::string dc2_remote;
+    start_with_archive("local", [&](YAML::Node& file) {
+        dc2_remote = file["archive"]["remote"].as<std::string>() + "-dc2";
+        file["datacenters"]["dc2"]["archive"]["remote"] = dc2_remote;
+    });
+    if (HasFatalFailure() || IsSkipped()) {
+        return;
+    }
+    auto taken = archived("snapshot", 0, {"--tag", "s1", "--archive"});
+    EXPECT_EQ(taken["archive"]["status"], "complete");
+    EXPECT_EQ(taken["archive"]["remotes"].size(), 2U);
+    std::map<std::string, std::set<std::string>> by_root;
+    auto manifest = manifest_of("s1");
+    for (const auto& node : manifest["nodes"]) {
+        auto root = node["archive"]["remote"].get<std::string>();
+        bool in_dc2 = node["datacenter"] == "dc2";
+        EXPECT_EQ(root, (in_dc2 ? dc2_remote : m_store["remote"].get<std::string>()) + "/" + cluster_name());
+        for (const auto& table : node["tables"]) {
+            for (const auto& file : table["files"]) {
+                by_root[root].insert(file["sha256"].get<std::string>());
+            }
+        }
+    }
+    ASSERT_EQ(by_root.size(), 2U);
+    for (const auto& [root, blobs] : by_root) {
+        auto on_disk = root.substr(root.find(':') + 1); // "labstore:/tmp/..." names a local path
+        std::set<std::string> stored;
+        for (const auto& entry : fs::recursive_directory_iterator(on_disk + "/blobs")) {
+            if (entry.is_regular_file()) {
+                stored.insert(entry.path().filename().string());
+            }
+        }
+        EXPECT_EQ(stored, blobs) << root;
+        EXPECT_TRUE(fs::exists(on_disk + "/manifests/s1.json")) << root;
+    }
+    EXPECT_EQ(archived("verify", 0, {"s1", "--archive", "--deep"})["problems"].size(), 0U);
+}
 
 } // namespace
 } // namespace ringsnap::testing
