@@ -83,21 +83,38 @@ std::string rclone_input(const std::string& config, const std::string& payload)
     return fmt::format("{}\n{}{}", config.size(), config, payload);
 }
 
+std::string stage_blobs_script()
+{
+    // One perl process links every blob (Debian's perl-base is always there); without perl, a
+    // shell loop does the same at the price of one `ln` process per blob.
+    static const std::string k_perl =
+        "my $d = shift; my %made; while (my $line = <STDIN>) { chomp $line; my ($h, $p) = split / /, $line, 2; "
+        "if (! -f $p) { print \"" +
+        std::string(k_missing_marker) +
+        "$p\\n\"; next; } "
+        "my $t = \"$d/blobs/\" . substr($h, 0, 2); "
+        "if (!$made{$t}++) { mkdir $t unless -d $t; -d $t or exit 70; } "
+        "if (! -e \"$t/$h\") { symlink($p, \"$t/$h\") or exit 70; } "
+        "print \"blobs/\" . substr($h, 0, 2) . \"/$h\\n\"; }";
+    auto shell_loop = fmt::format("while read -r h p; do t=\"$d/blobs/{0}\"; "
+                                  "if [ ! -f \"$p\" ]; then printf '{1}%s\\n' \"$p\"; continue; fi; "
+                                  "[ -d \"$t\" ] || mkdir \"$t\" || exit 70; "
+                                  "[ -e \"$t/$h\" ] || ln -s -- \"$p\" \"$t/$h\" || exit 70; "
+                                  "printf 'blobs/%s/%s\\n' {0} \"$h\"; done",
+                                  k_prefix_of_h, k_missing_marker);
+    return "mkdir \"$d/blobs\" || exit 70; if command -v perl >/dev/null 2>&1; then perl -e '" + k_perl +
+           "' \"$d\"; else " + shell_loop + "; fi < \"$d/input\" > \"$d/list\" || exit 70";
+}
+
 std::string upload_command(const Node& node, const std::string& root)
 {
     // --size-only: a blob's name is its content, so a blob of the right size is the blob, and one
     // of another size (a killed upload's leftover) is sent again. --no-traverse: one lookup per
     // blob rather than a listing of the whole archive. --copy-links: the staging holds links.
-    std::string body = fmt::format(
-        "mkdir \"$d/blobs\" || exit 70; "
-        "while read -r h p; do t=\"$d/blobs/{0}\"; "
-        "if [ ! -f \"$p\" ]; then printf '{1}%s\\n' \"$p\"; continue; fi; "
-        "[ -d \"$t\" ] || mkdir \"$t\" || exit 70; [ -e \"$t/$h\" ] || ln -s -- \"$p\" \"$t/$h\" || exit 70; "
-        "printf 'blobs/%s/%s\\n' {0} \"$h\"; done < \"$d/input\" > \"$d/list\" || exit 70; "
-        "grep -v '^{1}' \"$d/list\" > \"$d/blobs.txt\"; grep '^{1}' \"$d/list\"; "
-        "rcl copy --files-from \"$d/blobs.txt\" --no-traverse --size-only --copy-links {2} "
-        "\"$d\" {3}",
-        k_prefix_of_h, k_missing_marker, transfer_flags(node), shell_quote(root));
+    std::string body = fmt::format("{0}; grep -v '^{1}' \"$d/list\" > \"$d/blobs.txt\"; grep '^{1}' \"$d/list\"; "
+                                   "rcl copy --files-from \"$d/blobs.txt\" --no-traverse --size-only --copy-links {2} "
+                                   "\"$d\" {3}",
+                                   stage_blobs_script(), k_missing_marker, transfer_flags(node), shell_quote(root));
     return framed(node, body);
 }
 

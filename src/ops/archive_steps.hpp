@@ -35,6 +35,11 @@ inline constexpr const char* k_sweep_marker = "locks/sweep.json";
 // stdin for every command below.
 std::string rclone_input(const std::string& config, const std::string& payload);
 
+// The staging part of upload_command, for a shell where $d is the private directory: reads
+// "<sha256> <path>" lines from $d/input, links each path as $d/blobs/<sha[0:2]>/<sha>, and writes
+// to $d/list the archive path of each ("blobs/<sha[0:2]>/<sha>") or "ringsnap-missing <path>".
+std::string stage_blobs_script();
+
 // Uploads blobs. Payload lines: "<sha256> <absolute path on the node>". Each path is linked
 // (symbolically) under its blob name in the private directory, and rclone copies the ones the
 // archive lacks or holds at another size (a truncated leftover of a killed run). Prints

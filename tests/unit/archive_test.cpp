@@ -1,6 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // The archive's pure parts: paths and commands (no secret on a command line), what rclone prints,
-// and which node sends which blob.
+// and which node sends which blob; and the upload's staging script, run here with and without perl.
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -132,6 +140,61 @@ TEST(ArchiveSteps, RclonesVersionIsReadFromItsFirstLine)
     EXPECT_FALSE(steps::parse_rclone_version("sh: rclone: not found\n"));
     EXPECT_FALSE(steps::parse_rclone_version("- os/version: x\nrclone v1.60.1\n")) << "only the first line";
     EXPECT_FALSE(steps::parse_rclone_version("rclone v99999999999999999999.1\n")) << "no overflow";
+}
+
+namespace fs = std::filesystem;
+
+struct Staged
+{
+    std::string list;                         // $d/list
+    std::map<std::string, std::string> links; // blobs/xx/<sha> -> its target
+};
+
+// Runs stage_blobs_script() with /bin/sh in a fresh directory on `input`; `without_perl` leaves
+// only mkdir and ln on the PATH, so the shell loop runs instead of perl.
+Staged stage(const fs::path& dir, const std::string& input, bool without_perl)
+{
+    fs::create_directories(dir / "bin");
+    std::ofstream(dir / "input") << input;
+    std::ofstream(dir / "run.sh") << "d='" << dir.string() << "'; " << steps::stage_blobs_script() << "\n";
+    std::string path = "/usr/bin:/bin";
+    if (without_perl) {
+        fs::create_symlink("/bin/mkdir", dir / "bin" / "mkdir");
+        fs::create_symlink("/bin/ln", dir / "bin" / "ln");
+        path = (dir / "bin").string();
+    }
+    EXPECT_EQ(std::system(("env PATH=" + path + " /bin/sh " + (dir / "run.sh").string()).c_str()), 0);
+    Staged staged;
+    std::stringstream list;
+    list << std::ifstream(dir / "list").rdbuf();
+    staged.list = list.str();
+    for (const auto& entry : fs::recursive_directory_iterator(dir / "blobs")) {
+        if (entry.is_symlink()) {
+            staged.links[entry.path().lexically_relative(dir).string()] = fs::read_symlink(entry.path()).string();
+        }
+    }
+    return staged;
+}
+
+TEST(ArchiveSteps, StagingLinksEachBlobUnderItsNameWithPerlOrWithoutAlike)
+{
+    auto root = fs::temp_directory_path() / ("ringsnap-stage-test-" + std::to_string(::getpid()));
+    fs::create_directories(root / "src");
+    std::ofstream(root / "src" / "a-Data.db") << "a";
+    std::ofstream(root / "src" / "b with space-Data.db") << "b";
+    auto a = (root / "src" / "a-Data.db").string();
+    auto b = (root / "src" / "b with space-Data.db").string();
+    std::string input =
+        k_sha_a + " " + a + "\n" + k_sha_b + " " + b + "\n" + k_sha_a + " " + a + "\n" + k_sha_c + " /gone/c-Data.db\n";
+    auto with_perl = stage(root / "perl", input, false);
+    auto with_shell = stage(root / "shell", input, true);
+    EXPECT_EQ(with_perl.list, "blobs/aa/" + k_sha_a + "\nblobs/bb/" + k_sha_b + "\nblobs/aa/" + k_sha_a +
+                                  "\nringsnap-missing /gone/c-Data.db\n");
+    EXPECT_EQ(with_perl.links,
+              (std::map<std::string, std::string>{{"blobs/aa/" + k_sha_a, a}, {"blobs/bb/" + k_sha_b, b}}));
+    EXPECT_EQ(with_shell.list, with_perl.list);
+    EXPECT_EQ(with_shell.links, with_perl.links);
+    fs::remove_all(root);
 }
 
 TEST(PlanUploads, EachContentTheArchiveLacksIsSentOnceByOneNodeHoldingIt)
