@@ -130,6 +130,9 @@ std::string render_sweeps(const std::vector<ops::ArchiveSweep>& sweeps)
 std::string render_result(const std::vector<ops::Removal>& removals, const ops::ClearPlan& plan,
                           const std::vector<ops::ArchiveSweep>& sweeps)
 {
+    if (removals.empty()) {
+        return render_kept(plan) + render_sweeps(sweeps); // clear --archive with nothing chosen: a sweep alone
+    }
     TextTable table({"TAG", "NODES CLEARED", "MANIFEST", "PROBLEM"});
     for (const auto& removal : removals) {
         table.add_row(

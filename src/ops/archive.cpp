@@ -90,18 +90,13 @@ class Archiver
         auto known = archived_blobs(m_catalog, manifest().tag);
         auto groups = open_groups(plan_uploads(manifest(), *roots, known));
         auto sent = upload(groups, false);
-        std::vector<ArchiveGroup> again;
-        for (const auto& group : groups) {
-            if (auto reassigned = reassign_failed(group); !reassigned.uploads.empty()) {
-                again.push_back(std::move(reassigned));
-            }
-        }
-        for (auto& [index, blobs] : upload(again, true)) {
-            auto& all = sent[index];
-            all.insert(all.end(), blobs.begin(), blobs.end());
-        }
+        std::vector<Listing> listings;
         for (std::size_t g = 0; g < groups.size(); ++g) {
-            confirm(m_stores[g], groups[g], sent);
+            listings.push_back(m_stores[g].sizes(groups[g].blobs));
+        }
+        send_what_is_missing(groups, listings, sent);
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            confirm(groups[g], listings[g], sent);
         }
         commit();
         m_outcome.duration = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - started);
@@ -109,7 +104,50 @@ class Archiver
     }
 
   private:
+    using Sent = std::map<std::size_t, std::vector<std::string>>; // manifest node index -> blobs it sent
+    using Listing = Result<std::map<std::string, std::uint64_t>>; // archive path -> size
+
     Manifest& manifest() { return m_outcome.manifest; }
+
+    // The second pass: what the confirming listing did not find at its size (the blobs of a node
+    // whose upload failed, a blob the catalog said the archive held but that is gone) is sent
+    // once more by a node that holds it and did not fail, then looked up again.
+    void send_what_is_missing(const std::vector<ArchiveGroup>& groups, std::vector<Listing>& listings, Sent& sent)
+    {
+        std::vector<ArchiveGroup> again;
+        std::vector<std::size_t> again_of;
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            if (listings[g]) {
+                if (auto missing = reassign_missing(groups[g], *listings[g]); !missing.uploads.empty()) {
+                    again.push_back(std::move(missing));
+                    again_of.push_back(g);
+                }
+            }
+        }
+        if (again.empty()) {
+            return;
+        }
+        for (auto& [index, blobs] : upload(again, true)) {
+            auto& all = sent[index];
+            all.insert(all.end(), blobs.begin(), blobs.end());
+        }
+        for (std::size_t i = 0; i < again.size(); ++i) {
+            std::map<std::string, std::uint64_t> resent;
+            for (const auto& [index, uploads] : again[i].uploads) {
+                for (const auto& [sha, path] : uploads) {
+                    resent[sha] = again[i].blobs.at(sha);
+                }
+            }
+            auto& listing = listings[again_of[i]];
+            if (auto relisted = m_stores[again_of[i]].sizes(resent); relisted) {
+                for (const auto& [path, size] : *relisted) {
+                    (*listing)[path] = size;
+                }
+            } else {
+                listing = relisted.error();
+            }
+        }
+    }
 
     // manifest node index -> archive root, for the nodes to archive now. A node pruned before it
     // was archived, or gone from the cluster file, fails here with a reason.
@@ -179,10 +217,10 @@ class Archiver
         return open;
     }
 
-    // The blobs given to nodes whose upload failed, each given once more to another node of the
-    // group that holds it and has not failed (the one with the fewest bytes so far), so that a
-    // node lost mid-run costs only its own part, not the parts of nodes sharing its contents.
-    ArchiveGroup reassign_failed(const ArchiveGroup& group) const
+    // The group's blobs `listed` lacks (or holds at another size), each given to a node of the
+    // group that holds it and whose upload did not fail (the one with the fewest bytes so far),
+    // so that a node lost mid-run costs only the contents no other node holds.
+    ArchiveGroup reassign_missing(const ArchiveGroup& group, const std::map<std::string, std::uint64_t>& listed) const
     {
         ArchiveGroup again{group.root, group.nodes, group.blobs, {}};
         std::map<std::string, std::map<std::size_t, std::string>> holders; // sha -> healthy node -> path
@@ -198,21 +236,20 @@ class Archiver
             }
         }
         std::map<std::size_t, std::uint64_t> load;
-        for (const auto& [failed, uploads] : group.uploads) {
-            if (!m_upload_errors.count(failed)) {
+        for (const auto& [sha, size] : group.blobs) {
+            auto there = listed.find(steps::blob_path(sha));
+            if (there != listed.end() && there->second == size) {
                 continue;
             }
-            for (const auto& [sha, path] : uploads) {
-                auto found = holders.find(sha);
-                if (found == holders.end()) {
-                    continue; // only the failed node holds it
-                }
-                auto lightest =
-                    std::min_element(found->second.begin(), found->second.end(),
-                                     [&](const auto& a, const auto& b) { return load[a.first] < load[b.first]; });
-                again.uploads[lightest->first][sha] = lightest->second;
-                load[lightest->first] += group.blobs.at(sha);
+            auto found = holders.find(sha);
+            if (found == holders.end()) {
+                continue; // only failed nodes hold it
             }
+            auto lightest =
+                std::min_element(found->second.begin(), found->second.end(),
+                                 [&](const auto& a, const auto& b) { return load[a.first] < load[b.first]; });
+            again.uploads[lightest->first][sha] = lightest->second;
+            load[lightest->first] += size;
         }
         return again;
     }
@@ -220,7 +257,7 @@ class Archiver
     // Runs the upload of every node of every group at once; returns per manifest node index the
     // blobs it sent. A second pass (`again`) records a node's run only when it fails (its first
     // run stands).
-    std::map<std::size_t, std::vector<std::string>> upload(const std::vector<ArchiveGroup>& groups, bool again)
+    Sent upload(const std::vector<ArchiveGroup>& groups, bool again)
     {
         std::vector<Node> uploaders;
         std::vector<std::size_t> indexes;
@@ -301,12 +338,10 @@ class Archiver
         return result;
     }
 
-    // One listing of every blob of the group; each node's part is archived when all its files
-    // are there at their recorded size. A root where some part is confirmed gets the manifest.
-    void confirm(ArchiveStore& store, const ArchiveGroup& group,
-                 const std::map<std::size_t, std::vector<std::string>>& sent)
+    // Each node's part is archived when the listing finds all its files at their recorded size. A
+    // root where some part is confirmed gets the manifest.
+    void confirm(const ArchiveGroup& group, const Listing& sizes, const Sent& sent)
     {
-        auto sizes = store.sizes(group.blobs);
         auto now = now_utc();
         for (auto index : group.nodes) {
             auto& entry = manifest().nodes[index];

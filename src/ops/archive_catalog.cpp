@@ -51,6 +51,11 @@ Result<std::set<std::string>> marked_blobs(ArchiveStore& store, const Catalog& c
     if (!listing) {
         return listing.error();
     }
+    if (!listing->problems.empty()) {
+        return make_error(ErrorKind::catalog, fmt::format("{}: what it references cannot be told, so no blob is "
+                                                          "swept; move it out of the catalog or mend it",
+                                                          listing->problems.front().error.message));
+    }
     for (const auto& summary : listing->manifests) {
         auto manifest = catalog.load(summary.tag);
         if (!manifest) {

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -46,6 +48,18 @@ std::string describe_mark(const std::string& document)
 bool is_document(const std::string& name)
 {
     return name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0 && name.find('/') == std::string::npos;
+}
+
+// "9f/9f86...": a blob under its name, as a listing of blobs/ shows it. Anything else found
+// there is not ringsnap's, and a sweep leaves it alone.
+bool is_blob(const std::string& listed)
+{
+    constexpr std::size_t k_sha_length = 64;
+    if (listed.size() != 3 + k_sha_length || listed[2] != '/' || listed.compare(0, 2, listed, 3, 2) != 0) {
+        return false;
+    }
+    return std::all_of(listed.begin() + 3, listed.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::string sha_of(const std::string& blob_path)
@@ -261,7 +275,9 @@ Result<std::map<std::string, std::uint64_t>> ArchiveStore::all_blobs()
     }
     std::map<std::string, std::uint64_t> blobs;
     for (const auto& [path, size] : *listed) {
-        blobs[sha_of(path)] = size;
+        if (is_blob(path)) {
+            blobs[sha_of(path)] = size;
+        }
     }
     return blobs;
 }

@@ -44,7 +44,7 @@ class ArchiveStore
 
     // The size of each listed blob the archive holds, by archive path ("blobs/9f/9f86...").
     Result<std::map<std::string, std::uint64_t>> sizes(const std::map<std::string, std::uint64_t>& blobs);
-    // Every blob in the archive: sha256 -> size.
+    // Every blob in the archive (objects under blobs/ named as ringsnap names them): sha256 -> size.
     Result<std::map<std::string, std::uint64_t>> all_blobs();
     // The SHA-256 of the listed blobs, read back from the storage: sha256 (its name) -> hash read.
     Result<std::map<std::string, std::string>> hashes(const std::vector<std::string>& blobs);

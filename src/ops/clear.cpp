@@ -458,7 +458,8 @@ Result<ClearOutcome> run_clear(Executor& executor, const Catalog& catalog, const
     outcome.plan = std::move(*plan);
     outcome.backups = std::move(*backups);
     // Before the dry run returns: it plans nothing from a manifest that a real run refuses.
-    auto assignment = assign_clears(nodes, on_nodes(outcome.backups));
+    auto still_on_nodes = on_nodes(outcome.backups); // the assignment points into it
+    auto assignment = assign_clears(nodes, still_on_nodes);
     if (!assignment) {
         return assignment.error();
     }

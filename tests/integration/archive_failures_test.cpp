@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The archive when things go wrong, on lab clusters: storage that cannot be reached (each kind),
-// a node killed in the middle of its upload and the rerun that finishes, the rclone
+// a node killed in the middle of its upload and the rerun that finishes, a blob deleted from the
+// storage behind the catalog's back, the rclone
 // configuration kept out of process lists, logs and the archive, and the handshake that keeps a
 // sweep and an upload from ever running together.
 
@@ -255,6 +256,21 @@ TEST_F(ArchiveTrouble, ASweepNeverRunsBesideAnUploadAndAStaleMarkBlocksNothing)
     auto swept = archived("clear", 0, {"--tag", "s2", "--archive"});
     EXPECT_EQ(swept["sweeps"][0]["error"], nullptr);
     EXPECT_EQ(stored_blobs(), recorded_blobs("s3"));
+}
+
+TEST_F(ArchiveTrouble, ABlobGoneFromTheArchiveIsSentAgainThoughTheCatalogSaysItIsThere)
+{
+    start_with_archive("local");
+    if (HasFatalFailure() || IsSkipped()) {
+        return;
+    }
+    archived("snapshot", 0, {"--tag", "s1", "--archive"});
+    auto lost = invoices_data_blob("s1"); // s2 holds the same SSTable: unchanged since s1
+    ASSERT_TRUE(fs::remove(lost)) << lost;
+    auto second = archived("snapshot", 0, {"--tag", "s2", "--archive"});
+    EXPECT_EQ(second["archive"]["status"], "complete");
+    EXPECT_TRUE(fs::exists(lost)) << "the confirming listing found it missing, and a holder sent it";
+    EXPECT_EQ(archived("verify", 0, {"s2", "--archive", "--deep"})["problems"].size(), 0U);
 }
 
 } // namespace
