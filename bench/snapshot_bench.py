@@ -39,9 +39,12 @@ def step_breakdown(report):
     return "\n".join(lines) + "\n"
 
 
-def seeded_lab_arguments(description):
-    """The options of a benchmark on a lab seeded with tables of SSTables, and the ringsnap binary."""
+def seeded_lab_arguments(description, extra=()):
+    """The options of a benchmark on a lab seeded with tables of SSTables (and `extra`: (name,
+    argparse keywords) pairs), and the ringsnap binary."""
     parser = argparse.ArgumentParser(description=description)
+    for name, keywords in extra:
+        parser.add_argument(name, **keywords)
     parser.add_argument("--build", default=str(ROOT / "build"))
     parser.add_argument("--nodes", type=int, default=32)
     parser.add_argument("--tables", type=int, default=20)
