@@ -35,7 +35,7 @@ std::string render(const ops::CheckReport& report)
     }
     text += fmt::format("\n{} problem{} found:\n", report.problems.size(), report.problems.size() == 1 ? "" : "s");
     for (const auto& problem : report.problems) {
-        text += "  - " + problem + "\n";
+        text += "  - " + problem.message + "\n";
     }
     return text;
 }
@@ -44,9 +44,14 @@ nlohmann::json topology_json(const ops::CheckReport& report)
 {
     auto rows = nlohmann::json::array();
     for (const auto& row : report.topology) {
-        rows.push_back({{"datacenter", row.datacenter}, {"rack", row.rack}, {"host", row.host},
-                        {"host_id", row.host_id}, {"cassandra_version", row.version}, {"state", row.state},
-                        {"reachable", row.reachable}, {"in_cluster_file", row.in_cluster_file},
+        rows.push_back({{"datacenter", row.datacenter},
+                        {"rack", row.rack},
+                        {"host", row.host},
+                        {"host_id", row.host_id},
+                        {"cassandra_version", row.version},
+                        {"state", row.state},
+                        {"reachable", row.reachable},
+                        {"in_cluster_file", row.in_cluster_file},
                         {"ssh_rtt_ms", static_cast<double>(row.round_trip.count()) / 1000.0}});
     }
     return rows;
@@ -73,7 +78,7 @@ int run_check(Context& context)
         return context.refuse(selection.error());
     }
     const auto& options = context.options();
-    auto scope = !options.hosts.empty()       ? ops::RingScope::checked_nodes
+    auto scope = !options.hosts.empty()         ? ops::RingScope::checked_nodes
                  : !options.datacenters.empty() ? ops::RingScope::checked_datacenters
                                                 : ops::RingScope::whole_ring;
     auto report = ops::check_cluster(context.executor(), selection->nodes, scope);
@@ -81,7 +86,12 @@ int run_check(Context& context)
     auto json = run_summary_json(status, report.runs, context.options().verbose > 0);
     json["healthy"] = report.healthy();
     json["topology"] = topology_json(report);
-    json["problems"] = report.problems;
+    json["problems"] = nlohmann::json::array();
+    for (const auto& problem : report.problems) {
+        json["problems"].push_back({{"kind", problem.kind},
+                                    {"host", problem.host ? nlohmann::json(*problem.host) : nlohmann::json()},
+                                    {"message", problem.message}});
+    }
     context.emit(render(report), json);
     return exit_code_for(status);
 }

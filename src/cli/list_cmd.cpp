@@ -41,6 +41,21 @@ std::string some_tables(const std::vector<std::string>& tables)
                        tables.size() - k_shown);
 }
 
+// "every node", or "2 nodes: h1, h2", or "5 nodes: h1, h2, h3, and 2 more".
+std::string some_hosts(const std::vector<std::string>& hosts, std::size_t nodes)
+{
+    constexpr std::size_t k_shown = 3;
+    if (hosts.size() == nodes && nodes > 1) {
+        return fmt::format("all {} nodes", nodes);
+    }
+    auto count = fmt::format("{} node{}", hosts.size(), hosts.size() == 1 ? "" : "s");
+    if (hosts.size() <= k_shown) {
+        return fmt::format("{}: {}", count, fmt::join(hosts, ", "));
+    }
+    return fmt::format("{}: {}, and {} more", count, fmt::join(hosts.begin(), hosts.begin() + k_shown, ", "),
+                       hosts.size() - k_shown);
+}
+
 // What is wrong in the catalog: files that are no readable manifest (each named, with why), and
 // incrementals of impossible chains. Shown with the listing, so that nothing passes unnoticed.
 struct ListingProblem
@@ -131,8 +146,8 @@ std::string render(const CatalogListing& listing, const ops::LiveView* live)
         text += fmt::format("\n{} of {} node(s) answered `nodetool listsnapshots`.\n", live->answered,
                             live->nodes.runs.size());
         for (const auto& unknown : live->comparison.unknown) {
-            text += fmt::format("{}: snapshot {} is not in the catalog ({})\n", unknown.host, unknown.tag,
-                                some_tables(unknown.tables));
+            text += fmt::format("snapshot {} is not in the catalog: on {} ({})\n", unknown.tag,
+                                some_hosts(unknown.hosts, live->nodes.runs.size()), some_tables(unknown.tables));
         }
     }
     return text;
@@ -223,7 +238,10 @@ int run_list(Context& context, bool with_live)
     json["problems"] = problems_json(problems_of(*listing));
     json["unknown_snapshots"] = nlohmann::json::array();
     for (const auto& unknown : live->comparison.unknown) {
-        json["unknown_snapshots"].push_back({{"host", unknown.host}, {"tag", unknown.tag}, {"tables", unknown.tables}});
+        json["unknown_snapshots"].push_back({{"tag", unknown.tag},
+                                             {"nodes", unknown.hosts.size()},
+                                             {"hosts", unknown.hosts},
+                                             {"tables", unknown.tables}});
     }
     context.emit(render(*listing, &*live), json);
     return code;

@@ -172,47 +172,52 @@ std::vector<TopologyRow> build_topology(const std::vector<NodeRun>& runs, const 
     return rows;
 }
 
-std::vector<std::string> find_problems(const std::vector<NodeRun>& runs, const std::vector<NodeHealth>& health,
-                                       const std::vector<TopologyRow>& topology)
+std::vector<CheckProblem> find_problems(const std::vector<NodeRun>& runs, const std::vector<NodeHealth>& health,
+                                        const std::vector<TopologyRow>& topology)
 {
-    std::vector<std::string> problems;
+    std::vector<CheckProblem> problems;
     std::map<std::string, int> nodes_by_version;
     for (std::size_t i = 0; i < runs.size(); ++i) {
         const auto& run = runs[i];
         const auto& node = run.node;
+        auto about_node = [&](const char* kind, std::string message) {
+            problems.push_back({kind, node.host, std::move(message)});
+        };
         if (run.error) {
-            problems.push_back(describe_failure(run));
+            about_node(reached(run) ? "command_failed" : "unreachable", describe_failure(run));
         }
         for (const auto& dir : health[i].unreadable_dirs) {
-            problems.push_back(fmt::format("{}: data directory {} is missing or not readable", node.host, dir));
+            about_node("data_dir", fmt::format("{}: data directory {} is missing or not readable", node.host, dir));
         }
         if (const auto& info = health[i].info) {
             bool dc_differs = info->datacenter != node.datacenter;
             bool rack_differs = !node.rack.empty() && info->rack != node.rack;
             if (dc_differs || rack_differs) {
-                problems.push_back(fmt::format("{}: the cluster file says {}/{}, the node says {}/{}", node.host,
-                                               node.datacenter, node.rack.empty() ? "-" : node.rack, info->datacenter,
-                                               info->rack));
+                about_node("placement", fmt::format("{}: the cluster file says {}/{}, the node says {}/{}", node.host,
+                                                    node.datacenter, node.rack.empty() ? "-" : node.rack,
+                                                    info->datacenter, info->rack));
             }
         }
         if (health[i].version) {
             ++nodes_by_version[health[i].version->text];
         }
         if (auto problem = backup_setting_problem(node, health[i]); !problem.empty()) {
-            problems.push_back(problem);
+            about_node("incremental_setting", problem);
         }
         if (!health[i].rclone_problem.empty()) {
-            problems.push_back(health[i].rclone_problem);
+            about_node("rclone", health[i].rclone_problem);
         }
     }
     for (const auto& row : topology) {
         if (!row.in_cluster_file) {
-            problems.push_back(fmt::format("{} ({}/{}, host id {}) is in the ring but not in the cluster file",
-                                           row.host, row.datacenter, row.rack, row.host_id));
+            problems.push_back({"not_in_cluster_file", row.host,
+                                fmt::format("{} ({}/{}, host id {}) is in the ring but not in the cluster file",
+                                            row.host, row.datacenter, row.rack, row.host_id)});
         }
         if (!row.state.empty() && row.state[0] == 'D') {
-            problems.push_back(fmt::format("{} ({}/{}) is down ({}) according to nodetool status", row.host,
-                                           row.datacenter, row.rack, row.state));
+            problems.push_back({"down", row.host,
+                                fmt::format("{} ({}/{}) is down ({}) according to nodetool status", row.host,
+                                            row.datacenter, row.rack, row.state)});
         }
     }
     if (nodes_by_version.size() > 1) {
@@ -220,7 +225,8 @@ std::vector<std::string> find_problems(const std::vector<NodeRun>& runs, const s
         for (const auto& [version, count] : nodes_by_version) {
             parts.push_back(fmt::format("{} on {} node{}", version, count, count == 1 ? "" : "s"));
         }
-        problems.push_back(fmt::format("mixed Cassandra versions: {}", fmt::join(parts, ", ")));
+        problems.push_back(
+            {"mixed_versions", std::nullopt, fmt::format("mixed Cassandra versions: {}", fmt::join(parts, ", "))});
     }
     return problems;
 }

@@ -19,6 +19,14 @@
 
 namespace ringsnap::ops {
 
+std::vector<std::string> flush_arguments(const std::vector<std::string>& keyspaces)
+{
+    if (keyspaces.size() == 1) {
+        return {"flush", "--", keyspaces.front()};
+    }
+    return {"flush"};
+}
+
 namespace {
 
 const char* switch_argument(BackupSwitch action)
@@ -70,26 +78,6 @@ void keep_new_files(std::vector<TableEntry>& tables, const Recorded& recorded)
     std::erase_if(tables, [](const TableEntry& table) { return table.files.empty(); });
 }
 
-// `nodetool flush` takes one keyspace (further words are its tables): one call per keyspace, all
-// at once.
-Status flush_keyspaces(RemoteShell& shell, const std::vector<std::string>& keyspaces)
-{
-    std::vector<std::string> commands;
-    for (const auto& keyspace : keyspaces) {
-        commands.push_back(nodetool_command(shell.node(), {"flush", "--", keyspace}));
-    }
-    auto parts = run_together(shell, "nodetool flush", commands);
-    if (!parts) {
-        return parts.error();
-    }
-    for (std::size_t i = 0; i < parts->size(); ++i) {
-        if (auto status = check_succeeded("nodetool flush " + keyspaces[i], (*parts)[i]); !status) {
-            return status;
-        }
-    }
-    return {};
-}
-
 Status collect_node(RemoteShell& shell, const Chain& chain, const std::vector<std::string>& keyspaces,
                     const HashIndex& hashes, NodeEntry& entry, std::uint64_t& hashed)
 {
@@ -102,8 +90,9 @@ Status collect_node(RemoteShell& shell, const Chain& chain, const std::vector<st
         return make_error(ErrorKind::command, "incremental backups are off on this node (nodetool statusbackup: not "
                                               "running); `ringsnap incremental enable` switches them on");
     }
-    if (auto flushed = flush_keyspaces(shell, keyspaces); !flushed) {
-        return flushed;
+    if (auto flushed = run_checked(shell, "nodetool flush", nodetool_command(shell.node(), flush_arguments(keyspaces)));
+        !flushed) {
+        return flushed.error();
     }
     entry.flush_at = now_utc();
     auto listing = run_checked(shell, "list backups", list_backup_files_command(shell.node(), keyspaces));

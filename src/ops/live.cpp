@@ -122,12 +122,18 @@ LiveComparison compare_live(const std::vector<Manifest>& manifests, const std::v
         }
     }
     std::set<std::string> known(catalog_tags.begin(), catalog_tags.end());
+    std::map<std::string, std::pair<std::vector<std::string>, std::set<std::string>>> unknown; // tag -> hosts, tables
     for (std::size_t i = 0; i < listed.size(); ++i) {
         for (const auto& [tag, tables] : listed[i]) {
             if (!known.count(tag)) {
-                comparison.unknown.push_back({live.runs[i].node.host, tag, {tables.begin(), tables.end()}});
+                auto& [hosts, all_tables] = unknown[tag];
+                hosts.push_back(live.runs[i].node.host);
+                all_tables.insert(tables.begin(), tables.end());
             }
         }
+    }
+    for (auto& [tag, found] : unknown) {
+        comparison.unknown.push_back({tag, std::move(found.first), {found.second.begin(), found.second.end()}});
     }
     return comparison;
 }

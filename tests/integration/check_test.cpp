@@ -41,7 +41,7 @@ class CheckOnLab : public ::testing::Test
     static bool has_problem(const json& report, const std::string& text)
     {
         return std::any_of(report["problems"].begin(), report["problems"].end(), [&](const json& problem) {
-            return problem.get<std::string>().find(text) != std::string::npos;
+            return problem["message"].get<std::string>().find(text) != std::string::npos;
         });
     }
 
@@ -186,6 +186,11 @@ TEST_F(CheckOnLab, ANodeWhoseArchiveLacksAUsableRcloneIsAProblem)
         << report["problems"];
     EXPECT_TRUE(has_problem(report, lab_address(*m_lab, "dc2-n2") + ": rclone 1.50 is older than 1.60"))
         << report["problems"];
+    for (const auto& problem : report["problems"]) {
+        EXPECT_EQ(problem["kind"], "rclone") << problem;
+        EXPECT_EQ(problem["message"].get<std::string>().rfind(problem["host"].get<std::string>() + ": ", 0), 0U)
+            << problem;
+    }
     EXPECT_EQ(check(0)["problems"].size(), 0U) << "no archive, no rclone needed";
 }
 

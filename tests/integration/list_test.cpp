@@ -62,7 +62,8 @@ TEST_F(ListOnLab, LiveFindsEverySnapshotOnEveryVersionThenFlagsUnknownAndGoneOne
     EXPECT_EQ(backup_named(report, "nightly")["live"]["gone"], json::array({lab_address(*m_lab, "dc2-n3")})) << report;
     ASSERT_EQ(report["unknown_snapshots"].size(), 1U) << report;
     EXPECT_EQ(report["unknown_snapshots"][0]["tag"], "by-hand");
-    EXPECT_EQ(report["unknown_snapshots"][0]["host"], lab_address(*m_lab, "dc1-n2"));
+    EXPECT_EQ(report["unknown_snapshots"][0]["hosts"], json::array({lab_address(*m_lab, "dc1-n2")}));
+    EXPECT_EQ(report["unknown_snapshots"][0]["nodes"], 1);
     EXPECT_EQ(report["unknown_snapshots"][0]["tables"], json::array({"billing.customers", "billing.invoices"}));
 }
 

@@ -108,10 +108,15 @@ class CheckOperation : public ::testing::Test
         });
     }
 
-    static bool has_problem(const ops::CheckReport& report, const std::string& text)
+    // A problem of `kind` whose message holds `text`, about `host` when the message starts with a
+    // node's address ("10.0.0.1: ..." or "10.0.0.1 (dc1/...").
+    static bool has_problem(const ops::CheckReport& report, const std::string& kind, const std::string& text)
     {
-        return std::any_of(report.problems.begin(), report.problems.end(),
-                           [&](const std::string& problem) { return problem.find(text) != std::string::npos; });
+        return std::any_of(report.problems.begin(), report.problems.end(), [&](const ops::CheckProblem& problem) {
+            auto about = text.substr(0, text.find_first_of(": "));
+            bool host_matches = about.find('.') == std::string::npos || problem.host == about;
+            return problem.kind == kind && host_matches && problem.message.find(text) != std::string::npos;
+        });
     }
 };
 
@@ -119,7 +124,7 @@ TEST_F(CheckOperation, HealthyClusterHasNoProblem)
 {
     auto fake = executor();
     auto report = ops::check_cluster(fake, file_nodes(), ops::RingScope::whole_ring);
-    EXPECT_TRUE(report.healthy()) << fmt::format("{}", fmt::join(report.problems, "\n"));
+    EXPECT_TRUE(report.healthy()) << report.problems.front().message;
     ASSERT_EQ(report.topology.size(), 3U);
     EXPECT_EQ(report.topology[1].host_id, "22222222-2222-2222-2222-222222222222");
     EXPECT_EQ(report.topology[1].state, "UN");
@@ -149,9 +154,10 @@ TEST_F(CheckOperation, IncrementalBackupsThatARestartWouldChangeAreProblems)
     backups_configured = {"10.0.0.2", "10.0.1.1"};
     auto fake = executor();
     auto report = ops::check_cluster(fake, file_nodes(), ops::RingScope::whole_ring);
-    EXPECT_TRUE(has_problem(report, "10.0.0.1: incremental backups are running but"));
-    EXPECT_TRUE(has_problem(report, "10.0.1.1: incremental backups are not running though"));
-    EXPECT_FALSE(has_problem(report, "10.0.0.2"));
+    EXPECT_TRUE(has_problem(report, "incremental_setting", "10.0.0.1: incremental backups are running but"));
+    EXPECT_TRUE(has_problem(report, "incremental_setting", "10.0.1.1: incremental backups are not running though"));
+    EXPECT_FALSE(std::any_of(report.problems.begin(), report.problems.end(),
+                             [](const ops::CheckProblem& problem) { return problem.host == "10.0.0.2"; }));
 }
 
 TEST_F(CheckOperation, NodeDownIsNamedWithItsFailingNodetool)
@@ -162,8 +168,9 @@ TEST_F(CheckOperation, NodeDownIsNamedWithItsFailingNodetool)
     auto report = ops::check_cluster(fake, file_nodes(), ops::RingScope::whole_ring);
     EXPECT_EQ(report.topology[1].state, "DN");
     EXPECT_TRUE(report.topology[1].reachable);
-    EXPECT_TRUE(has_problem(report, "10.0.0.2 (dc1/rack2) is down (DN)"));
-    EXPECT_TRUE(has_problem(report, "10.0.0.2: nodetool version failed (exit status 1): nodetool: Failed to connect"));
+    EXPECT_TRUE(has_problem(report, "down", "10.0.0.2 (dc1/rack2) is down (DN)"));
+    EXPECT_TRUE(has_problem(report, "command_failed",
+                            "10.0.0.2: nodetool version failed (exit status 1): nodetool: Failed to connect"));
 }
 
 TEST_F(CheckOperation, UnreachableNodeKeepsTheStateTheOthersSee)
@@ -173,7 +180,7 @@ TEST_F(CheckOperation, UnreachableNodeKeepsTheStateTheOthersSee)
     auto report = ops::check_cluster(fake, file_nodes(), ops::RingScope::whole_ring);
     EXPECT_FALSE(report.topology[2].reachable);
     EXPECT_EQ(report.topology[2].state, "UN"); // matched by address: it has no `nodetool info` of its own
-    EXPECT_TRUE(has_problem(report, "10.0.1.1: unreachable (connect)"));
+    EXPECT_TRUE(has_problem(report, "unreachable", "10.0.1.1: unreachable (connect)"));
 }
 
 TEST_F(CheckOperation, FileAndNodeDisagreeingOnTheRackIsAProblem)
@@ -182,7 +189,7 @@ TEST_F(CheckOperation, FileAndNodeDisagreeingOnTheRackIsAProblem)
     nodes[2].rack = "rack7";
     auto fake = executor();
     auto report = ops::check_cluster(fake, nodes, ops::RingScope::whole_ring);
-    EXPECT_TRUE(has_problem(report, "10.0.1.1: the cluster file says dc2/rack7, the node says dc2/rack1"));
+    EXPECT_TRUE(has_problem(report, "placement", "10.0.1.1: the cluster file says dc2/rack7, the node says dc2/rack1"));
 }
 
 TEST_F(CheckOperation, RingMemberMissingFromTheFileIsListedWithinTheCheckedScope)
@@ -191,8 +198,8 @@ TEST_F(CheckOperation, RingMemberMissingFromTheFileIsListedWithinTheCheckedScope
     nodes.pop_back();
     auto fake = executor();
     auto whole = ops::check_cluster(fake, nodes, ops::RingScope::whole_ring);
-    EXPECT_TRUE(
-        has_problem(whole, "10.0.1.1 (dc2/rack1, host id 33333333-3333-3333-3333-333333333333) is in the ring"));
+    EXPECT_TRUE(has_problem(whole, "not_in_cluster_file",
+                            "10.0.1.1 (dc2/rack1, host id 33333333-3333-3333-3333-333333333333) is in the ring"));
     EXPECT_FALSE(whole.topology.back().in_cluster_file);
 
     auto only_dc1 = ops::check_cluster(fake, {nodes[0]}, ops::RingScope::checked_datacenters); // --dc dc1
@@ -205,7 +212,7 @@ TEST_F(CheckOperation, MixedVersionsAreCountedPerVersion)
     ring[0].version = "3.11.18";
     auto fake = executor();
     auto report = ops::check_cluster(fake, file_nodes(), ops::RingScope::whole_ring);
-    EXPECT_TRUE(has_problem(report, "mixed Cassandra versions: 3.11.18 on 1 node, 4.1.6 on 2 nodes"));
+    EXPECT_TRUE(has_problem(report, "mixed_versions", "mixed Cassandra versions: 3.11.18 on 1 node, 4.1.6 on 2 nodes"));
 }
 
 TEST_F(CheckOperation, UnreadableDataDirectoryIsAProblem)
@@ -223,7 +230,8 @@ TEST_F(CheckOperation, UnreadableDataDirectoryIsAProblem)
                                                                    : status_output(ring));
     });
     auto report = ops::check_cluster(fake, {file_nodes()[0]}, ops::RingScope::checked_nodes);
-    EXPECT_TRUE(has_problem(report, "10.0.0.1: data directory /var/lib/cassandra/data is missing or not readable"));
+    EXPECT_TRUE(
+        has_problem(report, "data_dir", "10.0.0.1: data directory /var/lib/cassandra/data is missing or not readable"));
 }
 
 } // namespace

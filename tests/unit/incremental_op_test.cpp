@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The pieces of `ringsnap incremental` that need no node: cassandra.yaml's setting, a chain's
-// keyspaces.
+// keyspaces, the one flush per node.
 
 #include <ringsnap/ops/chain.hpp>
 #include <ringsnap/ops/incremental.hpp>
@@ -43,6 +43,12 @@ TEST(Chain, CoversTheKeyspacesOfItsBase)
     }
     chain.base.nodes = {node, node};
     EXPECT_EQ(chain_keyspaces(chain), (std::vector<std::string>{"billing", "system_schema"}));
+}
+
+TEST(Flush, OneCallPerNodeWhateverTheNumberOfKeyspaces)
+{
+    EXPECT_EQ(flush_arguments({"billing"}), (std::vector<std::string>{"flush", "--", "billing"}));
+    EXPECT_EQ(flush_arguments({"billing", "orders"}), std::vector<std::string>{"flush"}) << "every keyspace";
 }
 
 } // namespace

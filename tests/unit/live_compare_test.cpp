@@ -127,10 +127,21 @@ TEST(LiveCompare, SnapshotsTheCatalogDoesNotKnowAreListedWithTheirTables)
     auto live = three_nodes({}, rows);
     auto comparison = compare_live({snapshot_manifest("nightly", {node("n2")})}, {"nightly", "unreadable-one"}, live);
     ASSERT_EQ(comparison.unknown.size(), 2U);
-    EXPECT_EQ(comparison.unknown[0].host, "n2");
+    EXPECT_EQ(comparison.unknown[0].hosts, std::vector<std::string>{"n2"});
     EXPECT_EQ(comparison.unknown[0].tag, "by-hand");
     EXPECT_EQ(comparison.unknown[0].tables, std::vector<std::string>{"billing.invoices"});
     EXPECT_EQ(comparison.unknown[1].tag, "truncated-1700000000000-invoices");
+}
+
+TEST(LiveCompare, AnUnknownSnapshotOnSeveralNodesIsOneEntryWithEveryNodeAndTable)
+{
+    auto live = three_nodes({listed("by-hand", "billing", "invoices")},
+                            {listed("by-hand", "billing", "customers"), listed("by-hand", "billing", "invoices")});
+    auto comparison = compare_live({}, {}, live);
+    ASSERT_EQ(comparison.unknown.size(), 1U);
+    EXPECT_EQ(comparison.unknown[0].tag, "by-hand");
+    EXPECT_EQ(comparison.unknown[0].hosts, (std::vector<std::string>{"n1", "n2"}));
+    EXPECT_EQ(comparison.unknown[0].tables, (std::vector<std::string>{"billing.customers", "billing.invoices"}));
 }
 
 TEST(LiveCompare, IncrementalManifestsAreNotLookedForInListsnapshots)

@@ -40,12 +40,22 @@ struct TopologyRow
     std::chrono::microseconds round_trip{};
 };
 
+// One thing check found wrong. `kind` lets a script filter (the README lists them):
+// unreachable, command_failed, data_dir, placement, incremental_setting, rclone,
+// not_in_cluster_file, down, mixed_versions.
+struct CheckProblem
+{
+    std::string kind;
+    std::optional<std::string> host; // the node it is about; none for the cluster as a whole
+    std::string message;             // what is printed, the host named in it
+};
+
 struct CheckReport
 {
     std::vector<NodeRun> runs;
     std::vector<NodeHealth> health; // same order as runs
     std::vector<TopologyRow> topology;
-    std::vector<std::string> problems;
+    std::vector<CheckProblem> problems;
 
     bool healthy() const { return problems.empty(); }
 };
@@ -63,7 +73,7 @@ CheckReport check_cluster(Executor& executor, const std::vector<Node>& nodes, Ri
 // The two halves of the comparison; separate so unit tests can feed them directly.
 std::vector<TopologyRow> build_topology(const std::vector<NodeRun>& runs, const std::vector<NodeHealth>& health,
                                         RingScope scope);
-std::vector<std::string> find_problems(const std::vector<NodeRun>& runs, const std::vector<NodeHealth>& health,
-                                       const std::vector<TopologyRow>& topology);
+std::vector<CheckProblem> find_problems(const std::vector<NodeRun>& runs, const std::vector<NodeHealth>& health,
+                                        const std::vector<TopologyRow>& topology);
 
 } // namespace ringsnap::ops

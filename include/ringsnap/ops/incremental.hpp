@@ -50,6 +50,11 @@ SwitchResult switch_incremental_backups(Executor& executor, const std::vector<No
 
 // ---- taking an incremental backup
 
+// The `nodetool flush` arguments of one node's incremental: one call, of the chain's keyspace
+// when it has one, else of every keyspace (flush takes a single keyspace; without one it
+// flushes them all), rather than a JVM per keyspace.
+std::vector<std::string> flush_arguments(const std::vector<std::string>& keyspaces);
+
 struct IncrementalRequest
 {
     std::string tag;  // validated
@@ -82,7 +87,7 @@ struct IncrementalOutcome
 
 // The whole verb: lock the catalog, refuse a taken tag or a missing base (ErrorKind::usage,
 // nothing touched) or an impossible chain (ErrorKind::catalog, chain.hpp), then on every node: statusbackup (a node
-// with incremental backups off fails, saying so), one flush per keyspace of the chain (recorded as flush_at), then the
+// with incremental backups off fails, saying so), one flush (flush_arguments; recorded as flush_at), then the
 // files of their tables' backups/ directories that no manifest of the chain recorded for that node (the base snapshot's
 // files included: an SSTable flushed before the snapshot is in both), hashed on the node. The manifest is saved when
 // some node recorded its part (worth_saving); then, with prune, exactly its recorded files leave the nodes' backups/

@@ -40,19 +40,20 @@ struct BackupPresence
     std::string refused;              // why its node entries could not be trusted ("" when they could)
 };
 
-// A snapshot a node holds that no manifest of the catalog knows (taken by hand, by another tool,
-// or by Cassandra itself before a truncate or drop).
+// A snapshot name the nodes hold that no manifest of the catalog knows (taken by hand, by
+// another tool, or by Cassandra itself before a truncate or drop), one per name whatever the
+// number of nodes holding it.
 struct UnknownSnapshot
 {
-    std::string host;
     std::string tag;
-    std::vector<std::string> tables; // "ks.table"
+    std::vector<std::string> hosts;  // the nodes listing it, in the order of the nodes
+    std::vector<std::string> tables; // "ks.table" on any of them, sorted
 };
 
 struct LiveComparison
 {
-    std::vector<BackupPresence> backups; // one per snapshot manifest, in the order given
-    std::vector<UnknownSnapshot> unknown;
+    std::vector<BackupPresence> backups;  // one per snapshot manifest, in the order given
+    std::vector<UnknownSnapshot> unknown; // by tag
 };
 
 // Compares the catalog's snapshot manifests (incrementals are not snapshots and are skipped)
