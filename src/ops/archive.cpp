@@ -275,7 +275,7 @@ class Archiver
         }
         std::map<std::size_t, std::string> errors;
         std::mutex guard;
-        Phase phase(m_observer, again ? "upload what failed nodes held" : "upload", uploaders);
+        Phase phase(m_observer, again ? "upload what is still missing" : "upload", uploaders);
         auto runs = m_executor.run_on_nodes(uploaders, [&](RemoteShell& shell, std::size_t i) -> Status {
             const auto& group = *group_of[i];
             auto result = upload_from(shell, group, group.uploads.at(indexes[i]));

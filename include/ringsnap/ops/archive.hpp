@@ -11,9 +11,10 @@
 //            hold (from the catalog's archived backups), each given to one node that holds it;
 //   intent   pending/<tag>.json names every blob the backup will reference, so a sweep running
 //            meanwhile keeps them; a sweep in progress stops the archiving instead;
-//   upload   each node sends its blobs with rclone, straight to the storage;
-//   confirm  one listing per root: every blob of every node, at its recorded size. Only then is
-//            a node's part recorded as archived;
+//   upload   each node of every root sends its blobs with rclone, straight to the storage, at once;
+//   confirm  one listing per root: every blob of every node, at its recorded size; what it misses
+//            is sent once more by a node that holds it and looked up again. Only then is a
+//            node's part recorded as archived;
 //   commit   the manifest, now saying what is archived, to the catalog and to
 //            manifests/<tag>.json in the archive; the intent is removed.
 
