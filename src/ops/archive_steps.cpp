@@ -152,6 +152,29 @@ std::string delete_command(const Node& node, const std::string& root)
     return framed(node, fmt::format("rcl delete --files-from \"$d/input\" --no-traverse {}", shell_quote(root)));
 }
 
+std::string link_blobs_script(const std::string& download_dir)
+{
+    // One perl process links every file (as in stage_blobs_script); without perl, a shell loop.
+    static const std::string k_perl =
+        "my $dir = shift; my $s = 0; my %made; while (my $line = <STDIN>) { chomp $line; "
+        "my ($h, $p) = split / /, $line, 2; next if -e $p; my $name = \"blobs/\" . substr($h, 0, 2) . \"/$h\"; "
+        "if (! -f \"$dir/$name\") { print \"" +
+        std::string(k_missing_marker) +
+        "$name\\n\"; $s = 1; next; } "
+        "(my $parent = $p) =~ s{/[^/]*$}{}; "
+        "if (!$made{$parent}++ && ! -d $parent) { system(\"mkdir\", \"-p\", \"--\", $parent) == 0 or exit 70; } "
+        "link(\"$dir/$name\", $p) or exit 70; } exit $s;";
+    auto dir = shell_quote(download_dir);
+    auto shell_loop =
+        fmt::format("s=0; while read -r h p; do [ -e \"$p\" ] && continue; b={1}/blobs/{0}/\"$h\"; "
+                    "if [ ! -f \"$b\" ]; then printf '{2}blobs/%s/%s\\n' {0} \"$h\"; s=1; continue; fi; "
+                    "[ -d \"${{p%/*}}\" ] || mkdir -p -- \"${{p%/*}}\" || exit 70; ln -- \"$b\" \"$p\" || exit 70; "
+                    "done < \"$d/input\"",
+                    k_prefix_of_h, dir, k_missing_marker);
+    return "if command -v perl >/dev/null 2>&1; then perl -e '" + k_perl + "' " + dir +
+           " < \"$d/input\"; s=$?; [ $s -le 1 ] || exit $s; else " + shell_loop + "; fi";
+}
+
 std::string download_command(const Node& node, const std::string& root, const std::string& download_dir)
 {
     // The download directory is fresh and removed at the end: rclone 1.60 rewrites an existing
@@ -161,12 +184,8 @@ std::string download_command(const Node& node, const std::string& root, const st
         "while read -r h p; do printf 'blobs/%s/%s\\n' {0} \"$h\"; done < \"$d/input\" | sort -u > \"$d/list\" && "
         "rm -rf -- {1} && mkdir -p -- {1} && "
         "rcl copy --files-from \"$d/list\" --no-traverse --size-only {2} {3} {1} || {{ s=$?; rm -rf -- {1}; exit $s; "
-        "}}; "
-        "s=0; while read -r h p; do [ -e \"$p\" ] && continue; b={1}/blobs/{0}/\"$h\"; "
-        "if [ ! -f \"$b\" ]; then printf '{4}blobs/%s/%s\\n' {0} \"$h\"; s=1; continue; fi; "
-        "[ -d \"${{p%/*}}\" ] || mkdir -p -- \"${{p%/*}}\" || exit 70; ln -- \"$b\" \"$p\" || exit 70; "
-        "done < \"$d/input\"; rm -rf -- {1}; exit $s",
-        k_prefix_of_h, dir, transfer_flags(node), shell_quote(root), k_missing_marker);
+        "}}; {4}; rm -rf -- {1}; exit $s",
+        k_prefix_of_h, dir, transfer_flags(node), shell_quote(root), link_blobs_script(download_dir));
     return framed(node, body);
 }
 

@@ -55,6 +55,13 @@ std::string cat_command(const Node& node, const std::string& root, const std::st
 std::string list_command(const Node& node, const std::string& root, const std::string& dir);
 // Deletes the listed archive paths (payload), absent ones skipped.
 std::string delete_command(const Node& node, const std::string& root);
+// The linking part of download_command, for a shell where $d is the private directory: for each
+// "<sha256> <staged path>" line of $d/input whose path does not exist yet, hard-links
+// <download_dir>/blobs/<sha[0:2]>/<sha> there (creating its directory); prints
+// "ringsnap-missing blobs/..." for a blob not downloaded. Leaves $s at 1 when one was missing, else
+// 0; exits 70 when a link cannot be made.
+std::string link_blobs_script(const std::string& download_dir);
+
 // Downloads blobs and links each under its place in staging. Payload lines: "<sha256> <staged
 // path>"; the blobs land in <download_dir> (fresh, on the staging's filesystem), are hard-linked
 // to the staged paths not yet there, and the download directory is removed.

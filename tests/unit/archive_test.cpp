@@ -150,20 +150,31 @@ struct Staged
     std::map<std::string, std::string> links; // blobs/xx/<sha> -> its target
 };
 
-// Runs stage_blobs_script() with /bin/sh in a fresh directory on `input`; `without_perl` leaves
-// only mkdir and ln on the PATH, so the shell loop runs instead of perl.
-Staged stage(const fs::path& dir, const std::string& input, bool without_perl)
+// Runs `script` with /bin/sh, $d being `dir` and $d/input holding `input`; returns what it
+// printed, then "s=<$s>". `without_perl` leaves only mkdir and ln on the PATH, so the shell
+// loops run instead of perl.
+std::string run_script(const fs::path& dir, const std::string& script, const std::string& input, bool without_perl)
 {
     fs::create_directories(dir / "bin");
     std::ofstream(dir / "input") << input;
-    std::ofstream(dir / "run.sh") << "d='" << dir.string() << "'; " << steps::stage_blobs_script() << "\n";
+    std::ofstream(dir / "run.sh") << "d='" << dir.string() << "'; " << script << "; echo \"s=$s\"\n";
     std::string path = "/usr/bin:/bin";
     if (without_perl) {
         fs::create_symlink("/bin/mkdir", dir / "bin" / "mkdir");
         fs::create_symlink("/bin/ln", dir / "bin" / "ln");
         path = (dir / "bin").string();
     }
-    EXPECT_EQ(std::system(("env PATH=" + path + " /bin/sh " + (dir / "run.sh").string()).c_str()), 0);
+    auto out = dir / "out";
+    EXPECT_EQ(
+        std::system(("env PATH=" + path + " /bin/sh " + (dir / "run.sh").string() + " > " + out.string()).c_str()), 0);
+    std::stringstream printed;
+    printed << std::ifstream(out).rdbuf();
+    return printed.str();
+}
+
+Staged stage(const fs::path& dir, const std::string& input, bool without_perl)
+{
+    run_script(dir, steps::stage_blobs_script(), input, without_perl);
     Staged staged;
     std::stringstream list;
     list << std::ifstream(dir / "list").rdbuf();
@@ -194,6 +205,36 @@ TEST(ArchiveSteps, StagingLinksEachBlobUnderItsNameWithPerlOrWithoutAlike)
               (std::map<std::string, std::string>{{"blobs/aa/" + k_sha_a, a}, {"blobs/bb/" + k_sha_b, b}}));
     EXPECT_EQ(with_shell.list, with_perl.list);
     EXPECT_EQ(with_shell.links, with_perl.links);
+    fs::remove_all(root);
+}
+
+// A restore's download: blobs hard-linked under their staged names, with perl or without alike.
+TEST(ArchiveSteps, DownloadedBlobsAreHardLinkedWhereTheStagingWantsThem)
+{
+    auto root = fs::temp_directory_path() / ("ringsnap-link-test-" + std::to_string(::getpid()));
+    for (bool without_perl : {false, true}) {
+        auto dir = root / (without_perl ? "shell" : "perl");
+        auto download = dir / "download";
+        fs::create_directories(download / "blobs" / "aa");
+        fs::create_directories(download / "blobs" / "bb");
+        std::ofstream(download / "blobs" / "aa" / k_sha_a) << "a";
+        std::ofstream(download / "blobs" / "bb" / k_sha_b) << "b";
+        auto stage = dir / "stage";
+        fs::create_directories(stage);
+        std::ofstream(stage / "kept-Data.db") << "already staged";
+        std::string input = k_sha_a + " " + (stage / "ks" / "t-1" / "a-Data.db").string() + "\n" + k_sha_b + " " +
+                            (stage / "b with space-Data.db").string() + "\n" + k_sha_a + " " +
+                            (stage / "kept-Data.db").string() + "\n" + k_sha_c + " " + (stage / "c-Data.db").string() +
+                            "\n";
+        auto printed = run_script(dir, steps::link_blobs_script(download.string()), input, without_perl);
+        EXPECT_EQ(printed, "ringsnap-missing blobs/cc/" + k_sha_c + "\ns=1\n") << "without perl: " << without_perl;
+        EXPECT_TRUE(fs::equivalent(stage / "ks" / "t-1" / "a-Data.db", download / "blobs" / "aa" / k_sha_a));
+        EXPECT_TRUE(fs::equivalent(stage / "b with space-Data.db", download / "blobs" / "bb" / k_sha_b));
+        std::stringstream kept;
+        kept << std::ifstream(stage / "kept-Data.db").rdbuf();
+        EXPECT_EQ(kept.str(), "already staged") << "a staged file is never replaced";
+        EXPECT_FALSE(fs::exists(stage / "c-Data.db"));
+    }
     fs::remove_all(root);
 }
 
