@@ -87,7 +87,10 @@ class Archiver
         if (!roots) {
             return roots.error();
         }
-        auto known = archived_blobs(m_catalog, manifest().tag);
+        std::map<std::string, std::set<std::string>> known; // what it cannot read is sent again
+        if (auto in_catalog = catalog_blobs(m_catalog, manifest().tag, true)) {
+            known = std::move(in_catalog->by_root);
+        }
         auto groups = open_groups(plan_uploads(manifest(), *roots, known));
         auto sent = upload(groups, false);
         std::vector<Listing> listings;
@@ -537,34 +540,39 @@ std::vector<ArchiveGroup> plan_uploads(const Manifest& manifest, const std::map<
     return result;
 }
 
-std::map<std::string, std::set<std::string>> archived_blobs(const Catalog& catalog, const std::string& except_tag)
+Result<CatalogBlobs> catalog_blobs(const Catalog& catalog, const std::string& except_tag, bool confirmed_only)
 {
-    std::map<std::string, std::set<std::string>> known;
     auto listing = catalog.list();
     if (!listing) {
-        return known;
+        return listing.error();
+    }
+    CatalogBlobs blobs;
+    if (!listing->problems.empty()) {
+        blobs.unreadable = listing->problems.front().error;
     }
     for (const auto& summary : listing->manifests) {
+        blobs.tags.insert(summary.tag);
         if (summary.tag == except_tag || !summary.archive) {
             continue;
         }
         auto manifest = catalog.load(summary.tag);
         if (!manifest) {
+            blobs.unreadable = blobs.unreadable.value_or(manifest.error());
             continue;
         }
         for (const auto& node : manifest->nodes) {
-            if (!archived_ok(node)) {
+            if (!node.archive || (confirmed_only && !archived_ok(node))) {
                 continue;
             }
-            auto& blobs = known[node.archive->remote];
+            auto& referenced = blobs.by_root[node.archive->remote];
             for (const auto& table : node.tables) {
                 for (const auto& file : table.files) {
-                    blobs.insert(file.sha256);
+                    referenced.insert(file.sha256);
                 }
             }
         }
     }
-    return known;
+    return blobs;
 }
 
 Status check_archive_ready(const std::vector<Node>& nodes)

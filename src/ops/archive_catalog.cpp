@@ -18,6 +18,7 @@ namespace ringsnap::ops {
 
 namespace {
 
+// The blobs `manifest`'s nodes were sent to `root` with.
 void add_blobs(const Manifest& manifest, const std::string& root, std::set<std::string>& blobs)
 {
     for (const auto& node : manifest.nodes) {
@@ -41,36 +42,19 @@ Result<Manifest> read_archived_manifest(ArchiveStore& store, const std::string& 
     return read_manifest(in, fmt::format("manifests/{}.json in {}", tag, store.root()));
 }
 
-// Every blob a manifest still references in `root`: the catalog's, and those only the archive
-// holds (written by another operator host, or before the catalog was lost).
-Result<std::set<std::string>> marked_blobs(ArchiveStore& store, const Catalog& catalog)
+// Every blob a manifest still references in `root`: the catalog's (`catalog`, read once for
+// every root), and those only the archive holds (written by another operator host, or before the
+// catalog was lost); and every blob of a backup being archived.
+Result<std::set<std::string>> marked_blobs(ArchiveStore& store, const CatalogBlobs& catalog)
 {
-    std::set<std::string> marked;
-    std::set<std::string> local;
-    auto listing = catalog.list();
-    if (!listing) {
-        return listing.error();
-    }
-    if (!listing->problems.empty()) {
-        return make_error(ErrorKind::catalog, fmt::format("{}: what it references cannot be told, so no blob is "
-                                                          "swept; move it out of the catalog or mend it",
-                                                          listing->problems.front().error.message));
-    }
-    for (const auto& summary : listing->manifests) {
-        auto manifest = catalog.load(summary.tag);
-        if (!manifest) {
-            return make_error(ErrorKind::catalog,
-                              "cannot tell what " + summary.tag + " references: " + manifest.error().message);
-        }
-        local.insert(summary.tag);
-        add_blobs(*manifest, store.root(), marked);
-    }
+    auto in_catalog = catalog.by_root.find(store.root());
+    auto marked = in_catalog == catalog.by_root.end() ? std::set<std::string>{} : in_catalog->second;
     auto tags = store.manifest_tags();
     if (!tags) {
         return tags.error();
     }
     for (const auto& tag : *tags) {
-        if (local.count(tag)) {
+        if (catalog.tags.count(tag)) {
             continue;
         }
         auto manifest = read_archived_manifest(store, tag);
@@ -89,7 +73,7 @@ Result<std::set<std::string>> marked_blobs(ArchiveStore& store, const Catalog& c
     return marked;
 }
 
-ArchiveSweep sweep_root(ArchiveStore& store, const Catalog& catalog)
+ArchiveSweep sweep_root(ArchiveStore& store, const CatalogBlobs& catalog)
 {
     ArchiveSweep sweep;
     sweep.root = store.root();
@@ -147,10 +131,24 @@ Status unarchive_manifest(Executor& executor, const std::vector<Node>& nodes, co
 std::vector<ArchiveSweep> sweep_archive(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
                                         const RcloneConfigs& configs)
 {
+    // A manifest of the catalog that cannot be read might reference anything: nothing is swept.
+    auto referenced = catalog_blobs(catalog, "", false);
+    std::optional<std::string> unknown;
+    if (!referenced) {
+        unknown = referenced.error().message;
+    } else if (referenced->unreadable) {
+        unknown = fmt::format("{}: what it references cannot be told, so no blob is swept; move it out of the "
+                              "catalog or mend it",
+                              referenced->unreadable->message);
+    }
     std::vector<ArchiveSweep> sweeps;
     for (const auto& [root, reachers] : reachers_by_root(nodes, catalog.cluster())) {
+        if (unknown) {
+            sweeps.push_back(ArchiveSweep{.root = root, .error = unknown});
+            continue;
+        }
         ArchiveStore store(executor, root, reachers, configs);
-        sweeps.push_back(sweep_root(store, catalog));
+        sweeps.push_back(sweep_root(store, *referenced));
     }
     return sweeps;
 }

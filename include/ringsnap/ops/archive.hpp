@@ -59,9 +59,18 @@ struct ArchiveGroup
 std::vector<ArchiveGroup> plan_uploads(const Manifest& manifest, const std::map<std::size_t, std::string>& roots,
                                        const std::map<std::string, std::set<std::string>>& known);
 
-// The blobs the archive holds according to the catalog: per root, every blob of every node
-// recorded as archived there, by any backup but `except_tag`.
-std::map<std::string, std::set<std::string>> archived_blobs(const Catalog& catalog, const std::string& except_tag);
+// What the catalog's backups (but `except_tag`) reference in the archive: per root, every blob
+// of their nodes recorded as archived there (`confirmed_only`), or of every node sent there at
+// all. The upload plan skips the confirmed ones; a sweep keeps them all, and needs to know
+// whether some manifest could not be read.
+struct CatalogBlobs
+{
+    std::map<std::string, std::set<std::string>> by_root;
+    std::set<std::string> tags;      // every tag of the catalog
+    std::optional<Error> unreadable; // the first manifest that could not be read: its blobs are unknown
+};
+[[nodiscard]] Result<CatalogBlobs> catalog_blobs(const Catalog& catalog, const std::string& except_tag,
+                                                 bool confirmed_only);
 
 struct ArchiveOutcome
 {
