@@ -52,6 +52,15 @@ std::string at(const std::string& root, const std::string& path)
 // The first two hex digits of a hash in $h, without a fork: "${h%"${h#??}"}".
 constexpr const char* k_prefix_of_h = "${h%\"${h#??}\"}";
 
+// `program` run by one perl process with `arguments` when the node has perl (Debian's perl-base
+// always is there), else `fallback`: the same work in the shell, at the price of a process per
+// file. Redirections written after it apply to either.
+std::string perl_or_shell(const std::string& program, const std::string& arguments, const std::string& fallback)
+{
+    return "if command -v perl >/dev/null 2>&1; then perl -e '" + program + "' " + arguments + "; else " + fallback +
+           "; fi";
+}
+
 } // namespace
 
 std::string archive_root(const Node& node, const std::string& cluster)
@@ -85,8 +94,6 @@ std::string rclone_input(const std::string& config, const std::string& payload)
 
 std::string stage_blobs_script()
 {
-    // One perl process links every blob (Debian's perl-base is always there); without perl, a
-    // shell loop does the same at the price of one `ln` process per blob.
     static const std::string k_perl =
         "my $d = shift; my %made; while (my $line = <STDIN>) { chomp $line; my ($h, $p) = split / /, $line, 2; "
         "if (! -f $p) { print \"" +
@@ -102,8 +109,8 @@ std::string stage_blobs_script()
                                   "[ -e \"$t/$h\" ] || ln -s -- \"$p\" \"$t/$h\" || exit 70; "
                                   "printf 'blobs/%s/%s\\n' {0} \"$h\"; done",
                                   k_prefix_of_h, k_missing_marker);
-    return "mkdir \"$d/blobs\" || exit 70; if command -v perl >/dev/null 2>&1; then perl -e '" + k_perl +
-           "' \"$d\"; else " + shell_loop + "; fi < \"$d/input\" > \"$d/list\" || exit 70";
+    return "mkdir \"$d/blobs\" || exit 70; " + perl_or_shell(k_perl, "\"$d\"", shell_loop) +
+           " < \"$d/input\" > \"$d/list\" || exit 70";
 }
 
 std::string upload_command(const Node& node, const std::string& root)
@@ -154,7 +161,6 @@ std::string delete_command(const Node& node, const std::string& root)
 
 std::string link_blobs_script(const std::string& download_dir)
 {
-    // One perl process links every file (as in stage_blobs_script); without perl, a shell loop.
     static const std::string k_perl =
         "my $dir = shift; my $s = 0; my %made; while (my $line = <STDIN>) { chomp $line; "
         "my ($h, $p) = split / /, $line, 2; next if -e $p; my $name = \"blobs/\" . substr($h, 0, 2) . \"/$h\"; "
@@ -166,13 +172,13 @@ std::string link_blobs_script(const std::string& download_dir)
         "link(\"$dir/$name\", $p) or exit 70; } exit $s;";
     auto dir = shell_quote(download_dir);
     auto shell_loop =
-        fmt::format("s=0; while read -r h p; do [ -e \"$p\" ] && continue; b={1}/blobs/{0}/\"$h\"; "
+        fmt::format("( s=0; while read -r h p; do [ -e \"$p\" ] && continue; b={1}/blobs/{0}/\"$h\"; "
                     "if [ ! -f \"$b\" ]; then printf '{2}blobs/%s/%s\\n' {0} \"$h\"; s=1; continue; fi; "
                     "[ -d \"${{p%/*}}\" ] || mkdir -p -- \"${{p%/*}}\" || exit 70; ln -- \"$b\" \"$p\" || exit 70; "
-                    "done < \"$d/input\"",
+                    "done; exit $s )",
                     k_prefix_of_h, dir, k_missing_marker);
-    return "if command -v perl >/dev/null 2>&1; then perl -e '" + k_perl + "' " + dir +
-           " < \"$d/input\"; s=$?; [ $s -le 1 ] || exit $s; else " + shell_loop + "; fi";
+    // Both exit 1 when a blob was missing, 70 when a link could not be made.
+    return perl_or_shell(k_perl, dir, shell_loop) + " < \"$d/input\"; s=$?; [ $s -le 1 ] || exit $s";
 }
 
 std::string download_command(const Node& node, const std::string& root, const std::string& download_dir)
