@@ -174,13 +174,12 @@ std::vector<std::string> place_commands(const Node& node, const NodePlan& plan,
     std::vector<std::string> snippets;
     for (const auto* table : tables) {
         auto targets = target_dirs(node, plan, *table);
-        // (staging directory, source directory) -> names; the target follows from the staging root.
-        std::map<std::pair<std::string, std::string>, std::vector<std::string>> groups;
+        // staging directory -> names; the target follows from the staging root.
+        std::map<std::string, std::vector<std::string>> groups;
         for (const auto& file : table->files) {
-            groups[{restore_steps::parent_of(file.staged), restore_steps::parent_of(file.source)}].push_back(file.name);
+            groups[restore_steps::parent_of(file.staged)].push_back(file.name);
         }
-        for (const auto& [dirs_of, names] : groups) {
-            const auto& [staged, source] = dirs_of;
+        for (const auto& [staged, names] : groups) {
             auto index = staging_index(plan, staged);
             if (!index || !targets.count(*index)) {
                 continue; // the planner stages under these roots only
@@ -189,15 +188,18 @@ std::vector<std::string> place_commands(const Node& node, const NodePlan& plan,
             auto data = shell_quote(dirs[*index]);
             auto to = shell_quote(target);
             auto list = restore_steps::quoted_list(names);
+            // A staged file still there after the move met a file of its name in the table
+            // directory: that one must be the backup's (placed by an earlier run, the staged file
+            // a link of it or, downloaded again, its bytes; staging was verified by SHA-256).
             snippets.push_back(fmt::format(
-                "{{ [ -d {1} ] || {{ mkdir -p -- {1} && chown --reference={0} -- {1} {5}; }}; }} && "
+                "{{ [ -d {1} ] || {{ mkdir -p -- {1} && chown --reference={0} -- {1} {4}; }}; }} && "
                 "for f in {3}; do [ -e {1}/\"$f\" ] || mv -n -- {2}/\"$f\" {1}/ || exit 1; done && "
                 "{{ [ \"$(id -u)\" = \"$(stat -c %u -- {0})\" ] || find {1} -maxdepth 1 -type f ! -user "
                 "\"$(stat -c %u -- {0})\" -exec chown --reference={0} -- {{}} +; }} && "
-                "for f in {3}; do [ {1}/\"$f\" -ef {4}/\"$f\" ] || {{ echo \"ringsnap: \"{1}/\"$f is not the "
-                "backup's file (\"{4}/\"$f)\" >&2; exit 1; }}; done",
-                data, to, shell_quote(staged), list, shell_quote(source),
-                shell_quote(restore_steps::parent_of(target))));
+                "for f in {3}; do [ ! -e {2}/\"$f\" ] || [ {1}/\"$f\" -ef {2}/\"$f\" ] || "
+                "cmp -s -- {2}/\"$f\" {1}/\"$f\" || {{ echo \"ringsnap: \"{1}/\"$f is not the backup's file "
+                "(staged as \"{2}/\"$f)\" >&2; exit 1; }}; done",
+                data, to, shell_quote(staged), list, shell_quote(restore_steps::parent_of(target))));
         }
     }
     return restore_steps::chunk_commands(node, snippets, "");

@@ -47,7 +47,9 @@ std::vector<std::string> quarantine_commands(const Node& node, const NodePlan& p
 
 // Moves each staged file into the live directory of its data directory (created with the data
 // directory's owner when the table had none there), gives the files that owner, then checks
-// that each is the same file as its source in snapshots/ or backups/. Safe to run again.
+// that a file of a staged name already there (an earlier run's) is the staged file or holds its
+// bytes: the staging's own file (a link of the snapshot's or a blob downloaded from the archive)
+// was verified, a stranger is refused. Safe to run again.
 std::vector<std::string> place_commands(const Node& node, const NodePlan& plan,
                                         const std::vector<const TablePlan*>& tables);
 

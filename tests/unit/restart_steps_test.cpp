@@ -140,6 +140,29 @@ TEST_F(RestartSteps, UndoOfAQuarantineCutShortOnlyBringsBackWhatMoved)
     EXPECT_EQ(read(m_table + "/nb_txn_compaction_1.log"), "txn") << "left where it was, not set aside";
 }
 
+TEST_F(RestartSteps, StagedCopiesArePlacedAndAStrangerOfTheSameNameIsRefused)
+{
+    // As --from-archive stages them: files of their own, not links of a snapshot.
+    fs::remove(table.files[0].staged);
+    write(table.files[0].staged, "backup 1");
+    quarantine();
+    place();
+    EXPECT_EQ(read(m_table + "/nb-1-big-Data.db"), "backup 1");
+    EXPECT_FALSE(fs::exists(table.files[0].staged)) << "moved, not copied";
+    write(table.files[0].staged, "backup 1"); // downloaded again by a rerun: the same bytes
+    place();
+
+    write(table.files[0].staged, "backup 1");
+    write(m_table + "/nb-1-big-Data.db", "someone else's");
+    auto commands = restart_steps::place_commands(node, plan, {&table});
+    auto result = testing::run_process({"/bin/sh", "-c", commands.front()});
+    EXPECT_NE(result.exit_code, 0);
+    EXPECT_NE(result.err.find("nb-1-big-Data.db is not the backup's file (staged as "), std::string::npos)
+        << result.err;
+    EXPECT_EQ(read(m_table + "/nb-1-big-Data.db"), "someone else's") << "nothing is overwritten";
+    EXPECT_EQ(read(table.files[0].staged), "backup 1");
+}
+
 TEST_F(RestartSteps, NothingIsMovedOverAFileOfTheSameName)
 {
     auto kept = restart_steps::quarantine_root(m_data, "r1", 0) + "/ks/" + fs::path(m_table).filename().string();
