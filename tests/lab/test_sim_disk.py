@@ -83,6 +83,28 @@ class CreateNode(unittest.TestCase):
         self.assertEqual(self.lab.ring()["nodes"], before["nodes"])
 
 
+
+class InitialToken(unittest.TestCase):
+    """A node built to take the place of another one (restore into a new cluster node for node)
+    gets that node's tokens through cassandra.yaml initial_token, and their count as num_tokens."""
+
+    def test_initial_token_fixes_the_tokens(self):
+        import subprocess
+        import sys
+        import tempfile
+        from simlab import SIM
+        with tempfile.TemporaryDirectory(prefix="simlab-") as lab:
+            result = subprocess.run([sys.executable, SIM, "create-node", "--lab", lab, "--name", "dc1-n1",
+                                     "--address", "127.29.1.11", "--dc", "dc1", "--rack", "rack1", "--version", "4.1",
+                                     "--initial-token", "5,-3,9000000000000000000"], capture_output=True, text=True)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            with open(os.path.join(lab, "ring.json")) as f:
+                self.assertEqual(json.load(f)["nodes"]["dc1-n1"]["tokens"], [-3, 5, 9000000000000000000])
+            with open(os.path.join(lab, "nodes", "dc1-n1", "conf", "cassandra.yaml")) as f:
+                text = f.read()
+            self.assertIn("num_tokens: 3\n", text)
+            self.assertIn("initial_token: -3,5,9000000000000000000\n", text)
+
 class DataFiles(unittest.TestCase):
     """One node per version; each test uses its own table."""
 

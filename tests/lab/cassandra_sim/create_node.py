@@ -33,6 +33,11 @@ def random_tokens(count: int) -> list:
     return sorted(tokens)
 
 
+def _tokens(text: str) -> list:
+    """initial_token as cassandra.yaml gives it: comma-separated Murmur3 tokens."""
+    return sorted({int(token) for token in text.split(",") if token.strip()})
+
+
 def _sh_quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
@@ -55,7 +60,10 @@ def _cluster_name(lab: LabDir) -> str:
 
 
 def _settings(home: NodeHome, version: Version, args, data_dirs) -> list:
-    settings = [("cluster_name", f"'{args.cluster_name}'"), ("num_tokens", args.num_tokens),
+    settings = [("cluster_name", f"'{args.cluster_name}'"), ("num_tokens", args.num_tokens)]
+    if args.initial_token:
+        settings.append(("initial_token", ",".join(str(t) for t in args.initial_token)))
+    settings += [
                 ("authenticator", "AllowAllAuthenticator"), ("incremental_backups", False), ("auto_snapshot", True)]
     if version.supports_uuid_sstable_ids:
         settings.append(("uuid_sstable_identifiers_enabled", False))
@@ -74,6 +82,10 @@ def create(args) -> int:
     if os.path.exists(home.node_json):
         write_tools(home, Node(home).version.release)  # the release it was created with
         return 0
+    # initial_token (a restore into a fresh cluster node for node) fixes the tokens, and their count.
+    args.initial_token = _tokens(args.initial_token) if getattr(args, "initial_token", None) else None
+    if args.initial_token:
+        args.num_tokens = len(args.initial_token)
     args.num_tokens = args.num_tokens or version.default_num_tokens
     args.cluster_name = _cluster_name(lab)
     data_dirs = [home.default_data_dir(i) for i in range(args.data_dirs)]
@@ -83,7 +95,7 @@ def create(args) -> int:
     # The roles PasswordAuthenticator accepts (cql_connect.py): a fresh cluster's superuser.
     write_text_atomic(home.cql_users, "cassandra cassandra\n", 0o600)
     entry = {"name": args.name, "address": args.address, "dc": args.dc, "rack": args.rack,
-             "host_id": str(uuid.uuid4()), "tokens": random_tokens(args.num_tokens), "version": version.major,
+             "host_id": str(uuid.uuid4()), "tokens": args.initial_token or random_tokens(args.num_tokens), "version": version.major,
              "release_version": version.release, "up": True}
     state = {key: entry[key] for key in ("name", "address", "dc", "rack", "host_id", "version", "release_version")}
     state.update(running=False, drained=False, incremental_backups=False, load=0)

@@ -2,7 +2,8 @@
 """Cassandra node simulator of the ringsnap lab (contract: ../README.md).
 
     sim.py create-node --lab DIR --name dc1-n1 --address 127.11.1.11 --dc dc1 --rack rack1 \\
-                       --version {3.11,4.0,4.1,5.0 or a release: 4.0.12} [--num-tokens N] [--data-dirs N]
+                       --version {3.11,4.0,4.1,5.0 or a release: 4.0.12} [--num-tokens N]
+                       [--initial-token T,T,...] [--data-dirs N]
     sim.py seed --lab DIR [--keyspaces 3] [--tables 20] [--sstables 10] [--size 1M]
     sim.py tool {nodetool,cqlsh,sstableloader,cassandra-start,cassandra-stop} NODE_HOME [args...]
 
@@ -61,6 +62,7 @@ def main(argv) -> int:
     create.add_argument("--version", required=True, type=version,
                         help="a major line (3.11, 4.0, 4.1, 5.0: its default release) or a release (4.0.12)")
     create.add_argument("--num-tokens", type=int)
+    create.add_argument("--initial-token", help="the node's tokens, comma-separated (cassandra.yaml initial_token)")
     create.add_argument("--data-dirs", type=int, default=1, help="number of data_file_directories (default 1)")
     seed = commands.add_parser("seed", help="fill every node with data")
     seed.add_argument("--lab", required=True)

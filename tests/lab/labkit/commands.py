@@ -203,13 +203,26 @@ def _wait_for_sshds(lab: LabState, started: dict) -> None:
     _parallel(wait, lab.nodes, workers=64)  # mostly sleeping: threads are cheap
 
 
-def _create_simulated_nodes(lab: LabState) -> None:
+def _tokens_of(lab_dir: str | None) -> dict:
+    """Node name -> tokens in another lab's ring, for a lab whose nodes take their places
+    (cassandra.yaml initial_token, as when a backup is restored node for node into a new cluster)."""
+    if not lab_dir:
+        return {}
+    ring = Path(lab_dir) / "ring.json"
+    try:
+        nodes = json.loads(ring.read_text())["nodes"]
+    except (OSError, ValueError, KeyError) as error:
+        raise LabError(f"--tokens-from {lab_dir}: cannot read {ring}: {error}") from None
+    return {name: entry["tokens"] for name, entry in nodes.items()}
+
+
+def _create_simulated_nodes(lab: LabState, tokens: dict) -> None:
     if not simulator.available():
         note(f"warning: no node simulator at {simulator.SIM_SCRIPT}; nodes have an empty bin/")
     else:
         def create(node: Node) -> None:
             simulator.create_node(lab.dir, node.name, node.address, node.dc, node.rack,
-                                  node.version, lab.num_tokens)
+                                  node.version, lab.num_tokens, tokens.get(node.name))
         _parallel(create, lab.nodes, workers=2 * (os.cpu_count() or 2))
     for node in lab.nodes:
         lab.paths.node(node.name).bin.mkdir(exist_ok=True)  # sshd's PATH names it
@@ -238,9 +251,10 @@ def _check_up_arguments(dcs: int, nodes_per_dc: int, versions: list[str], racks:
 
 
 def up(dcs: int, nodes_per_dc: int, versions: list[str], racks: int, lab_dir: str | None,
-       port: int | None, num_tokens: int | None) -> LabState:
+       port: int | None, num_tokens: int | None, tokens_from: str | None = None) -> LabState:
     began = time.monotonic()
     _check_up_arguments(dcs, nodes_per_dc, versions, racks)
+    tokens = _tokens_of(tokens_from)
     index, chosen_dir, chosen_port = _claim_index(canonical(lab_dir) if lab_dir else None, port)
     lab = LabState(index=index, dir=chosen_dir, port=chosen_port,
                    user=pwd.getpwuid(os.geteuid()).pw_name, cluster=f"lab-{index}",
@@ -255,7 +269,7 @@ def up(dcs: int, nodes_per_dc: int, versions: list[str], racks: int, lab_dir: st
         started = _start_sshds(lab)
         # The simulator's work needs no sshd; do it while the sshds start.
         with ThreadPoolExecutor(max_workers=1) as background:
-            creating = background.submit(_create_simulated_nodes, lab)
+            creating = background.submit(_create_simulated_nodes, lab, tokens)
             _wait_for_sshds(lab, started)
             creating.result()
         lab.paths.catalog.mkdir(exist_ok=True)

@@ -35,11 +35,13 @@ def _run(args: list[str], what: str, timeout: float = TOOL_TIMEOUT) -> str:
 
 
 def create_node(lab_dir: Path, name: str, address: str, dc: str, rack: str, version: str,
-                num_tokens: int | None) -> None:
+                num_tokens: int | None, tokens: list[int] | None = None) -> None:
     args = [sys.executable, str(SIM_SCRIPT), "create-node", "--lab", str(lab_dir),
             "--name", name, "--address", address, "--dc", dc, "--rack", rack,
             "--version", version]
-    if num_tokens is not None:
+    if tokens:
+        args.append("--initial-token=" + ",".join(str(token) for token in tokens))  # "-5,.." is no option
+    elif num_tokens is not None:
         args += ["--num-tokens", str(num_tokens)]
     _run(args, f"{name}: simulator create-node")
 
