@@ -8,6 +8,7 @@
 //
 //   <catalog>/<cluster>/restores/<id>.json
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -93,9 +94,10 @@ struct RestoreRecord
     std::string tag;                  // what was asked for
     std::vector<std::string> backups; // the base, then the incrementals read, in order
     std::optional<Timestamp> until;
-    std::string method;   // as asked: auto, import, refresh, restart, sstableloader
-    std::string target;   // sstableloader --target: the cluster loaded into ("": the same one)
-    bool rolling = false; // restart: one node at a time
+    std::string method;                          // as asked: auto, import, refresh, restart, sstableloader
+    std::string target;                          // --target: the cluster loaded into ("": the same one)
+    std::map<std::string, std::string> host_map; // --host-map: backup node's host -> target node's host
+    bool rolling = false;                        // restart: one node at a time
     bool truncate = false;
     bool keep_truncate_snapshots = false;
     std::vector<std::string> keyspaces; // -k

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // `ringsnap restore TAG [--until TIME] [-k KS]... [-t KS.TABLE]...
 //                  [--method auto|import|refresh|restart|sstableloader] [--rolling] [--start-timeout D]
-//                  [--cleanup] [--target FILE] [--throttle MBITS] [--loaders-per-dc N] [--replication DC:RF,..]
+//                  [--cleanup] [--target FILE [--host-map FILE]] [--throttle MBITS] [--loaders-per-dc N]
+//                  [--replication DC:RF,..]
 //                  [--truncate] [--keep-truncate-snapshots] [--count-rows] [--compare-source]
 //                  [--from-archive] [--dry-run] [--yes] [--resume]`
-// `ringsnap restore --undo RESTORE_ID [--yes]` and `ringsnap restore --cleanup RESTORE_ID`
+// `ringsnap restore --undo RESTORE_ID [--target FILE] [--yes]` and
+// `ringsnap restore --cleanup RESTORE_ID [--target FILE]`
 
 #include <iostream>
 
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <ringsnap/host_map.hpp>
 #include <ringsnap/local_file.hpp>
 #include <ringsnap/ops/restore.hpp>
 #include <ringsnap/shell.hpp>
@@ -36,7 +39,8 @@ struct RestoreOptions
     CLI::Option* cleanup = nullptr; // --cleanup [RESTORE_ID]
     std::string cleanup_id;
     std::string undo_id;
-    std::string target;     // sstableloader: a second cluster file
+    std::string target;     // a second cluster file: sstableloader's, or --host-map's
+    std::string host_map;   // import/restart node for node into --target
     int throttle_mbits = 0; // 0: not limited
     int loaders_per_dc = 1;
     std::string replication;
@@ -86,17 +90,27 @@ Result<Duration> start_timeout_of(const RestoreOptions& options)
     return *timeout;
 }
 
-// The options of --method sstableloader; the target cluster file itself is read later.
-Status add_loader_options(const RestoreOptions& options, ops::RestoreRequest& request)
+// The options of a restore into another cluster (--target): by sstableloader, or node for node
+// with --host-map; the files they name are read later.
+Status add_target_options(const RestoreOptions& options, ops::RestoreRequest& request)
 {
     bool loader = request.method == ops::LoadMethod::sstableloader;
-    bool loader_only = !options.target.empty() || options.throttle_mbits != 0 || options.loaders_per_dc != 1;
+    bool mapped = !options.host_map.empty();
+    bool loader_only =
+        (!options.target.empty() && !mapped) || options.throttle_mbits != 0 || options.loaders_per_dc != 1;
     if (loader_only && !loader && !options.resume) {
-        return make_error(ErrorKind::usage, "--target, --throttle and --loaders-per-dc go with --method sstableloader");
+        return make_error(ErrorKind::usage, "--target (without --host-map), --throttle and --loaders-per-dc go with "
+                                            "--method sstableloader");
     }
-    if (options.compare_source && options.target.empty() && !options.resume) {
+    if (mapped && (options.target.empty() || loader)) {
+        return make_error(ErrorKind::usage, "--host-map restores node for node into another cluster by import, "
+                                            "refresh or restart: give that cluster's file with --target FILE, and "
+                                            "no --method sstableloader");
+    }
+    if (options.compare_source && (options.target.empty() || mapped) && !options.resume) {
         return make_error(ErrorKind::usage, "--compare-source counts the rows of the cluster the backup came from "
-                                            "against the target's: give the target with --target FILE");
+                                            "against the target's: it goes with --method sstableloader --target "
+                                            "FILE");
     }
     if (options.throttle_mbits < 0 || options.loaders_per_dc < 1) {
         return make_error(ErrorKind::usage, "--throttle is megabits per second (0: no limit) and --loaders-per-dc at "
@@ -163,8 +177,8 @@ Result<ops::RestoreRequest> make_request(const RestoreOptions& options, const Gl
     }
     request.rolling = options.rolling;
     request.remove_quarantine = options.cleanup->count() > 0;
-    if (auto loader = add_loader_options(options, request); !loader) {
-        return loader.error();
+    if (auto target = add_target_options(options, request); !target) {
+        return target.error();
     }
     if (options.keep_truncate_snapshots && !options.truncate) {
         return make_error(ErrorKind::usage, "--keep-truncate-snapshots goes with --truncate");
@@ -212,7 +226,7 @@ Result<std::string> cql_password(const std::vector<Node>& nodes)
     return std::string();
 }
 
-// --target FILE: the cluster an sstableloader restore streams into, with its CQL password.
+// --target FILE: the cluster a restore loads into, with its CQL password.
 Result<std::optional<ops::TargetCluster>> read_target(const std::string& path)
 {
     if (path.empty()) {
@@ -234,6 +248,27 @@ Result<std::optional<ops::TargetCluster>> read_target(const std::string& path)
     return std::optional(ops::TargetCluster{cluster->name, cluster->nodes, *password});
 }
 
+// The nodes an --undo or --cleanup acts on: those of --target's cluster file when given (a
+// restore node for node into another cluster, whose name goes into the request), else the
+// selected ones of this cluster.
+Result<std::vector<Node>> restarted_cluster(const std::string& target_file, const std::vector<Node>& selected,
+                                            const GlobalOptions& global, ops::QuarantineRequest& request)
+{
+    if (target_file.empty()) {
+        return selected;
+    }
+    if (!global.hosts.empty() || !global.datacenters.empty()) {
+        return make_error(ErrorKind::usage, "--hosts and --dc select nodes of this cluster: with --target, --undo and "
+                                            "--cleanup act on every node the restore restarted in that cluster");
+    }
+    auto target = load_cluster_file(target_file);
+    if (!target) {
+        return make_error(target.error().kind, fmt::format("--target: {}", target.error().message));
+    }
+    request.target = target->name;
+    return target->nodes;
+}
+
 bool ask(const std::string& question)
 {
     std::cerr << question << " Type yes to go on: ";
@@ -253,7 +288,8 @@ std::string question_for(const ops::RestorePlan& plan, const ops::RestoreRequest
                            plan.nodes.size(), request.target ? "cluster " + request.target->name : "this cluster",
                            request.truncate ? ", emptying them there first with TRUNCATE" : "");
     }
-    return fmt::format("Restore {} table(s) on {} node(s){}?", plan.tables.size(), plan.nodes.size(), how);
+    std::string where = request.target ? " of cluster " + request.target->name : "";
+    return fmt::format("Restore {} table(s) on {} node(s){}{}?", plan.tables.size(), plan.nodes.size(), where, how);
 }
 
 // `--undo RESTORE_ID` / `--cleanup RESTORE_ID`: nothing else of a restore goes with them.
@@ -265,14 +301,14 @@ int run_quarantine_action(Context& context, const RestoreOptions& options)
     request.action = undo ? ops::QuarantineAction::undo : ops::QuarantineAction::remove;
     bool restore_options = !options.until.empty() || !options.keyspaces.empty() || !options.tables.empty() ||
                            options.method != "auto" || options.rolling || options.truncate ||
-                           options.keep_truncate_snapshots || !options.target.empty() || !options.replication.empty() ||
-                           options.count_rows || options.compare_source;
+                           options.keep_truncate_snapshots || !options.host_map.empty() ||
+                           !options.replication.empty() || options.count_rows || options.compare_source;
     if (!options.tag.empty() || !options.cleanup_id.empty() == undo || options.resume || options.dry_run ||
         restore_options) {
         return context.refuse(make_error(ErrorKind::usage,
                                          "--undo RESTORE_ID and --cleanup RESTORE_ID go alone (no TAG or other restore "
-                                         "options, nor each other); in a restore, give --cleanup after TAG with no "
-                                         "value"));
+                                         "options but --target, nor each other); in a restore, give --cleanup after "
+                                         "TAG with no value"));
     }
     if (auto valid = validate_tag(request.restore_id); !valid) {
         return context.refuse(valid.error());
@@ -294,8 +330,13 @@ int run_quarantine_action(Context& context, const RestoreOptions& options)
         return context.refuse(target.error());
     }
     auto& [selection, catalog] = *target;
+    // A restore into another cluster (--host-map) restarted that cluster's nodes.
+    auto restarted = restarted_cluster(options.target, selection.nodes, context.options(), request);
+    if (!restarted) {
+        return context.refuse(restarted.error());
+    }
     ProgressObserver observer(context.executor());
-    auto outcome = ops::run_quarantine_action(context.executor(), catalog, selection.nodes, request, observer);
+    auto outcome = ops::run_quarantine_action(context.executor(), catalog, *restarted, request, observer);
     if (!outcome) {
         return context.refuse(outcome.error());
     }
@@ -331,6 +372,13 @@ int run_restore(Context& context, const RestoreOptions& options)
         return context.refuse(loaded_into.error());
     }
     request->target = *loaded_into;
+    if (!options.host_map.empty()) {
+        auto map = load_host_map(options.host_map);
+        if (!map) {
+            return context.refuse(make_error(map.error().kind, fmt::format("--host-map: {}", map.error().message)));
+        }
+        request->host_map = std::move(*map);
+    }
     bool verbose = context.options().verbose > 0;
     bool plan_shown = false;
     if (!options.yes) {
@@ -378,8 +426,13 @@ void add_restore_command(CLI::App& app, Action& action)
                      "any shape: this one, or --target)")
         ->capture_default_str();
     restore->add_option("--target", options->target,
-                        "sstableloader: the cluster file of the cluster to load into (a scratch cluster, another\n"
-                        "topology); its missing tables are created from the backup's schema.cql first");
+                        "The cluster file of another cluster to load into (a scratch cluster, another topology):\n"
+                        "with --method sstableloader, or node for node with --host-map; its missing tables are\n"
+                        "created from the backup's schema.cql first. With --undo/--cleanup: the cluster restarted");
+    restore->add_option("--host-map", options->host_map,
+                        "With --target and --from-archive: a file of lines `BACKUP_HOST TARGET_HOST` restoring\n"
+                        "each backup node into the target node that takes its place (same tokens), by import,\n"
+                        "refresh or restart; a backup node left out is refused (or leave it out with --hosts/--dc)");
     restore
         ->add_option("--throttle", options->throttle_mbits,
                      "sstableloader: megabits per second per loader (sstableloader -t; 0: no limit)")
@@ -417,8 +470,8 @@ void add_restore_command(CLI::App& app, Action& action)
     restore->add_flag("--count-rows", options->count_rows,
                       "Afterwards, SELECT COUNT(*) at consistency ALL of every restored table, in the report");
     restore->add_flag("--compare-source", options->compare_source,
-                      "With --target: count the rows on this cluster too; a difference exits 4 (for tables not\n"
-                      "written since the backup)");
+                      "With --method sstableloader --target: count the rows on this cluster too; a difference\n"
+                      "exits 4 (for tables not written since the backup)");
     restore->add_flag("--dry-run", options->dry_run, "Print the plan; change nothing");
     restore->add_flag("-y,--yes", options->yes, "Do not ask for confirmation (required when stdin is not a terminal)");
     restore->add_flag("--resume", options->resume,
@@ -434,7 +487,9 @@ void add_restore_command(CLI::App& app, Action& action)
                     "and starts the nodes seeds first, each waited for until UN. --method sstableloader runs\n"
                     "sstableloader on each node over its verified staging, pointed at the target's nodes, after\n"
                     "creating the tables the target lacks; a loader the target would not accept is refused in\n"
-                    "the plan. A restore record in the catalog (`ringsnap list --restores`) makes a rerun finish\n"
+                    "the plan. --target with --host-map restores each backup node into the node of another\n"
+                    "cluster that took its place (same tokens), downloading its files from the archive. A\n"
+                    "restore record in the catalog (`ringsnap list --restores`) makes a rerun finish\n"
                     "what is left.\n"
                     "Exit 0 all loaded, 1 some nodes failed, 2 refused before touching anything, 3 nothing loaded,\n"
                     "4 a staged file did not match the manifest (nothing loaded) or row counts differ, 130\n"

@@ -296,8 +296,9 @@ const RestoreNode* RestoreRecord::node(const std::string& host) const
 bool RestoreRecord::same_request(const RestoreRecord& other) const
 {
     return tag == other.tag && until == other.until && method == other.method && target == other.target &&
-           rolling == other.rolling && truncate == other.truncate && keyspaces == other.keyspaces &&
-           tables == other.tables && datacenters == other.datacenters && hosts == other.hosts;
+           host_map == other.host_map && rolling == other.rolling && truncate == other.truncate &&
+           keyspaces == other.keyspaces && tables == other.tables && datacenters == other.datacenters &&
+           hosts == other.hosts;
 }
 
 nlohmann::ordered_json to_json(const RestoreRecord& record)
@@ -322,6 +323,7 @@ nlohmann::ordered_json to_json(const RestoreRecord& record)
                 {"until", record.until ? Json(format_timestamp(*record.until)) : Json()},
                 {"method", record.method},
                 {"target", record.target},
+                {"host_map", record.host_map},
                 {"rolling", record.rolling},
                 {"truncate", record.truncate},
                 {"keep_truncate_snapshots", record.keep_truncate_snapshots},
@@ -382,6 +384,17 @@ Result<RestoreRecord> restore_record_from_json(const nlohmann::ordered_json& jso
     record.backups = in.strings("backups");
     record.method = in.optional_string("method").value_or("auto");
     record.target = in.optional_string("target").value_or("");
+    if (auto map = json.find("host_map"); map != json.end() && !map->is_null()) {
+        if (!map->is_object()) {
+            return make_error(ErrorKind::parse, "host_map: expected an object of host names");
+        }
+        for (const auto& [source, target] : map->items()) {
+            if (!target.is_string()) {
+                return make_error(ErrorKind::parse, fmt::format("host_map.{}: expected a host name", source));
+            }
+            record.host_map.emplace(source, target.get<std::string>());
+        }
+    }
     record.rolling = in.boolean("rolling");
     record.truncate = in.boolean("truncate");
     record.keep_truncate_snapshots = in.boolean("keep_truncate_snapshots");

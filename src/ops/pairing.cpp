@@ -40,6 +40,12 @@ std::string describe_difference(const NodeEntry& entry, const Node& node, const 
     return fmt::format("{}", fmt::join(notes, "; "));
 }
 
+bool tokens_differ(const NodeEntry& entry, const std::optional<NodeIdentity>& identity)
+{
+    return identity && !identity->tokens.empty() && !entry.tokens.empty() &&
+           !same_tokens(identity->tokens, entry.tokens);
+}
+
 // Pairs by host id, then tokens, then host name (see pair_entries).
 Pairing pair_by_identity(const std::vector<NodeEntry>& entries, const std::vector<Node>& nodes,
                          const std::vector<std::optional<NodeIdentity>>& identities)
@@ -68,6 +74,8 @@ Pairing pair_by_identity(const std::vector<NodeEntry>& entries, const std::vecto
                     return !entry.tokens.empty() && id && same_tokens(id->tokens, entry.tokens);
                 case PairedBy::host:
                     return nodes[n].host == entry.host;
+                case PairedBy::host_map:
+                    return false; // pair_by_host_map
                 }
                 return false;
             });
@@ -75,8 +83,7 @@ Pairing pair_by_identity(const std::vector<NodeEntry>& entries, const std::vecto
                 taken[*node] = true;
                 NodePair pair{e, *node, by, false, {}};
                 const auto& id = identity(*node);
-                pair.tokens_differ =
-                    id && !id->tokens.empty() && !entry.tokens.empty() && !same_tokens(id->tokens, entry.tokens);
+                pair.tokens_differ = tokens_differ(entry, id);
                 pair.note = describe_difference(entry, nodes[*node], id, pair);
                 found[e] = pair;
             }
@@ -108,6 +115,8 @@ const char* to_string(PairedBy by)
         return "tokens";
     case PairedBy::host:
         return "host name";
+    case PairedBy::host_map:
+        return "host map";
     }
     return "host name";
 }
@@ -179,6 +188,70 @@ Result<Pairing> pair_entries(const Manifest& manifest, const std::vector<Node>& 
         return checked.error();
     }
     return pairing;
+}
+
+Result<Pairing> pair_by_host_map(const Manifest& manifest, const std::vector<Node>& nodes,
+                                 const std::vector<std::optional<NodeIdentity>>& identities, const HostMap& map)
+{
+    for (const auto& [source, target] : map) {
+        if (std::none_of(manifest.nodes.begin(), manifest.nodes.end(),
+                         [&](const NodeEntry& entry) { return entry.host == source; })) {
+            return make_error(ErrorKind::usage, fmt::format("--host-map names {}, which is no node of the backup {}",
+                                                            quote_for_message(source), manifest.tag));
+        }
+        if (std::none_of(nodes.begin(), nodes.end(), [&](const Node& node) { return node.host == target; })) {
+            return make_error(ErrorKind::usage, fmt::format("--host-map maps {} to {}, which is no node of the "
+                                                            "target's cluster file",
+                                                            source, quote_for_message(target)));
+        }
+    }
+    Pairing pairing;
+    std::vector<bool> taken(nodes.size(), false);
+    for (std::size_t e = 0; e < manifest.nodes.size(); ++e) {
+        auto mapped = map.find(manifest.nodes[e].host);
+        if (mapped == map.end()) {
+            pairing.unmatched_entries.push_back(e);
+            continue;
+        }
+        auto n = static_cast<std::size_t>(
+            std::find_if(nodes.begin(), nodes.end(), [&](const Node& node) { return node.host == mapped->second; }) -
+            nodes.begin());
+        taken[n] = true;
+        NodePair pair{e, n, PairedBy::host_map, false, {}};
+        pair.tokens_differ = tokens_differ(manifest.nodes[e], identities.empty() ? std::nullopt : identities[n]);
+        pairing.pairs.push_back(pair);
+    }
+    for (std::size_t n = 0; n < nodes.size(); ++n) {
+        if (!taken[n]) {
+            pairing.unmatched_nodes.push_back(n);
+        }
+    }
+    return pairing;
+}
+
+Result<NodeEntry> relocate_entry(const NodeEntry& entry, const Node& node)
+{
+    auto targets = node.data_dirs();
+    std::vector<std::string> recorded_dirs; // the entry's data directories, in order of first use
+    NodeEntry relocated = entry;
+    for (auto& table : relocated.tables) {
+        std::string leaf = table.table_id.empty() ? table.table : table.table + "-" + table.table_id;
+        std::string suffix = "/" + table.keyspace + "/" + leaf;
+        const auto& directory = table.directory;
+        if (directory.size() <= suffix.size() ||
+            directory.compare(directory.size() - suffix.size(), suffix.size(), suffix) != 0) {
+            return make_error(ErrorKind::catalog, fmt::format("node {}: table directory {} is not <data_dir>{}",
+                                                              entry.host, quote_for_message(directory), suffix));
+        }
+        auto data_dir = directory.substr(0, directory.size() - suffix.size());
+        auto known = std::find(recorded_dirs.begin(), recorded_dirs.end(), data_dir);
+        auto index = static_cast<std::size_t>(known - recorded_dirs.begin());
+        if (known == recorded_dirs.end()) {
+            recorded_dirs.push_back(data_dir);
+        }
+        table.directory = targets[index % targets.size()] + suffix;
+    }
+    return relocated;
 }
 
 } // namespace ringsnap::ops

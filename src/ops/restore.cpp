@@ -58,6 +58,7 @@ RestoreRecord record_for(const Catalog& catalog, const RestorePlan& plan, const 
     record.until = request.until;
     record.method = to_string(request.method);
     record.target = request.target ? request.target->name : "";
+    record.host_map = request.host_map;
     record.rolling = request.rolling;
     record.truncate = request.truncate;
     record.keep_truncate_snapshots = request.keep_truncate_snapshots;
@@ -575,7 +576,7 @@ class RestoreRun
         m_keyspaces = keyspaces_of(*chain);
         std::string id = earlier ? earlier->id : new_restore_id(m_catalog);
         auto survey = survey_nodes(stopped_earlier(earlier), chain->base, ring_wanted());
-        if (m_request.target) {
+        if (streams_elsewhere()) {
             Phase phase(m_observer, "survey the target", m_request.target->nodes, Observer::Lines::none);
             m_target_runs = survey_for_restore(m_executor, m_request.target->nodes, m_keyspaces, true, {}, chain->base,
                                                m_target_facts);
@@ -592,13 +593,13 @@ class RestoreRun
         if (!answered(survey)) {
             return make_error(ErrorKind::connect, "no node answered: nothing can be restored");
         }
-        if (m_request.target && !answered(m_target_runs)) {
+        if (streams_elsewhere() && !answered(m_target_runs)) {
             return make_error(ErrorKind::connect, fmt::format("no node of the target cluster {} answered: nothing can "
                                                               "be restored there",
                                                               m_request.target->name));
         }
         SurveyedCluster source{m_nodes, survey, m_facts};
-        SurveyedCluster into = m_request.target ? target() : source;
+        SurveyedCluster into = streams_elsewhere() ? target() : source;
         std::optional<std::string> columns_unread;
         if (m_request.method == LoadMethod::sstableloader) {
             columns_unread = read_columns(into);
@@ -610,7 +611,7 @@ class RestoreRun
                                                           "compared with the backup's: {}",
                                                           *columns_unread));
         }
-        if (!m_outcome.plan.schema.empty() && !m_request.target && !ring_wanted()) {
+        if (!m_outcome.plan.schema.empty() && !streams_elsewhere() && !ring_wanted()) {
             // A table to create needs cqlsh on a node known UN, at its own address: the ring.
             survey = survey_nodes(stopped_earlier(earlier), chain->base, true);
             m_outcome.plan = plan_restore(*chain, source, source, m_request, id, now_utc());
@@ -713,10 +714,14 @@ class RestoreRun
         clean_everywhere();
     }
 
-    // The cluster loaded into: --target's, or the one the backup came from.
+    // Whether the cluster loaded into is surveyed apart from the nodes of this run: sstableloader
+    // streaming into --target. With --host-map, the target's nodes are this run's nodes.
+    bool streams_elsewhere() const { return m_request.target && m_request.host_map.empty(); }
+
+    // The cluster loaded into: --target's, or the nodes of this run.
     SurveyedCluster target() const
     {
-        if (m_request.target) {
+        if (streams_elsewhere()) {
             return {m_request.target->nodes, m_target_runs, m_target_facts};
         }
         return {m_nodes, m_outcome.runs, m_facts};
@@ -1174,12 +1179,23 @@ Result<RestoreOutcome> run_restore(Executor& executor, const Catalog& catalog, c
                               "cluster's file",
                               (*earlier)->id, (*earlier)->target));
     }
+    if (*earlier && (*earlier)->host_map != request.host_map) {
+        return make_error(ErrorKind::usage, fmt::format("restore {} paired the nodes by another --host-map: rerun it "
+                                                        "with the map it was started with",
+                                                        (*earlier)->id));
+    }
     RestoreRequest effective = *earlier ? request_from(**earlier, request) : request;
     if (*earlier) {
         spdlog::info("continuing restore {} of {} (started {})", (*earlier)->id, (*earlier)->tag,
                      format_timestamp((*earlier)->started_at));
     }
-    RestoreRun run(executor, catalog, nodes, effective, observer);
+    if (!effective.host_map.empty() && !effective.target) {
+        return make_error(ErrorKind::usage, "--host-map maps the backup's nodes to those of another cluster: give its "
+                                            "cluster file with --target FILE");
+    }
+    // With --host-map the nodes restored are the target's; the backup's own are not touched.
+    const auto& restored = effective.host_map.empty() ? nodes : effective.target->nodes;
+    RestoreRun run(executor, catalog, restored, effective, observer);
     return run.run(*earlier);
 }
 

@@ -457,7 +457,8 @@ void check_truncate(const SurveyedCluster& target, const RestoreRequest& request
     const auto& nodes = target.nodes;
     const auto& runs = target.runs;
     const auto& facts = target.facts;
-    if (!request.target && (!request.hosts.empty() || !request.datacenters.empty())) {
+    bool truncates_the_nodes_loaded = !request.target || !request.host_map.empty();
+    if (truncates_the_nodes_loaded && (!request.hosts.empty() || !request.datacenters.empty())) {
         plan.refusals.push_back("--truncate empties the tables on every node of the cluster, but --hosts/--dc reload "
                                 "only some: restore every node, or leave out --truncate");
     }
@@ -621,7 +622,8 @@ void plan_archive(const Chain& chain, RestorePlan& plan)
                     entry->archive ? entry->archive->error.value_or("failed") : "never archived", backup->tag));
             } else if (entry->archive->remote != node.archive_root) {
                 plan.refusals.push_back(fmt::format("backup {}: node {}'s files were archived to {}, but the cluster "
-                                                    "file gives {} the archive {}",
+                                                    "file gives {} the archive {}: its archive: remote must reach "
+                                                    "the one the backup went to",
                                                     backup->tag, entry->host, entry->archive->remote, node.node.host,
                                                     node.archive_root));
             }
@@ -629,7 +631,70 @@ void plan_archive(const Chain& chain, RestorePlan& plan)
     }
 }
 
-RestorePlan plan_restore(const Chain& chain, const SurveyedCluster& source, const SurveyedCluster& target,
+// The backup's node entries paired with the nodes restored into; with --host-map, the chain as
+// those nodes will hold it (relocated into their data directories).
+struct PairedChain
+{
+    Pairing pairing;
+    std::optional<Chain> relocated;
+};
+
+Result<PairedChain> pair_chain(const Chain& chain, const std::vector<Node>& nodes,
+                               const std::vector<std::optional<NodeIdentity>>& identities, const HostMap& map)
+{
+    if (map.empty()) {
+        auto pairing = pair_entries(chain.base, nodes, identities);
+        if (!pairing) {
+            return pairing.error();
+        }
+        return PairedChain{std::move(*pairing), std::nullopt};
+    }
+    auto pairing = pair_by_host_map(chain.base, nodes, identities, map);
+    if (!pairing) {
+        return pairing.error();
+    }
+    Chain relocated = chain;
+    std::vector<Manifest*> backups{&relocated.base};
+    for (auto& incremental : relocated.incrementals) {
+        backups.push_back(&incremental);
+    }
+    for (auto* backup : backups) {
+        for (auto& entry : backup->nodes) {
+            auto target = map.find(entry.host);
+            if (target == map.end()) {
+                continue;
+            }
+            auto node =
+                std::find_if(nodes.begin(), nodes.end(), [&](const Node& n) { return n.host == target->second; });
+            auto moved = relocate_entry(entry, *node);
+            if (!moved) {
+                return make_error(moved.error().kind,
+                                  fmt::format("manifest {}: {}", backup->tag, moved.error().message));
+            }
+            entry = std::move(*moved);
+        }
+    }
+    return PairedChain{std::move(*pairing), std::move(relocated)};
+}
+
+// --host-map loads into another cluster's nodes: only their archive holds the backup for them,
+// and sstableloader needs no map (it streams to whichever replicas own the rows).
+void check_host_map(const RestoreRequest& request, RestorePlan& plan)
+{
+    if (request.host_map.empty()) {
+        return;
+    }
+    if (request.method == LoadMethod::sstableloader) {
+        plan.refusals.push_back("--host-map is for import, refresh or restart: sstableloader streams to whichever "
+                                "target nodes own the rows; leave out --host-map");
+    }
+    if (!request.from_archive) {
+        plan.refusals.push_back("--host-map: the target nodes do not hold the backup's snapshots; add --from-archive "
+                                "(each target node downloads the files of the backup node it takes the place of)");
+    }
+}
+
+RestorePlan plan_restore(const Chain& given, const SurveyedCluster& source, const SurveyedCluster& target,
                          const RestoreRequest& request, const std::string& id, Timestamp now)
 {
     const auto& nodes = source.nodes;
@@ -637,21 +702,24 @@ RestorePlan plan_restore(const Chain& chain, const SurveyedCluster& source, cons
     const auto& facts = source.facts;
     RestorePlan plan;
     plan.id = id;
-    for (const auto* backup : chain_backups(chain)) {
+    for (const auto* backup : chain_backups(given)) {
         plan.backups.push_back(backup->tag);
     }
-    plan.tables = select_tables(chain.base, request, plan);
+    plan.tables = select_tables(given.base, request, plan);
     std::vector<std::optional<NodeIdentity>> identities;
     for (const auto& fact : facts) {
         identities.push_back(fact.node.info
                                  ? std::optional(NodeIdentity{fact.node.info->host_id, fact.node.info->tokens})
                                  : std::nullopt);
     }
-    auto pairing = pair_entries(chain.base, nodes, identities);
-    if (!pairing) {
-        plan.refusals.push_back(pairing.error().message);
+    auto paired = pair_chain(given, nodes, identities, request.host_map);
+    if (!paired) {
+        plan.refusals.push_back(paired.error().message);
         return plan;
     }
+    check_host_map(request, plan);
+    const Chain& chain = paired->relocated ? *paired->relocated : given;
+    const Pairing* pairing = &paired->pairing;
     schema_plan::plan_schema(chain, target, plan.tables, request, plan);
     std::optional<loader_steps::LoaderSettings> loader;
     if (request.method == LoadMethod::sstableloader) {
@@ -666,6 +734,10 @@ RestorePlan plan_restore(const Chain& chain, const SurveyedCluster& source, cons
                                                 entry.error.value_or("failed")));
         } else if (!pair && excluded_by_selection(entry, request)) {
             continue; // left out with --hosts / --dc
+        } else if (!pair && !request.host_map.empty()) {
+            plan.refusals.push_back(fmt::format("backup node {} ({}) is not in --host-map: map it to a target node, "
+                                                "or leave it out with --hosts/--dc",
+                                                entry.host, entry.datacenter));
         } else if (!pair) {
             plan.refusals.push_back(fmt::format("backup node {} ({}, host id {}) matches no selected node by host id, "
                                                 "tokens or host name: its files cannot be loaded elsewhere as they "

@@ -529,6 +529,15 @@ Result<RestoreOutcome> run_quarantine_action(Executor& executor, const Catalog& 
         return make_error(ErrorKind::usage, fmt::format("restore {} used --method {}: it has no quarantine",
                                                         request.restore_id, loaded->method));
     }
+    if (loaded->target != request.target) {
+        return make_error(
+            ErrorKind::usage,
+            loaded->target.empty()
+                ? fmt::format("restore {} restarted nodes of this cluster: leave out --target", request.restore_id)
+                : fmt::format("restore {} restarted nodes of cluster {}: give its cluster file with "
+                              "--target",
+                              request.restore_id, loaded->target));
+    }
     RecordKeeper record(catalog, *loaded);
     RestoreOutcome outcome;
     auto targets = restarted_nodes(executor, nodes, *loaded, outcome.runs);

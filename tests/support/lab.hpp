@@ -18,10 +18,12 @@
 
 namespace ringsnap::testing {
 
-class Lab {
-public:
-    // Starts `dcs` x `nodes_per_dc` nodes; `versions` as for `lab up --versions` ("" = default).
-    Lab(int dcs, int nodes_per_dc, const std::string& versions = "")
+class Lab
+{
+  public:
+    // Starts `dcs` x `nodes_per_dc` nodes; `versions` as for `lab up --versions` ("" = default);
+    // `extra` more options of `lab up` (--tokens-from DIR).
+    Lab(int dcs, int nodes_per_dc, const std::string& versions = "", const std::vector<std::string>& extra = {})
     {
         char pattern[] = "/tmp/ringsnap-itest-XXXXXX";
         m_dir = mkdtemp(pattern);
@@ -29,6 +31,7 @@ public:
         if (!versions.empty()) {
             args.insert(args.end(), {"--versions", versions});
         }
+        args.insert(args.end(), extra.begin(), extra.end());
         auto result = run(args);
         if (result.exit_code != 0) {
             throw std::runtime_error("lab up failed: " + result.err + result.out);
@@ -75,7 +78,7 @@ public:
         return {};
     }
 
-private:
+  private:
     std::string m_dir;
 };
 

@@ -364,6 +364,73 @@ TEST_F(RestorePlanning, RefusesAFileRecordedOutsideTheNodesDataDirectories)
     EXPECT_TRUE(mentions(plan().refusals, "not under the node's data_dirs"));
 }
 
+// --host-map: the backup restored node for node into another cluster whose nodes took the same
+// tokens, under other addresses, host ids and data directories.
+class HostMapPlanning : public RestorePlanning
+{
+  protected:
+    void SetUp() override
+    {
+        RestorePlanning::SetUp();
+        chain.base.cluster = "prod";
+        for (int n = 1; n <= 3; ++n) {
+            auto& node = nodes[n - 1];
+            node.host = fmt::format("10.8.0.{}", n);
+            node.cassandra.data_dirs = std::vector<std::string>{target_dir(n)};
+            node.archive.remote = "store:backups";
+            runs[n - 1] = NodeRun(node);
+            runs[n - 1].started = true;
+            auto& f = facts[n - 1];
+            f.node.info->host_id = uuid(50 + n);
+            f.node.data_dirs->tables[0].data_dir = target_dir(n);
+            f.disk.data_dirs[0].path = target_dir(n);
+            chain.base.nodes[n - 1].archive = NodeArchive{"store:backups/prod", NodeStatus::ok, now, {}, 0, 0};
+            request.host_map.emplace(fmt::format("10.0.0.{}", n), node.host);
+        }
+        request.from_archive = true;
+        request.target = TargetCluster{"scratch", nodes, ""};
+    }
+
+    static std::string target_dir(int n) { return fmt::format("/srv/cassandra{}/data", n); }
+};
+
+TEST_F(HostMapPlanning, EachTargetNodeStagesTheFilesOfTheBackupNodeItReplacesInItsOwnDataDirectory)
+{
+    auto p = plan();
+    ASSERT_TRUE(p.refusals.empty()) << fmt::format("{}", fmt::join(p.refusals, "\n"));
+    ASSERT_EQ(p.nodes.size(), 3U);
+    const auto& node = p.nodes[1];
+    EXPECT_EQ(node.node.host, "10.8.0.2");
+    EXPECT_EQ(node.source_host, "10.0.0.2");
+    EXPECT_EQ(node.paired_by, PairedBy::host_map);
+    EXPECT_EQ(node.archive_root, "store:backups/prod");
+    const auto& table = node.tables[0];
+    EXPECT_EQ(table.stage_dirs,
+              (std::vector<std::string>{"/srv/cassandra2/ringsnap-restore/restore-1/d0/nightly/billing/invoices"}));
+    EXPECT_EQ(table.commands[0], "nodetool import -- billing invoices " + table.stage_dirs[0]);
+    EXPECT_FALSE(mentions(p.warnings, "recorded as")) << "the map says which node is which";
+}
+
+TEST_F(HostMapPlanning, RefusesABackupNodeLeftOutOtherTokensAndFilesNotFromTheArchive)
+{
+    request.host_map.erase("10.0.0.3");
+    EXPECT_TRUE(mentions(plan().refusals, "backup node 10.0.0.3 (dc1) is not in --host-map"));
+    request.hosts = {"10.0.0.1", "10.0.0.2"};
+    EXPECT_TRUE(plan().refusals.empty()) << "left out on purpose";
+
+    facts[0].node.info->tokens = {"7"};
+    EXPECT_TRUE(mentions(plan().refusals, "10.8.0.1: its tokens are not those of backup node 10.0.0.1"));
+    facts[0] = facts_of(1, "4.1.6");
+    facts[0].node.data_dirs->tables[0].data_dir = target_dir(1);
+    facts[0].disk.data_dirs[0].path = target_dir(1);
+
+    request.from_archive = false;
+    EXPECT_TRUE(mentions(plan().refusals, "add --from-archive"));
+    request.from_archive = true;
+    request.method = LoadMethod::sstableloader;
+    EXPECT_TRUE(mentions(plan().refusals, "--host-map is for import, refresh or restart"));
+}
+
 TEST_F(RestorePlanning, StagingOnAnotherFilesystemIsRefused)
 {
     facts[0].disk.data_dirs[0].parent_device = "2050";

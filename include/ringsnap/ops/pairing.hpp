@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <ringsnap/cluster.hpp>
+#include <ringsnap/host_map.hpp>
 #include <ringsnap/manifest.hpp>
 #include <ringsnap/result.hpp>
 
@@ -25,7 +26,7 @@ struct NodeIdentity
     std::vector<std::string> tokens;
 };
 
-enum class PairedBy { host_id, tokens, host };
+enum class PairedBy { host_id, tokens, host, host_map };
 const char* to_string(PairedBy by);
 
 struct NodePair
@@ -54,6 +55,20 @@ struct Pairing
 // or the whole manifest is refused (ErrorKind::catalog), naming it, the node and the directory.
 Result<Pairing> pair_entries(const Manifest& manifest, const std::vector<Node>& nodes,
                              const std::vector<std::optional<NodeIdentity>>& identities = {});
+
+// A backup restored into the nodes of another cluster of the same shape (--host-map): each entry
+// the map names is paired with the node it maps it to (PairedBy::host_map); entries it leaves
+// out are unmatched. ErrorKind::usage when the map names a host the backup does not hold or a
+// target no node is. Each paired entry's table directories are moved into the node's data_dirs
+// (relocate_entry), so the recorded ones need not exist there.
+Result<Pairing> pair_by_host_map(const Manifest& manifest, const std::vector<Node>& nodes,
+                                 const std::vector<std::optional<NodeIdentity>>& identities, const HostMap& map);
+
+// The entry as the node it is restored into will hold it: every table directory
+// `<dir>/<keyspace>/<table>-<id>` becomes `<data_dir>/<keyspace>/<table>-<id>`, the entry's
+// i-th distinct data directory going to the node's i-th (round robin when it has fewer).
+// ErrorKind::catalog when a recorded directory is not of that shape.
+Result<NodeEntry> relocate_entry(const NodeEntry& entry, const Node& node);
 
 // Which of the node's configured data directories a recorded table directory is in: the
 // directory must be exactly `<data_dir>/<keyspace>/<table>-<table_id>`.

@@ -52,7 +52,8 @@ namespace ringsnap::ops {
 enum class LoadMethod { automatic, import, refresh, restart, sstableloader };
 const char* to_string(LoadMethod method);
 
-// The cluster an sstableloader restore streams into (--target FILE).
+// The cluster a restore loads into when it is not the backup's (--target FILE): streamed into by
+// sstableloader, or with --host-map restored node for node.
 struct TargetCluster
 {
     std::string name;
@@ -70,7 +71,8 @@ struct RestoreRequest
     bool rolling = false;                              // restart: one node at a time
     Duration start_timeout = std::chrono::minutes(10); // restart: stop, and start until UN
     bool remove_quarantine = false;                    // restart: --cleanup after a good start
-    std::optional<TargetCluster> target;               // sstableloader: another cluster (else this one)
+    std::optional<TargetCluster> target;               // sstableloader or --host-map: another cluster
+    HostMap host_map;                                  // --host-map: backup host -> target host
     std::optional<int> throttle_mbits;                 // sstableloader -t, per loader
     int loaders_per_dc = 1;                            // sstableloader runs at once per data center
     std::string replication;     // keyspaces created for missing tables: "dc1:3,dc2:2"; "" = min(3, nodes) per DC
@@ -256,6 +258,7 @@ struct QuarantineRequest
 {
     std::string restore_id; // validated
     QuarantineAction action = QuarantineAction::remove;
+    std::string target; // the cluster the nodes given are of, when not the backup's (--target)
     Duration start_timeout = std::chrono::minutes(10);
     std::string command = "ringsnap restore";
 };
