@@ -36,10 +36,10 @@ def run(args, **kwargs):
 class Lab:
     """A lab for the length of a `with` block."""
 
-    def __init__(self, dcs, nodes_per_dc):
+    def __init__(self, dcs, nodes_per_dc, up_options=()):
         self.dir = tempfile.mkdtemp(prefix="ringsnap-bench-")
         run([sys.executable, str(LAB), "up", "--dcs", str(dcs), "--nodes", str(nodes_per_dc),
-             "--dir", self.dir])
+             "--dir", self.dir, *up_options])
         self.env = json.loads(run([sys.executable, str(LAB), "env", "--json", "--dir", self.dir]).stdout)
 
     def __enter__(self):

@@ -42,14 +42,17 @@ def _sh_quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
 
-def write_tools(home: NodeHome, release: str) -> None:
+def write_tools(home: NodeHome, release: str, start_cost_ms: int = 0) -> None:
     """Tiny sh wrappers with the interpreter and the node's home baked in, so they work from a
     bare SSH session (minimal PATH, scratch HOME). -I -S keeps start-up fast and immune to the
-    caller's Python environment."""
+    caller's Python environment. `start_cost_ms`: CPU each nodetool run burns first, as a JVM
+    start does on a real node (sim.py)."""
     os.makedirs(home.bin, exist_ok=True)
     for tool in TOOLS:
+        cost = (f"export RINGSNAP_SIM_START_COST_MS={int(start_cost_ms)}\n"
+                if tool == "nodetool" and start_cost_ms else "")
         script = (f"#!/bin/sh\n# {tool} of simulated Cassandra {release} node {home.name} (ringsnap lab)\n"
-                  f"exec {_sh_quote(sys.executable)} -I -S {_sh_quote(SIM_SCRIPT)} tool {tool} "
+                  f"{cost}exec {_sh_quote(sys.executable)} -I -S {_sh_quote(SIM_SCRIPT)} tool {tool} "
                   f"{_sh_quote(home.root)} \"$@\"\n")
         write_text_atomic(os.path.join(home.bin, tool), script, 0o755)
 
@@ -80,7 +83,8 @@ def create(args) -> int:
     home = lab.node_home(args.name)
     version = Version(args.version)
     if os.path.exists(home.node_json):
-        write_tools(home, Node(home).version.release)  # the release it was created with
+        node = Node(home)  # the release and start-up cost it was created with
+        write_tools(home, node.version.release, node.state.get("start_cost_ms", 0))
         return 0
     # initial_token (a restore into a fresh cluster node for node) fixes the tokens, and their count.
     args.initial_token = _tokens(args.initial_token) if getattr(args, "initial_token", None) else None
@@ -98,7 +102,8 @@ def create(args) -> int:
              "host_id": str(uuid.uuid4()), "tokens": args.initial_token or random_tokens(args.num_tokens), "version": version.major,
              "release_version": version.release, "up": True}
     state = {key: entry[key] for key in ("name", "address", "dc", "rack", "host_id", "version", "release_version")}
-    state.update(running=False, drained=False, incremental_backups=False, load=0)
+    state.update(running=False, drained=False, incremental_backups=False, load=0,
+                 start_cost_ms=getattr(args, "start_cost_ms", 0) or 0)
     from .layout import write_json
     write_json(home.node_json, state, indent=2)
     with updating(lab, args.cluster_name) as data:
@@ -109,7 +114,7 @@ def create(args) -> int:
     with node.lock():
         _first_system_sstables(node, tables)
         lifecycle.boot(node, tables)
-    write_tools(home, version.release)
+    write_tools(home, version.release, state["start_cost_ms"])
     return 0
 
 

@@ -3,7 +3,7 @@
 
     sim.py create-node --lab DIR --name dc1-n1 --address 127.11.1.11 --dc dc1 --rack rack1 \\
                        --version {3.11,4.0,4.1,5.0 or a release: 4.0.12} [--num-tokens N]
-                       [--initial-token T,T,...] [--data-dirs N]
+                       [--initial-token T,T,...] [--data-dirs N] [--start-cost-ms MS]
     sim.py seed --lab DIR [--keyspaces 3] [--tables 20] [--sstables 10] [--size 1M]
     sim.py tool {nodetool,cqlsh,sstableloader,cassandra-start,cassandra-stop} NODE_HOME [args...]
 
@@ -12,6 +12,7 @@ The `tool` form is what a node's bin/ scripts run; nothing else should need it.
 
 import os
 import sys
+import time
 
 if __package__ in (None, ""):
     # Run as a script: make the package importable without touching the caller's environment.
@@ -19,8 +20,18 @@ if __package__ in (None, ""):
     __package__ = "cassandra_sim"
 
 
+def burn_start_cost() -> None:
+    """A JVM start costs a real node a second or two of CPU per nodetool run; a lab made with a
+    start-up cost (lab up --nodetool-cost MS) spends that much CPU first, so benchmarks feel it."""
+    cost_ms = int(os.environ.get("RINGSNAP_SIM_START_COST_MS") or 0)
+    deadline = time.process_time() + cost_ms / 1000
+    while time.process_time() < deadline:
+        pass
+
+
 def run_tool(tool: str, home: str, argv) -> int:
     if tool == "nodetool":
+        burn_start_cost()
         from cassandra_sim import nodetool
         return nodetool.main(home, argv)
     if tool == "cqlsh":
@@ -64,6 +75,8 @@ def main(argv) -> int:
     create.add_argument("--num-tokens", type=int)
     create.add_argument("--initial-token", help="the node's tokens, comma-separated (cassandra.yaml initial_token)")
     create.add_argument("--data-dirs", type=int, default=1, help="number of data_file_directories (default 1)")
+    create.add_argument("--start-cost-ms", type=int, default=0,
+                        help="CPU milliseconds each nodetool run burns first, as a JVM start (default 0)")
     seed = commands.add_parser("seed", help="fill every node with data")
     seed.add_argument("--lab", required=True)
     seed.add_argument("--keyspaces", type=int, default=3)

@@ -49,6 +49,9 @@ def _add_up(subparsers, lab_dir: argparse.ArgumentParser) -> None:
                                "..., dc2-n1, ...")
     up.add_argument("--racks", type=int, default=3, help="racks per data center (default 3)")
     up.add_argument("--num-tokens", type=int, help="tokens per node (simulator default otherwise)")
+    up.add_argument("--nodetool-cost", type=int, default=0, metavar="MS",
+                    help="CPU milliseconds each nodetool run burns first, as a JVM start does on a "
+                         "real node (default 0)")
     up.add_argument("--tokens-from", metavar="LAB_DIR",
                     help="give each node the tokens of the node of that name in another lab "
                          "(initial_token), as a cluster built to restore that one node for node")
@@ -133,7 +136,7 @@ def _dispatch_archive(args: argparse.Namespace) -> None:
 def dispatch(args: argparse.Namespace, extra: list[str]) -> None:
     if args.command == "up":
         lab = commands.up(args.dcs, args.nodes, args.versions or [args.version], args.racks,
-                          args.dir, args.port, args.num_tokens, args.tokens_from)
+                          args.dir, args.port, args.num_tokens, args.tokens_from, args.nodetool_cost)
         print(lab.dir)
     elif args.command == "down" and args.all:
         commands.down_all(args.keep)

@@ -216,13 +216,13 @@ def _tokens_of(lab_dir: str | None) -> dict:
     return {name: entry["tokens"] for name, entry in nodes.items()}
 
 
-def _create_simulated_nodes(lab: LabState, tokens: dict) -> None:
+def _create_simulated_nodes(lab: LabState, tokens: dict, start_cost_ms: int) -> None:
     if not simulator.available():
         note(f"warning: no node simulator at {simulator.SIM_SCRIPT}; nodes have an empty bin/")
     else:
         def create(node: Node) -> None:
             simulator.create_node(lab.dir, node.name, node.address, node.dc, node.rack,
-                                  node.version, lab.num_tokens, tokens.get(node.name))
+                                  node.version, lab.num_tokens, tokens.get(node.name), start_cost_ms)
         _parallel(create, lab.nodes, workers=2 * (os.cpu_count() or 2))
     for node in lab.nodes:
         lab.paths.node(node.name).bin.mkdir(exist_ok=True)  # sshd's PATH names it
@@ -251,7 +251,8 @@ def _check_up_arguments(dcs: int, nodes_per_dc: int, versions: list[str], racks:
 
 
 def up(dcs: int, nodes_per_dc: int, versions: list[str], racks: int, lab_dir: str | None,
-       port: int | None, num_tokens: int | None, tokens_from: str | None = None) -> LabState:
+       port: int | None, num_tokens: int | None, tokens_from: str | None = None,
+       nodetool_cost_ms: int = 0) -> LabState:
     began = time.monotonic()
     _check_up_arguments(dcs, nodes_per_dc, versions, racks)
     tokens = _tokens_of(tokens_from)
@@ -269,7 +270,7 @@ def up(dcs: int, nodes_per_dc: int, versions: list[str], racks: int, lab_dir: st
         started = _start_sshds(lab)
         # The simulator's work needs no sshd; do it while the sshds start.
         with ThreadPoolExecutor(max_workers=1) as background:
-            creating = background.submit(_create_simulated_nodes, lab, tokens)
+            creating = background.submit(_create_simulated_nodes, lab, tokens, nodetool_cost_ms)
             _wait_for_sshds(lab, started)
             creating.result()
         lab.paths.catalog.mkdir(exist_ok=True)

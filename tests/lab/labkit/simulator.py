@@ -35,7 +35,7 @@ def _run(args: list[str], what: str, timeout: float = TOOL_TIMEOUT) -> str:
 
 
 def create_node(lab_dir: Path, name: str, address: str, dc: str, rack: str, version: str,
-                num_tokens: int | None, tokens: list[int] | None = None) -> None:
+                num_tokens: int | None, tokens: list[int] | None = None, start_cost_ms: int = 0) -> None:
     args = [sys.executable, str(SIM_SCRIPT), "create-node", "--lab", str(lab_dir),
             "--name", name, "--address", address, "--dc", dc, "--rack", rack,
             "--version", version]
@@ -43,6 +43,8 @@ def create_node(lab_dir: Path, name: str, address: str, dc: str, rack: str, vers
         args.append("--initial-token=" + ",".join(str(token) for token in tokens))  # "-5,.." is no option
     elif num_tokens is not None:
         args += ["--num-tokens", str(num_tokens)]
+    if start_cost_ms:
+        args += ["--start-cost-ms", str(start_cost_ms)]
     _run(args, f"{name}: simulator create-node")
 
 
