@@ -55,6 +55,9 @@ struct NodeRun
     Duration duration{};     // connect + job
 
     bool ok() const { return started && !error; }
+    // Adds a later job on the same node (a verb's next phase): its steps and time, and its
+    // failure when it failed (a job that never started counts as interrupted).
+    void then(const NodeRun& next);
 };
 
 // One node's shell for the length of a job.

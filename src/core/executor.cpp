@@ -32,6 +32,17 @@ Concurrency tighter(const Concurrency& a, const Concurrency& b)
     return {stricter(a.parallel, b.parallel), stricter(a.per_dc, b.per_dc), stricter(a.per_rack, b.per_rack)};
 }
 
+void NodeRun::then(const NodeRun& next)
+{
+    steps.insert(steps.end(), next.steps.begin(), next.steps.end());
+    connect_time += next.connect_time;
+    duration += next.duration;
+    if (!next.ok()) {
+        error = next.error.value_or(make_error(ErrorKind::interrupted, "interrupted before its next job could run"));
+        failed_step = next.failed_step.empty() ? "job" : next.failed_step;
+    }
+}
+
 std::string failed_step_of(const std::vector<StepRecord>& steps)
 {
     for (const auto& step : steps) {

@@ -15,14 +15,10 @@ namespace ringsnap::ops {
 
 namespace {
 
-Status check_node(RemoteShell& shell, NodeHealth& health)
+// What the survey found of a node, as check reports it.
+NodeHealth health_of(const NodeFacts& facts)
 {
-    NodeFacts facts;
-    auto status = survey_node(
-        shell,
-        SurveyParts{
-            .info = true, .ring = true, .data_dirs = true, .backup_state = true, .config = true, .round_trip = true},
-        facts);
+    NodeHealth health;
     health.version = facts.version;
     health.info = facts.info;
     health.ring = facts.ring;
@@ -30,9 +26,6 @@ Status check_node(RemoteShell& shell, NodeHealth& health)
     health.round_trip = facts.round_trip;
     if (facts.data_dirs) {
         health.unreadable_dirs = facts.data_dirs->unreadable_dirs;
-    }
-    if (status && shell.node().archived()) {
-        health.rclone_problem = rclone_problem(shell);
     }
     health.config_problem = facts.config_problem;
     if (facts.config) {
@@ -43,7 +36,28 @@ Status check_node(RemoteShell& shell, NodeHealth& health)
             health.config_problem = setting.error().message;
         }
     }
-    return status;
+    return health;
+}
+
+// rclone on the nodes that answered and archive: a second short job, only when there is an
+// archive to reach.
+void check_rclone(Executor& executor, CheckReport& report)
+{
+    std::vector<Node> archiving;
+    std::vector<std::size_t> index_of;
+    for (std::size_t i = 0; i < report.runs.size(); ++i) {
+        if (report.runs[i].ok() && report.runs[i].node.archived()) {
+            archiving.push_back(report.runs[i].node);
+            index_of.push_back(i);
+        }
+    }
+    if (archiving.empty()) {
+        return;
+    }
+    executor.run_on_nodes(archiving, [&](RemoteShell& shell, std::size_t index) -> Status {
+        report.health[index_of[index]].rclone_problem = rclone_problem(shell);
+        return {};
+    });
 }
 
 bool reached(const NodeRun& run)
@@ -234,9 +248,21 @@ std::vector<CheckProblem> find_problems(const std::vector<NodeRun>& runs, const 
 CheckReport check_cluster(Executor& executor, const std::vector<Node>& nodes, RingScope scope)
 {
     CheckReport report;
-    report.health.resize(nodes.size());
-    report.runs = executor.run_on_nodes(
-        nodes, [&](RemoteShell& shell, std::size_t index) { return check_node(shell, report.health[index]); });
+    // Per node what only it can say (who it is, its backups switch, its disks and settings);
+    // releases and the ring from one node per data center: two nodetool runs on most nodes.
+    auto survey = survey_nodes(executor, nodes,
+                               SurveyParts{.release = SurveyParts::Release::gossip,
+                                           .info = true,
+                                           .ring = true,
+                                           .data_dirs = true,
+                                           .backup_state = true,
+                                           .config = true,
+                                           .round_trip = true});
+    report.runs = std::move(survey.runs);
+    for (const auto& facts : survey.nodes) {
+        report.health.push_back(health_of(facts));
+    }
+    check_rclone(executor, report);
     report.topology = build_topology(report.runs, report.health, scope);
     report.problems = find_problems(report.runs, report.health, report.topology);
     return report;

@@ -34,7 +34,7 @@ const char* switch_argument(BackupSwitch action)
     return action == BackupSwitch::enable ? "enablebackup" : "disablebackup";
 }
 
-// statusbackup and version, together, and the node's cassandra.yaml when asked.
+// statusbackup and version, together, and the node's cassandra.yaml when asked (the switch).
 Status read_backup_state(RemoteShell& shell, NodeBackupState& state, bool with_config)
 {
     NodeFacts facts;
@@ -79,14 +79,10 @@ void keep_new_files(std::vector<TableEntry>& tables, const Recorded& recorded)
 }
 
 Status collect_node(RemoteShell& shell, const Chain& chain, const std::vector<std::string>& keyspaces,
-                    const HashIndex& hashes, NodeEntry& entry, std::uint64_t& hashed)
+                    const HashIndex& hashes, const NodeFacts& state, NodeEntry& entry, std::uint64_t& hashed)
 {
-    NodeBackupState state;
-    if (auto status = read_backup_state(shell, state, false); !status) {
-        return status;
-    }
     entry.cassandra_version = state.version->text;
-    if (!*state.running) {
+    if (!*state.backups_running) {
         return make_error(ErrorKind::command, "incremental backups are off on this node (nodetool statusbackup: not "
                                               "running); `ringsnap incremental enable` switches them on");
     }
@@ -157,11 +153,37 @@ IncrementalPhase take_incremental(Executor& executor, const std::vector<Node>& n
     auto keyspaces = chain_keyspaces(chain);
     std::vector<std::uint64_t> hashed(nodes.size(), 0);
     HashIndex nothing_known; // backups/ files are new by definition
+    // Whether backups run, per node; releases from one node per data center, matched by the host
+    // ids the base recorded: with the flush, two nodetool runs on most nodes.
+    SurveyParts parts{.release = SurveyParts::Release::gossip, .backup_state = true};
+    for (const auto& entry : result.manifest.nodes) {
+        if (entry.host_id) {
+            parts.known_host_ids.emplace(entry.host, *entry.host_id);
+        }
+    }
+    auto survey = [&] {
+        Phase phase(observer, "survey", nodes, Observer::Lines::none);
+        return survey_nodes(executor, nodes, parts);
+    }();
+    result.runs = survey.runs;
+    std::vector<Node> surveyed;
+    std::vector<std::size_t> index_of;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (survey.runs[i].ok()) {
+            surveyed.push_back(nodes[i]);
+            index_of.push_back(i);
+        }
+    }
     {
-        Phase phase(observer, "incremental", nodes);
-        result.runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) {
-            return collect_node(shell, chain, keyspaces, nothing_known, result.manifest.nodes[index], hashed[index]);
+        Phase phase(observer, "incremental", surveyed);
+        auto runs = executor.run_on_nodes(surveyed, [&](RemoteShell& shell, std::size_t index) {
+            auto i = index_of[index];
+            return collect_node(shell, chain, keyspaces, nothing_known, survey.nodes[i], result.manifest.nodes[i],
+                                hashed[i]);
         });
+        for (std::size_t k = 0; k < runs.size(); ++k) {
+            result.runs[index_of[k]].then(runs[k]);
+        }
     }
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         record_outcome(result.manifest.nodes[i], result.runs[i]);

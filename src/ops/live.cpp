@@ -14,29 +14,16 @@ namespace ringsnap::ops {
 
 namespace {
 
-Status read_node(RemoteShell& shell, std::optional<CassandraVersion>& version, std::vector<ListedSnapshot>& listed)
+Status read_node(RemoteShell& shell, std::vector<ListedSnapshot>& listed)
 {
-    const Node& node = shell.node();
-    auto parts = run_together(shell, "nodetool version, listsnapshots",
-                              {nodetool_command(node, {"version"}), nodetool_command(node, {"listsnapshots"})});
-    if (!parts) {
-        return parts.error();
+    auto output = run_checked(shell, "nodetool listsnapshots", nodetool_command(shell.node(), {"listsnapshots"}));
+    if (!output) {
+        return output.error();
     }
-    for (const auto& [step, part] :
-         {std::pair{"nodetool version", &(*parts)[0]}, {"nodetool listsnapshots", &(*parts)[1]}}) {
-        if (auto status = check_succeeded(step, *part); !status) {
-            return status;
-        }
-    }
-    auto parsed_version = parse_version((*parts)[0].out);
-    if (!parsed_version) {
-        return make_error(ErrorKind::parse, "nodetool version: " + parsed_version.error().message);
-    }
-    auto snapshots = parse_listsnapshots((*parts)[1].out);
+    auto snapshots = parse_listsnapshots(output->out);
     if (!snapshots) {
         return make_error(ErrorKind::parse, "nodetool listsnapshots: " + snapshots.error().message);
     }
-    version = std::move(*parsed_version);
     listed = std::move(*snapshots);
     return {};
 }
@@ -74,9 +61,11 @@ BackupPresence presence_of(const Manifest& manifest, const LiveSnapshots& live, 
             continue;
         }
         auto tables = listed[i].find(manifest.tag);
+        auto recorded_release =
+            entry->cassandra_version ? parse_release(*entry->cassandra_version) : std::optional<CassandraVersion>();
         std::size_t expected = 0, found = 0;
         for (const auto& table : entry->tables) {
-            if (listsnapshots_shows(*live.versions[i], table.keyspace)) {
+            if (listsnapshots_shows(recorded_release, table.keyspace)) {
                 ++expected;
                 found += tables != listed[i].end() && tables->second.count(table.keyspace + "." + table.table);
             }
@@ -95,17 +84,15 @@ BackupPresence presence_of(const Manifest& manifest, const LiveSnapshots& live, 
 LiveSnapshots read_live_snapshots(Executor& executor, const std::vector<Node>& nodes)
 {
     LiveSnapshots live;
-    live.versions.resize(nodes.size());
     live.snapshots.resize(nodes.size());
-    live.runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) {
-        return read_node(shell, live.versions[index], live.snapshots[index]);
-    });
+    live.runs = executor.run_on_nodes(
+        nodes, [&](RemoteShell& shell, std::size_t index) { return read_node(shell, live.snapshots[index]); });
     return live;
 }
 
-bool listsnapshots_shows(const CassandraVersion& version, const std::string& keyspace)
+bool listsnapshots_shows(const std::optional<CassandraVersion>& version, const std::string& keyspace)
 {
-    return version.at_least(4, 0) || (keyspace != "system" && keyspace != "system_schema");
+    return (version && version->at_least(4, 0)) || (keyspace != "system" && keyspace != "system_schema");
 }
 
 LiveComparison compare_live(const std::vector<Manifest>& manifests, const std::vector<std::string>& catalog_tags,

@@ -344,8 +344,14 @@ Result<SnapshotOutcome> run_snapshot(Executor& executor, const Catalog& catalog,
     auto started = now_utc();
     auto survey = [&] {
         Phase phase(observer, "survey", nodes, Observer::Lines::none);
+        // Per node its identity (info -T) and files; releases and the ring from one node per
+        // data center: with the snapshot itself, two nodetool runs on most nodes.
         return survey_nodes(executor, nodes,
-                            SurveyParts{.tokens = true, .ring = true, .data_dirs = true, .tag = request.tag});
+                            SurveyParts{.release = SurveyParts::Release::gossip,
+                                        .tokens = true,
+                                        .ring = true,
+                                        .data_dirs = true,
+                                        .tag = request.tag});
     }();
     auto keyspaces = keyspaces_to_snapshot(survey, request);
     if (!keyspaces) {

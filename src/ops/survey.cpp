@@ -64,7 +64,9 @@ std::vector<Part> parts_of(const Node& node, const SurveyParts& wanted, ReleaseR
         parts.push_back({"nodetool gossipinfo", nodetool_command(node, {"gossipinfo"}),
                          store("nodetool gossipinfo", parse_gossipinfo, facts.gossip), true});
     }
-    if (wanted.info || wanted.tokens || role == ReleaseRole::reporter || role == ReleaseRole::listener) {
+    bool needs_host_id =
+        (role == ReleaseRole::reporter || role == ReleaseRole::listener) && !wanted.known_host_ids.count(node.host);
+    if (!facts.info && (wanted.info || wanted.tokens || needs_host_id)) {
         std::vector<std::string> args{"info"};
         if (wanted.tokens) {
             args.push_back("-T");
@@ -72,7 +74,7 @@ std::vector<Part> parts_of(const Node& node, const SurveyParts& wanted, ReleaseR
         parts.push_back(
             {"nodetool info", nodetool_command(node, args), store("nodetool info", parse_info, facts.info)});
     }
-    if (wanted.ring) {
+    if (wanted.ring && role != ReleaseRole::listener) { // a listener gets its reporter's
         parts.push_back({"nodetool status", nodetool_command(node, {"status"}),
                          store("nodetool status", parse_status, facts.ring)});
     }
@@ -149,8 +151,9 @@ std::vector<ReleaseRole> release_roles(const std::vector<Node>& nodes, SurveyPar
     return roles;
 }
 
-// Each surveyed node's release from the gossip of any reporter, by host id.
-void take_releases_from_gossip(std::vector<NodeFacts>& facts)
+// Each surveyed node's release from the gossip of any reporter, by host id (its own, or the one
+// known already).
+void take_releases_from_gossip(const std::vector<Node>& nodes, const SurveyParts& parts, std::vector<NodeFacts>& facts)
 {
     std::map<std::string, CassandraVersion> by_host_id;
     for (const auto& reporter : facts) {
@@ -160,10 +163,67 @@ void take_releases_from_gossip(std::vector<NodeFacts>& facts)
             }
         }
     }
-    for (auto& node : facts) {
-        if (auto found = node.info ? by_host_id.find(node.info->host_id) : by_host_id.end();
-            found != by_host_id.end()) {
-            node.version = found->second;
+    for (std::size_t i = 0; i < facts.size(); ++i) {
+        auto known = parts.known_host_ids.find(nodes[i].host);
+        auto host_id = facts[i].info ? facts[i].info->host_id
+                                     : (known != parts.known_host_ids.end() ? known->second : std::string());
+        if (auto found = by_host_id.find(host_id); !host_id.empty() && found != by_host_id.end()) {
+            facts[i].version = found->second;
+        }
+    }
+}
+
+// Data centers whose reporter did not answer: the next node of the data center that did answers
+// for it (its gossip, and its ring when wanted), in a short second job.
+void ask_second_reporters(Executor& executor, const SurveyParts& wanted, std::vector<ReleaseRole>& roles,
+                          Survey& survey)
+{
+    std::set<std::string> reported;
+    for (std::size_t i = 0; i < roles.size(); ++i) {
+        if (roles[i] == ReleaseRole::reporter && survey.runs[i].ok()) {
+            reported.insert(survey.runs[i].node.datacenter);
+        }
+    }
+    std::vector<std::size_t> seconds;
+    std::vector<Node> nodes;
+    for (std::size_t i = 0; i < roles.size(); ++i) {
+        const auto& node = survey.runs[i].node;
+        if (roles[i] == ReleaseRole::listener && survey.runs[i].ok() && reported.insert(node.datacenter).second) {
+            roles[i] = ReleaseRole::reporter;
+            seconds.push_back(i);
+            nodes.push_back(node);
+        }
+    }
+    if (seconds.empty()) {
+        return;
+    }
+    SurveyParts ring_wide{.release = SurveyParts::Release::gossip, .ring = wanted.ring};
+    auto runs = executor.run_on_nodes(nodes, [&](RemoteShell& shell, std::size_t index) {
+        return survey_as(shell, ring_wide, ReleaseRole::reporter, survey.nodes[seconds[index]]);
+    });
+    for (std::size_t i = 0; i < seconds.size(); ++i) { // reported only: the node's survey stands
+        auto& steps = survey.runs[seconds[i]].steps;
+        steps.insert(steps.end(), runs[i].steps.begin(), runs[i].steps.end());
+    }
+}
+
+// Every node without a ring of its own gets its data center's reporter's (else any reporter's):
+// `nodetool status` shows the whole ring wherever it runs.
+void share_rings(const std::vector<ReleaseRole>& roles, Survey& survey)
+{
+    std::map<std::string, std::size_t> reporter_of;
+    std::optional<std::size_t> any;
+    for (std::size_t i = 0; i < roles.size(); ++i) {
+        if (roles[i] == ReleaseRole::reporter && !survey.nodes[i].ring.empty()) {
+            reporter_of.emplace(survey.runs[i].node.datacenter, i);
+            any = any.value_or(i);
+        }
+    }
+    for (std::size_t i = 0; i < roles.size(); ++i) {
+        auto found = reporter_of.find(survey.runs[i].node.datacenter);
+        auto from = found != reporter_of.end() ? std::optional(found->second) : any;
+        if (survey.nodes[i].ring.empty() && from) {
+            survey.nodes[i].ring = survey.nodes[*from].ring;
         }
     }
 }
@@ -194,14 +254,7 @@ void ask_missing_releases(Executor& executor, Survey& survey)
         return status ? part.take(output->out) : status;
     });
     for (std::size_t i = 0; i < missing.size(); ++i) {
-        auto& run = survey.runs[missing[i]];
-        run.steps.insert(run.steps.end(), runs[i].steps.begin(), runs[i].steps.end());
-        run.duration += runs[i].duration;
-        if (!runs[i].ok()) {
-            run.error = runs[i].error.value_or(
-                make_error(ErrorKind::interrupted, "interrupted before `nodetool version` could run"));
-            run.failed_step = runs[i].failed_step.empty() ? k_survey_step : runs[i].failed_step;
-        }
+        survey.runs[missing[i]].then(runs[i]);
     }
 }
 
@@ -240,7 +293,8 @@ const TableDir* NodeFacts::table(const std::string& keyspace, const std::string&
 
 Status survey_node(RemoteShell& shell, const SurveyParts& wanted, NodeFacts& facts)
 {
-    return survey_as(shell, wanted, ReleaseRole::own, facts);
+    return survey_as(shell, wanted, wanted.release == SurveyParts::Release::none ? ReleaseRole::none : ReleaseRole::own,
+                     facts);
 }
 
 Survey survey_nodes(Executor& executor, const std::vector<Node>& nodes, const SurveyParts& parts)
@@ -252,7 +306,11 @@ Survey survey_nodes(Executor& executor, const std::vector<Node>& nodes, const Su
         return survey_as(shell, parts, roles[index], survey.nodes[index]);
     });
     if (parts.release == SurveyParts::Release::gossip) {
-        take_releases_from_gossip(survey.nodes);
+        ask_second_reporters(executor, parts, roles, survey);
+        if (parts.ring) {
+            share_rings(roles, survey);
+        }
+        take_releases_from_gossip(nodes, parts, survey.nodes);
         ask_missing_releases(executor, survey);
     }
     return survey;

@@ -97,7 +97,7 @@ TEST_F(CheckOnLab, StoppedCassandraIsReportedDownAndItsNodetoolFailing)
     EXPECT_EQ(row_of(report, stopped)["state"], "DN");
     EXPECT_TRUE(row_of(report, stopped)["reachable"]); // its host answers SSH
     EXPECT_TRUE(has_problem(report, stopped + " (dc1/rack2) is down")) << report["problems"];
-    EXPECT_TRUE(has_problem(report, stopped + ": nodetool version failed")) << report["problems"];
+    EXPECT_TRUE(has_problem(report, stopped + ": nodetool info failed")) << report["problems"];
     EXPECT_TRUE(has_problem(report, "Failed to connect")) << report["problems"];
 }
 

@@ -50,6 +50,18 @@ std::string status_output(const std::vector<FakeNode>& ring)
     return out;
 }
 
+// `nodetool gossipinfo` (4.0+) as any node would print it: every ring member's release.
+std::string gossip_output(const std::vector<FakeNode>& ring)
+{
+    std::string out;
+    for (const auto& node : ring) {
+        out += fmt::format("/{}\n  generation:1\n  heartbeat:2\n  STATUS:3:NORMAL,-1\n  DC:4:{}\n  RACK:5:{}\n"
+                           "  RELEASE_VERSION:6:{}\n  HOST_ID:7:{}\n  TOKENS:8:<hidden>\n",
+                           node.host, node.datacenter, node.rack, node.version, node.host_id);
+    }
+    return out;
+}
+
 std::string info_output(const FakeNode& node)
 {
     return fmt::format("{:<23}: {}\n{:<23}: true\n{:<23}: true\n{:<23}: 96.55 KiB\n{:<23}: {}\n{:<23}: {}\n", "ID",
@@ -94,6 +106,9 @@ class CheckOperation : public ::testing::Test
             if (command.ends_with(" info")) {
                 return FakeExecutor::printed(info_output(*self));
             }
+            if (command.ends_with(" gossipinfo")) {
+                return FakeExecutor::printed(gossip_output(ring));
+            }
             if (command.ends_with(" status")) {
                 return FakeExecutor::printed(status_output(ring));
             }
@@ -131,21 +146,50 @@ TEST_F(CheckOperation, HealthyClusterHasNoProblem)
     EXPECT_EQ(report.topology[1].version, "4.1.6");
 }
 
-TEST_F(CheckOperation, RunsVersionInfoStatusAndTheDataDirectoryCheckOnEveryNode)
+TEST_F(CheckOperation, AsksEachNodeWhatOnlyItKnowsAndOneNodePerDataCenterTheRing)
 {
     auto fake = executor();
-    Node node{"10.0.0.1", "dc1", "rack1", {}, {}, {}};
-    node.cassandra.nodetool = "/opt/cassandra/bin/nodetool";
-    node.cassandra.data_dirs = std::vector<std::string>{"/data 1"};
-    node.cassandra.config_file = "/etc/cassandra/conf/cassandra.yaml";
-    ops::check_cluster(fake, {node}, ops::RingScope::checked_nodes);
-    ASSERT_EQ(fake.commands_ran.size(), 6U);
-    EXPECT_EQ(fake.commands_ran[0].second, "/opt/cassandra/bin/nodetool version");
-    EXPECT_EQ(fake.commands_ran[1].second, "/opt/cassandra/bin/nodetool info");
-    EXPECT_EQ(fake.commands_ran[2].second, "/opt/cassandra/bin/nodetool status");
-    EXPECT_NE(fake.commands_ran[3].second.find("'/data 1'"), std::string::npos) << fake.commands_ran[3].second;
-    EXPECT_EQ(fake.commands_ran[4].second, "/opt/cassandra/bin/nodetool statusbackup");
-    EXPECT_EQ(fake.commands_ran[5].second, "cat -- /etc/cassandra/conf/cassandra.yaml");
+    auto nodes = file_nodes();
+    nodes[0].cassandra.nodetool = "/opt/cassandra/bin/nodetool";
+    nodes[0].cassandra.data_dirs = std::vector<std::string>{"/data 1"};
+    nodes[0].cassandra.config_file = "/etc/cassandra/conf/cassandra.yaml";
+    auto report = ops::check_cluster(fake, nodes, ops::RingScope::checked_nodes);
+    std::map<std::string, std::vector<std::string>> nodetool_runs;
+    for (const auto& [host, command] : fake.commands_ran) {
+        if (auto at = command.find("nodetool "); at != std::string::npos) {
+            nodetool_runs[host].push_back(command.substr(at + 9));
+        }
+    }
+    using Runs = std::vector<std::string>;
+    EXPECT_EQ(nodetool_runs["10.0.0.1"], (Runs{"gossipinfo", "info", "status", "statusbackup"})) << "dc1 reports";
+    EXPECT_EQ(nodetool_runs["10.0.0.2"], (Runs{"info", "statusbackup"})) << "at most two on the others";
+    EXPECT_EQ(nodetool_runs["10.0.1.1"], (Runs{"gossipinfo", "info", "status", "statusbackup"})) << "dc2 reports";
+    EXPECT_EQ(fake.commands_ran[0].second, "/opt/cassandra/bin/nodetool gossipinfo");
+    auto ran = [&](const std::string& command) {
+        return std::any_of(fake.commands_ran.begin(), fake.commands_ran.end(),
+                           [&](const auto& run) { return run.second == command; });
+    };
+    EXPECT_TRUE(ran("cat -- /etc/cassandra/conf/cassandra.yaml"));
+    EXPECT_TRUE(std::any_of(fake.commands_ran.begin(), fake.commands_ran.end(),
+                            [](const auto& run) { return run.second.find("'/data 1'") != std::string::npos; }));
+    EXPECT_EQ(report.topology[1].version, "4.1.6") << "from dc1's gossip";
+    EXPECT_EQ(report.topology[1].state, "UN") << "from dc1's ring";
+}
+
+TEST_F(CheckOperation, ADataCenterWhoseFirstNodeIsDownLearnsTheRingFromTheNext)
+{
+    ring.push_back({"10.0.1.2", "dc2", "rack2", "44444444-4444-4444-4444-444444444444", "5.0.3"});
+    auto fake = executor();
+    fake.unreachable.insert("10.0.1.1");
+    auto report = ops::check_cluster(fake, file_nodes(), ops::RingScope::whole_ring);
+    int gossip_in_dc2 = 0;
+    for (const auto& [host, command] : fake.commands_ran) {
+        gossip_in_dc2 += host == "10.0.1.2" && command.ends_with(" gossipinfo");
+    }
+    EXPECT_EQ(gossip_in_dc2, 1);
+    EXPECT_EQ(report.topology[3].version, "5.0.3");
+    EXPECT_EQ(report.topology[3].state, "UN");
+    EXPECT_TRUE(report.runs[3].ok());
 }
 
 TEST_F(CheckOperation, IncrementalBackupsThatARestartWouldChangeAreProblems)
@@ -170,7 +214,7 @@ TEST_F(CheckOperation, NodeDownIsNamedWithItsFailingNodetool)
     EXPECT_TRUE(report.topology[1].reachable);
     EXPECT_TRUE(has_problem(report, "down", "10.0.0.2 (dc1/rack2) is down (DN)"));
     EXPECT_TRUE(has_problem(report, "command_failed",
-                            "10.0.0.2: nodetool version failed (exit status 1): nodetool: Failed to connect"));
+                            "10.0.0.2: nodetool info failed (exit status 1): nodetool: Failed to connect"));
 }
 
 TEST_F(CheckOperation, UnreachableNodeKeepsTheStateTheOthersSee)

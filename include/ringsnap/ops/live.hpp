@@ -19,17 +19,18 @@ namespace ringsnap::ops {
 
 struct LiveSnapshots
 {
-    std::vector<NodeRun> runs;                             // one per node asked
-    std::vector<std::optional<CassandraVersion>> versions; // per node; absent when it did not answer
-    std::vector<std::vector<ListedSnapshot>> snapshots;    // per node, as listsnapshots printed them
+    std::vector<NodeRun> runs;                          // one per node asked
+    std::vector<std::vector<ListedSnapshot>> snapshots; // per node, as listsnapshots printed them
 };
 
-// `nodetool version` and `nodetool listsnapshots` on every node, together.
+// `nodetool listsnapshots` on every node: its only nodetool run.
 LiveSnapshots read_live_snapshots(Executor& executor, const std::vector<Node>& nodes);
 
 // Whether `nodetool listsnapshots` of `version` shows snapshots of `keyspace`: 3.11 leaves out
-// the local system keyspaces (system, system_schema); 4.0 and later show every keyspace.
-bool listsnapshots_shows(const CassandraVersion& version, const std::string& keyspace);
+// the local system keyspaces (system, system_schema); 4.0 and later show every keyspace. The
+// release a manifest recorded is used, not the node's now: a node only moves up, and an upgraded
+// one shows more, never less. Unknown: as 3.11 (nothing is expected that it might not show).
+bool listsnapshots_shows(const std::optional<CassandraVersion>& version, const std::string& keyspace);
 
 // Where a catalog snapshot is, among the nodes that answered.
 struct BackupPresence

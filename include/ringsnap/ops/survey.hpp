@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,13 +30,16 @@ struct SurveyParts
     // (survey_nodes only): `nodetool gossipinfo` on the first node of each data center, whose
     // RELEASE_VERSION of every ring member is matched to each node by the host id of the node's
     // own `nodetool info` (so it implies info); only nodes no gossip knows run `nodetool version`,
-    // after the others. On a real cluster that saves a JVM start on every node. `none`: no
-    // nodetool at all (survey_nodes only), for nodes known to be down: their files only.
+    // after the others. The ring, when wanted, is likewise asked of the reporters only and each
+    // node gets its data center's. A data center whose reporter does not answer has the next
+    // node that does report for it. On a real cluster that saves JVM starts on every node (and
+    // `nodetool status` computes the whole ring's ownership). `none`: no nodetool at all
+    // (survey_nodes only), for nodes known to be down: their files only.
     enum class Release { own, gossip, none };
     Release release = Release::own;
     bool info = false;         // nodetool info: host id, data center, rack, gossip
     bool tokens = false;       // ... with -T: the node's own tokens (implies info)
-    bool ring = false;         // nodetool status: every ring member as this node sees it
+    bool ring = false;         // nodetool status: every ring member (with Release::gossip, as its reporter sees it)
     bool data_dirs = false;    // keyspace and table directories; unreadable data directories
     std::string tag{};         // with data_dirs: look for snapshots/<tag> too ("" = no)
     bool backup_state = false; // nodetool statusbackup
@@ -44,6 +48,9 @@ struct SurveyParts
     // A command of the caller's for each node, run with the others (what it prints lands in
     // NodeFacts::extra); none when empty.
     std::function<std::string(const Node&)> extra_command{};
+    // Release::gossip: host -> host id, for nodes whose host id is known already (from the
+    // manifest of the backup a run builds on): their release is matched without `nodetool info`.
+    std::map<std::string, std::string> known_host_ids{};
 };
 
 // What a node said. A part that failed leaves its fields empty; the node's NodeRun then carries
@@ -73,9 +80,9 @@ struct NodeFacts
     const TableDir* table(const std::string& keyspace, const std::string& table) const;
 };
 
-// Surveys one node in a job that goes on to do more on the same session (incremental, check).
+// Surveys one node in a job that goes on to do more on the same session (incremental's switch).
 // Returns the first part that failed, with `facts` holding the parts that did not. The release
-// comes from `nodetool version` whatever `parts.release` says.
+// comes from `nodetool version` unless `parts.release` is `none`.
 Status survey_node(RemoteShell& shell, const SurveyParts& parts, NodeFacts& facts);
 
 struct Survey
