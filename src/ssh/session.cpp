@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -32,6 +33,11 @@ constexpr int k_read_slice_ms = 100;
 constexpr auto k_keepalive_interval = std::chrono::seconds(30);
 // Bounds for the small housekeeping exchanges (exit status after EOF, killing a process group).
 constexpr auto k_housekeeping_timeout = std::chrono::seconds(3);
+// Opening a channel or starting a command, refused before the command ran (sshd's MaxSessions
+// reached while an earlier channel still closes, a node under load): tried this many times,
+// pausing 100 ms, then 300 ms.
+constexpr int k_start_attempts = 3;
+constexpr auto k_first_start_pause = std::chrono::milliseconds(100);
 // stderr is kept for the report's tail; past this its head is dropped.
 constexpr std::size_t k_max_stderr_bytes = 1 << 20;
 // The first stdout line of every command: the remote shell's pid, which is also its process
@@ -393,6 +399,70 @@ bool send_input(ssh_channel channel, const std::string& input)
     return ssh_channel_send_eof(channel) == SSH_OK;
 }
 
+// libssh's last error on the session; never empty, so that no message ends on a colon.
+std::string libssh_reason(ssh_session session)
+{
+    std::string reason = ssh_get_error(session);
+    if (!reason.empty()) {
+        return reason;
+    }
+    return ssh_is_connected(session) ? "libssh gave no reason (the session is still up)"
+                                     : "libssh gave no reason (the session is closed)";
+}
+
+// A channel running one command, with the run's callbacks registered on it for its lifetime
+// (the registration goes first: it is declared last).
+struct StartedChannel
+{
+    ChannelHandle channel;
+    std::unique_ptr<CallbacksRegistration> registration;
+};
+
+// Opens a channel and asks it to run `command`. Both fail before the command runs when the node
+// refuses them, so a refusal is tried again while the session is up, a few times with growing
+// pauses; a request left unanswered (the node may run it yet) never is. The error says what
+// failed, after how many attempts over how long, and libssh's reason.
+Result<StartedChannel> start_command(ssh_session session, const std::string& host, const std::string& command,
+                                     ssh_channel_callbacks callbacks, Clock::time_point deadline)
+{
+    auto first = Clock::now();
+    auto pause = k_first_start_pause;
+    for (int attempt = 1;; ++attempt) {
+        StartedChannel started;
+        std::string failed;
+        bool may_have_run = false;
+        started.channel.reset(ssh_channel_new(session));
+        if (!started.channel || ssh_channel_open_session(started.channel.get()) != SSH_OK) {
+            failed = "cannot open a channel";
+        } else {
+            ssh_set_channel_callbacks(started.channel.get(), callbacks);
+            started.registration = std::make_unique<CallbacksRegistration>(started.channel.get(), callbacks);
+            int asked = ssh_channel_request_exec(started.channel.get(), command.c_str());
+            if (asked != SSH_OK) {
+                failed = "cannot start the command";
+                // Refused by the node (SSH_ERROR on a live session): not run. No answer in time:
+                // the node may run it yet.
+                may_have_run = asked != SSH_ERROR;
+            }
+        }
+        if (failed.empty()) {
+            return started;
+        }
+        std::string reason = libssh_reason(session);
+        bool again = !may_have_run && attempt < k_start_attempts && ssh_is_connected(session) && !cancel_requested() &&
+                     Clock::now() + pause < deadline;
+        if (!again) {
+            return make_error(ErrorKind::connect,
+                              fmt::format("{} ({} attempt{} over {}): {}", failed, attempt, attempt == 1 ? "" : "s",
+                                          format_duration(since(first)), reason));
+        }
+        spdlog::debug("[{}] {} (attempt {}): {}; trying again in {}", host, failed, attempt, reason,
+                      format_duration(pause));
+        std::this_thread::sleep_for(pause);
+        pause *= 3;
+    }
+}
+
 } // namespace
 
 Result<Session> Session::open(const Node& node, const SessionContext& context)
@@ -461,10 +531,6 @@ Result<CommandOutput> Session::run(const std::string& command, const std::string
     auto deadline = start + timeout;
     set_blocking_timeout(k_housekeeping_timeout);
 
-    ChannelHandle channel(ssh_channel_new(session));
-    if (!channel || ssh_channel_open_session(channel.get()) != SSH_OK) {
-        return make_error(ErrorKind::connect, fmt::format("cannot open a channel: {}", ssh_get_error(session)));
-    }
     ChannelState state;
     ssh_channel_callbacks_struct callbacks{};
     callbacks.userdata = &state;
@@ -474,18 +540,16 @@ Result<CommandOutput> Session::run(const std::string& command, const std::string
     callbacks.channel_exit_status_function = on_exit_status;
     callbacks.channel_exit_signal_function = on_exit_signal;
     ssh_callbacks_init(&callbacks);
-    ssh_set_channel_callbacks(channel.get(), &callbacks);
-    // A freed channel lives on in libssh until the node's close arrives, maybe during a later
-    // command: its callbacks must not point at this call's state by then.
-    CallbacksRegistration registration(channel.get(), &callbacks);
 
     std::string wrapped = fmt::format("printf '{}%s\\n' \"$$\"; {}", k_pid_marker, command);
-    if (ssh_channel_request_exec(channel.get(), wrapped.c_str()) != SSH_OK) {
-        return make_error(ErrorKind::connect, fmt::format("cannot start the command: {}", ssh_get_error(session)));
+    auto started = start_command(session, m_host, wrapped, &callbacks, deadline);
+    if (!started) {
+        return started.error();
     }
-    if (auto sent = send_input(channel.get(), input); !sent) {
+    ssh_channel channel = started->channel.get();
+    if (auto sent = send_input(channel, input); !sent) {
         return make_error(ErrorKind::connect,
-                          fmt::format("cannot send the command's input: {}", ssh_get_error(session)));
+                          fmt::format("cannot send the command's input: {}", libssh_reason(session)));
     }
 
     // Called when we give up on a command: stop it on the node, then report why.
@@ -496,7 +560,7 @@ Result<CommandOutput> Session::run(const std::string& command, const std::string
                              killed.error().message);
             }
         }
-        ssh_channel_close(channel.get());
+        ssh_channel_close(channel);
         return make_error(kind, std::move(reason));
     };
     auto last_keepalive = Clock::now();
@@ -514,8 +578,8 @@ Result<CommandOutput> Session::run(const std::string& command, const std::string
         if (auto stop = check_limits()) {
             return std::move(*stop);
         }
-        if (ssh_channel_poll_timeout(channel.get(), k_read_slice_ms, 0) == SSH_ERROR) {
-            return make_error(ErrorKind::connect, fmt::format("connection lost: {}", ssh_get_error(session)));
+        if (ssh_channel_poll_timeout(channel, k_read_slice_ms, 0) == SSH_ERROR) {
+            return make_error(ErrorKind::connect, fmt::format("connection lost: {}", libssh_reason(session)));
         }
         auto now = Clock::now();
         if (now - state.last_data > k_keepalive_interval && now - last_keepalive > k_keepalive_interval) {
@@ -529,12 +593,12 @@ Result<CommandOutput> Session::run(const std::string& command, const std::string
         if (auto stop = check_limits()) {
             return std::move(*stop);
         }
-        ssh_channel_get_exit_status(channel.get());
+        ssh_channel_get_exit_status(channel);
         if (!ssh_is_connected(session)) {
             return make_error(ErrorKind::connect, "connection lost before the exit status arrived");
         }
     }
-    ssh_channel_close(channel.get());
+    ssh_channel_close(channel);
 
     if (!state.marker_seen) {
         state.out += state.first_line;

@@ -35,7 +35,9 @@ class Session
     // Runs `command` through the node's login shell until it ends or `timeout` passes, with
     // `input` on its stdin followed by end of file. Reads stdout and stderr together. On timeout or cancel the remote
     // process group is killed (a closed channel alone does not stop a command without a terminal) and the error is
-    // ErrorKind::timeout / interrupted. A broken session is ErrorKind::connect.
+    // ErrorKind::timeout / interrupted. A broken session is ErrorKind::connect. A channel the node refuses to open,
+    // or a command it refuses to start, has not run: that is tried again (3 attempts, 100 ms then 300 ms apart)
+    // before it is an ErrorKind::connect naming the attempts, their time and libssh's reason.
     Result<CommandOutput> run(const std::string& command, const std::string& input, Duration timeout);
 
     // One SSH request/reply round trip (a keepalive), or an error if the peer stopped answering.

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 
 #include <gtest/gtest.h>
@@ -17,8 +18,9 @@
 namespace ringsnap::testing {
 namespace {
 
-class SshExecutorOnLab : public ::testing::Test {
-protected:
+class SshExecutorOnLab : public ::testing::Test
+{
+  protected:
     void SetUp() override
     {
         if (auto missing = Lab::missing_prerequisite(); !missing.empty()) {
@@ -171,6 +173,41 @@ TEST_F(SshExecutorOnLab, SudoThatWantsAPasswordFailsAtOnceInsteadOfWaiting)
     ASSERT_TRUE(runs.front().error);
     EXPECT_EQ(runs.front().error->kind, ErrorKind::command);
     EXPECT_NE(runs.front().error->message.find("password"), std::string::npos) << runs.front().error->message;
+}
+
+TEST_F(SshExecutorOnLab, AChannelTheNodeRefusesIsTriedAgainThenNamedWithItsReason)
+{
+    // MaxSessions 0: the host answers SSH and authenticates, but refuses every channel.
+    std::string config = m_lab->dir() + "/nodes/dc1-n2/sshd/sshd_config";
+    std::string text;
+    {
+        std::ifstream in(config);
+        text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    auto at = text.find("MaxSessions 50");
+    ASSERT_NE(at, std::string::npos) << text;
+    text.replace(at, 14, "MaxSessions 0");
+    std::ofstream(config) << text;
+    m_lab->must({"kill-host", "dc1-n2"});
+    m_lab->must({"revive-host", "dc1-n2"});
+
+    auto executor = make_ssh_executor(ExecutorOptions{});
+    auto runs = executor->run_on_nodes(m_lab->nodes(), [](RemoteShell& shell, std::size_t) -> Status {
+        auto output = run_checked(shell, "echo", "echo hello");
+        return output ? Status{} : Status(output.error());
+    });
+    for (const auto& run : runs) {
+        if (run.node.host != m_lab->nodes()[1].host) {
+            EXPECT_TRUE(run.ok()) << run.node.host << ": " << (run.error ? run.error->message : "");
+            continue;
+        }
+        ASSERT_FALSE(run.ok());
+        const auto& message = run.error->message;
+        EXPECT_EQ(run.error->kind, ErrorKind::connect);
+        EXPECT_EQ(message.rfind("cannot open a channel (3 attempts over ", 0), 0U) << message;
+        auto reason = message.substr(message.find("): ") + 3);
+        EXPECT_GT(reason.size(), 3U) << "libssh's reason, never nothing: " << message;
+    }
 }
 
 } // namespace
