@@ -34,13 +34,17 @@ std::optional<std::string> schema_of(const Chain& chain, const std::string& name
 // "dc1:3,dc2:2": each target data center (as its ring names it) with min(3, its nodes).
 std::string default_replication(const SurveyedCluster& target)
 {
-    std::map<std::string, int> per_dc;
+    // The fullest ring a node gave (a survey gives the whole ring to one node per data center).
+    const std::vector<StatusRow>* ring = nullptr;
     for (const auto& facts : target.facts) {
-        if (!facts.node.ring.empty()) {
-            for (const auto& row : facts.node.ring) {
-                ++per_dc[row.datacenter];
-            }
-            break;
+        if (!ring || facts.node.ring.size() > ring->size()) {
+            ring = &facts.node.ring;
+        }
+    }
+    std::map<std::string, int> per_dc;
+    if (ring) {
+        for (const auto& row : *ring) {
+            ++per_dc[row.datacenter];
         }
     }
     if (per_dc.empty()) {

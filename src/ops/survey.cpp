@@ -207,8 +207,10 @@ void ask_second_reporters(Executor& executor, const SurveyParts& wanted, std::ve
     }
 }
 
-// Every node without a ring of its own gets its data center's reporter's (else any reporter's):
-// `nodetool status` shows the whole ring wherever it runs.
+// Every node without a ring of its own gets its own row of its data center's reporter's ring
+// (else any reporter's): what it needs to know whether it is up and normal, and at which
+// address. The whole ring stays with the reporters: at 256 nodes, a copy per node would be 65536
+// rows.
 void share_rings(const std::vector<ReleaseRole>& roles, Survey& survey)
 {
     std::map<std::string, std::size_t> reporter_of;
@@ -220,10 +222,16 @@ void share_rings(const std::vector<ReleaseRole>& roles, Survey& survey)
         }
     }
     for (std::size_t i = 0; i < roles.size(); ++i) {
+        auto& facts = survey.nodes[i];
         auto found = reporter_of.find(survey.runs[i].node.datacenter);
         auto from = found != reporter_of.end() ? std::optional(found->second) : any;
-        if (survey.nodes[i].ring.empty() && from) {
-            survey.nodes[i].ring = survey.nodes[*from].ring;
+        if (!facts.ring.empty() || !from || !facts.info) {
+            continue;
+        }
+        for (const auto& row : survey.nodes[*from].ring) {
+            if (row.host_id == facts.info->host_id) {
+                facts.ring.push_back(row);
+            }
         }
     }
 }

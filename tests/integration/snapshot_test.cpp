@@ -3,9 +3,12 @@
 // partial runs, refusals before anything is touched, the catalog lock.
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -13,6 +16,7 @@
 #include <ringsnap/catalog.hpp>
 
 #include "support/backup_lab.hpp"
+#include "support/child_process.hpp"
 #include "support/cluster_file_variant.hpp"
 
 namespace ringsnap::testing {
@@ -167,6 +171,37 @@ TEST_F(SnapshotOnLab, ASecondConcurrentRunIsRefusedAndLosesNothing)
     auto refused = run_json("snapshot", 2, {"--tag", "second-run"});
     EXPECT_NE(refused["error"].get<std::string>().find("first-run"), std::string::npos) << refused;
     EXPECT_EQ(snapshot_dirs("second-run"), 0);
+}
+
+TEST_F(SnapshotOnLab, ARunKilledWithSigkillNeverBlocksTheNext)
+{
+    start(1, 2);
+    // dc1-n2's nodetool waits a minute first: the run is killed while it holds the lock.
+    std::string slow = m_lab->dir() + "/slow-nodetool";
+    std::ofstream(slow) << "#!/bin/sh\nsleep 60\nexec " << m_lab->dir() << "/nodes/dc1-n2/bin/nodetool \"$@\"\n";
+    std::filesystem::permissions(slow, std::filesystem::perms::owner_all);
+    auto address = lab_address(*m_lab, "dc1-n2");
+    auto file = write_cluster_variant(*m_lab, "slow", [&](YAML::Node& cluster) {
+        for (auto dc : cluster["datacenters"]) {
+            for (auto node : dc.second["nodes"]) {
+                if (node["host"].as<std::string>() == address) {
+                    node["cassandra"]["nodetool"] = slow;
+                }
+            }
+        }
+    });
+    auto lock = m_lab->dir() + "/catalog/" + cluster_name() + "/lock";
+    ChildProcess killed({RINGSNAP_BIN, "-c", file, "snapshot", "--tag", "killed"});
+    for (int i = 0; i < 300 && (!std::filesystem::exists(lock) || std::filesystem::file_size(lock) == 0); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300)); // into the survey
+    killed.send_signal(SIGKILL);
+    EXPECT_EQ(killed.wait().exit_code, 128 + SIGKILL);
+
+    auto next = run_json("snapshot", 0, {"--tag", "next"});
+    EXPECT_EQ(next["status"], "ok") << "the kernel dropped the dead run's flock";
+    EXPECT_GT(snapshot_dirs("next"), 0);
 }
 
 TEST_F(SnapshotOnLab, DryRunShowsTheCommandsAndChangesNothing)

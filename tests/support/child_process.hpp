@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -26,6 +27,7 @@ struct ProcessResult
     int exit_code = -1; // 128 + signal when killed by a signal, like a shell reports it
     std::string out;
     std::string err;
+    long peak_rss_kib = 0; // the child's own peak resident memory (wait(); 0 otherwise)
 };
 
 class ChildProcess
@@ -60,8 +62,11 @@ class ChildProcess
     ProcessResult wait()
     {
         int status = 0;
-        waitpid(m_pid, &status, 0);
-        return finish(status);
+        rusage usage{};
+        wait4(m_pid, &status, 0, &usage);
+        auto result = finish(status);
+        result.peak_rss_kib = usage.ru_maxrss;
+        return result;
     }
 
     // As wait(), but a child still running after `limit` is killed (SIGKILL, exit 137), so a test

@@ -30,16 +30,17 @@ struct SurveyParts
     // (survey_nodes only): `nodetool gossipinfo` on the first node of each data center, whose
     // RELEASE_VERSION of every ring member is matched to each node by the host id of the node's
     // own `nodetool info` (so it implies info); only nodes no gossip knows run `nodetool version`,
-    // after the others. The ring, when wanted, is likewise asked of the reporters only and each
-    // node gets its data center's. A data center whose reporter does not answer has the next
-    // node that does report for it. On a real cluster that saves JVM starts on every node (and
+    // after the others. The ring, when wanted, is likewise asked of the reporters only: they
+    // keep it whole, and every other node gets its own row of its data center's (so the union
+    // of all nodes' rings is the ring). A data center whose reporter does not answer has the
+    // next node that does report for it. On a real cluster that saves JVM starts on every node (and
     // `nodetool status` computes the whole ring's ownership). `none`: no nodetool at all
     // (survey_nodes only), for nodes known to be down: their files only.
     enum class Release { own, gossip, none };
     Release release = Release::own;
     bool info = false;         // nodetool info: host id, data center, rack, gossip
     bool tokens = false;       // ... with -T: the node's own tokens (implies info)
-    bool ring = false;         // nodetool status: every ring member (with Release::gossip, as its reporter sees it)
+    bool ring = false;         // nodetool status: every ring member (Release::gossip: see above)
     bool data_dirs = false;    // keyspace and table directories; unreadable data directories
     std::string tag{};         // with data_dirs: look for snapshots/<tag> too ("" = no)
     bool backup_state = false; // nodetool statusbackup
