@@ -631,6 +631,8 @@ void plan_archive(const Chain& chain, RestorePlan& plan)
     }
 }
 
+namespace {
+
 // The backup's node entries paired with the nodes restored into; with --host-map, the chain as
 // those nodes will hold it (relocated into their data directories).
 struct PairedChain
@@ -693,6 +695,8 @@ void check_host_map(const RestoreRequest& request, RestorePlan& plan)
                                 "(each target node downloads the files of the backup node it takes the place of)");
     }
 }
+
+} // namespace
 
 RestorePlan plan_restore(const Chain& given, const SurveyedCluster& source, const SurveyedCluster& target,
                          const RestoreRequest& request, const std::string& id, Timestamp now)

@@ -19,8 +19,10 @@
 // A restore record in the catalog follows every phase, so a rerun (or --resume) skips what is
 // done. The other methods are planned from the same plan: restart (restore_restart.hpp) and
 // sstableloader (restore_loader.hpp), which streams each node's verified staging into a cluster
-// of any shape, this one or another (--target). Tables the cluster loaded into lacks are created
-// from the backup's schema.cql first, whatever the method.
+// of any shape, this one or another (--target). With --target and --host-map, import or restart
+// run on the nodes of another cluster built with the backup's tokens, each loading its backup
+// node's files from the archive. Tables the cluster loaded into lacks are created from the
+// backup's schema.cql first, whatever the method.
 
 #include <algorithm>
 #include <filesystem>
