@@ -2,6 +2,7 @@
 #include <ringsnap/ops/pairing.hpp>
 
 #include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -38,6 +39,13 @@ std::string describe_difference(const NodeEntry& entry, const Node& node, const 
         notes.push_back("its tokens differ from the backup's");
     }
     return fmt::format("{}", fmt::join(notes, "; "));
+}
+
+// Where a recorded table directory is under its data directory: "/<keyspace>/<table>-<id>" (the
+// pre-2.1 layout has no id in the directory name: manifest_rules::check_table_id).
+std::string path_under_data_dir(const TableEntry& table)
+{
+    return "/" + table.keyspace + "/" + (table.table_id.empty() ? table.table : table.table + "-" + table.table_id);
 }
 
 bool tokens_differ(const NodeEntry& entry, const std::optional<NodeIdentity>& identity)
@@ -144,11 +152,10 @@ const NodePair* Pairing::for_node(std::size_t node) const
 
 std::optional<std::size_t> data_dir_of(const Node& node, const TableEntry& table)
 {
-    // The pre-2.1 layout has no id in the directory name (manifest_rules::check_table_id).
-    std::string leaf = table.table_id.empty() ? table.table : table.table + "-" + table.table_id;
+    auto under = path_under_data_dir(table);
     auto dirs = node.data_dirs();
     for (std::size_t i = 0; i < dirs.size(); ++i) {
-        if (table.directory == fmt::format("{}/{}/{}", dirs[i], table.keyspace, leaf)) {
+        if (table.directory == dirs[i] + under) {
             return i;
         }
     }
@@ -193,13 +200,17 @@ Result<Pairing> pair_entries(const Manifest& manifest, const std::vector<Node>& 
 Result<Pairing> pair_by_host_map(const Manifest& manifest, const std::vector<Node>& nodes,
                                  const std::vector<std::optional<NodeIdentity>>& identities, const HostMap& map)
 {
+    std::map<std::string, std::size_t> node_of; // host -> index in `nodes`
+    for (std::size_t n = 0; n < nodes.size(); ++n) {
+        node_of.emplace(nodes[n].host, n);
+    }
     for (const auto& [source, target] : map) {
         if (std::none_of(manifest.nodes.begin(), manifest.nodes.end(),
                          [&](const NodeEntry& entry) { return entry.host == source; })) {
             return make_error(ErrorKind::usage, fmt::format("--host-map names {}, which is no node of the backup {}",
                                                             quote_for_message(source), manifest.tag));
         }
-        if (std::none_of(nodes.begin(), nodes.end(), [&](const Node& node) { return node.host == target; })) {
+        if (!node_of.count(target)) {
             return make_error(ErrorKind::usage, fmt::format("--host-map maps {} to {}, which is no node of the "
                                                             "target's cluster file",
                                                             source, quote_for_message(target)));
@@ -213,9 +224,7 @@ Result<Pairing> pair_by_host_map(const Manifest& manifest, const std::vector<Nod
             pairing.unmatched_entries.push_back(e);
             continue;
         }
-        auto n = static_cast<std::size_t>(
-            std::find_if(nodes.begin(), nodes.end(), [&](const Node& node) { return node.host == mapped->second; }) -
-            nodes.begin());
+        auto n = node_of.at(mapped->second);
         taken[n] = true;
         NodePair pair{e, n, PairedBy::host_map, false, {}};
         pair.tokens_differ = tokens_differ(manifest.nodes[e], identities.empty() ? std::nullopt : identities[n]);
@@ -235,8 +244,7 @@ Result<NodeEntry> relocate_entry(const NodeEntry& entry, const Node& node)
     std::vector<std::string> recorded_dirs; // the entry's data directories, in order of first use
     NodeEntry relocated = entry;
     for (auto& table : relocated.tables) {
-        std::string leaf = table.table_id.empty() ? table.table : table.table + "-" + table.table_id;
-        std::string suffix = "/" + table.keyspace + "/" + leaf;
+        auto suffix = path_under_data_dir(table);
         const auto& directory = table.directory;
         if (directory.size() <= suffix.size() ||
             directory.compare(directory.size() - suffix.size(), suffix.size(), suffix) != 0) {
