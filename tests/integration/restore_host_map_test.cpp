@@ -68,27 +68,10 @@ class HostMapOnLab : public ArchiveLab
         return archived("restore", expected_exit, args);
     }
 
-    // billing.invoices as target node `name` alone holds it.
-    Rows target_rows_on(const std::string& name)
-    {
-        for (const auto& other : k_nodes) {
-            if (other != name) {
-                m_target->must({"stop-node", other});
-            }
-        }
-        auto rows = rows_through(m_target->dir() + "/nodes/" + name + "/bin/cqlsh");
-        for (const auto& other : k_nodes) {
-            if (other != name) {
-                m_target->must({"start-node", other});
-            }
-        }
-        return rows;
-    }
-
     void expect_backup_rows_on_every_target_node()
     {
         for (const auto& name : k_nodes) {
-            EXPECT_EQ(target_rows_on(name), first_rows()) << "on target " << name;
+            EXPECT_EQ(rows_alone_on(*m_target, name, k_nodes), first_rows()) << "on target " << name;
         }
     }
 

@@ -37,14 +37,7 @@ class LoaderOnLab : public RestoreLab
     }
 
     // billing.invoices as target node `name` alone holds it (the other one stopped).
-    Rows target_rows_on(const std::string& name)
-    {
-        std::string other = name == "dc1-n1" ? "dc1-n2" : "dc1-n1";
-        m_target->must({"stop-node", other});
-        auto rows = rows_through(target_cqlsh(name));
-        m_target->must({"start-node", other});
-        return rows;
-    }
+    Rows target_rows_on(const std::string& name) const { return rows_alone_on(*m_target, name, {"dc1-n1", "dc1-n2"}); }
 
     json load(int expected_exit, std::vector<std::string> extra = {})
     {

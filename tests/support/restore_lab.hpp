@@ -30,17 +30,20 @@ class RestoreLab : public BackupLab
 
     // The rows of billing.invoices as node `name` alone holds them: the others are stopped, so
     // its cqlsh reads its own replica.
-    Rows rows_on(const std::string& name)
+    Rows rows_on(const std::string& name) { return rows_alone_on(*m_lab, name, k_nodes); }
+
+    // The same on node `name` of `lab`, whose nodes are `names`.
+    static Rows rows_alone_on(const Lab& lab, const std::string& name, const std::vector<std::string>& names)
     {
-        for (const auto& other : k_nodes) {
+        for (const auto& other : names) {
             if (other != name) {
-                m_lab->must({"stop-node", other});
+                lab.must({"stop-node", other});
             }
         }
-        auto rows = select_rows(name);
-        for (const auto& other : k_nodes) {
+        auto rows = rows_through(lab.dir() + "/nodes/" + name + "/bin/cqlsh");
+        for (const auto& other : names) {
             if (other != name) {
-                m_lab->must({"start-node", other});
+                lab.must({"start-node", other});
             }
         }
         return rows;
