@@ -133,6 +133,7 @@ struct LockHolder
     std::string host; // the operator host's name
     Timestamp started_at{};
     std::string command; // what it runs, e.g. "ringsnap snapshot --tag nightly-2026-11-23"
+    std::string run_id;  // this_run_id() of the holder; empty in records of older builds
 };
 
 // One run per cluster at a time. The lock is flock() on <catalog>/<cluster>/lock: the kernel
@@ -153,6 +154,12 @@ class CatalogLock
     // ErrorKind::catalog, naming the `catalog:` setting and the path, when the directory or the
     // file cannot be created, locked or written, or the lock is not a regular file.
     [[nodiscard]] static Result<CatalogLock> acquire(const Catalog& catalog, const std::string& command);
+
+    // The run holding the lock now, if any, found without taking it: a shared lock tried for an
+    // instant fails only while a run holds it (acquire() rides over such an instant). A holder
+    // that has not recorded itself yet comes back with an empty record. Nothing when there is no
+    // lock file or it cannot be opened.
+    static std::optional<LockHolder> holder(const Catalog& catalog);
 
     CatalogLock(CatalogLock&& other) noexcept;
     CatalogLock& operator=(CatalogLock&& other) noexcept;

@@ -165,6 +165,10 @@ struct ExecutorOptions
 // Told of each node as soon as it is done, for progress displays.
 using NodeDone = std::function<void(const NodeRun& run)>;
 
+// Told of one node of a run_on_nodes call as soon as its job has ended: its position in the
+// list given, and its run.
+using NodeFinished = std::function<void(std::size_t index, const NodeRun& run)>;
+
 class Executor
 {
   public:
@@ -174,11 +178,13 @@ class Executor
     // at most `per_dc` per data center (-j and --per-dc); a slow node never holds up the others.
     // `limits` tightens them for this call only (a restore step that must not take a whole data
     // center at once, say). Returns one NodeRun per node, in the order given. After
-    // cancel_requested() no new node starts.
+    // cancel_requested() no new node starts. `finished`, when given, is told of each node whose
+    // job ran, from the thread that ran it, calls never overlapping: a verb that keeps a record as
+    // it goes (a backup's manifest) updates it there.
     std::vector<NodeRun> run_on_nodes(const std::vector<Node>& nodes, const NodeJob& job,
-                                      const Concurrency& limits = {})
+                                      const Concurrency& limits = {}, const NodeFinished& finished = {})
     {
-        return run_jobs(nodes, job, limits);
+        return run_jobs(nodes, job, limits, finished);
     }
 
     // From now on, `callback` gets every node's finished NodeRun (ok or not) when its job ends,
@@ -190,12 +196,16 @@ class Executor
     }
 
   protected:
-    virtual std::vector<NodeRun> run_jobs(const std::vector<Node>& nodes, const NodeJob& job,
-                                          const Concurrency& limits) = 0;
+    virtual std::vector<NodeRun> run_jobs(const std::vector<Node>& nodes, const NodeJob& job, const Concurrency& limits,
+                                          const NodeFinished& finished) = 0;
 
-    void report_done(const NodeRun& run)
+    // Tells the call's `finished` and the progress display that node `index` is done.
+    void report_done(std::size_t index, const NodeRun& run, const NodeFinished& finished)
     {
         std::lock_guard lock(m_done_mutex);
+        if (finished) {
+            finished(index, run);
+        }
         if (m_on_node_done) {
             m_on_node_done(run);
         }

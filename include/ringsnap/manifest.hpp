@@ -32,12 +32,24 @@ inline constexpr const char* k_manifest_format = "ringsnap-manifest";
 inline constexpr int k_manifest_format_version = 1; // the newest version this build reads and writes
 
 enum class BackupKind { snapshot, incremental };
-enum class ManifestStatus { complete, partial, failed };
-enum class NodeStatus { ok, failed };
+// `running`: the run that writes the manifest has not finished. It is saved so at its start and
+// again as nodes finish, so that a run that dies leaves a record of what it did; one whose run
+// no longer holds the catalog lock was interrupted (`list` says so). Such a backup is no link of
+// a chain and nothing restores or verifies it; `clear --tag` removes what it left on the nodes.
+enum class ManifestStatus { complete, partial, failed, running };
+// `running`: the node's job had not ended when the manifest was last saved.
+enum class NodeStatus { ok, failed, running };
 
 const char* to_string(BackupKind kind);
 const char* to_string(ManifestStatus status);
 const char* to_string(NodeStatus status);
+
+// Whether a backup of this status holds something to restore, verify, archive or build on:
+// complete or partial (not failed, not running).
+inline bool is_usable(ManifestStatus status)
+{
+    return status == ManifestStatus::complete || status == ManifestStatus::partial;
+}
 
 // One file of a table's backup on one node.
 struct FileEntry
@@ -167,6 +179,7 @@ struct Manifest
     Timestamp started_at{};
     Timestamp finished_at{};
     std::string ringsnap_version; // the version of ringsnap that wrote it
+    std::string run_id;           // this_run_id() of the run that took it; empty in older documents
     Selection selection;
     ManifestTotals totals;
     std::optional<SnapshotSpread> snapshot_spread;
@@ -192,6 +205,7 @@ struct ManifestSummary
     std::optional<SnapshotSpread> snapshot_spread;
     std::optional<ManifestArchive> archive;
     std::optional<Timestamp> cleared_at;
+    std::string run_id;
 
     bool operator==(const ManifestSummary&) const = default;
 };

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <ringsnap/catalog.hpp>
+#include <ringsnap/ops/backup_run.hpp>
 #include <ringsnap/ops/chain.hpp>
 #include <ringsnap/ops/live.hpp>
 #include <ringsnap/text_table.hpp>
@@ -114,7 +115,34 @@ std::string location_of(const ManifestSummary& backup)
     return places.empty() ? "-" : fmt::format("{}", fmt::join(places, "+"));
 }
 
-std::string render(const CatalogListing& listing, const ops::LiveView* live)
+// The backups whose run was interrupted, by tag.
+using Interrupted = std::vector<ops::InterruptedRun>;
+
+const ops::InterruptedRun* interruption_of(const Interrupted& interrupted, const std::string& tag)
+{
+    auto found = std::find_if(interrupted.begin(), interrupted.end(), [&](const auto& run) { return run.tag == tag; });
+    return found == interrupted.end() ? nullptr : &*found;
+}
+
+std::string status_shown(const ManifestSummary& backup, const Interrupted& interrupted)
+{
+    return interruption_of(interrupted, backup.tag) ? "interrupted" : to_string(backup.status);
+}
+
+std::string render_interrupted(const Interrupted& interrupted)
+{
+    std::string text;
+    for (const auto& run : interrupted) {
+        text += fmt::format(
+            "\n{} was interrupted (last recorded {}): done on {} node(s), failed on {}, unfinished "
+            "on {}{}.\n  `ringsnap clear --tag {}` removes what it left on the nodes.\n",
+            run.tag, format_timestamp(run.last_recorded), run.done.size(), run.failed.size(), run.unfinished.size(),
+            run.unfinished.empty() ? "" : fmt::format(" ({})", fmt::join(run.unfinished, ", ")), run.tag);
+    }
+    return text;
+}
+
+std::string render(const CatalogListing& listing, const Interrupted& interrupted, const ops::LiveView* live)
 {
     std::vector<std::string> headers{"TAG", "KIND", "STARTED", "STATUS", "NODES", "FILES", "SIZE", "BASE", "WHERE"};
     if (live) {
@@ -125,7 +153,7 @@ std::string render(const CatalogListing& listing, const ops::LiveView* live)
         std::vector<std::string> row{backup.tag,
                                      to_string(backup.kind),
                                      format_timestamp(backup.started_at),
-                                     to_string(backup.status),
+                                     status_shown(backup, interrupted),
                                      fmt::format("{}/{}", backup.totals.nodes_ok, backup.totals.nodes),
                                      std::to_string(backup.totals.files),
                                      format_bytes(backup.totals.bytes),
@@ -141,6 +169,7 @@ std::string render(const CatalogListing& listing, const ops::LiveView* live)
         table.add_row(std::move(row));
     }
     std::string text = listing.manifests.empty() ? "No backups in the catalog.\n" : table.render();
+    text += render_interrupted(interrupted);
     text += render_problems(problems_of(listing));
     if (live) {
         text += fmt::format("\n{} of {} node(s) answered `nodetool listsnapshots`.\n", live->answered,
@@ -153,14 +182,14 @@ std::string render(const CatalogListing& listing, const ops::LiveView* live)
     return text;
 }
 
-nlohmann::json backups_json(const CatalogListing& listing, const ops::LiveView* live)
+nlohmann::json backups_json(const CatalogListing& listing, const Interrupted& interrupted, const ops::LiveView* live)
 {
     auto json = nlohmann::json::array();
     for (const auto& backup : listing.manifests) {
         nlohmann::json entry{
             {"tag", backup.tag},
             {"kind", to_string(backup.kind)},
-            {"status", to_string(backup.status)},
+            {"status", status_shown(backup, interrupted)},
             {"started_at", format_timestamp(backup.started_at)},
             {"finished_at", format_timestamp(backup.finished_at)},
             {"base", backup.base ? nlohmann::json(*backup.base) : nlohmann::json()},
@@ -172,6 +201,12 @@ nlohmann::json backups_json(const CatalogListing& listing, const ops::LiveView* 
             {"on_nodes", !backup.cleared_at},
             {"archive", backup.archive ? nlohmann::json(to_string(backup.archive->status)) : nlohmann::json()},
             {"where", location_of(backup)}};
+        if (const auto* run = interruption_of(interrupted, backup.tag)) {
+            entry["interrupted"] = {{"last_recorded", format_timestamp(run->last_recorded)},
+                                    {"done", run->done},
+                                    {"failed", run->failed},
+                                    {"unfinished", run->unfinished}};
+        }
         if (const auto* presence = presence_of(live, backup.tag)) {
             entry["live"] = {{"holding", presence->holding}, {"gone", presence->gone}};
             if (!presence->refused.empty()) {
@@ -213,13 +248,14 @@ int run_list(Context& context, bool with_live)
     if (!listing) {
         return context.refuse(listing.error());
     }
+    auto interrupted = ops::interrupted_runs(*catalog, *listing, CatalogLock::holder(*catalog));
     if (!with_live) {
         nlohmann::json json{{"status", "ok"},
                             {"exit_code", 0},
                             {"nodes", nlohmann::json::array()},
-                            {"backups", backups_json(*listing, nullptr)},
+                            {"backups", backups_json(*listing, interrupted, nullptr)},
                             {"problems", problems_json(problems_of(*listing))}};
-        context.emit(render(*listing, nullptr), json);
+        context.emit(render(*listing, interrupted, nullptr), json);
         return exit_code::ok;
     }
     auto nodes = context.selected_nodes(); // only now: without --live, --seed is never reached
@@ -234,7 +270,7 @@ int run_list(Context& context, bool with_live)
     int code = live->exit_code;
     auto json = run_summary_json(live->status, live->nodes.runs, context.options().verbose > 0);
     json["exit_code"] = code;
-    json["backups"] = backups_json(*listing, &*live);
+    json["backups"] = backups_json(*listing, interrupted, &*live);
     json["problems"] = problems_json(problems_of(*listing));
     json["unknown_snapshots"] = nlohmann::json::array();
     for (const auto& unknown : live->comparison.unknown) {
@@ -243,7 +279,7 @@ int run_list(Context& context, bool with_live)
                                              {"hosts", unknown.hosts},
                                              {"tables", unknown.tables}});
     }
-    context.emit(render(*listing, &*live), json);
+    context.emit(render(*listing, interrupted, &*live), json);
     return code;
 }
 
@@ -262,6 +298,8 @@ void add_list_command(CLI::App& app, Action& action)
                  "recorded but no longer lists is flagged GONE.\n"
                  "Files of the catalog that are no readable manifest, and impossible chains, are shown\n"
                  "below the listing (`problems` in --json); the other backups are still listed.\n"
+                 "A backup whose run was killed before it finished is `interrupted`, with what it did on\n"
+                 "which nodes; `clear --tag` removes what it left there.\n"
                  "Exit 0 ok, 1 some nodes did not answer, 3 none did, 4 a catalog snapshot is gone from a node.");
     list->callback([live, restores, &action] {
         action = [live, restores](Context& context) {

@@ -26,6 +26,7 @@
 
 #include <ringsnap/local_file.hpp>
 #include <ringsnap/manifest_json.hpp>
+#include <ringsnap/run_id.hpp>
 #include <ringsnap/shell.hpp>
 #include <ringsnap/timestamp.hpp>
 
@@ -567,7 +568,8 @@ std::string holder_record(const LockHolder& holder)
     nlohmann::json record{{"pid", holder.pid},
                           {"host", holder.host},
                           {"started_at", format_timestamp(holder.started_at)},
-                          {"command", holder.command}};
+                          {"command", holder.command},
+                          {"run_id", holder.run_id}};
     return record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
@@ -600,6 +602,7 @@ std::optional<LockHolder> read_holder(int fd)
     holder.pid = pid != record.end() && pid->is_number_integer() ? pid->get<pid_t>() : 0;
     holder.host = text_of("host");
     holder.command = text_of("command");
+    holder.run_id = text_of("run_id");
     auto started = parse_timestamp(text_of("started_at"));
     holder.started_at = started ? *started : Timestamp{};
     return holder;
@@ -628,7 +631,7 @@ Error busy_error(const Catalog& catalog, const fs::path& path, const std::option
 
 Status write_holder(int fd, const fs::path& path, const std::string& command)
 {
-    LockHolder self{::getpid(), host_name(), now_utc(), command};
+    LockHolder self{::getpid(), host_name(), now_utc(), command, this_run_id()};
     std::string record = holder_record(self);
     if (::ftruncate(fd, 0) != 0) {
         return io_error("truncate", path, errno);
@@ -645,6 +648,49 @@ std::string describe(const LockHolder& holder)
 {
     return fmt::format("pid {} on {} since {}: {}", holder.pid, holder.host.empty() ? "an unknown host" : holder.host,
                        format_timestamp(holder.started_at), holder.command);
+}
+
+namespace {
+
+// flock(LOCK_EX | LOCK_NB), tried again for a moment while it is busy: holder() takes a shared
+// lock for an instant, and a run started then must not be refused for it. A run holds the lock
+// for its whole length, so a moment's wait never mistakes a run for a probe.
+bool lock_exclusively(int fd)
+{
+    for (int attempt = 0;; ++attempt) {
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            return true;
+        }
+        if (errno != EWOULDBLOCK || attempt >= 20) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+} // namespace
+
+std::optional<LockHolder> CatalogLock::holder(const Catalog& catalog)
+{
+    int fd = ::open(catalog.lock_path().c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        return std::nullopt;
+    }
+    FileDescriptor guard(fd);
+    struct stat info
+    {
+    };
+    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        return std::nullopt;
+    }
+    if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
+        ::flock(fd, LOCK_UN);
+        return std::nullopt;
+    }
+    if (errno != EWOULDBLOCK) {
+        return std::nullopt;
+    }
+    return wait_for_holder(fd).value_or(LockHolder{});
 }
 
 Result<CatalogLock> CatalogLock::acquire(const Catalog& catalog, const std::string& command)
@@ -669,7 +715,7 @@ Result<CatalogLock> CatalogLock::acquire(const Catalog& catalog, const std::stri
     if (!S_ISREG(info.st_mode)) {
         return place_error(catalog, fmt::format("the lock file {} is not a regular file", path.string()));
     }
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (!lock_exclusively(fd)) {
         if (errno == EWOULDBLOCK) {
             return busy_error(catalog, path, wait_for_holder(fd));
         }

@@ -25,13 +25,23 @@ const char* to_string(ManifestStatus status)
         return "partial";
     case ManifestStatus::failed:
         return "failed";
+    case ManifestStatus::running:
+        return "running";
     }
     return "failed";
 }
 
 const char* to_string(NodeStatus status)
 {
-    return status == NodeStatus::ok ? "ok" : "failed";
+    switch (status) {
+    case NodeStatus::ok:
+        return "ok";
+    case NodeStatus::failed:
+        return "failed";
+    case NodeStatus::running:
+        return "running";
+    }
+    return "failed";
 }
 
 // --- Derived values ---
@@ -95,9 +105,9 @@ void finish_manifest(Manifest& manifest)
 ManifestSummary summary_of(const Manifest& manifest)
 {
     return ManifestSummary{
-        manifest.cluster,     manifest.tag,       manifest.kind,   manifest.status, manifest.started_at,
-        manifest.finished_at, manifest.base,      manifest.parent, manifest.totals, manifest.snapshot_spread,
-        manifest.archive,     manifest.cleared_at};
+        manifest.cluster,     manifest.tag,        manifest.kind,   manifest.status, manifest.started_at,
+        manifest.finished_at, manifest.base,       manifest.parent, manifest.totals, manifest.snapshot_spread,
+        manifest.archive,     manifest.cleared_at, manifest.run_id};
 }
 
 } // namespace ringsnap

@@ -261,10 +261,17 @@ class Fields
 
 constexpr std::pair<const char*, BackupKind> k_kinds[] = {{"snapshot", BackupKind::snapshot},
                                                           {"incremental", BackupKind::incremental}};
-constexpr std::pair<const char*, ManifestStatus> k_statuses[] = {
+// An archive's status is never `running`: it is written once the archive run has ended.
+constexpr std::pair<const char*, ManifestStatus> k_archive_statuses[] = {
     {"complete", ManifestStatus::complete}, {"partial", ManifestStatus::partial}, {"failed", ManifestStatus::failed}};
-constexpr std::pair<const char*, NodeStatus> k_node_statuses[] = {{"ok", NodeStatus::ok},
-                                                                  {"failed", NodeStatus::failed}};
+constexpr std::pair<const char*, ManifestStatus> k_statuses[] = {{"complete", ManifestStatus::complete},
+                                                                 {"partial", ManifestStatus::partial},
+                                                                 {"failed", ManifestStatus::failed},
+                                                                 {"running", ManifestStatus::running}};
+constexpr std::pair<const char*, NodeStatus> k_node_archive_statuses[] = {{"ok", NodeStatus::ok},
+                                                                          {"failed", NodeStatus::failed}};
+constexpr std::pair<const char*, NodeStatus> k_node_statuses[] = {
+    {"ok", NodeStatus::ok}, {"failed", NodeStatus::failed}, {"running", NodeStatus::running}};
 
 FileEntry read_file_entry(const ManifestJson& json, const JsonPath& path)
 {
@@ -339,7 +346,7 @@ NodeArchive read_node_archive(const ManifestJson& json, const JsonPath& path)
     Fields fields(json, path);
     NodeArchive archive;
     archive.remote = fields.string("remote");
-    archive.status = fields.choice("status", k_node_statuses);
+    archive.status = fields.choice("status", k_node_archive_statuses);
     archive.archived_at = fields.optional_timestamp("archived_at");
     archive.error = fields.optional_string("error");
     archive.files_sent = fields.optional_unsigned("files_sent").value_or(0);
@@ -427,7 +434,7 @@ ManifestArchive read_archive(const ManifestJson& json, const JsonPath& path)
 {
     Fields fields(json, path);
     ManifestArchive archive;
-    archive.status = fields.choice("status", k_statuses);
+    archive.status = fields.choice("status", k_archive_statuses);
     archive.archived_at = fields.timestamp("archived_at");
     archive.remotes = fields.strings("remotes");
     archive.blobs = fields.optional_unsigned("blobs").value_or(0);
@@ -463,6 +470,7 @@ bool read_header(const ManifestJson& json, Manifest& manifest)
         manifest.archive = read_archive(*archive, root / "archive");
     }
     manifest.cleared_at = fields.optional_timestamp("cleared_at");
+    manifest.run_id = fields.optional_string("run_id").value_or("");
     const ManifestJson* totals = fields.find("totals");
     if (totals) {
         manifest.totals = read_totals(*totals, root / "totals");

@@ -137,7 +137,7 @@ ManifestJson archive_json(const ManifestArchive& archive)
 }
 
 // Everything but "nodes", which comes last so that a reader can stop before it. "archive" and
-// "cleared_at" only when there is something to say.
+// "cleared_at" and "run_id" only when there is something to say.
 ManifestJson header_json(const Manifest& manifest)
 {
     ManifestJson json{{"format", k_manifest_format},
@@ -159,6 +159,9 @@ ManifestJson header_json(const Manifest& manifest)
     }
     if (manifest.cleared_at) {
         json["cleared_at"] = format_timestamp(*manifest.cleared_at);
+    }
+    if (!manifest.run_id.empty()) {
+        json["run_id"] = manifest.run_id;
     }
     return json;
 }

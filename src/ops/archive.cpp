@@ -14,6 +14,7 @@
 #include <ringsnap/logging.hpp>
 #include <ringsnap/manifest_json.hpp>
 #include <ringsnap/ops/backup_run.hpp>
+#include <ringsnap/ops/chain.hpp>
 #include <ringsnap/ops/table_files.hpp>
 
 #include "ops/archive_steps.hpp"
@@ -776,6 +777,9 @@ Result<ArchiveOutcome> run_archive(Executor& executor, const Catalog& catalog, c
     auto manifest = catalog.load(request.tag);
     if (!manifest) {
         return manifest.error();
+    }
+    if (auto usable = check_usable(summary_of(*manifest), "archive"); !usable) {
+        return usable.error();
     }
     if (manifest->cleared_at) {
         return make_error(ErrorKind::usage, fmt::format("{} was cleared from the nodes at {}: what it had not "

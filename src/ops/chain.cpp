@@ -21,7 +21,14 @@ const ManifestSummary* find_summary(const CatalogListing& listing, const std::st
 
 bool is_link(const ManifestSummary& backup, const std::string& base)
 {
-    return backup.kind == BackupKind::incremental && backup.status != ManifestStatus::failed && backup.base == base;
+    return backup.kind == BackupKind::incremental && is_usable(backup.status) && backup.base == base;
+}
+
+// Why a backup that is not usable is no link of a chain.
+std::string why_no_link(const ManifestSummary& backup)
+{
+    return backup.status == ManifestStatus::running ? "never finished: a run that did not end is no link of a chain"
+                                                    : "failed: a failed backup is no link of a chain";
 }
 
 // What is wrong with an incremental's base, or nothing.
@@ -41,8 +48,8 @@ std::optional<std::string> base_problem(const CatalogListing& listing, const Man
     if (base->kind != BackupKind::snapshot) {
         return fmt::format("its base {} is an incremental, not a snapshot", name);
     }
-    if (base->status == ManifestStatus::failed) {
-        return fmt::format("its base {} failed: a failed backup is no link of a chain", name);
+    if (!is_usable(base->status)) {
+        return fmt::format("its base {} {}", name, why_no_link(*base));
     }
     return std::nullopt;
 }
@@ -61,8 +68,8 @@ std::optional<std::string> parent_problem(const CatalogListing& listing, const M
     if (!parent) {
         return fmt::format("its parent {} is not in the catalog", name);
     }
-    if (parent->status == ManifestStatus::failed) {
-        return fmt::format("its parent {} failed: a failed backup is no link of a chain", name);
+    if (!is_usable(parent->status)) {
+        return fmt::format("its parent {} {}", name, why_no_link(*parent));
     }
     if (!is_link(*parent, *incremental.base)) {
         return fmt::format("its parent {} is not an incremental of the same base {}", name, *incremental.base);
@@ -115,7 +122,7 @@ std::vector<ChainProblem> problems_of_base(const CatalogListing& listing, const 
             continue;
         }
         auto problem = base_problem(listing, backup);
-        if (!problem && backup.status != ManifestStatus::failed) {
+        if (!problem && is_usable(backup.status)) {
             problem = parent_problem(listing, backup);
             links.push_back(&backup);
         }
@@ -151,8 +158,7 @@ std::string nearest_before(const CatalogListing& listing, Timestamp time)
 {
     const ManifestSummary* nearest = nullptr;
     for (const auto& summary : listing.manifests) {
-        if (summary.kind == BackupKind::snapshot && summary.status != ManifestStatus::failed &&
-            summary.started_at <= time) {
+        if (summary.kind == BackupKind::snapshot && is_usable(summary.status) && summary.started_at <= time) {
             nearest = &summary; // oldest first: the last one seen is the nearest
         }
     }
@@ -162,6 +168,22 @@ std::string nearest_before(const CatalogListing& listing, Timestamp time)
 }
 
 } // namespace
+
+Status check_usable(const ManifestSummary& backup, const std::string& verb)
+{
+    if (backup.status == ManifestStatus::running) {
+        return make_error(ErrorKind::usage,
+                          fmt::format("{} never finished (its run was interrupted, or is still going): there is "
+                                      "nothing to {}; `ringsnap list` shows what it did, `ringsnap clear --tag {}` "
+                                      "removes what it left on the nodes",
+                                      backup.tag, verb, backup.tag));
+    }
+    if (backup.status == ManifestStatus::failed) {
+        return make_error(ErrorKind::usage,
+                          fmt::format("{} failed on every node: there is nothing to {}", backup.tag, verb));
+    }
+    return {};
+}
 
 std::vector<const Manifest*> chain_backups(const Chain& chain)
 {
@@ -202,9 +224,10 @@ Result<std::string> choose_base(const CatalogListing& listing, const std::string
                                                               "(`ringsnap list` shows them)",
                                                               wanted));
     }
-    if (base->kind != BackupKind::snapshot || base->status == ManifestStatus::failed) {
-        return make_error(ErrorKind::usage,
-                          fmt::format("--base {}: a base must be a snapshot that some node recorded", base->tag));
+    if (base->kind != BackupKind::snapshot || !is_usable(base->status)) {
+        return make_error(ErrorKind::usage, fmt::format("--base {}: a base must be a finished snapshot that some node "
+                                                        "recorded",
+                                                        base->tag));
     }
     return base->tag;
 }
@@ -258,8 +281,8 @@ Result<Chain> load_restore_chain(const Catalog& catalog, const std::string& tag,
         return make_error(ErrorKind::usage,
                           fmt::format("{} is not in the catalog (`ringsnap list` shows the backups)", tag));
     }
-    if (wanted->status == ManifestStatus::failed) {
-        return make_error(ErrorKind::usage, fmt::format("{} failed on every node: there is nothing to restore", tag));
+    if (auto unusable = check_usable(*wanted, "restore"); !unusable) {
+        return unusable.error();
     }
     // A missing or impossible base is refused by load_chain's rules, like every impossible chain.
     std::string base = wanted->kind == BackupKind::snapshot ? tag : wanted->base.value_or("");

@@ -140,8 +140,10 @@ struct IncrementalPhase
     std::uint64_t bytes_hashed = 0;
 };
 
-IncrementalPhase take_incremental(Executor& executor, const std::vector<Node>& nodes, const Chain& chain,
-                                  const Pairing& with_base, Observer& observer)
+// Phase one: whether backups run, per node; releases from one node per data center, matched by
+// the host ids the base recorded. A node that does not answer fails here; the others are running.
+IncrementalPhase survey_incremental(Executor& executor, const std::vector<Node>& nodes, const Chain& chain,
+                                    const Pairing& with_base, Survey& survey, Observer& observer)
 {
     IncrementalPhase result;
     result.manifest.kind = BackupKind::incremental;
@@ -150,22 +152,35 @@ IncrementalPhase take_incremental(Executor& executor, const std::vector<Node>& n
         result.manifest.parent = chain.incrementals.back().tag;
     }
     result.manifest.nodes = entries_for(nodes, chain, with_base);
-    auto keyspaces = chain_keyspaces(chain);
-    std::vector<std::uint64_t> hashed(nodes.size(), 0);
-    HashIndex nothing_known; // backups/ files are new by definition
-    // Whether backups run, per node; releases from one node per data center, matched by the host
-    // ids the base recorded: with the flush, two nodetool runs on most nodes.
     SurveyParts parts{.release = SurveyParts::Release::gossip, .backup_state = true};
     for (const auto& entry : result.manifest.nodes) {
         if (entry.host_id) {
             parts.known_host_ids.emplace(entry.host, *entry.host_id);
         }
     }
-    auto survey = [&] {
+    {
         Phase phase(observer, "survey", nodes, Observer::Lines::none);
-        return survey_nodes(executor, nodes, parts);
-    }();
+        survey = survey_nodes(executor, nodes, parts);
+    }
     result.runs = survey.runs;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (survey.runs[i].ok()) {
+            result.manifest.nodes[i].status = NodeStatus::running;
+        } else {
+            record_outcome(result.manifest.nodes[i], survey.runs[i]);
+        }
+    }
+    return result;
+}
+
+// Phase two, on the nodes that answered: flush, list, hash (with the survey, two nodetool runs on
+// most nodes), each node's entry put on record as it ends.
+void collect_incremental(Executor& executor, IncrementalPhase& result, const std::vector<Node>& nodes,
+                         const Chain& chain, const Survey& survey, Observer& observer, RunRecord& record)
+{
+    auto keyspaces = chain_keyspaces(chain);
+    std::vector<std::uint64_t> hashed(nodes.size(), 0);
+    HashIndex nothing_known; // backups/ files are new by definition
     std::vector<Node> surveyed;
     std::vector<std::size_t> index_of;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -174,22 +189,27 @@ IncrementalPhase take_incremental(Executor& executor, const std::vector<Node>& n
             index_of.push_back(i);
         }
     }
+    auto& entries = result.manifest.nodes;
     {
         Phase phase(observer, "incremental", surveyed);
-        auto runs = executor.run_on_nodes(surveyed, [&](RemoteShell& shell, std::size_t index) {
+        auto job = [&](RemoteShell& shell, std::size_t index) {
             auto i = index_of[index];
-            return collect_node(shell, chain, keyspaces, nothing_known, survey.nodes[i], result.manifest.nodes[i],
-                                hashed[i]);
-        });
+            return collect_node(shell, chain, keyspaces, nothing_known, survey.nodes[i], entries[i], hashed[i]);
+        };
+        // From the thread that ran the node: its entry is its own until then.
+        auto finished = [&](std::size_t index, const NodeRun& run) {
+            record_outcome(entries[index_of[index]], run);
+            record.node_finished(index_of[index], entries[index_of[index]]);
+        };
+        auto runs = executor.run_on_nodes(surveyed, job, {}, finished);
         for (std::size_t k = 0; k < runs.size(); ++k) {
             result.runs[index_of[k]].then(runs[k]);
         }
     }
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-        record_outcome(result.manifest.nodes[i], result.runs[i]);
+        record_outcome(entries[i], result.runs[i]);
         result.bytes_hashed += hashed[i];
     }
-    return result;
 }
 
 // Deletes from each node's backups/ exactly the files `manifest` recorded for it; nothing else.
@@ -344,10 +364,16 @@ Result<IncrementalOutcome> run_incremental(Executor& executor, const Catalog& ca
         return with_base.error();
     }
     auto started = now_utc();
-    auto phase = take_incremental(executor, nodes, *chain, *with_base, observer);
+    Survey survey;
+    auto phase = survey_incremental(executor, nodes, *chain, *with_base, survey, observer);
     Selection selection{chain_keyspaces(*chain), {}, request.datacenters, request.hosts};
-    auto saved = finish_and_save(catalog, phase.manifest,
-                                 BackupStamp{catalog.cluster(), request.tag, started, selection, phase.bytes_hashed});
+    auto record =
+        RunRecord::start(catalog, phase.manifest, BackupStamp{catalog.cluster(), request.tag, started, selection});
+    if (!record) {
+        return record.error();
+    }
+    collect_incremental(executor, phase, nodes, *chain, survey, observer, **record);
+    auto saved = (*record)->finish(phase.manifest, phase.bytes_hashed);
     if (!saved) {
         return make_error(ErrorKind::io, fmt::format("the incremental backup was gathered but its manifest could not "
                                                      "be written (nothing was pruned): {}",
@@ -361,7 +387,7 @@ Result<IncrementalOutcome> run_incremental(Executor& executor, const Catalog& ca
     if (request.archive && outcome.manifest_path && !cancel_requested()) {
         archive_gathered(executor, catalog, nodes, outcome, observer);
     }
-    if (request.prune && outcome.manifest_path && outcome.manifest.status != ManifestStatus::failed) {
+    if (request.prune && outcome.manifest_path && is_usable(outcome.manifest.status)) {
         prune(executor, catalog, nodes, outcome);
     }
     return outcome;

@@ -243,47 +243,63 @@ struct SnapshotPhase
     std::uint64_t bytes_hashed = 0;
 };
 
-// Phase two: snapshot, list, hash on the ready nodes; the others keep their entry as failed.
-SnapshotPhase take_snapshot(Executor& executor, const std::vector<Node>& nodes, const Survey& survey,
-                            const std::vector<std::string>& keyspaces, const SnapshotRequest& request,
-                            const HashIndex& hashes, Observer& observer)
+// Every node's entry and run before the snapshot: a ready node's entry is running; a node that
+// is not ready (it did not answer, or is not up and normal) fails and is left untouched.
+SnapshotPhase before_snapshot(const std::vector<Node>& nodes, const Survey& survey)
 {
-    SnapshotPhase result;
+    SnapshotPhase phase;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        NodeEntry entry = entry_for(survey.runs[i], survey.nodes[i]);
+        NodeRun run = survey.runs[i];
+        if (is_ready(survey, i)) {
+            entry.status = NodeStatus::running;
+        } else {
+            if (run.ok()) { // answered, but not up and normal
+                run.error =
+                    make_error(ErrorKind::command, "the node is not up and normal (UN) in its own nodetool status");
+                run.failed_step = "nodetool status";
+            }
+            record_outcome(entry, run);
+        }
+        phase.manifest.nodes.push_back(std::move(entry));
+        phase.runs.push_back(std::move(run));
+    }
+    return phase;
+}
+
+// Phase two: snapshot, list, hash on the ready nodes, each node's entry put on record as it ends.
+void take_snapshot(Executor& executor, SnapshotPhase& phase, const std::vector<Node>& nodes, const Survey& survey,
+                   const std::vector<std::string>& keyspaces, const SnapshotRequest& request, const HashIndex& hashes,
+                   Observer& observer, RunRecord& record)
+{
     std::vector<Node> ready = ready_nodes(nodes, survey);
     std::vector<std::size_t> ready_index;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-        result.manifest.nodes.push_back(entry_for(survey.runs[i], survey.nodes[i]));
         if (is_ready(survey, i)) {
             ready_index.push_back(i);
         }
     }
+    auto& entries = phase.manifest.nodes;
     std::vector<std::uint64_t> hashed(ready.size(), 0);
     std::vector<NodeRun> runs;
     {
-        Phase phase(observer, "snapshot", ready);
-        runs = executor.run_on_nodes(ready, [&](RemoteShell& shell, std::size_t index) -> Status {
-            return snapshot_node(shell, result.manifest.nodes[ready_index[index]], keyspaces, request, hashes, observer,
+        Phase shown(observer, "snapshot", ready);
+        auto job = [&](RemoteShell& shell, std::size_t index) -> Status {
+            return snapshot_node(shell, entries[ready_index[index]], keyspaces, request, hashes, observer,
                                  hashed[index]);
-        });
+        };
+        // From the thread that ran the node: its entry is its own until then.
+        auto finished = [&](std::size_t index, const NodeRun& run) {
+            record_outcome(entries[ready_index[index]], run);
+            record.node_finished(ready_index[index], entries[ready_index[index]]);
+        };
+        runs = executor.run_on_nodes(ready, job, {}, finished);
     }
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
-        auto position = std::find(ready_index.begin(), ready_index.end(), i);
-        if (position != ready_index.end()) {
-            auto index = static_cast<std::size_t>(position - ready_index.begin());
-            record_outcome(result.manifest.nodes[i], runs[index]);
-            result.bytes_hashed += hashed[index];
-            result.runs.push_back(std::move(runs[index]));
-            continue;
-        }
-        NodeRun run = survey.runs[i];
-        if (run.ok()) { // answered, but not up and normal: left untouched
-            run.error = make_error(ErrorKind::command, "the node is not up and normal (UN) in its own nodetool status");
-            run.failed_step = "nodetool status";
-        }
-        record_outcome(result.manifest.nodes[i], run);
-        result.runs.push_back(std::move(run));
+    for (std::size_t k = 0; k < ready.size(); ++k) {
+        record_outcome(entries[ready_index[k]], runs[k]); // nodes never started are told here
+        phase.bytes_hashed += hashed[k];
+        phase.runs[ready_index[k]] = std::move(runs[k]);
     }
-    return result;
 }
 
 // A few manifests suffice (SSTables a nightly snapshot holds were nearly all in the last one),
@@ -364,10 +380,15 @@ Result<SnapshotOutcome> run_snapshot(Executor& executor, const Catalog& catalog,
         outcome.status = RunStatus::ok;
         return outcome;
     }
-    auto phase = take_snapshot(executor, nodes, survey, *keyspaces, request, earlier_hashes(catalog), observer);
-    auto saved =
-        finish_and_save(catalog, phase.manifest,
-                        BackupStamp{catalog.cluster(), request.tag, started, request.selection, phase.bytes_hashed});
+    auto hashes = earlier_hashes(catalog);
+    auto phase = before_snapshot(nodes, survey);
+    auto record = RunRecord::start(catalog, phase.manifest,
+                                   BackupStamp{catalog.cluster(), request.tag, started, request.selection});
+    if (!record) {
+        return record.error();
+    }
+    take_snapshot(executor, phase, nodes, survey, *keyspaces, request, hashes, observer, **record);
+    auto saved = (*record)->finish(phase.manifest, phase.bytes_hashed);
     if (!saved) {
         return make_error(
             ErrorKind::io,

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <ringsnap/cancel.hpp>
+#include <ringsnap/ops/chain.hpp>
 #include <ringsnap/ops/pairing.hpp>
 #include <ringsnap/ops/table_files.hpp>
 #include <ringsnap/remote_files.hpp>
@@ -129,6 +130,9 @@ Result<VerifyOutcome> run_verify(Executor& executor, const Catalog& catalog, con
     auto manifest = catalog.load(tag);
     if (!manifest) {
         return manifest.error();
+    }
+    if (auto usable = check_usable(summary_of(*manifest), "verify"); !usable) {
+        return usable.error();
     }
     if (manifest->cleared_at) {
         return make_error(ErrorKind::usage, fmt::format("{} was cleared from the nodes at {}: verify its archive "

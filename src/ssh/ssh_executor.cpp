@@ -100,8 +100,8 @@ class SshExecutor final : public Executor
     explicit SshExecutor(const ExecutorOptions& options) : m_options(options) { raise_open_file_limit(); }
 
   private:
-    std::vector<NodeRun> run_jobs(const std::vector<Node>& nodes, const NodeJob& job,
-                                  const Concurrency& call_limits) override
+    std::vector<NodeRun> run_jobs(const std::vector<Node>& nodes, const NodeJob& job, const Concurrency& call_limits,
+                                  const NodeFinished& finished) override
     {
         std::vector<NodeRun> runs;
         runs.reserve(nodes.size());
@@ -117,7 +117,7 @@ class SshExecutor final : public Executor
             workers.emplace_back([&] {
                 install_libssh_logging();
                 while (auto index = queue.take()) {
-                    run_node(runs[*index], *index, job);
+                    run_node(runs[*index], *index, job, finished);
                     queue.release(*index);
                 }
             });
@@ -187,7 +187,7 @@ class SshExecutor final : public Executor
         m_idle.insert_or_assign(session_key(node), std::move(session));
     }
 
-    void run_node(NodeRun& run, std::size_t index, const NodeJob& job)
+    void run_node(NodeRun& run, std::size_t index, const NodeJob& job, const NodeFinished& finished)
     {
         t_log_host = run.node.host;
         auto start = Clock::now();
@@ -213,7 +213,7 @@ class SshExecutor final : public Executor
         } else {
             spdlog::debug("[{}] done in {} ms", run.node.host, run.duration.count());
         }
-        report_done(run);
+        report_done(index, run, finished);
     }
 
     static std::string failed_step_for(ErrorKind kind)

@@ -173,31 +173,63 @@ TEST_F(SnapshotOnLab, ASecondConcurrentRunIsRefusedAndLosesNothing)
     EXPECT_EQ(snapshot_dirs("second-run"), 0);
 }
 
-TEST_F(SnapshotOnLab, ARunKilledWithSigkillNeverBlocksTheNext)
+TEST_F(SnapshotOnLab, ARunKilledWithSigkillIsOnRecordAsInterruptedAndNeverBlocksTheNext)
 {
     start(1, 2);
-    // dc1-n2's nodetool waits a minute first: the run is killed while it holds the lock.
+    // dc1-n2's `nodetool snapshot` hangs: the run is killed with dc1-n1's part done, dc1-n2's not.
     std::string slow = m_lab->dir() + "/slow-nodetool";
-    std::ofstream(slow) << "#!/bin/sh\nsleep 60\nexec " << m_lab->dir() << "/nodes/dc1-n2/bin/nodetool \"$@\"\n";
+    std::ofstream(slow) << "#!/bin/sh\ncase \" $* \" in *\" snapshot \"*) sleep 60; exit 1;; esac\nexec "
+                        << m_lab->dir() << "/nodes/dc1-n2/bin/nodetool \"$@\"\n";
     std::filesystem::permissions(slow, std::filesystem::perms::owner_all);
-    auto address = lab_address(*m_lab, "dc1-n2");
+    auto fast = lab_address(*m_lab, "dc1-n1");
+    auto hung = lab_address(*m_lab, "dc1-n2");
     auto file = write_cluster_variant(*m_lab, "slow", [&](YAML::Node& cluster) {
         for (auto dc : cluster["datacenters"]) {
             for (auto node : dc.second["nodes"]) {
-                if (node["host"].as<std::string>() == address) {
+                if (node["host"].as<std::string>() == hung) {
                     node["cassandra"]["nodetool"] = slow;
                 }
             }
         }
     });
-    auto lock = m_lab->dir() + "/catalog/" + cluster_name() + "/lock";
+    auto record = m_lab->dir() + "/catalog/" + cluster_name() + "/manifests/killed.json";
     ChildProcess killed({RINGSNAP_BIN, "-c", file, "snapshot", "--tag", "killed"});
-    for (int i = 0; i < 300 && (!std::filesystem::exists(lock) || std::filesystem::file_size(lock) == 0); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    bool fast_one_recorded = false;
+    for (int i = 0; i < 600 && !fast_one_recorded; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::ifstream in(record);
+        auto saved = json::parse(in, nullptr, false);
+        fast_one_recorded = !saved.is_discarded() && saved["status"] == "running" &&
+                            std::any_of(saved["nodes"].begin(), saved["nodes"].end(), [&](const json& node) {
+                                return node["host"] == fast && node["status"] == "ok";
+                            });
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(300)); // into the survey
+    ASSERT_TRUE(fast_one_recorded) << "the running manifest never showed dc1-n1 done";
     killed.send_signal(SIGKILL);
     EXPECT_EQ(killed.wait().exit_code, 128 + SIGKILL);
+
+    auto listed = run_json("list", 0, {});
+    ASSERT_EQ(listed["backups"].size(), 1U) << listed;
+    const auto& backup = listed["backups"][0];
+    EXPECT_EQ(backup["status"], "interrupted") << backup;
+    EXPECT_EQ(backup["interrupted"]["done"], json::array({fast})) << backup;
+    EXPECT_EQ(backup["interrupted"]["unfinished"], json::array({hung})) << backup;
+    auto text = ringsnap(*m_lab, {"list"});
+    EXPECT_NE(text.out.find("killed was interrupted"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("ringsnap clear --tag killed"), std::string::npos) << text.out;
+
+    for (std::vector<std::string> refused :
+         {std::vector<std::string>{"verify", "killed"}, std::vector<std::string>{"restore", "killed", "--yes"}}) {
+        auto result = ringsnap(*m_lab, refused);
+        EXPECT_EQ(result.exit_code, 2) << refused[0] << ": " << result.err;
+        EXPECT_NE(result.err.find("killed never finished"), std::string::npos) << result.err;
+    }
+
+    EXPECT_GT(snapshot_dirs("killed"), 0) << "dc1-n1's snapshot is on the node";
+    auto cleared = run_json("clear", 0, {"--tag", "killed"});
+    EXPECT_EQ(cleared["status"], "ok") << cleared;
+    EXPECT_EQ(snapshot_dirs("killed"), 0);
+    EXPECT_FALSE(std::filesystem::exists(record));
 
     auto next = run_json("snapshot", 0, {"--tag", "next"});
     EXPECT_EQ(next["status"], "ok") << "the kernel dropped the dead run's flock";

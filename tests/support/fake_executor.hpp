@@ -53,8 +53,8 @@ class FakeExecutor final : public Executor
     }
 
   private:
-    std::vector<NodeRun> run_jobs(const std::vector<Node>& nodes, const NodeJob& job,
-                                  const Concurrency& limits) override
+    std::vector<NodeRun> run_jobs(const std::vector<Node>& nodes, const NodeJob& job, const Concurrency& limits,
+                                  const NodeFinished& finished) override
     {
         limits_seen.push_back(limits);
         std::vector<NodeRun> runs;
@@ -67,7 +67,7 @@ class FakeExecutor final : public Executor
         for (int i = 0; i < std::max(1, threads); ++i) {
             pool.emplace_back([&] {
                 while (auto index = queue.take()) {
-                    run_node(runs[*index], *index, job);
+                    run_node(runs[*index], *index, job, finished);
                     queue.release(*index);
                 }
             });
@@ -81,7 +81,7 @@ class FakeExecutor final : public Executor
         return runs;
     }
 
-    void run_node(NodeRun& run, std::size_t index, const NodeJob& job)
+    void run_node(NodeRun& run, std::size_t index, const NodeJob& job, const NodeFinished& finished)
     {
         run.started = true;
         int now = ++m_running;
@@ -100,7 +100,7 @@ class FakeExecutor final : public Executor
             }
         }
         --m_running;
-        report_done(run);
+        report_done(index, run, finished);
     }
 
     class Shell final : public RemoteShell

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <ringsnap/catalog.hpp>
+#include <ringsnap/run_id.hpp>
 #include <ringsnap/timestamp.hpp>
 
 #include <csignal>
@@ -440,6 +441,36 @@ TEST_F(CatalogTest, LockOfAProcessThatDiedIsTakenOverWithItsRecord)
     EXPECT_EQ(lock->taken_over()->pid, dead);
     EXPECT_EQ(lock->taken_over()->command, "ringsnap snapshot --tag crashed");
     EXPECT_NE(describe(*lock->taken_over()).find("pid " + std::to_string(dead)), std::string::npos);
+}
+
+TEST_F(CatalogTest, HolderIsFoundWithoutTakingTheLockAndNamesTheRunHoldingIt)
+{
+    EXPECT_FALSE(CatalogLock::holder(catalog())) << "no lock file yet";
+    {
+        auto lock = CatalogLock::acquire(catalog(), "ringsnap snapshot --tag nightly");
+        ASSERT_TRUE(lock);
+        auto holder = CatalogLock::holder(catalog());
+        ASSERT_TRUE(holder);
+        EXPECT_EQ(holder->pid, ::getpid());
+        EXPECT_EQ(holder->run_id, this_run_id());
+        EXPECT_EQ(holder->command, "ringsnap snapshot --tag nightly");
+    }
+    EXPECT_FALSE(CatalogLock::holder(catalog())) << "released";
+
+    LockHoldingChild child(catalog(), "ringsnap snapshot --tag killed");
+    ASSERT_TRUE(child.locked());
+    ASSERT_TRUE(CatalogLock::holder(catalog()));
+    child.kill();
+    EXPECT_FALSE(CatalogLock::holder(catalog())) << "the record stays, but nobody holds the lock";
+    EXPECT_TRUE(CatalogLock::acquire(catalog(), "ringsnap list")) << "and looking did not take it";
+}
+
+TEST_F(CatalogTest, RunIdIsTwelveHexDigitsAndTheSameForTheWholeProcess)
+{
+    const auto& id = this_run_id();
+    EXPECT_EQ(id.size(), 12U);
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+    EXPECT_EQ(this_run_id(), id);
 }
 
 TEST_F(CatalogTest, LockWithAnUnreadableRecordIsStillTakenOver)

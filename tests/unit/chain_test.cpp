@@ -104,6 +104,36 @@ TEST(ChainRules, AFailedIncrementalIsNoLinkAndNoParent)
               (std::vector<std::string>{"i3: its parent i2 failed: a failed backup is no link of a chain"}));
 }
 
+TEST(ChainRules, ABackupThatNeverFinishedIsNoLinkNoParentAndNoBase)
+{
+    auto skipped = listing_of({snapshot("s1"), incremental("i1", "s1"),
+                               incremental("i2", "s1", "i1", ManifestStatus::running), incremental("i3", "s1", "i1")});
+    EXPECT_TRUE(chain_problems(skipped).empty());
+    auto named = listing_of({snapshot("s1"), incremental("i1", "s1"),
+                             incremental("i2", "s1", "i1", ManifestStatus::running), incremental("i3", "s1", "i2")});
+    EXPECT_EQ(problems(named), (std::vector<std::string>{"i3: its parent i2 never finished: a run that did not end "
+                                                         "is no link of a chain"}));
+    auto unfinished_base = listing_of({snapshot("s1"), snapshot("s2", ManifestStatus::running)});
+    EXPECT_EQ(*choose_base(unfinished_base, ""), "s1") << "the newest complete snapshot";
+    auto refused = choose_base(unfinished_base, "s2");
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("a base must be a finished snapshot"), std::string::npos);
+}
+
+TEST(ChainRules, NothingIsRestoredVerifiedOrArchivedOfABackupThatFailedOrNeverFinished)
+{
+    EXPECT_TRUE(check_usable(snapshot("s1", ManifestStatus::partial), "restore"));
+    auto running = check_usable(snapshot("s1", ManifestStatus::running), "verify");
+    ASSERT_FALSE(running);
+    EXPECT_EQ(running.error().kind, ErrorKind::usage);
+    EXPECT_NE(running.error().message.find("s1 never finished"), std::string::npos) << running.error().message;
+    EXPECT_NE(running.error().message.find("nothing to verify"), std::string::npos) << running.error().message;
+    EXPECT_NE(running.error().message.find("ringsnap clear --tag s1"), std::string::npos) << running.error().message;
+    auto failed = check_usable(snapshot("s1", ManifestStatus::failed), "restore");
+    ASSERT_FALSE(failed);
+    EXPECT_NE(failed.error().message.find("failed on every node"), std::string::npos);
+}
+
 NodeEntry entry(NodeStatus status, std::optional<std::string> failed_step = std::nullopt)
 {
     NodeEntry node;
@@ -126,6 +156,8 @@ TEST(WorthSaving, ABackupNoNodeHoldsIsNotSavedWhateverItsKind)
     EXPECT_TRUE(worth_saving(manifest)) << "a snapshot may be left on the node: clear needs the manifest";
     manifest.nodes = {entry(NodeStatus::failed, "connect"), entry(NodeStatus::ok)};
     EXPECT_TRUE(worth_saving(manifest));
+    manifest.nodes = {entry(NodeStatus::failed, "connect"), entry(NodeStatus::running)};
+    EXPECT_TRUE(worth_saving(manifest)) << "a node still at work may hold its part";
 }
 
 // --- Against a catalog on disk: what the verbs do with the rules
@@ -216,6 +248,17 @@ TEST_F(ChainsInACatalog, ARestoreOfAnIncrementalWhoseBaseIsMissingOrAnIncrementa
         EXPECT_EQ(chain.error().kind, ErrorKind::catalog);
         EXPECT_NE(chain.error().message.find("impossible chain"), std::string::npos) << chain.error().message;
     }
+}
+
+TEST_F(ChainsInACatalog, ARestoreOfABackupThatNeverFinishedIsRefused)
+{
+    Manifest manifest = testing::sample_manifest("killed", "2026-11-23T02:00:00.000Z");
+    manifest.status = ManifestStatus::running;
+    ASSERT_TRUE(catalog().save(manifest));
+    auto chain = load_restore_chain(catalog(), "killed", std::nullopt);
+    ASSERT_FALSE(chain);
+    EXPECT_EQ(chain.error().kind, ErrorKind::usage);
+    EXPECT_NE(chain.error().message.find("killed never finished"), std::string::npos) << chain.error().message;
 }
 
 TEST_F(ChainsInACatalog, AnIncrementalThatFailsEverywhereSavesNoManifestAndLeavesTheTagFree)

@@ -150,16 +150,35 @@ TEST(ManifestJsonMapping, RoundTripsEveryField)
     manifest.selection = Selection{{"billing"}, {"billing.invoices"}, {"dc1"}, {"10.0.1.11"}};
     manifest.nodes[0].flush_at = at("2026-11-23T02:00:02.000Z");
     manifest.nodes[0].pruned_at = at("2026-11-23T02:00:05.000Z");
-    manifest.archive = ManifestArchive{ManifestStatus::partial, at("2026-11-23T02:10:00.000Z"), {"s3:b/prod-main"},
-                                       7, 9000, 3, 4000};
+    manifest.archive =
+        ManifestArchive{ManifestStatus::partial, at("2026-11-23T02:10:00.000Z"), {"s3:b/prod-main"}, 7, 9000, 3, 4000};
     manifest.cleared_at = at("2026-11-30T02:00:00.000Z");
-    manifest.nodes[0].archive = NodeArchive{"s3:b/prod-main", NodeStatus::ok, at("2026-11-23T02:09:00.000Z"),
-                                            std::nullopt, 3, 4000};
-    manifest.nodes[1].archive = NodeArchive{"s3:b/prod-main", NodeStatus::failed, std::nullopt,
-                                            "rclone exited with 1", 0, 0};
+    manifest.nodes[0].archive =
+        NodeArchive{"s3:b/prod-main", NodeStatus::ok, at("2026-11-23T02:09:00.000Z"), std::nullopt, 3, 4000};
+    manifest.nodes[1].archive =
+        NodeArchive{"s3:b/prod-main", NodeStatus::failed, std::nullopt, "rclone exited with 1", 0, 0};
     auto read = manifest_from_json(to_json(manifest));
     ASSERT_TRUE(read) << read.error().message;
     EXPECT_EQ(*read, manifest);
+}
+
+TEST(ManifestJsonMapping, RoundTripsARunningManifestWithItsRunId)
+{
+    Manifest manifest = sample_manifest();
+    manifest.status = ManifestStatus::running;
+    manifest.run_id = "0123456789ab";
+    manifest.nodes[1].status = NodeStatus::running;
+    auto json = to_json(manifest);
+    EXPECT_EQ(json["status"], "running");
+    EXPECT_EQ(json["run_id"], "0123456789ab");
+    EXPECT_EQ(json["nodes"][1]["status"], "running");
+    auto read = manifest_from_json(json);
+    ASSERT_TRUE(read) << read.error().message;
+    EXPECT_EQ(*read, manifest);
+    EXPECT_FALSE(is_usable(read->status));
+
+    json["archive"] = {{"status", "running"}, {"archived_at", "2026-11-23T02:10:00.000Z"}, {"remotes", {"s3:b"}}};
+    EXPECT_FALSE(manifest_from_json(json)) << "an archive is written once its run has ended: never running";
 }
 
 TEST(ManifestJsonMapping, WritesTheKeysOfTheDesignExampleAtEveryLevel)

@@ -22,6 +22,10 @@ struct Chain
     std::vector<Manifest> incrementals;
 };
 
+// ErrorKind::usage, saying why and what to do, when `backup` holds nothing to `verb` ("restore",
+// "verify", "archive"): it failed on every node, or never finished (status running).
+Status check_usable(const ManifestSummary& backup, const std::string& verb);
+
 // The base, then its incrementals in order.
 std::vector<const Manifest*> chain_backups(const Chain& chain);
 
