@@ -12,62 +12,16 @@
 #include <ringsnap/ops/check.hpp>
 
 #include "support/fake_executor.hpp"
+#include "support/fake_ring.hpp"
 
 namespace ringsnap {
 namespace {
 
 using testing::FakeExecutor;
-
-struct FakeNode
-{
-    std::string host;
-    std::string datacenter;
-    std::string rack;
-    std::string host_id;
-    std::string version = "4.1.6";
-    char status = 'U';
-};
-
-// A 4.0+ `nodetool status` as every node would print it.
-std::string status_output(const std::vector<FakeNode>& ring)
-{
-    std::map<std::string, std::vector<FakeNode>> by_dc;
-    for (const auto& node : ring) {
-        by_dc[node.datacenter].push_back(node);
-    }
-    std::string out;
-    for (const auto& [dc, nodes] : by_dc) {
-        std::string title = "Datacenter: " + dc;
-        out += title + "\n" + std::string(title.size(), '=') +
-               "\nStatus=Up/Down\n|/ State=Normal/Leaving/Joining/Moving\n";
-        out += "--  Address    Load       Tokens  Owns (effective)  Host ID                               Rack \n";
-        for (const auto& node : nodes) {
-            out += fmt::format("{}N  {}  96.55 KiB  16      50.0%             {}  {}\n", node.status, node.host,
-                               node.host_id, node.rack);
-        }
-        out += "\n";
-    }
-    return out;
-}
-
-// `nodetool gossipinfo` (4.0+) as any node would print it: every ring member's release.
-std::string gossip_output(const std::vector<FakeNode>& ring)
-{
-    std::string out;
-    for (const auto& node : ring) {
-        out += fmt::format("/{}\n  generation:1\n  heartbeat:2\n  STATUS:3:NORMAL,-1\n  DC:4:{}\n  RACK:5:{}\n"
-                           "  RELEASE_VERSION:6:{}\n  HOST_ID:7:{}\n  TOKENS:8:<hidden>\n",
-                           node.host, node.datacenter, node.rack, node.version, node.host_id);
-    }
-    return out;
-}
-
-std::string info_output(const FakeNode& node)
-{
-    return fmt::format("{:<23}: {}\n{:<23}: true\n{:<23}: true\n{:<23}: 96.55 KiB\n{:<23}: {}\n{:<23}: {}\n", "ID",
-                       node.host_id, "Gossip active", "Native Transport active", "Load", "Data Center", node.datacenter,
-                       "Rack", node.rack);
-}
+using testing::FakeNode;
+using testing::gossip_output;
+using testing::info_output;
+using testing::status_output;
 
 class CheckOperation : public ::testing::Test
 {
