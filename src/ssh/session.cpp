@@ -449,8 +449,8 @@ Result<StartedChannel> start_command(ssh_session session, const std::string& hos
             return started;
         }
         std::string reason = libssh_reason(session);
-        bool again = !may_have_run && attempt < k_start_attempts && ssh_is_connected(session) && !cancel_requested() &&
-                     Clock::now() + pause < deadline;
+        bool again = start_again(StartFailure{may_have_run, attempt, ssh_is_connected(session) != 0, cancel_requested(),
+                                              Clock::now() + pause < deadline});
         if (!again) {
             return make_error(ErrorKind::connect,
                               fmt::format("{} ({} attempt{} over {}): {}", failed, attempt, attempt == 1 ? "" : "s",
@@ -464,6 +464,12 @@ Result<StartedChannel> start_command(ssh_session session, const std::string& hos
 }
 
 } // namespace
+
+bool start_again(const StartFailure& failure)
+{
+    return !failure.may_have_run && failure.attempt < k_start_attempts && failure.session_up && !failure.cancelled &&
+           failure.time_left;
+}
 
 Result<Session> Session::open(const Node& node, const SessionContext& context)
 {

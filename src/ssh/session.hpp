@@ -53,4 +53,19 @@ class Session
     std::string m_host;
 };
 
+// A command that failed to start, as start_command saw it, and whether it is tried again.
+struct StartFailure
+{
+    bool may_have_run = false; // the exec request went unanswered: the node may run it yet
+    int attempt = 1;           // the attempt that failed, from 1
+    bool session_up = true;
+    bool cancelled = false;
+    bool time_left = true; // the pause before another attempt ends before the step's deadline
+};
+
+// Only a refusal (the node said no to the channel or to the exec request, so nothing ran) is
+// tried again, at most three attempts in all, while the session is up, nothing cancelled the run
+// and the step's deadline leaves room. A command that may have run is never started twice.
+bool start_again(const StartFailure& failure);
+
 } // namespace ringsnap::ssh
