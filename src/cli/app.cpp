@@ -73,6 +73,19 @@ void add_global_options(CLI::App& app, GlobalOptions& options)
     app.add_option("--log-file", options.log_file,
                    "Also append a debug log to this file (its directory must exist; a write error is\n"
                    "reported, and a run that otherwise succeeded exits 1)");
+    app.add_option("--log-max-size", options.log_max_size,
+                   "Rotate the log file before it grows past this size (10M, 1G; 0: never): FILE\n"
+                   "becomes FILE.1, FILE.1 FILE.2, and so on")
+        ->transform(CLI::AsSizeValue(false))
+        ->default_str("0");
+    app.add_option("--log-keep", options.log_keep, "Rotated log files kept (FILE.1 to FILE.N)")
+        ->check(whole_number(1, 1000))
+        ->capture_default_str();
+    app.add_option("--log-format", options.log_format,
+                   "text, or json: one object per line (time, level, run_id, host, message) on stderr\n"
+                   "and in the log file, for log shippers")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
     app.add_flag("--accept-new-host-keys", options.accept_new_host_keys,
                  "Record host keys not yet in known_hosts (a changed key is always refused)");
 }
@@ -143,11 +156,12 @@ int run(int argc, char** argv)
         return context.finish(context.refuse(make_error(ErrorKind::usage, describe_parse_error(error, app, args))));
     }
 
-    std::optional<std::filesystem::path> log_file;
+    LogSettings logging{verbosity_of(options), std::nullopt, options.log_max_size, options.log_keep,
+                        options.log_format == "json" ? LogFormat::json : LogFormat::text};
     if (!options.log_file.empty()) {
-        log_file = options.log_file;
+        logging.file = options.log_file;
     }
-    if (auto status = init_logging(verbosity_of(options), log_file); !status) {
+    if (auto status = init_logging(logging); !status) {
         return context.finish(context.refuse(status.error()));
     }
     try {

@@ -4,6 +4,7 @@
 // What every verb shares: the global options, the cluster they select, the executor, and the
 // one place that writes results to stdout.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -30,6 +31,9 @@ struct GlobalOptions
     bool quiet = false;
     int verbose = 0;
     std::string log_file;
+    std::uint64_t log_max_size = 0; // bytes; 0: never rotated
+    int log_keep = 5;
+    std::string log_format = "text";
     bool accept_new_host_keys = false;
 };
 

@@ -16,6 +16,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
+
+#include <ringsnap/run_id.hpp>
 #include <ringsnap/shell.hpp>
 
 namespace ringsnap {
@@ -74,12 +77,24 @@ std::shared_ptr<StatusLineSink> g_status_line; // set when stderr is a terminal 
 // The --log-file sink. Each line is written and flushed at once, so the log is whole up to the
 // moment something goes wrong; a write error (a full disk, EIO) is said once on stderr and kept
 // for the exit code, where spdlog's own file sink would create missing directories and lose
-// buffered lines silently at exit.
+// buffered lines silently at exit. Past its size limit, the file is rotated before the line that
+// would cross it.
 class LogFileSink final : public spdlog::sinks::base_sink<std::mutex>
 {
   public:
-    LogFileSink(std::FILE* file, std::string path) : m_file(file), m_path(std::move(path)) {}
-    ~LogFileSink() override { std::fclose(m_file); }
+    LogFileSink(std::FILE* file, std::string path, std::uint64_t max_bytes, int kept)
+        : m_file(file), m_path(std::move(path)), m_max_bytes(max_bytes), m_kept(kept)
+    {
+        std::fseek(m_file, 0, SEEK_END);
+        auto size = std::ftell(m_file);
+        m_size = size > 0 ? static_cast<std::uint64_t>(size) : 0;
+    }
+    ~LogFileSink() override
+    {
+        if (m_file) {
+            std::fclose(m_file);
+        }
+    }
     LogFileSink(const LogFileSink&) = delete;
     LogFileSink& operator=(const LogFileSink&) = delete;
 
@@ -114,25 +129,95 @@ class LogFileSink final : public spdlog::sinks::base_sink<std::mutex>
   private:
     bool write(std::string_view line)
     {
-        if (std::fwrite(line.data(), 1, line.size(), m_file) != line.size() || std::fflush(m_file) != 0) {
-            m_error = fmt::format("cannot write log file {}: {}", quote_for_message(m_path), std::strerror(errno));
-            std::clearerr(m_file);
+        if (m_max_bytes > 0 && m_size > 0 && m_size + line.size() > m_max_bytes && !rotate()) {
             return false;
         }
+        if (std::fwrite(line.data(), 1, line.size(), m_file) != line.size() || std::fflush(m_file) != 0) {
+            return fail("write", errno);
+        }
+        m_size += line.size();
         return true;
+    }
+
+    // FILE.{N-1} -> FILE.N, ..., FILE -> FILE.1, then a new FILE. A rename that finds nothing
+    // to rename is no error: the rotation has not gone that far yet.
+    bool rotate()
+    {
+        std::fclose(m_file);
+        m_file = nullptr;
+        for (int i = m_kept - 1; i >= 0; --i) {
+            auto from = i == 0 ? m_path : fmt::format("{}.{}", m_path, i);
+            auto to = fmt::format("{}.{}", m_path, i + 1);
+            if (std::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
+                return fail("rotate", errno);
+            }
+        }
+        m_file = std::fopen(m_path.c_str(), "ae");
+        if (!m_file) {
+            return fail("reopen", errno);
+        }
+        m_size = 0;
+        return true;
+    }
+
+    bool fail(const char* what, int error)
+    {
+        m_error = fmt::format("cannot {} log file {}: {}", what, quote_for_message(m_path), std::strerror(error));
+        if (m_file) {
+            std::clearerr(m_file);
+        } else {
+            m_file = std::fopen("/dev/null", "we"); // nothing more is written once m_error is set
+        }
+        return false;
     }
 
     std::FILE* m_file;
     std::string m_path;
+    std::uint64_t m_max_bytes;
+    int m_kept;
+    std::uint64_t m_size = 0;
     std::optional<std::string> m_error;
 };
 
 std::shared_ptr<LogFileSink> g_log_file;
 
+constexpr const char* k_time_pattern = "%Y-%m-%dT%H:%M:%S.%eZ";
+
+// LogFormat::json: one object per line.
+class JsonLineFormatter final : public spdlog::formatter
+{
+  public:
+    void format(const spdlog::details::log_msg& message, spdlog::memory_buf_t& dest) override
+    {
+        spdlog::memory_buf_t time;
+        m_time.format(message, time);
+        auto level = spdlog::level::to_string_view(message.level);
+        auto line =
+            json_log_line(std::string_view(time.data(), time.size()), std::string_view(level.data(), level.size()),
+                          std::string_view(message.payload.data(), message.payload.size()));
+        dest.append(line.data(), line.data() + line.size());
+        dest.push_back('\n');
+    }
+    std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonLineFormatter>(); }
+
+  private:
+    spdlog::pattern_formatter m_time{k_time_pattern, spdlog::pattern_time_type::utc, ""};
+};
+
+std::unique_ptr<spdlog::formatter> file_formatter(LogFormat format)
+{
+    if (format == LogFormat::json) {
+        return std::make_unique<JsonLineFormatter>();
+    }
+    return std::make_unique<spdlog::pattern_formatter>(fmt::format("{} %l run={} %v", k_time_pattern, this_run_id()),
+                                                       spdlog::pattern_time_type::utc);
+}
+
 // Opens the log for appending and writes its first line, so that a log that cannot be written
 // (no such directory, /dev/full, no permission) stops the run before it touches anything.
-Result<std::shared_ptr<LogFileSink>> open_log_file(const std::filesystem::path& path)
+Result<std::shared_ptr<LogFileSink>> open_log_file(const LogSettings& settings)
 {
+    const auto& path = *settings.file;
     auto refuse = [&](const std::string& why) {
         return make_error(ErrorKind::config,
                           fmt::format("cannot write log file {}: {}", quote_for_message(path.string()), why));
@@ -154,10 +239,13 @@ Result<std::shared_ptr<LogFileSink>> open_log_file(const std::filesystem::path& 
     if (!file) {
         return refuse(std::strerror(errno));
     }
-    auto sink = std::make_shared<LogFileSink>(file, path.string());
-    sink->set_formatter(
-        std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc));
-    if (auto problem = sink->write_now(fmt::format("-- ringsnap {} (pid {})\n", RINGSNAP_VERSION, getpid()))) {
+    auto sink = std::make_shared<LogFileSink>(file, path.string(), settings.max_file_bytes, settings.kept_files);
+    sink->set_formatter(file_formatter(settings.format));
+    spdlog::details::log_msg opening("ringsnap", spdlog::level::info,
+                                     fmt::format("-- ringsnap {} (pid {})", RINGSNAP_VERSION, getpid()));
+    spdlog::memory_buf_t first;
+    file_formatter(settings.format)->format(opening, first);
+    if (auto problem = sink->write_now(std::string_view(first.data(), first.size()))) {
         return make_error(ErrorKind::config, *problem);
     }
     return sink;
@@ -180,21 +268,40 @@ spdlog::level::level_enum level_for(Verbosity verbosity)
 
 } // namespace
 
-Status init_logging(Verbosity verbosity, const std::optional<std::filesystem::path>& log_file)
+std::string json_log_line(std::string_view time, std::string_view level, std::string_view message)
+{
+    nlohmann::json line{{"time", time}, {"level", level}, {"run_id", this_run_id()}};
+    if (message.starts_with('[')) {
+        if (auto end = message.find("] "); end != std::string_view::npos) {
+            line["host"] = message.substr(1, end - 1);
+            message.remove_prefix(end + 2);
+        }
+    }
+    line["message"] = message;
+    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Status init_logging(const LogSettings& settings)
 {
     spdlog::sink_ptr console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    console->set_pattern("%^%l%$: %v");
+    if (settings.format == LogFormat::json) {
+        console->set_formatter(std::make_unique<JsonLineFormatter>());
+    } else {
+        console->set_pattern("%^%l%$: %v");
+    }
     g_status_line.reset();
-    if (isatty(STDERR_FILENO) && verbosity != Verbosity::quiet) {
+    bool status_line =
+        isatty(STDERR_FILENO) && settings.verbosity != Verbosity::quiet && settings.format == LogFormat::text;
+    if (status_line) {
         g_status_line = std::make_shared<StatusLineSink>(console);
         console = g_status_line;
     }
-    console->set_level(level_for(verbosity));
+    console->set_level(level_for(settings.verbosity));
     std::vector<spdlog::sink_ptr> sinks{console};
-    auto logger_level = level_for(verbosity);
+    auto logger_level = level_for(settings.verbosity);
     g_log_file.reset();
-    if (log_file) {
-        auto file = open_log_file(*log_file);
+    if (settings.file) {
+        auto file = open_log_file(settings);
         if (!file) {
             return file.error();
         }

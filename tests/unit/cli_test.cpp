@@ -25,6 +25,8 @@
 #include <ringsnap/cancel.hpp>
 #include <ringsnap/logging.hpp>
 #include <ringsnap/outcome.hpp>
+#include <ringsnap/run_id.hpp>
+#include <ringsnap/timestamp.hpp>
 
 #include <ringsnap/catalog.hpp>
 #include <ringsnap/manifest_json.hpp>
@@ -425,7 +427,7 @@ TEST(LogFile, AWriteErrorDuringTheRunIsSaidOnceAndTheRunIsNotASuccess)
 {
     auto path = std::filesystem::path(::testing::TempDir()) / "short-log.log";
     std::filesystem::remove(path);
-    ASSERT_TRUE(init_logging(Verbosity::quiet, path));
+    ASSERT_TRUE(init_logging(LogSettings{.verbosity = Verbosity::quiet, .file = path}));
     // The disk fills up under the open log: its descriptor now writes to /dev/full.
     int full = ::open("/dev/full", O_WRONLY);
     ASSERT_GE(full, 0);
@@ -453,7 +455,85 @@ TEST(LogFile, AWriteErrorDuringTheRunIsSaidOnceAndTheRunIsNotASuccess)
     ::testing::internal::CaptureStderr();
     EXPECT_EQ(context.finish(exit_code::ok), exit_code::partial);
     EXPECT_NE(::testing::internal::GetCapturedStderr().find("the log file is incomplete"), std::string::npos);
-    ASSERT_TRUE(init_logging(Verbosity::quiet, std::nullopt)); // let the file go
+    ASSERT_TRUE(init_logging(LogSettings{.verbosity = Verbosity::quiet})); // let the file go
+}
+
+std::vector<std::string> lines_of(const std::filesystem::path& path)
+{
+    std::ifstream in(path);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) {
+        lines.push_back(line);
+    }
+    return lines;
+}
+
+TEST(LogFile, RotatesBeforeALineWouldCrossItsSizeAndKeepsTheNewestFiles)
+{
+    auto dir = std::filesystem::path(::testing::TempDir()) / "rotating";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto path = dir / "ringsnap.log";
+    ASSERT_TRUE(
+        init_logging(LogSettings{.verbosity = Verbosity::quiet, .file = path, .max_file_bytes = 400, .kept_files = 2}));
+    for (int i = 0; i < 40; ++i) {
+        spdlog::debug("line {:02}", i);
+    }
+    ASSERT_TRUE(init_logging(LogSettings{.verbosity = Verbosity::quiet}));
+    EXPECT_FALSE(log_file_error());
+    std::vector<std::string> kept;
+    for (const char* suffix : {".2", ".1", ""}) {
+        auto file = dir / ("ringsnap.log" + std::string(suffix));
+        ASSERT_TRUE(std::filesystem::exists(file)) << file;
+        EXPECT_LE(std::filesystem::file_size(file), 400U) << file;
+        for (const auto& line : lines_of(file)) {
+            EXPECT_NE(line.find(" run=" + this_run_id() + " "), std::string::npos) << line;
+            kept.push_back(line.substr(line.rfind(' ') + 1));
+        }
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir / "ringsnap.log.3")) << "two rotated files kept";
+    ASSERT_FALSE(kept.empty());
+    EXPECT_EQ(kept.back(), "39") << "the newest line is in the file itself";
+    for (std::size_t i = 1; i < kept.size(); ++i) {
+        EXPECT_EQ(std::stoi(kept[i]), std::stoi(kept[i - 1]) + 1) << "oldest first, none missing in between";
+    }
+}
+
+TEST(LogFile, JsonLinesCarryTimeLevelRunIdHostAndMessage)
+{
+    auto path = std::filesystem::path(::testing::TempDir()) / "json.log";
+    std::filesystem::remove(path);
+    ASSERT_TRUE(init_logging(LogSettings{.verbosity = Verbosity::quiet, .file = path, .format = LogFormat::json}));
+    spdlog::info("[10.0.1.11] done in 12 ms");
+    spdlog::warn("no host here");
+    ASSERT_TRUE(init_logging(LogSettings{.verbosity = Verbosity::quiet}));
+    auto lines = lines_of(path);
+    ASSERT_EQ(lines.size(), 3U) << "the opening line, then ours";
+    auto node = nlohmann::json::parse(lines[1]);
+    EXPECT_EQ(node["level"], "info");
+    EXPECT_EQ(node["run_id"], this_run_id());
+    EXPECT_EQ(node["host"], "10.0.1.11");
+    EXPECT_EQ(node["message"], "done in 12 ms");
+    EXPECT_TRUE(parse_timestamp(node["time"].get<std::string>())) << node;
+    auto plain = nlohmann::json::parse(lines[2]);
+    EXPECT_FALSE(plain.contains("host"));
+    EXPECT_EQ(plain["level"], "warning");
+    EXPECT_EQ(plain["message"], "no host here");
+}
+
+TEST(CommandLine, LogOptionsAreChecked)
+{
+    auto cluster = refusing_cluster("log-options");
+    for (std::vector<std::string> bad :
+         {std::vector<std::string>{"--log-format", "xml"}, std::vector<std::string>{"--log-max-size", "lots"},
+          std::vector<std::string>{"--log-keep", "0"}}) {
+        std::vector<std::string> args{"-c", cluster};
+        args.insert(args.end(), bad.begin(), bad.end());
+        args.emplace_back("list");
+        auto result = run_cli(args);
+        EXPECT_EQ(result.exit_code, 2) << bad[0] << ": " << result.err;
+        EXPECT_NE(result.err.find(bad[0]), std::string::npos) << result.err;
+    }
 }
 
 TEST(CommandLine, AClusterFileThatIsNoRegularFileIsRefusedWithoutReadingIt)
