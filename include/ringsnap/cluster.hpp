@@ -99,12 +99,21 @@ struct Node
     int transfers() const { return archive.transfers.value_or(k_default_transfers); }
 };
 
+// Commands run on the operator host around a run (docs/automation.md); empty: none.
+struct Hooks
+{
+    std::string pre;  // before any node is touched; failing, it stops the run (exit 2)
+    std::string post; // after the run, told how it went in RINGSNAP_* variables
+};
+
 struct Cluster
 {
     std::string name;
-    std::filesystem::path catalog;     // default ~/.local/share/ringsnap
-    std::filesystem::path source_file; // the file it was read from
-    SshSettings ssh;                   // cluster level, kept for nodes found later (--seed)
+    std::filesystem::path catalog;                     // default ~/.local/share/ringsnap
+    std::optional<std::filesystem::path> metrics_file; // metrics_file: the default of --metrics-file
+    Hooks hooks;                                       // hooks: the defaults of --pre-hook, --post-hook
+    std::filesystem::path source_file;                 // the file it was read from
+    SshSettings ssh;                                   // cluster level, kept for nodes found later (--seed)
     CassandraSettings cassandra;
     ArchiveSettings archive;
     std::vector<Node> nodes; // file order, data centers in file order

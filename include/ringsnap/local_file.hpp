@@ -37,6 +37,7 @@ inline constexpr FileKind k_cluster_file{"cluster file", k_max_cluster_file_byte
 inline constexpr FileKind k_manifest_file{"manifest", k_max_manifest_bytes};
 inline constexpr FileKind k_restore_record_file{"restore record", k_max_restore_record_bytes};
 inline constexpr FileKind k_secret_file{"password file", k_max_secret_file_bytes};
+inline constexpr FileKind k_metrics_file{"metrics file", 16ULL << 20}; // 16 MiB
 
 // A regular file open for reading, as a seekable stream that never yields more than its kind's
 // limit (a file that grows while it is read is cut there, and exceeded() says so).

@@ -86,6 +86,16 @@ void add_global_options(CLI::App& app, GlobalOptions& options)
                    "and in the log file, for log shippers")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
+    app.add_option("--metrics-file", options.metrics_file,
+                   "After the run, write Prometheus metrics to this file for node_exporter's textfile\n"
+                   "collector (default: the cluster file's metrics_file; none without it)");
+    app.add_option("--pre-hook", options.pre_hook,
+                   "Run this shell command on this host before the verb (default: the cluster file's\n"
+                   "hooks.pre); if it fails, nothing is done and the exit code is 2");
+    app.add_option("--post-hook", options.post_hook,
+                   "Run this shell command after the verb, with RINGSNAP_VERB, _STATUS, _EXIT_CODE,\n"
+                   "_TAG, _MANIFEST, _CLUSTER and _RUN_ID set (default: the cluster file's hooks.post);\n"
+                   "if it fails, a run that succeeded exits 1");
     app.add_flag("--accept-new-host-keys", options.accept_new_host_keys,
                  "Record host keys not yet in known_hosts (a changed key is always refused)");
 }
@@ -163,6 +173,10 @@ int run(int argc, char** argv)
     }
     if (auto status = init_logging(logging); !status) {
         return context.finish(context.refuse(status.error()));
+    }
+    context.set_verb(app.get_subcommands().front()->get_name());
+    if (auto ready = context.run_pre_hook(); !ready) {
+        return context.finish(context.refuse(ready.error()));
     }
     try {
         return context.finish(action(context));

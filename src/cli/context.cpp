@@ -2,6 +2,7 @@
 #include "cli/context.hpp"
 
 #include <iostream>
+#include <map>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -10,9 +11,17 @@
 #include <ringsnap/logging.hpp>
 
 #include <ringsnap/ops/discover.hpp>
+#include <ringsnap/run_id.hpp>
 #include <ringsnap/ssh_executor.hpp>
 
+#include "cli/hooks.hpp"
+#include "cli/run_metrics.hpp"
+
 namespace ringsnap::cli {
+
+Context::Context(const GlobalOptions& options) : m_options(options), m_started(std::chrono::system_clock::now())
+{
+}
 
 Result<Cluster> Context::cluster()
 {
@@ -128,19 +137,108 @@ int Context::refuse(const Error& error)
 void Context::emit(const std::string& text, nlohmann::json json)
 {
     settle();
-    if (!m_options.json) {
-        std::cout << text << std::flush;
-        m_text_emitted = true;
-        return;
-    }
-    if (m_json_printed) { // a verb's bug: a second object would break every script that reads one
+    if (m_text || m_report) { // a verb's bug: a second object would break every script that reads one
         spdlog::error("internal error: a second result was not printed");
         return;
     }
-    int code = json.value("exit_code", exit_code::ok);
-    if (int final_code = settled(code); final_code != code) {
-        json["exit_code"] = final_code;
-        json["status"] = status_for(final_code);
+    m_text = text;
+    m_report = std::move(json);
+}
+
+std::string Context::hook(const std::string& option, const std::string Hooks::*from_cluster)
+{
+    if (!option.empty()) {
+        return option;
+    }
+    auto loaded = cluster();
+    return loaded ? (loaded->hooks.*from_cluster) : std::string();
+}
+
+namespace {
+
+std::map<std::string, std::string> hook_variables(const std::string& verb, const std::string& cluster)
+{
+    return {{"RINGSNAP_VERB", verb}, {"RINGSNAP_CLUSTER", cluster}, {"RINGSNAP_RUN_ID", this_run_id()}};
+}
+
+std::string describe_hook_end(const HookResult& result)
+{
+    return result.timed_out ? fmt::format("it was stopped after {} min",
+                                          std::chrono::duration_cast<std::chrono::minutes>(k_hook_timeout).count())
+                            : fmt::format("it exited with {}", result.exit_code);
+}
+
+} // namespace
+
+Status Context::run_pre_hook()
+{
+    auto command = hook(m_options.pre_hook, &Hooks::pre);
+    if (command.empty()) {
+        return {};
+    }
+    auto loaded = cluster();
+    spdlog::info("running the pre-hook");
+    auto ran = run_hook(command, hook_variables(m_verb, loaded ? loaded->name : ""));
+    if (!ran || !ran->ok()) {
+        m_pre_hook_failed = true;
+        if (!ran) {
+            return ran.error().kind == ErrorKind::interrupted
+                       ? ran.error()
+                       : make_error(ErrorKind::usage, fmt::format("the pre-hook could not run: {}; nothing was done",
+                                                                  ran.error().message));
+        }
+        return make_error(ErrorKind::usage,
+                          fmt::format("the pre-hook failed ({}); nothing was done", describe_hook_end(*ran)));
+    }
+    return {};
+}
+
+int Context::run_post_hook(int code)
+{
+    auto command = hook(m_options.post_hook, &Hooks::post);
+    if (command.empty() || m_pre_hook_failed) {
+        return code;
+    }
+    auto loaded = cluster();
+    auto variables = hook_variables(m_verb, loaded ? loaded->name : "");
+    auto text_of = [&](const char* key) {
+        if (!m_report || !m_report->contains(key) || !(*m_report)[key].is_string()) {
+            return std::string();
+        }
+        return (*m_report)[key].get<std::string>();
+    };
+    variables["RINGSNAP_STATUS"] = status_for(code);
+    variables["RINGSNAP_EXIT_CODE"] = std::to_string(code);
+    variables["RINGSNAP_TAG"] = text_of("tag");
+    variables["RINGSNAP_MANIFEST"] = text_of("manifest");
+    spdlog::info("running the post-hook");
+    auto ran = run_hook(command, variables);
+    if (ran && ran->ok()) {
+        return code;
+    }
+    spdlog::error("the post-hook failed: {}", ran ? describe_hook_end(*ran) : ran.error().message);
+    return code == exit_code::ok ? exit_code::partial : code;
+}
+
+void Context::print_result(int code)
+{
+    if (!m_options.json) {
+        if (m_text) {
+            std::cout << *m_text << std::flush;
+            m_text_emitted = true;
+        }
+        return;
+    }
+    if (m_json_printed) {
+        return;
+    }
+    nlohmann::json json =
+        m_report
+            ? *m_report
+            : nlohmann::json{{"status", status_for(code)}, {"exit_code", code}, {"nodes", nlohmann::json::array()}};
+    if (json.value("exit_code", exit_code::ok) != code) {
+        json["exit_code"] = code;
+        json["status"] = status_for(code);
     }
     if (auto problem = log_file_error()) {
         json["log_file_error"] = *problem;
@@ -149,14 +247,36 @@ void Context::emit(const std::string& text, nlohmann::json json)
     m_json_printed = true;
 }
 
+void Context::write_metrics(int code)
+{
+    auto loaded = cluster();
+    std::string path = m_options.metrics_file;
+    if (path.empty() && loaded && loaded->metrics_file) {
+        path = loaded->metrics_file->string();
+    }
+    if (path.empty()) {
+        return;
+    }
+    if (!loaded) {
+        spdlog::error("no metrics written to {}: the cluster file could not be read", path);
+        return;
+    }
+    auto ended = std::chrono::system_clock::now();
+    RunMetrics metrics{loaded->name, m_verb, code, std::chrono::duration<double>(ended.time_since_epoch()).count(),
+                       std::chrono::duration<double>(ended - m_started).count()};
+    if (m_report) {
+        add_report(metrics, *m_report);
+    }
+    if (auto written = write_metrics_file(path, metrics); !written) {
+        spdlog::error("{}", written.error().message);
+    }
+}
+
 int Context::finish(int code)
 {
     settle();
-    int final_code = settled(code);
-    if (m_options.json && !m_json_printed) {
-        print_json({{"status", status_for(final_code)}, {"exit_code", final_code}, {"nodes", nlohmann::json::array()}});
-        m_json_printed = true;
-    }
+    int final_code = run_post_hook(settled(code));
+    print_result(final_code);
     if (m_text_emitted && m_interrupted) {
         std::cerr << "ringsnap: interrupted: what finished is reported above\n";
     }
@@ -164,6 +284,7 @@ int Context::finish(int code)
         std::cerr << fmt::format("ringsnap: exit {}: the work succeeded, but the log file is incomplete: {}\n",
                                  final_code, log_file_error().value_or(""));
     }
+    write_metrics(final_code);
     return final_code;
 }
 

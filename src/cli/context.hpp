@@ -4,6 +4,7 @@
 // What every verb shares: the global options, the cluster they select, the executor, and the
 // one place that writes results to stdout.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,16 +35,20 @@ struct GlobalOptions
     std::uint64_t log_max_size = 0; // bytes; 0: never rotated
     int log_keep = 5;
     std::string log_format = "text";
+    std::string metrics_file; // --metrics-file, else the cluster file's metrics_file
+    std::string pre_hook;     // --pre-hook, else the cluster file's hooks.pre
+    std::string post_hook;    // --post-hook, else the cluster file's hooks.post
     bool accept_new_host_keys = false;
 };
 
 // Every run ends through one Context: it decides the exit code once (an interrupt makes it 130
-// whatever phase the run was in; a log file that could not be written makes a success partial)
-// and, with --json, sees to it that exactly one JSON object reaches stdout, usage errors included.
+// whatever phase the run was in; a log file that could not be written, or a failing post-hook,
+// makes a success partial), with --json sees to it that exactly one JSON object reaches stdout,
+// usage errors included, and runs the hooks and writes the metrics file around the verb.
 class Context
 {
   public:
-    explicit Context(const GlobalOptions& options) : m_options(options) {}
+    explicit Context(const GlobalOptions& options);
 
     const GlobalOptions& options() const { return m_options; }
 
@@ -69,17 +74,29 @@ class Context
     // rule of docs/exit-codes.md.
     int refuse(const Error& error);
 
-    // Results go to stdout: `text` normally, `json` with --json (exactly one object; its status
-    // and exit_code are those finish() will return).
+    // Results go to stdout when the run finishes: `text` normally, `json` with --json (exactly
+    // one object; its status and exit_code are those finish() will return).
     void emit(const std::string& text, nlohmann::json json);
 
-    // The exit code of a run whose verb returned `code`; with --json, prints the JSON object if
-    // nothing did yet. Every path out of cli::run goes through here, once.
+    // The verb being run ("snapshot"), for the hooks and the metrics.
+    void set_verb(std::string verb) { m_verb = std::move(verb); }
+
+    // The pre-hook, if any, before the verb touches anything. ErrorKind::usage when it fails,
+    // times out or cannot start: the run must stop there (exit 2), and no post-hook runs.
+    Status run_pre_hook();
+
+    // The exit code of a run whose verb returned `code`: runs the post-hook (a failing one turns
+    // 0 into 1), prints what emit() kept (with --json, a JSON object if nothing did), and writes
+    // the metrics file. Every path out of cli::run goes through here, once.
     int finish(int code);
 
   private:
     int settled(int code) const;
     void settle();
+    std::string hook(const std::string& option, const std::string Hooks::*from_cluster);
+    int run_post_hook(int code);
+    void print_result(int code);
+    void write_metrics(int code);
 
     const GlobalOptions& m_options;
     std::optional<Cluster> m_cluster;
@@ -89,6 +106,11 @@ class Context
     bool m_log_failed = false;
     bool m_json_printed = false;
     bool m_text_emitted = false;
+    bool m_pre_hook_failed = false;
+    std::string m_verb;
+    std::chrono::system_clock::time_point m_started;
+    std::optional<std::string> m_text; // what emit() was given, printed by finish()
+    std::optional<nlohmann::json> m_report;
 };
 
 // A verb's work, stored while parsing and run after it (parsing itself does no work).

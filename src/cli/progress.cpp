@@ -51,9 +51,10 @@ void Progress::node_done(const NodeRun& run)
         ++m_done;
         m_failed += run.ok() ? 0 : 1;
     }
-    if (!status_line_enabled() && m_lines == Lines::per_node && run.ok()) {  // failures are logged as warnings by the executor
-        spdlog::info("[{}] {} done in {:.1f} s ({} of {} nodes)", run.node.host, m_what,
-                     seconds(run.duration), m_done, m_total);
+    if (!status_line_enabled() && m_lines == Lines::per_node &&
+        run.ok()) { // failures are logged as warnings by the executor
+        spdlog::info("[{}] {} done in {:.1f} s ({} of {} nodes)", run.node.host, m_what, seconds(run.duration), m_done,
+                     m_total);
     }
     redraw(true);
 }

@@ -32,7 +32,9 @@ namespace {
 
 // Every key the file may hold, per mapping (design.md, "Cluster file"). A contract with users:
 // add keys freely, never rename these.
-const std::vector<std::string_view> k_top_keys{"cluster", "catalog", "ssh", "cassandra", "archive", "datacenters"};
+const std::vector<std::string_view> k_top_keys{"cluster", "catalog",   "metrics_file", "hooks",
+                                               "ssh",     "cassandra", "archive",      "datacenters"};
+const std::vector<std::string_view> k_hook_keys{"pre", "post"};
 const std::vector<std::string_view> k_ssh_keys{
     "user", "port", "identity_file", "known_hosts", "connect_timeout", "command_timeout", "sudo", "connect_retries"};
 const std::vector<std::string_view> k_cassandra_keys{
@@ -787,6 +789,21 @@ Result<Cluster> ClusterFileReader::read(const YAML::Node& root)
         std::string path;
         RINGSNAP_ASSIGN_OR_RETURN(path, local_path(*catalog));
         cluster.catalog = path;
+    }
+    if (const Field* metrics = keys.find("metrics_file")) {
+        std::string path;
+        RINGSNAP_ASSIGN_OR_RETURN(path, local_path(*metrics));
+        cluster.metrics_file = path;
+    }
+    if (const Field* hooks_field = keys.find("hooks")) {
+        Mapping hooks;
+        RINGSNAP_ASSIGN_OR_RETURN(hooks, mapping(*hooks_field, k_hook_keys, "{pre: CMD, post: CMD}"));
+        if (const Field* pre = hooks.find("pre")) {
+            RINGSNAP_ASSIGN_OR_RETURN(cluster.hooks.pre, text(*pre));
+        }
+        if (const Field* post = hooks.find("post")) {
+            RINGSNAP_ASSIGN_OR_RETURN(cluster.hooks.post, text(*post));
+        }
     }
     RINGSNAP_CHECK(settings(keys, cluster.ssh, cluster.cassandra, cluster.archive));
     if (const Field* datacenters_field = keys.find("datacenters")) {

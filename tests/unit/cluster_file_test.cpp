@@ -579,6 +579,19 @@ TEST_F(ClusterFileTest, RequiresASafeFolderNameForTheCluster)
     EXPECT_EQ(parse_ok("cluster: Prod_main-2.eu\n").name, "Prod_main-2.eu");
 }
 
+TEST_F(ClusterFileTest, ReadsTheMetricsFileAndTheHooks)
+{
+    Cluster cluster = parse_ok("cluster: x\nmetrics_file: metrics/ringsnap.prom\n"
+                               "hooks: {pre: /usr/local/bin/pause-repairs, post: 'logger -t ringsnap done'}\n");
+    ASSERT_TRUE(cluster.metrics_file);
+    EXPECT_TRUE(cluster.metrics_file->is_absolute()) << "relative to the cluster file's directory";
+    EXPECT_EQ(cluster.metrics_file->filename(), "ringsnap.prom");
+    EXPECT_EQ(cluster.hooks.pre, "/usr/local/bin/pause-repairs");
+    EXPECT_EQ(cluster.hooks.post, "logger -t ringsnap done");
+    EXPECT_EQ(parse_error("cluster: x\nhooks: {before: x}\n"),
+              "cluster.yaml:2: hooks.before: unknown key; known keys: pre, post");
+}
+
 TEST_F(ClusterFileTest, RejectsUnknownKeysListingTheKnownOnes)
 {
     EXPECT_EQ(parse_error("cluster: x\nssh:\n  prot: 22\n"),
@@ -586,15 +599,17 @@ TEST_F(ClusterFileTest, RejectsUnknownKeysListingTheKnownOnes)
               "known_hosts, connect_timeout, command_timeout, sudo, connect_retries");
     EXPECT_EQ(parse_error("cluster: x\ndatacentres: {}\n"),
               "cluster.yaml:2: datacentres: unknown key (did you mean datacenters?); known keys: cluster, catalog, "
+              "metrics_file, hooks, "
               "ssh, cassandra, archive, datacenters");
     EXPECT_EQ(parse_error("cluster: x\ncassandra: {data_dir: [/d]}\n"),
               "cluster.yaml:2: cassandra.data_dir: unknown key (did you mean data_dirs?); known keys: nodetool, "
               "jmx_user, jmx_password_file, data_dirs, commitlog_dir, sstableloader, stop_command, start_command, "
               "config_file, "
               "cqlsh, cql_user, cql_password_file");
-    EXPECT_EQ(parse_error("cluster: x\nparallelism: 4\n"),
-              "cluster.yaml:2: parallelism: unknown key; known keys: cluster, catalog, ssh, cassandra, "
-              "archive, datacenters");
+    EXPECT_EQ(
+        parse_error("cluster: x\nparallelism: 4\n"),
+        "cluster.yaml:2: parallelism: unknown key; known keys: cluster, catalog, metrics_file, hooks, ssh, cassandra, "
+        "archive, datacenters");
     EXPECT_EQ(parse_error("cluster: x\ndatacenters:\n  dc1:\n    node: [a]\n"),
               "cluster.yaml:4: datacenters.dc1.node: unknown key (did you mean nodes?); known keys: ssh, cassandra, "
               "archive, nodes");
