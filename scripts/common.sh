@@ -9,11 +9,12 @@ RINGSNAP_BUILD="${RINGSNAP_BUILD:-$RINGSNAP_ROOT/build}"
 # Everything comes from Debian's archive (Debian 12 "bookworm").
 # sudo: the tests of sudo_user; bsdutils: script(1), which gives a test a terminal; jq: the
 # example CI restore job (examples/ci-restore.sh), run by a lab test; rclone: what lab nodes
-# upload the archive with; nodejs, npm: s3rver, the lab's S3 store (install_npm_tools below).
+# upload the archive with; nodejs, npm: s3rver, the lab's S3 store (install_npm_tools below);
+# dpkg-dev, man-db: the .deb's dependencies (dpkg-shlibdeps) and the man page's test (man -l).
 RINGSNAP_PACKAGES=(
     g++ cmake ninja-build pkg-config python3
     libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libssh-dev libyaml-cpp-dev libgtest-dev
-    openssh-server openssh-client sudo bsdutils jq rclone nodejs npm
+    openssh-server openssh-client sudo bsdutils jq rclone nodejs npm dpkg-dev man-db
 )
 
 # npm tools of the tests, at exact versions, in a prefix inside the build tree (ignored by git).
@@ -73,7 +74,19 @@ install_npm_tools() {
     done
 }
 
+# One configuration for the demo and the tests, so that the second command reuses what the
+# first one compiled (a flag that differs would rebuild every target). Warnings are errors in
+# both: the project is built on Debian 12's compiler, where it has none.
+RINGSNAP_CMAKE_FLAGS=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINGSNAP_WARNINGS_AS_ERRORS=ON)
+
+# Configures (once; later calls find the cache) and builds the given targets, or all of them.
 build_ringsnap() {
-    cmake -S "$RINGSNAP_ROOT" -B "$RINGSNAP_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-    cmake --build "$RINGSNAP_BUILD" -j "$(nproc)"
+    if [ ! -f "$RINGSNAP_BUILD/CMakeCache.txt" ]; then
+        cmake -S "$RINGSNAP_ROOT" -B "$RINGSNAP_BUILD" "${RINGSNAP_CMAKE_FLAGS[@]}" >/dev/null
+    fi
+    local targets=()
+    for target in "$@"; do
+        targets+=(--target "$target")
+    done
+    cmake --build "$RINGSNAP_BUILD" -j "$(nproc)" "${targets[@]}"
 }

@@ -6,7 +6,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 install_packages "${RINGSNAP_PACKAGES[@]}"
-build_ringsnap
+build_ringsnap ringsnap # only the binary: scripts/test.sh builds the tests in the same tree
 
 LAB_DIR="$(mktemp -d /tmp/ringsnap-demo.XXXXXX)"
 LAB="$RINGSNAP_ROOT/tests/lab/lab"

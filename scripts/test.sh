@@ -7,6 +7,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 install_packages "${RINGSNAP_PACKAGES[@]}"
 install_npm_tools
-build_ringsnap -DRINGSNAP_WARNINGS_AS_ERRORS=ON
+build_ringsnap
 cd "$RINGSNAP_BUILD"
 ctest --output-on-failure -j 2 "$@"

@@ -153,6 +153,7 @@ int run(int argc, char** argv)
     add_restore_command(app, action);
     add_archive_command(app, action);
     add_catalog_command(app, action);
+    add_complete_command(app, action);
     refuse_empty_values(app);
 
     Context context(options);

@@ -19,5 +19,6 @@ void add_incremental_command(CLI::App& app, Action& action);
 void add_restore_command(CLI::App& app, Action& action);
 void add_archive_command(CLI::App& app, Action& action);
 void add_catalog_command(CLI::App& app, Action& action);
+void add_complete_command(CLI::App& app, Action& action);
 
 } // namespace ringsnap::cli

@@ -170,9 +170,19 @@ std::string describe_hook_end(const HookResult& result)
 
 } // namespace
 
+namespace {
+
+// Verbs that only answer the shell (completion): no hooks, no metrics.
+bool leaves_a_trace(const std::string& verb)
+{
+    return verb != "complete";
+}
+
+} // namespace
+
 Status Context::run_pre_hook()
 {
-    auto command = hook(m_options.pre_hook, &Hooks::pre);
+    auto command = leaves_a_trace(m_verb) ? hook(m_options.pre_hook, &Hooks::pre) : std::string();
     if (command.empty()) {
         return {};
     }
@@ -195,7 +205,7 @@ Status Context::run_pre_hook()
 
 int Context::run_post_hook(int code)
 {
-    auto command = hook(m_options.post_hook, &Hooks::post);
+    auto command = leaves_a_trace(m_verb) ? hook(m_options.post_hook, &Hooks::post) : std::string();
     if (command.empty() || m_pre_hook_failed) {
         return code;
     }
@@ -249,6 +259,9 @@ void Context::print_result(int code)
 
 void Context::write_metrics(int code)
 {
+    if (!leaves_a_trace(m_verb)) {
+        return;
+    }
     auto loaded = cluster();
     std::string path = m_options.metrics_file;
     if (path.empty() && loaded && loaded->metrics_file) {

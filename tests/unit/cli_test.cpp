@@ -585,6 +585,26 @@ class CatalogCommandLine : public ::testing::Test
     std::filesystem::path m_cluster_file;
 };
 
+TEST_F(CatalogCommandLine, CompleteGivesTheShellVerbsOptionsTagsDataCentersAndHosts)
+{
+    save(testing::sample_manifest("nightly-1"));
+    auto words = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), "complete");
+        auto result = run(args);
+        EXPECT_EQ(result.exit_code, 0) << result.err;
+        return result.out;
+    };
+    auto verbs = words({"verbs"});
+    EXPECT_NE(verbs.find("snapshot\n"), std::string::npos) << verbs;
+    EXPECT_EQ(verbs.find("complete"), std::string::npos) << "hidden, like in --help";
+    auto options = words({"options", "clear"});
+    EXPECT_NE(options.find("--older-than\n"), std::string::npos) << options;
+    EXPECT_NE(options.find("--metrics-file\n"), std::string::npos) << "the global ones too";
+    EXPECT_EQ(words({"tags"}), "nightly-1\n");
+    EXPECT_EQ(words({"datacenters"}), "dc1\n");
+    EXPECT_EQ(words({"hosts"}), "10.0.1.11\n");
+}
+
 TEST_F(CatalogCommandLine, ACatalogThatCannotBeUsedIsAConfigurationErrorNamingTheSetting)
 {
     write_cluster_file("/dev/null");
