@@ -60,12 +60,12 @@ namespace {
 // manifest written a second however fast the nodes finish.
 constexpr auto k_save_interval = std::chrono::seconds(1);
 
-void stamp(Manifest& manifest, const BackupStamp& stamp)
+void stamp(Manifest& manifest, const BackupStamp& backup)
 {
-    manifest.cluster = stamp.cluster;
-    manifest.tag = stamp.tag;
-    manifest.started_at = stamp.started_at;
-    manifest.selection = stamp.selection;
+    manifest.cluster = backup.cluster;
+    manifest.tag = backup.tag;
+    manifest.started_at = backup.started_at;
+    manifest.selection = backup.selection;
     manifest.run_id = this_run_id();
 }
 
@@ -90,11 +90,11 @@ Result<std::unique_ptr<RunRecord>> RunRecord::start(const Catalog& catalog, Mani
         return make_error(saved.error().kind, fmt::format("nothing was done: the manifest cannot be put on record: {}",
                                                           saved.error().message));
     }
-    return std::unique_ptr<RunRecord>(new RunRecord(catalog, std::move(manifest)));
+    return std::unique_ptr<RunRecord>(new RunRecord(catalog, backup, std::move(manifest)));
 }
 
-RunRecord::RunRecord(const Catalog& catalog, Manifest manifest)
-    : m_catalog(catalog), m_manifest(std::move(manifest)),
+RunRecord::RunRecord(const Catalog& catalog, BackupStamp backup, Manifest manifest)
+    : m_catalog(catalog), m_stamp(std::move(backup)), m_manifest(std::move(manifest)),
       m_saver([this](std::stop_token stop) { save_while_running(stop); })
 {
 }
@@ -137,14 +137,7 @@ Result<std::optional<std::filesystem::path>> RunRecord::finish(Manifest& manifes
 {
     m_saver.request_stop();
     m_saver.join();
-    {
-        std::lock_guard lock(m_mutex);
-        manifest.cluster = m_manifest.cluster;
-        manifest.tag = m_manifest.tag;
-        manifest.started_at = m_manifest.started_at;
-        manifest.selection = m_manifest.selection;
-        manifest.run_id = m_manifest.run_id;
-    }
+    stamp(manifest, m_stamp);
     manifest.finished_at = now_utc();
     manifest.totals.bytes_hashed = bytes_hashed;
     finish_manifest(manifest);

@@ -80,10 +80,11 @@ class RunRecord
     [[nodiscard]] Result<std::optional<std::filesystem::path>> finish(Manifest& manifest, std::uint64_t bytes_hashed);
 
   private:
-    RunRecord(const Catalog& catalog, Manifest manifest);
+    RunRecord(const Catalog& catalog, BackupStamp backup, Manifest manifest);
     void save_while_running(std::stop_token stop);
 
     Catalog m_catalog;
+    BackupStamp m_stamp;
     std::mutex m_mutex;
     std::condition_variable_any m_changed;
     Manifest m_manifest; // the document as last known, under m_mutex
