@@ -29,6 +29,9 @@ std::string summary(const ops::ArchiveOutcome& outcome)
 {
     const auto& manifest = outcome.manifest;
     const auto& archive = *manifest.archive;
+    if (archive.status == ManifestStatus::complete && archive.blobs == 0) {
+        return fmt::format("{} recorded no file: nothing to archive.\n", manifest.tag);
+    }
     std::string verdict = archive.status == ManifestStatus::complete  ? "archived"
                           : archive.status == ManifestStatus::partial ? "PARTLY archived"
                                                                       : "NOT archived";

@@ -451,9 +451,14 @@ class Archiver
         archive.bytes = sum_sizes(blobs);
         archive.blobs_sent = m_blobs_sent;
         archive.bytes_sent = m_bytes_sent;
-        archive.status = archived == holders && holders > 0 ? ManifestStatus::complete
-                         : archived > 0                     ? ManifestStatus::partial
-                                                            : ManifestStatus::failed;
+        // A backup whose nodes recorded no file (an hourly incremental of a quiet hour) has
+        // nothing to send: complete, unless no node succeeded at all.
+        bool some_node_ok = std::any_of(manifest().nodes.begin(), manifest().nodes.end(),
+                                        [](const NodeEntry& entry) { return entry.status == NodeStatus::ok; });
+        bool all_there = archived == holders && (holders > 0 || some_node_ok);
+        archive.status = all_there      ? ManifestStatus::complete
+                         : archived > 0 ? ManifestStatus::partial
+                                        : ManifestStatus::failed;
         manifest().archive = archive;
     }
 

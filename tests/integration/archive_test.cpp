@@ -185,5 +185,20 @@ TEST_F(ArchiveLab, EachDataCenterArchivesToItsOwnRoot)
     EXPECT_EQ(archived("verify", 0, {"s1", "--archive", "--deep"})["problems"].size(), 0U);
 }
 
+TEST_F(ArchiveLab, AnIncrementalOfAQuietHourHasNothingToSendAndIsComplete)
+{
+    start_with_archive("local");
+    if (HasFatalFailure() || IsSkipped()) {
+        return;
+    }
+    archived("snapshot", 0, {"--tag", "s1", "--archive"});
+    archived("incremental", 0, {"enable"});
+    auto quiet = archived("incremental", 0, {"--tag", "quiet", "--archive"});
+    EXPECT_EQ(quiet["totals"]["files"], 0) << "nothing was flushed since s1";
+    EXPECT_EQ(quiet["archive"]["status"], "complete") << quiet;
+    EXPECT_EQ(manifest_of("quiet")["archive"]["status"], "complete");
+    EXPECT_EQ(archived("archive", 0, {"quiet"})["status"], "ok");
+}
+
 } // namespace
 } // namespace ringsnap::testing
