@@ -49,7 +49,8 @@ int run_sync(Context& context, bool dry_run)
                         {"archive", sync->roots},
                         {"added", sync->added},
                         {"present", sync->present},
-                        {"problems", sync->problems}};
+                        {"problems", sync->problems},
+                        {"nodes", nlohmann::json::array()}}; // the archive's roots are reported, not nodes
     context.emit(render_sync(*sync, dry_run), json);
     return exit;
 }

@@ -101,9 +101,12 @@ int run_check(Context& context)
 void add_check_command(CLI::App& app, Action& action)
 {
     auto* check = app.add_subcommand("check", "Reach every node; report topology, versions and health");
-    check->footer("Per node: SSH connect and authentication, nodetool version, info and status, and the\n"
-                  "data directories readable. Problems: unreachable nodes, nodetool failing, nodes down,\n"
-                  "the file's topology differing from the cluster's, mixed versions.\n"
+    check->footer("Per node: SSH connect and authentication, `nodetool info` and `nodetool statusbackup`,\n"
+                  "the data directories listed, cassandra.yaml read, and `rclone version` when an archive\n"
+                  "is set. The first node of each data center (the next one if it does not answer) also\n"
+                  "runs `nodetool gossipinfo` and `nodetool status` for every node's release and state.\n"
+                  "Problems (`kind` in --json): unreachable, command_failed, data_dir, placement,\n"
+                  "incremental_setting, rclone, not_in_cluster_file, down, mixed_versions.\n"
                   "Exit 0 healthy, 1 problems found, 3 no node reachable.");
     check->callback([&action] { action = run_check; });
 }

@@ -300,7 +300,8 @@ void add_list_command(CLI::App& app, Action& action)
                  "below the listing (`problems` in --json); the other backups are still listed.\n"
                  "A backup whose run was killed before it finished is `interrupted`, with what it did on\n"
                  "which nodes; `clear --tag` removes what it left there.\n"
-                 "Exit 0 ok, 1 some nodes did not answer, 3 none did, 4 a catalog snapshot is gone from a node.");
+                 "Exit 0 ok, 1 some nodes did not answer, 3 none did, 4 a catalog snapshot is gone from a\n"
+                 "node or a manifest was refused (REFUSED: its directories are outside the data_dirs).");
     list->callback([live, restores, &action] {
         action = [live, restores](Context& context) {
             return *restores ? run_list_restores(context) : run_list(context, *live);
