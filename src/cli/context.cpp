@@ -168,10 +168,6 @@ std::string describe_hook_end(const HookResult& result)
                             : fmt::format("it exited with {}", result.exit_code);
 }
 
-} // namespace
-
-namespace {
-
 // Verbs that only answer the shell (completion): no hooks, no metrics.
 bool leaves_a_trace(const std::string& verb)
 {
@@ -207,6 +203,10 @@ int Context::run_post_hook(int code)
 {
     auto command = leaves_a_trace(m_verb) ? hook(m_options.post_hook, &Hooks::post) : std::string();
     if (command.empty() || m_pre_hook_failed) {
+        return code;
+    }
+    if (m_interrupted) { // a hook started now would be stopped at once
+        spdlog::warn("the post-hook was not run: the run was interrupted");
         return code;
     }
     auto loaded = cluster();
