@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// `ringsnap complete WHAT [VERB]`: words for the shell's completion (completion/ringsnap.bash).
+// `ringsnap complete WHAT [VERB]`: words for the shell's completion (packaging/ringsnap.bash-completion).
 // Hidden from --help. It reads the command line's own definition, the cluster file and the
 // catalog, and touches no node: a completion must answer at once.
 
