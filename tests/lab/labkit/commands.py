@@ -197,9 +197,11 @@ def _start_sshds(lab: LabState) -> dict:
 
 
 def _wait_for_sshds(lab: LabState, started: dict) -> None:
+    timeout = sshd.ready_timeout(len(started))
+
     def wait(node: Node) -> None:
         sshd.wait_ready(node.name, lab.paths.node(node.name), started[node.name],
-                        node.address, lab.port)
+                        node.address, lab.port, timeout)
     _parallel(wait, lab.nodes, workers=64)  # mostly sleeping: threads are cheap
 
 

@@ -19,6 +19,9 @@ from .layout import NodePaths
 SSHD = "/usr/sbin/sshd"  # sshd re-executes itself per connection, so it needs an absolute path
 PRIVSEP_DIR = Path("/run/sshd")  # sshd running as root refuses to start without it
 READY_TIMEOUT = 10.0
+# Extra wait per sshd started at once: hundreds of sshds starting on 2 cores, each re-executing
+# itself for every probe, legitimately take longer than one does.
+READY_TIMEOUT_PER_NODE = 0.2
 
 
 def render_config(paths: NodePaths, address: str, port: int) -> str:
@@ -83,11 +86,18 @@ def _log_tail(paths: NodePaths, lines: int = 5) -> str:
         return "(no log)"
 
 
-def _sends_banner(address: str, port: int) -> bool:
-    """True when a TCP connection to address:port is answered with an SSH-2.0 banner."""
+def ready_timeout(starting_at_once: int) -> float:
+    """How long `wait_ready` waits when `starting_at_once` sshds start together."""
+    return READY_TIMEOUT + READY_TIMEOUT_PER_NODE * starting_at_once
+
+
+def _sends_banner(address: str, port: int, patience: float) -> bool:
+    """True when a TCP connection to address:port is answered with an SSH-2.0 banner within
+    `patience` seconds. A listening sshd is waited for, never hung up on: each probe makes it
+    re-execute itself, and a probe abandoned under load only adds to the load."""
     try:
         with socket.create_connection((address, port), timeout=0.5) as conn:
-            conn.settimeout(1.0)
+            conn.settimeout(patience)
             received = b""
             while b"\n" not in received and len(received) < 256:
                 chunk = conn.recv(256)
@@ -104,7 +114,7 @@ def wait_ready(name: str, paths: NodePaths, process: subprocess.Popen, address: 
     """Return once the node's sshd sends its banner; raise LabError when it exits or is silent
     for `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    while not _sends_banner(address, port):
+    while not _sends_banner(address, port, patience=max(1.0, deadline - time.monotonic())):
         if process.poll() is not None:
             raise LabError(f"{name}: sshd exited with status {process.returncode} "
                            f"({paths.sshd_log}: {_log_tail(paths)})")
