@@ -62,6 +62,9 @@ std::string render_archive(const ops::ArchiveOutcome& outcome)
                        archive ? format_bytes(archive->bytes_sent) : "-", result});
     }
     std::string text = table.render() + "\n" + summary(outcome);
+    for (const auto& skipped : outcome.skipped) {
+        text += "skipped " + skipped + "\n";
+    }
     for (const auto& note : outcome.notes) {
         text += "note: " + note + "\n";
     }
@@ -93,6 +96,7 @@ nlohmann::json archive_json(const ops::ArchiveOutcome& outcome)
             {"bytes_sent", archive.bytes_sent},
             {"duration_ms", outcome.duration.count()},
             {"notes", outcome.notes},
+            {"skipped", outcome.skipped},
             {"nodes", nodes}};
 }
 

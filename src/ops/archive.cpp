@@ -70,13 +70,37 @@ std::uint64_t bytes_of(const ArchiveGroup& group, const std::vector<std::string>
     return bytes;
 }
 
+// How much of `manifest` is archived, counting the parts of its nodes but those `uncounted`:
+// complete when every part that holds files is. A backup whose nodes recorded no file (an hourly
+// incremental of a quiet hour) has nothing to send: complete, unless no node succeeded at all.
+ManifestStatus archive_status(const Manifest& manifest, const std::set<std::size_t>& uncounted)
+{
+    std::size_t holders = 0;
+    std::size_t archived = 0;
+    bool some_node_ok = false;
+    for (std::size_t i = 0; i < manifest.nodes.size(); ++i) {
+        const auto& entry = manifest.nodes[i];
+        if (uncounted.count(i)) {
+            continue;
+        }
+        some_node_ok = some_node_ok || entry.status == NodeStatus::ok;
+        if (!entry.tables.empty()) {
+            ++holders;
+            archived += archived_ok(entry) ? 1 : 0;
+        }
+    }
+    bool all_there = archived == holders && (holders > 0 || some_node_ok);
+    return all_there ? ManifestStatus::complete : archived > 0 ? ManifestStatus::partial : ManifestStatus::failed;
+}
+
 // What one run of archive_manifest works on.
 class Archiver
 {
   public:
     Archiver(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes, Manifest manifest,
-             RcloneConfigs configs, Observer& observer)
-        : m_executor(executor), m_catalog(catalog), m_nodes(nodes), m_configs(std::move(configs)), m_observer(observer)
+             RcloneConfigs configs, Observer& observer, ArchiveScope scope)
+        : m_executor(executor), m_catalog(catalog), m_nodes(nodes), m_configs(std::move(configs)), m_observer(observer),
+          m_scope(scope)
     {
         m_outcome.manifest = std::move(manifest);
     }
@@ -154,26 +178,39 @@ class Archiver
     }
 
     // manifest node index -> archive root, for the nodes to archive now. A node pruned before it
-    // was archived, or gone from the cluster file, fails here with a reason.
+    // was archived, or gone from the cluster file, fails here with a reason; in the scope of
+    // selected nodes, one --dc/--hosts left out is skipped.
     Result<std::map<std::size_t, std::string>> roots_of_nodes()
     {
         std::map<std::size_t, std::string> roots;
         bool any_archive = false;
+        bool any_selected = false;
         for (std::size_t i = 0; i < manifest().nodes.size(); ++i) {
             auto& entry = manifest().nodes[i];
             const Node* node = cluster_node(m_nodes, entry.host);
             any_archive = any_archive || (node && node->archived());
+            any_selected = any_selected || (node && !entry.tables.empty());
             if (!needs_archiving(entry)) {
+                continue;
+            }
+            if (!node && m_scope == ArchiveScope::selected) {
+                m_skipped.insert(i);
+                m_outcome.skipped.push_back(fmt::format("{}: not among the selected nodes (--dc/--hosts)", entry.host));
                 continue;
             }
             if (!node || !node->archived()) {
                 fail_node(i, node ? "the cluster file gives this node no archive: section"
-                                  : "not in the cluster file (or not selected): its files cannot be reached");
+                                  : "not in the cluster file: its files cannot be reached");
             } else if (entry.pruned_at) {
                 fail_node(i, "its files were pruned from the node before they were archived");
             } else {
                 roots[i] = steps::archive_root(*node, manifest().cluster);
             }
+        }
+        if (m_scope == ArchiveScope::selected && !any_selected) {
+            return make_error(
+                ErrorKind::usage,
+                fmt::format("no selected node holds a part of {}: choose its nodes with --dc/--hosts", manifest().tag));
         }
         if (!any_archive) {
             return make_error(ErrorKind::usage,
@@ -419,7 +456,7 @@ class Archiver
             }
             store.end_backup(manifest().tag);
         }
-        m_outcome.status = status_of(manifest().archive->status);
+        m_outcome.status = status_of(archive_status(manifest(), m_skipped));
     }
 
     void summarize()
@@ -427,14 +464,7 @@ class Archiver
         ManifestArchive archive;
         archive.archived_at = now_utc();
         std::map<std::string, std::uint64_t> blobs;
-        std::size_t holders = 0;
-        std::size_t archived = 0;
         for (const auto& entry : manifest().nodes) {
-            if (entry.tables.empty()) {
-                continue;
-            }
-            ++holders;
-            archived += archived_ok(entry) ? 1 : 0;
             if (entry.archive) {
                 if (std::find(archive.remotes.begin(), archive.remotes.end(), entry.archive->remote) ==
                     archive.remotes.end()) {
@@ -451,14 +481,7 @@ class Archiver
         archive.bytes = sum_sizes(blobs);
         archive.blobs_sent = m_blobs_sent;
         archive.bytes_sent = m_bytes_sent;
-        // A backup whose nodes recorded no file (an hourly incremental of a quiet hour) has
-        // nothing to send: complete, unless no node succeeded at all.
-        bool some_node_ok = std::any_of(manifest().nodes.begin(), manifest().nodes.end(),
-                                        [](const NodeEntry& entry) { return entry.status == NodeStatus::ok; });
-        bool all_there = archived == holders && (holders > 0 || some_node_ok);
-        archive.status = all_there      ? ManifestStatus::complete
-                         : archived > 0 ? ManifestStatus::partial
-                                        : ManifestStatus::failed;
+        archive.status = archive_status(manifest(), {});
         manifest().archive = archive;
     }
 
@@ -467,6 +490,8 @@ class Archiver
     const std::vector<Node>& m_nodes;
     RcloneConfigs m_configs;
     Observer& m_observer;
+    ArchiveScope m_scope;
+    std::set<std::size_t> m_skipped; // manifest node indexes this run leaves to another
     ArchiveOutcome m_outcome;
     std::vector<ArchiveStore> m_stores;
     std::vector<std::string> m_committed;               // roots where some node's part was confirmed
@@ -557,7 +582,6 @@ Result<CatalogBlobs> catalog_blobs(const Catalog& catalog, const std::string& ex
         blobs.unreadable = listing->problems.front().error;
     }
     for (const auto& summary : listing->manifests) {
-        blobs.tags.insert(summary.tag);
         if (summary.tag == except_tag || !summary.archive) {
             continue;
         }
@@ -570,6 +594,7 @@ Result<CatalogBlobs> catalog_blobs(const Catalog& catalog, const std::string& ex
             if (!node.archive || (confirmed_only && !archived_ok(node))) {
                 continue;
             }
+            blobs.tags_by_root[node.archive->remote].insert(summary.tag);
             auto& referenced = blobs.by_root[node.archive->remote];
             for (const auto& table : node.tables) {
                 for (const auto& file : table.files) {
@@ -763,13 +788,13 @@ Result<ArchiveVerifyOutcome> verify_archive(Executor& executor, const Catalog& c
 }
 
 Result<ArchiveOutcome> archive_manifest(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
-                                        const Manifest& manifest, Observer& observer)
+                                        const Manifest& manifest, Observer& observer, ArchiveScope scope)
 {
     auto configs = read_rclone_configs(nodes);
     if (!configs) {
         return configs.error();
     }
-    return Archiver(executor, catalog, nodes, manifest, std::move(*configs), observer).run();
+    return Archiver(executor, catalog, nodes, manifest, std::move(*configs), observer, scope).run();
 }
 
 Result<ArchiveOutcome> run_archive(Executor& executor, const Catalog& catalog, const std::vector<Node>& nodes,
@@ -791,7 +816,7 @@ Result<ArchiveOutcome> run_archive(Executor& executor, const Catalog& catalog, c
                                                         "archived by then is gone, and nothing is left to send",
                                                         request.tag, format_timestamp(*manifest->cleared_at)));
     }
-    return archive_manifest(executor, catalog, nodes, *manifest, observer);
+    return archive_manifest(executor, catalog, nodes, *manifest, observer, request.scope);
 }
 
 } // namespace ringsnap::ops

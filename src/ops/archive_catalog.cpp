@@ -43,19 +43,21 @@ Result<Manifest> read_archived_manifest(ArchiveStore& store, const std::string& 
 }
 
 // Every blob a manifest still references in `root`: the catalog's (`catalog`, read once for
-// every root), and those only the archive holds (written by another operator host, or before the
-// catalog was lost); and every blob of a backup being archived.
+// every root), and those of the archive's manifests that no backup of the catalog archived to
+// this root (written by another operator host, or before the catalog was lost: a tag alone does
+// not make them the same backup); and every blob of a backup being archived.
 Result<std::set<std::string>> marked_blobs(ArchiveStore& store, const CatalogBlobs& catalog)
 {
     auto in_catalog = catalog.by_root.find(store.root());
     auto marked = in_catalog == catalog.by_root.end() ? std::set<std::string>{} : in_catalog->second;
+    auto archived_here = catalog.tags_by_root.find(store.root());
     auto tags = store.manifest_tags();
     if (!tags) {
         return tags.error();
     }
     for (const auto& tag : *tags) {
-        if (catalog.tags.count(tag)) {
-            continue;
+        if (archived_here != catalog.tags_by_root.end() && archived_here->second.count(tag)) {
+            continue; // the catalog's copy of this very document
         }
         auto manifest = read_archived_manifest(store, tag);
         if (!manifest) {

@@ -200,5 +200,66 @@ TEST_F(ArchiveLab, AnIncrementalOfAQuietHourHasNothingToSendAndIsComplete)
     EXPECT_EQ(archived("archive", 0, {"quiet"})["status"], "ok");
 }
 
+// One data center at a time (a DC-local archive run in its own window): each run archives its
+// selected nodes and ends ok; the backup's archive is partial until the last part is there.
+TEST_F(ArchiveLab, ADataCenterAtATimeSkipsTheOthersAndEndsOk)
+{
+    start_with_archive("local");
+    if (HasFatalFailure() || IsSkipped()) {
+        return;
+    }
+    archived("snapshot", 0, {"--tag", "s1"});
+
+    auto first = archived("archive", 0, {"s1", "--dc", "dc1"});
+    EXPECT_EQ(first["status"], "ok") << first;
+    EXPECT_EQ(first["archive"]["status"], "partial") << "dc2's part is not archived yet";
+    std::set<std::string> skipped;
+    for (const auto& line : first["archive"]["skipped"]) {
+        skipped.insert(line.get<std::string>().substr(0, line.get<std::string>().find(':')));
+    }
+    std::set<std::string> in_dc2;
+    auto manifest = manifest_of("s1"); // kept: a range over a temporary's member would dangle
+    for (const auto& node : manifest["nodes"]) {
+        bool in_dc1 = node["datacenter"] == "dc1";
+        EXPECT_EQ(node.contains("archive") && !node["archive"].is_null(), in_dc1) << node["host"];
+        if (!in_dc1) {
+            in_dc2.insert(node["host"].get<std::string>());
+        }
+    }
+    EXPECT_EQ(skipped, in_dc2) << first;
+
+    auto second = archived("archive", 0, {"s1", "--dc", "dc2"});
+    EXPECT_EQ(second["archive"]["status"], "complete") << second;
+    EXPECT_EQ(second["archive"]["skipped"].size(), 0U);
+    EXPECT_EQ(manifest_of("s1")["archive"]["status"], "complete");
+    EXPECT_EQ(archived("verify", 0, {"s1", "--archive"})["problems"].size(), 0U);
+}
+
+// A tag alone does not make two backups the same: when the catalog's backup of a tag was never
+// archived, the archive's manifest of that tag (another operator host's, or one from before the
+// catalog was lost) still keeps its blobs through a sweep.
+TEST_F(ArchiveLab, ASweepKeepsTheBlobsOfAnArchivedManifestWhoseTagTheCatalogReuses)
+{
+    start_with_archive("local");
+    if (HasFatalFailure() || IsSkipped()) {
+        return;
+    }
+    archived("snapshot", 0, {"--tag", "s1", "--archive"});
+    auto first_s1 = recorded_blobs("s1");
+    archived("clear", 0, {"--tag", "s1"}); // off the nodes, kept in the archive
+    fs::remove(m_lab->dir() + "/catalog/" + cluster_name() + "/manifests/s1.json");
+    cql("INSERT INTO billing.invoices (id, amount) VALUES (7, 'EUR 70')");
+    archived("snapshot", 0, {"--tag", "s1"}); // the same tag, another backup, not archived
+    archived("snapshot", 0, {"--tag", "s2", "--archive"});
+
+    auto swept = archived("clear", 0, {"--tag", "s2", "--archive"});
+    ASSERT_EQ(swept["sweeps"].size(), 1U);
+    auto stored = stored_blobs();
+    for (const auto& blob : first_s1) {
+        EXPECT_TRUE(stored.count(blob)) << blob << " of the archived s1 was swept";
+    }
+    EXPECT_TRUE(fs::exists(archived_manifest("s1")));
+}
+
 } // namespace
 } // namespace ringsnap::testing

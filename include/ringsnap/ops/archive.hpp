@@ -66,7 +66,7 @@ std::vector<ArchiveGroup> plan_uploads(const Manifest& manifest, const std::map<
 struct CatalogBlobs
 {
     std::map<std::string, std::set<std::string>> by_root;
-    std::set<std::string> tags;      // every tag of the catalog
+    std::map<std::string, std::set<std::string>> tags_by_root; // the catalog's tags with a part in each root
     std::optional<Error> unreadable; // the first manifest that could not be read: its blobs are unknown
 };
 [[nodiscard]] Result<CatalogBlobs> catalog_blobs(const Catalog& catalog, const std::string& except_tag,
@@ -77,15 +77,23 @@ struct ArchiveOutcome
     RunStatus status = RunStatus::failed;
     Manifest manifest; // as saved, with what is archived
     std::filesystem::path manifest_path;
-    std::vector<NodeRun> runs;      // one per manifest node that holds files (upload and check)
-    std::vector<std::string> notes; // what the operator should know
+    std::vector<NodeRun> runs;        // one per manifest node that holds files (upload and check)
+    std::vector<std::string> notes;   // what the operator should know
+    std::vector<std::string> skipped; // "host: why", for parts left to a run that selects their node
     Duration duration{};
+};
+
+// Which of a backup's nodes a run archives: every node, or only those --dc/--hosts select.
+enum class ArchiveScope {
+    every_node, // a part whose node is not in `nodes` fails: its files cannot be reached
+    selected,   // a part whose node is not in `nodes` is skipped, left to another run
 };
 
 struct ArchiveRequest
 {
     std::string tag; // validated
     std::string command = "ringsnap archive";
+    ArchiveScope scope = ArchiveScope::every_node;
 };
 
 // `ringsnap archive TAG`: lock, load, archive_manifest, save.
@@ -95,11 +103,14 @@ struct ArchiveRequest
 
 // Archives a backup whose manifest is in the catalog, under the caller's catalog lock (snapshot
 // and incremental --archive call it on the manifest they just saved). Nodes already archived
-// are kept; the others are tried. ErrorKind::usage before anything is touched when no node
-// of the backup has an archive in the cluster file, or an rclone_config cannot be read.
+// are kept; the others are tried. The run's status counts the parts in `scope`; the manifest's
+// archive status counts every part. ErrorKind::usage before anything is touched when no node
+// of the backup has an archive in the cluster file, when `scope` selects none of its nodes, or
+// when an rclone_config cannot be read.
 [[nodiscard]] Result<ArchiveOutcome> archive_manifest(Executor& executor, const Catalog& catalog,
                                                       const std::vector<Node>& nodes, const Manifest& manifest,
-                                                      Observer& observer);
+                                                      Observer& observer,
+                                                      ArchiveScope scope = ArchiveScope::every_node);
 
 // For snapshot/incremental --archive, before anything is touched: ErrorKind::usage when no
 // selected node has an archive, or an rclone_config cannot be read.
