@@ -55,16 +55,20 @@ void install_signal_handlers()
 void add_global_options(CLI::App& app, GlobalOptions& options)
 {
     app.add_option("-c,--cluster", options.cluster_file, "Cluster file (YAML); default $RINGSNAP_CLUSTER")
+        ->type_name("FILE")
         ->envname("RINGSNAP_CLUSTER");
-    app.add_option("--dc", options.datacenters, "Only these data centers")->delimiter(',');
-    app.add_option("--hosts", options.hosts, "Only these hosts")->delimiter(',');
+    app.add_option("--dc", options.datacenters, "Only these data centers")->type_name("DC")->delimiter(',');
+    app.add_option("--hosts", options.hosts, "Only these hosts")->type_name("HOST")->delimiter(',');
     app.add_option("--seed", options.seed,
                    "Read the topology from `nodetool status` on this host (verbs that touch no node\n"
-                   "never connect to it)");
+                   "never connect to it)")
+        ->type_name("HOST");
     app.add_option("-j,--parallel", options.parallel, "Nodes worked on at once")
+        ->type_name("N")
         ->check(whole_number(1, 4096))
         ->capture_default_str();
     app.add_option("--per-dc", options.per_dc, "Nodes worked on at once per data center (0: no limit)")
+        ->type_name("N")
         ->check(whole_number(0, 4096))
         ->capture_default_str();
     app.add_flag("--json", options.json, "Print one JSON object on stdout instead of tables");
@@ -72,30 +76,36 @@ void add_global_options(CLI::App& app, GlobalOptions& options)
     app.add_flag("-v,--verbose", options.verbose, "More detail on stderr (-vv: SSH protocol too)");
     app.add_option("--log-file", options.log_file,
                    "Also append a debug log to this file (its directory must exist; a write error is\n"
-                   "reported, and a run that otherwise succeeded exits 1)");
+                   "reported, and a run that otherwise succeeded exits 1)")
+        ->type_name("FILE");
     app.add_option("--log-max-size", options.log_max_size,
                    "Rotate the log file before it grows past this size (10M, 1G; 0: never): FILE\n"
                    "becomes FILE.1, FILE.1 FILE.2, and so on")
         ->transform(CLI::AsSizeValue(false))
         ->default_str("0");
     app.add_option("--log-keep", options.log_keep, "Rotated log files kept (FILE.1 to FILE.N)")
+        ->type_name("N")
         ->check(whole_number(1, 1000))
         ->capture_default_str();
     app.add_option("--log-format", options.log_format,
                    "text, or json: one object per line (time, level, run_id, host, message) on stderr\n"
                    "and in the log file, for log shippers")
+        ->type_name("FORMAT")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
     app.add_option("--metrics-file", options.metrics_file,
                    "After the run, write Prometheus metrics to this file for node_exporter's textfile\n"
-                   "collector (default: the cluster file's metrics_file; none without it)");
+                   "collector (default: the cluster file's metrics_file; none without it)")
+        ->type_name("FILE");
     app.add_option("--pre-hook", options.pre_hook,
                    "Run this shell command on this host before the verb (default: the cluster file's\n"
-                   "hooks.pre); if it fails, nothing is done and the exit code is 2");
+                   "hooks.pre); if it fails, nothing is done and the exit code is 2")
+        ->type_name("COMMAND");
     app.add_option("--post-hook", options.post_hook,
                    "Run this shell command after the verb, with RINGSNAP_VERB, _STATUS, _EXIT_CODE,\n"
                    "_TAG, _MANIFEST, _CLUSTER and _RUN_ID set (default: the cluster file's hooks.post);\n"
-                   "if it fails, a run that succeeded exits 1");
+                   "if it fails, a run that succeeded exits 1")
+        ->type_name("COMMAND");
     app.add_flag("--accept-new-host-keys", options.accept_new_host_keys,
                  "Record host keys not yet in known_hosts (a changed key is always refused)");
 }

@@ -58,6 +58,11 @@ Result<ops::RetentionRule> make_rule(const ClearOptions& options)
         }
         rule.older_than = *age;
     }
+    if (options.keep == 0 && options.older_than.empty()) {
+        return make_error(ErrorKind::usage, "--keep 0 without --older-than would clear every backup: give "
+                                            "--older-than DUR, or --keep N with N of at least 1 (--tag clears "
+                                            "one backup)");
+    }
     if (options.keep >= 0) {
         rule.keep = options.keep;
     }
@@ -227,9 +232,14 @@ void add_clear_command(CLI::App& app, Action& action)
     auto options = std::make_shared<ClearOptions>();
     auto* clear =
         app.add_subcommand("clear", "Clear backups by tag, age or count, keeping what incremental chains need");
-    clear->add_option("--tag", options->tag, "Clear this backup");
-    clear->add_option("--older-than", options->older_than, "Clear backups started longer ago than this (e.g. 7d)");
-    clear->add_option("--keep", options->keep, "Keep the N newest complete snapshots whatever their age")
+    clear->add_option("--tag", options->tag, "Clear this backup")->type_name("TAG");
+    clear->add_option("--older-than", options->older_than, "Clear backups started longer ago than this (e.g. 7d)")
+        ->type_name("DURATION");
+    clear
+        ->add_option("--keep", options->keep,
+                     "Keep the N newest complete snapshots whatever their age (no default). Without\n"
+                     "--older-than every other backup is cleared, so --keep 0 needs --older-than")
+        ->type_name("N")
         ->check(whole_number(0, k_max_keep));
     clear->add_flag("--archive", options->archive,
                     "Remove the backups from the archive too, then delete the blobs no manifest left references");

@@ -103,7 +103,7 @@ void add_exec_command(CLI::App& app, Action& action)
     // Everything after the verb belongs to the remote command: its first word is the positional,
     // the rest is left unparsed (prefix_command), so `ls -l` keeps its `-l`.
     auto words = std::make_shared<std::vector<std::string>>();
-    exec->add_option("command", *words, "The command and its arguments");
+    exec->add_option("command", *words, "The command and its arguments")->type_name("COMMAND");
     exec->prefix_command();
     exec->callback([exec, words, &action] {
         // CLI11 hands a `--` that ends ringsnap's options back among the remaining words.

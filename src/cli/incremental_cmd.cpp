@@ -148,9 +148,12 @@ void add_incremental_command(CLI::App& app, Action& action)
     auto* incremental = app.add_subcommand(
         "incremental", "Take an incremental backup chained to a snapshot; enable|disable|status switch them");
     incremental->add_option("action", options->action, "enable, disable or status (none: take a backup)")
+        ->type_name("ACTION")
         ->check(CLI::IsMember({"enable", "disable", "status"}));
-    incremental->add_option("--tag", options->tag, "Name of the incremental (default ringsnap-inc-<UTC time>)");
-    incremental->add_option("--base", options->base, "The snapshot to build on (default: the newest complete one)");
+    incremental->add_option("--tag", options->tag, "Name of the incremental (default ringsnap-inc-<UTC time>)")
+        ->type_name("TAG");
+    incremental->add_option("--base", options->base, "The snapshot to build on (default: the newest complete one)")
+        ->type_name("TAG");
     incremental->add_flag("--archive", options->archive,
                           "Then copy it to the archive the cluster file names (as `ringsnap archive TAG`)");
     incremental->add_flag("--prune", options->prune,
@@ -170,9 +173,10 @@ void add_incremental_command(CLI::App& app, Action& action)
             if (options->action.empty()) {
                 return run_incremental(context, *options);
             }
-            if (!options->tag.empty() || !options->base.empty() || options->prune || options->archive) {
+            if (!options->tag.empty() || !options->base.empty() || options->prune || options->archive ||
+                options->force) {
                 return context.refuse(make_error(ErrorKind::usage, fmt::format("incremental {} takes no --tag, --base, "
-                                                                               "--archive or --prune",
+                                                                               "--archive, --prune or --force",
                                                                                options->action)));
             }
             auto which = options->action == "enable"    ? ops::BackupSwitch::enable

@@ -412,53 +412,71 @@ void add_restore_command(CLI::App& app, Action& action)
     auto* restore =
         app.add_subcommand("restore", "Restore a backup into the nodes it came from (import, refresh or restart), or "
                                       "into any cluster with sstableloader");
-    restore->add_option("tag", options->tag,
-                        "The backup: a snapshot, or an incremental (with its base and the chain up to it)");
-    restore->add_option("--until", options->until,
-                        "Point in time: the base and every incremental flushed at or before TIME\n"
-                        "(2026-11-23T02:00:00Z, or a duration ago like 2h)");
-    restore->add_option("-k,--keyspace", options->keyspaces, "Only this keyspace (repeatable)");
-    restore->add_option("-t,--table", options->tables, "Only this table, KEYSPACE.TABLE (repeatable)");
+    restore
+        ->add_option("tag", options->tag,
+                     "The backup: a snapshot, or an incremental (with its base and the chain up to it)")
+        ->type_name("TAG");
+    restore
+        ->add_option("--until", options->until,
+                     "Point in time: the base and every incremental flushed at or before TIME\n"
+                     "(2026-11-23T02:00:00Z, or a duration ago like 2h)")
+        ->type_name("TIME");
+    restore->add_option("-k,--keyspace", options->keyspaces, "Only this keyspace (repeatable)")->type_name("KEYSPACE");
+    restore->add_option("-t,--table", options->tables, "Only this table, KEYSPACE.TABLE (repeatable)")
+        ->type_name("KEYSPACE.TABLE");
     restore
         ->add_option("--method", options->method,
                      "auto (import on 4.0+, refresh on 3.11), import, refresh, restart (stop the nodes,\n"
                      "swap the tables' files, start them again), or sstableloader (stream into a cluster of\n"
                      "any shape: this one, or --target)")
+        ->type_name("METHOD")
         ->capture_default_str();
-    restore->add_option("--target", options->target,
-                        "The cluster file of another cluster to load into (a scratch cluster, another topology):\n"
-                        "with --method sstableloader, or node for node with --host-map; its missing tables are\n"
-                        "created from the backup's schema.cql first. With --undo/--cleanup: the cluster restarted");
-    restore->add_option("--host-map", options->host_map,
-                        "With --target and --from-archive: a file of lines `BACKUP_HOST TARGET_HOST` restoring\n"
-                        "each backup node into the target node that takes its place (same tokens), by import,\n"
-                        "refresh or restart; a backup node left out is refused (or leave it out with --hosts/--dc)");
+    restore
+        ->add_option("--target", options->target,
+                     "The cluster file of another cluster to load into (a scratch cluster, another topology):\n"
+                     "with --method sstableloader, or node for node with --host-map; its missing tables are\n"
+                     "created from the backup's schema.cql first. With --undo/--cleanup: the cluster restarted")
+        ->type_name("FILE");
+    restore
+        ->add_option("--host-map", options->host_map,
+                     "With --target and --from-archive: a file of lines `BACKUP_HOST TARGET_HOST` restoring\n"
+                     "each backup node into the target node that takes its place (same tokens), by import,\n"
+                     "refresh or restart; a backup node left out is refused (or leave it out with --hosts/--dc)")
+        ->type_name("FILE");
     restore
         ->add_option("--throttle", options->throttle_mbits,
                      "sstableloader: megabits per second per loader (sstableloader -t; 0: no limit)")
+        ->type_name("MBITS")
         ->capture_default_str();
     restore
         ->add_option("--loaders-per-dc", options->loaders_per_dc,
                      "sstableloader: source nodes loading at once in each data center")
+        ->type_name("N")
         ->capture_default_str();
-    restore->add_option("--replication", options->replication,
-                        "Replication of a keyspace created for a missing table, DC:RF,... (default: each data\n"
-                        "center with min(3, its nodes))");
+    restore
+        ->add_option("--replication", options->replication,
+                     "Replication of a keyspace created for a missing table, DC:RF,... (default: each data\n"
+                     "center with min(3, its nodes))")
+        ->type_name("DC:RF,...");
     restore->add_flag("--rolling", options->rolling,
                       "restart: one node at a time instead of every node stopped before any starts (the others\n"
                       "keep serving, and hand newer data back: a merge, not a rollback)");
     restore
         ->add_option("--start-timeout", options->start_timeout,
                      "restart: how long a node may take to stop, and to be UN after its start")
+        ->type_name("DURATION")
         ->capture_default_str();
     options->cleanup = restore
                            ->add_option("--cleanup", options->cleanup_id,
                                         "restart: remove the quarantined files once the nodes are up; with a\n"
                                         "RESTORE_ID alone, those of that earlier restore")
+                           ->type_name("[RESTORE_ID]")
                            ->expected(0, 1);
-    restore->add_option("--undo", options->undo_id,
-                        "RESTORE_ID of a restore by restart: stop each of its nodes (--hosts narrows them), put\n"
-                        "back the files it replaced, start it again");
+    restore
+        ->add_option("--undo", options->undo_id,
+                     "RESTORE_ID of a restore by restart: stop each of its nodes (--hosts narrows them), put\n"
+                     "back the files it replaced, start it again")
+        ->type_name("RESTORE_ID");
     restore->add_flag("--truncate", options->truncate,
                       "Empty each table cluster-wide with CQL TRUNCATE first, so the result is the backup's rows\n"
                       "exactly (without it, later deletes and overwrites win); needs every node up");

@@ -136,11 +136,13 @@ void add_snapshot_command(CLI::App& app, Action& action)
     auto options = std::make_shared<SnapshotOptions>();
     auto* snapshot =
         app.add_subcommand("snapshot", "Take a snapshot of every selected node and record it in a manifest");
-    snapshot->add_option("-k,--keyspace", options->keyspaces, "Only this keyspace (repeatable)");
-    snapshot->add_option("-t,--table", options->tables, "Only this table, KEYSPACE.TABLE (repeatable)");
-    snapshot->add_option("--tag", options->tag, "Snapshot name (default ringsnap-<UTC time>)");
+    snapshot->add_option("-k,--keyspace", options->keyspaces, "Only this keyspace (repeatable)")->type_name("KEYSPACE");
+    snapshot->add_option("-t,--table", options->tables, "Only this table, KEYSPACE.TABLE (repeatable)")
+        ->type_name("KEYSPACE.TABLE");
+    snapshot->add_option("--tag", options->tag, "Snapshot name (default ringsnap-<UTC time>)")->type_name("TAG");
     snapshot->add_flag("--skip-flush", options->skip_flush, "Do not flush memtables first (nodetool snapshot -sf)");
-    snapshot->add_option("--ttl", options->ttl, "Let Cassandra remove the snapshot after this long (4.1+, >= 60s)");
+    snapshot->add_option("--ttl", options->ttl, "Let Cassandra remove the snapshot after this long (4.1+, >= 60s)")
+        ->type_name("DURATION");
     snapshot->add_flag("--archive", options->archive,
                        "Then copy it to the archive the cluster file names (as `ringsnap archive TAG`)");
     snapshot->add_flag("--dry-run", options->dry_run, "Show what would run where; change nothing");

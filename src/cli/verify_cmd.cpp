@@ -170,7 +170,7 @@ void add_verify_command(CLI::App& app, Action& action)
     auto tag = std::make_shared<std::string>();
     auto archive = std::make_shared<ops::ArchiveVerifyRequest>();
     auto* verify = app.add_subcommand("verify", "Compare the nodes' files (or the archive's) with a backup's manifest");
-    verify->add_option("tag", *tag, "The backup's tag")->required();
+    verify->add_option("tag", *tag, "The backup's tag")->type_name("TAG")->required();
     auto in_archive_flag = std::make_shared<bool>(false);
     auto* in_archive = verify->add_flag("--archive", *in_archive_flag,
                                         "Check the archive instead of the nodes: every blob the backup "
@@ -180,6 +180,7 @@ void add_verify_command(CLI::App& app, Action& action)
                                   "(storage egress and retrieval fees apply)");
     deep->needs(in_archive);
     verify->add_option("--sample", archive->sample_percent, "With --deep: hash this percentage of the blobs, at random")
+        ->type_name("PERCENT")
         ->check(CLI::Range(1, 100))
         ->needs(deep)
         ->default_val(100);

@@ -150,6 +150,10 @@ TEST(CommandLine, ClearRefusesABadAgeCountOrTagBeforeReadingAnything)
     EXPECT_NE(age.err.find("--older-than: expected a duration like 30s"), std::string::npos) << age.err;
     EXPECT_NE(age.err.find("got \"7 days\""), std::string::npos) << age.err;
     EXPECT_EQ(run_cli({"clear", "--keep", "-1"}).exit_code, 2);
+    auto everything = run_cli({"clear", "--keep", "0"});
+    EXPECT_EQ(everything.exit_code, 2);
+    EXPECT_NE(everything.err.find("--keep 0 without --older-than would clear every backup"), std::string::npos)
+        << everything.err;
     auto tag = run_cli({"clear", "--tag", "x;rm -rf /"});
     EXPECT_EQ(tag.exit_code, 2);
     EXPECT_NE(tag.err.find("tag"), std::string::npos) << tag.err;
@@ -377,6 +381,21 @@ TEST(CommandLine, EmptyValuesAreRefusedNotTakenForTheDefault)
     auto blank = run_cli({"-c", cluster, "exec", "--", " "});
     EXPECT_EQ(blank.exit_code, 2);
     EXPECT_NE(blank.err.find("exec needs a command"), std::string::npos) << blank.err;
+}
+
+TEST(CommandLine, IncrementalSwitchesTakeNoOptionOfABackup)
+{
+    auto cluster = refusing_cluster("switch-options");
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"-c", cluster, "incremental", "status", "--force"},
+             {"-c", cluster, "incremental", "enable", "--prune"},
+             {"-c", cluster, "incremental", "disable", "--tag", "t1"},
+         }) {
+        auto result = run_cli(args);
+        EXPECT_EQ(result.exit_code, 2) << args.back();
+        EXPECT_NE(result.err.find("takes no --tag, --base, --archive, --prune or --force"), std::string::npos)
+            << result.err;
+    }
 }
 
 TEST(CommandLine, HugeValuesAreCutInEveryMessage)
