@@ -58,11 +58,15 @@ std::set<std::string> tags_in_catalog(Context& context)
 {
     std::set<std::string> tags;
     auto catalog = open_catalog(context);
-    auto listing = catalog ? catalog->list() : Result<CatalogListing>(catalog.error());
-    if (listing) {
-        for (const auto& backup : listing->manifests) {
-            tags.insert(backup.tag);
-        }
+    if (!catalog) {
+        return tags;
+    }
+    auto listing = catalog->list();
+    if (!listing) {
+        return tags;
+    }
+    for (const auto& backup : listing->manifests) {
+        tags.insert(backup.tag);
     }
     return tags;
 }

@@ -28,11 +28,15 @@ Result<Cluster> Context::cluster()
     if (m_cluster) {
         return *m_cluster;
     }
+    if (m_cluster_error) {
+        return *m_cluster_error;
+    }
     if (m_options.cluster_file.empty()) {
         return make_error(ErrorKind::usage, "no cluster file: pass -c FILE or set RINGSNAP_CLUSTER");
     }
     auto cluster = load_cluster_file(m_options.cluster_file);
     if (!cluster) {
+        m_cluster_error = cluster.error();
         return cluster.error();
     }
     m_cluster = std::move(*cluster);

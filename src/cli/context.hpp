@@ -100,6 +100,7 @@ class Context
 
     const GlobalOptions& m_options;
     std::optional<Cluster> m_cluster;
+    std::optional<Error> m_cluster_error; // read once: the hooks and metrics ask again
     std::unique_ptr<Executor> m_executor;
     bool m_settled = false;     // whether the run's outcome is decided (a result was reported)
     bool m_interrupted = false; // ...and what was known then

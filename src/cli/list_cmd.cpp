@@ -21,14 +21,16 @@ namespace ringsnap::cli {
 
 namespace {
 
+// The item of `items` about backup `tag`, or nullptr.
+template <typename Item> const Item* find_by_tag(const std::vector<Item>& items, const std::string& tag)
+{
+    auto found = std::find_if(items.begin(), items.end(), [&](const Item& item) { return item.tag == tag; });
+    return found == items.end() ? nullptr : &*found;
+}
+
 const ops::BackupPresence* presence_of(const ops::LiveView* live, const std::string& tag)
 {
-    if (!live) {
-        return nullptr;
-    }
-    auto& backups = live->comparison.backups;
-    auto found = std::find_if(backups.begin(), backups.end(), [&](const auto& b) { return b.tag == tag; });
-    return found == backups.end() ? nullptr : &*found;
+    return live ? find_by_tag(live->comparison.backups, tag) : nullptr;
 }
 
 // "billing.invoices, billing.customers" or, for many, the first few and how many more.
@@ -118,15 +120,9 @@ std::string location_of(const ManifestSummary& backup)
 // The backups whose run was interrupted, by tag.
 using Interrupted = std::vector<ops::InterruptedRun>;
 
-const ops::InterruptedRun* interruption_of(const Interrupted& interrupted, const std::string& tag)
-{
-    auto found = std::find_if(interrupted.begin(), interrupted.end(), [&](const auto& run) { return run.tag == tag; });
-    return found == interrupted.end() ? nullptr : &*found;
-}
-
 std::string status_shown(const ManifestSummary& backup, const Interrupted& interrupted)
 {
-    return interruption_of(interrupted, backup.tag) ? "interrupted" : to_string(backup.status);
+    return find_by_tag(interrupted, backup.tag) ? "interrupted" : to_string(backup.status);
 }
 
 std::string render_interrupted(const Interrupted& interrupted)
@@ -201,7 +197,7 @@ nlohmann::json backups_json(const CatalogListing& listing, const Interrupted& in
             {"on_nodes", !backup.cleared_at},
             {"archive", backup.archive ? nlohmann::json(to_string(backup.archive->status)) : nlohmann::json()},
             {"where", location_of(backup)}};
-        if (const auto* run = interruption_of(interrupted, backup.tag)) {
+        if (const auto* run = find_by_tag(interrupted, backup.tag)) {
             entry["interrupted"] = {{"last_recorded", format_timestamp(run->last_recorded)},
                                     {"done", run->done},
                                     {"failed", run->failed},
