@@ -185,6 +185,7 @@ struct Manifest
     std::optional<SnapshotSpread> snapshot_spread;
     std::optional<ManifestArchive> archive; // absent: never archived
     std::optional<Timestamp> cleared_at;    // `clear` removed it from the nodes; it lives on in the archive
+    std::optional<Timestamp> expires_at;    // snapshot --ttl: from then on Cassandra removes it from the nodes
     std::vector<NodeEntry> nodes;
 
     bool operator==(const Manifest&) const = default;
@@ -205,6 +206,7 @@ struct ManifestSummary
     std::optional<SnapshotSpread> snapshot_spread;
     std::optional<ManifestArchive> archive;
     std::optional<Timestamp> cleared_at;
+    std::optional<Timestamp> expires_at;
     std::string run_id;
 
     bool operator==(const ManifestSummary&) const = default;

@@ -103,18 +103,36 @@ nlohmann::json problems_json(const std::vector<ListingProblem>& problems)
     return json;
 }
 
-// Where the backup's files are: "nodes", "archive", "nodes+archive"; "archive(partial)" when
-// some nodes' parts did not reach it.
-std::string location_of(const ManifestSummary& backup)
+// Where the backup's files are at `now`: "nodes", "archive", "nodes+archive"; "archive(partial)"
+// when some nodes' parts did not reach it; "expired" when Cassandra removed them (snapshot --ttl)
+// and no archive holds them.
+std::string location_of(const ManifestSummary& backup, Timestamp now)
 {
     std::vector<std::string> places;
-    if (!backup.cleared_at) {
+    if (!ops::off_the_nodes(backup, now)) {
         places.emplace_back("nodes");
     }
     if (backup.archive && backup.archive->status != ManifestStatus::failed) {
         places.emplace_back(backup.archive->status == ManifestStatus::complete ? "archive" : "archive(partial)");
     }
-    return places.empty() ? "-" : fmt::format("{}", fmt::join(places, "+"));
+    if (places.empty()) {
+        return backup.expires_at && !backup.cleared_at ? "expired" : "-";
+    }
+    return fmt::format("{}", fmt::join(places, "+"));
+}
+
+// The last column of --live: where the nodes that answered hold the snapshot.
+std::string live_column(const ops::BackupPresence& presence)
+{
+    if (!presence.refused.empty()) {
+        return "REFUSED: " + presence.refused;
+    }
+    if (presence.expired) {
+        return presence.holding.empty() ? "expired: removed"
+                                        : fmt::format("expired: still on {} node(s)", presence.holding.size());
+    }
+    return presence.gone.empty() ? fmt::format("on {} node(s)", presence.holding.size())
+                                 : fmt::format("GONE from {}", fmt::join(presence.gone, ", "));
 }
 
 // The backups whose run was interrupted, by tag.
@@ -140,6 +158,7 @@ std::string render_interrupted(const Interrupted& interrupted)
 
 std::string render(const CatalogListing& listing, const Interrupted& interrupted, const ops::LiveView* live)
 {
+    auto now = now_utc();
     std::vector<std::string> headers{"TAG", "KIND", "STARTED", "STATUS", "NODES", "FILES", "SIZE", "BASE", "WHERE"};
     if (live) {
         headers.emplace_back("ON THE NODES NOW");
@@ -154,11 +173,9 @@ std::string render(const CatalogListing& listing, const Interrupted& interrupted
                                      std::to_string(backup.totals.files),
                                      format_bytes(backup.totals.bytes),
                                      backup.base.value_or("-"),
-                                     location_of(backup)};
+                                     location_of(backup, now)};
         if (const auto* presence = presence_of(live, backup.tag)) {
-            row.push_back(!presence->refused.empty() ? "REFUSED: " + presence->refused
-                          : presence->gone.empty()   ? fmt::format("on {} node(s)", presence->holding.size())
-                                                     : fmt::format("GONE from {}", fmt::join(presence->gone, ", ")));
+            row.push_back(live_column(*presence));
         } else if (live) {
             row.emplace_back("-");
         }
@@ -180,6 +197,7 @@ std::string render(const CatalogListing& listing, const Interrupted& interrupted
 
 nlohmann::json backups_json(const CatalogListing& listing, const Interrupted& interrupted, const ops::LiveView* live)
 {
+    auto now = now_utc();
     auto json = nlohmann::json::array();
     for (const auto& backup : listing.manifests) {
         nlohmann::json entry{
@@ -194,9 +212,10 @@ nlohmann::json backups_json(const CatalogListing& listing, const Interrupted& in
             {"nodes_ok", backup.totals.nodes_ok},
             {"files", backup.totals.files},
             {"bytes", backup.totals.bytes},
-            {"on_nodes", !backup.cleared_at},
+            {"on_nodes", !ops::off_the_nodes(backup, now)},
+            {"expires_at", backup.expires_at ? nlohmann::json(format_timestamp(*backup.expires_at)) : nlohmann::json()},
             {"archive", backup.archive ? nlohmann::json(to_string(backup.archive->status)) : nlohmann::json()},
-            {"where", location_of(backup)}};
+            {"where", location_of(backup, now)}};
         if (const auto* run = find_by_tag(interrupted, backup.tag)) {
             entry["interrupted"] = {{"last_recorded", format_timestamp(run->last_recorded)},
                                     {"done", run->done},
@@ -204,7 +223,7 @@ nlohmann::json backups_json(const CatalogListing& listing, const Interrupted& in
                                     {"unfinished", run->unfinished}};
         }
         if (const auto* presence = presence_of(live, backup.tag)) {
-            entry["live"] = {{"holding", presence->holding}, {"gone", presence->gone}};
+            entry["live"] = {{"holding", presence->holding}, {"gone", presence->gone}, {"expired", presence->expired}};
             if (!presence->refused.empty()) {
                 entry["live"]["refused"] = presence->refused;
             }
@@ -291,7 +310,7 @@ void add_list_command(CLI::App& app, Action& action)
     list->footer("Without --live, only the catalog is read: no node is touched. --restores lists the\n"
                  "restore records instead (what each restore did, node by node: `--json` has it all).\n"
                  "With --live, snapshots no manifest knows are listed, and a catalog snapshot that a node\n"
-                 "recorded but no longer lists is flagged GONE.\n"
+                 "recorded but no longer lists is flagged GONE (unless its snapshot --ttl ran out: expired).\n"
                  "Files of the catalog that are no readable manifest, and impossible chains, are shown\n"
                  "below the listing (`problems` in --json); the other backups are still listed.\n"
                  "A backup whose run was killed before it finished is `interrupted`, with what it did on\n"

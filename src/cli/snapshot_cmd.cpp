@@ -141,7 +141,10 @@ void add_snapshot_command(CLI::App& app, Action& action)
         ->type_name("KEYSPACE.TABLE");
     snapshot->add_option("--tag", options->tag, "Snapshot name (default ringsnap-<UTC time>)")->type_name("TAG");
     snapshot->add_flag("--skip-flush", options->skip_flush, "Do not flush memtables first (nodetool snapshot -sf)");
-    snapshot->add_option("--ttl", options->ttl, "Let Cassandra remove the snapshot after this long (4.1+, >= 60s)")
+    snapshot
+        ->add_option("--ttl", options->ttl,
+                     "Let Cassandra remove the snapshot after this long (4.1+, >= 60s); the manifest\n"
+                     "records when (expires_at), and the backup is shown expired from then on")
         ->type_name("DURATION");
     snapshot->add_flag("--archive", options->archive,
                        "Then copy it to the archive the cluster file names (as `ringsnap archive TAG`)");

@@ -105,9 +105,9 @@ void finish_manifest(Manifest& manifest)
 ManifestSummary summary_of(const Manifest& manifest)
 {
     return ManifestSummary{
-        manifest.cluster,     manifest.tag,        manifest.kind,   manifest.status, manifest.started_at,
-        manifest.finished_at, manifest.base,       manifest.parent, manifest.totals, manifest.snapshot_spread,
-        manifest.archive,     manifest.cleared_at, manifest.run_id};
+        manifest.cluster,     manifest.tag,        manifest.kind,       manifest.status, manifest.started_at,
+        manifest.finished_at, manifest.base,       manifest.parent,     manifest.totals, manifest.snapshot_spread,
+        manifest.archive,     manifest.cleared_at, manifest.expires_at, manifest.run_id};
 }
 
 } // namespace ringsnap

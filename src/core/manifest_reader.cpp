@@ -470,6 +470,7 @@ bool read_header(const ManifestJson& json, Manifest& manifest)
         manifest.archive = read_archive(*archive, root / "archive");
     }
     manifest.cleared_at = fields.optional_timestamp("cleared_at");
+    manifest.expires_at = fields.optional_timestamp("expires_at");
     manifest.run_id = fields.optional_string("run_id").value_or("");
     const ManifestJson* totals = fields.find("totals");
     if (totals) {

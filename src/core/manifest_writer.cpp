@@ -136,8 +136,8 @@ ManifestJson archive_json(const ManifestArchive& archive)
                         {"bytes_sent", archive.bytes_sent}};
 }
 
-// Everything but "nodes", which comes last so that a reader can stop before it. "archive" and
-// "cleared_at" and "run_id" only when there is something to say.
+// Everything but "nodes", which comes last so that a reader can stop before it. "archive",
+// "cleared_at", "expires_at" and "run_id" only when there is something to say.
 ManifestJson header_json(const Manifest& manifest)
 {
     ManifestJson json{{"format", k_manifest_format},
@@ -159,6 +159,9 @@ ManifestJson header_json(const Manifest& manifest)
     }
     if (manifest.cleared_at) {
         json["cleared_at"] = format_timestamp(*manifest.cleared_at);
+    }
+    if (manifest.expires_at) {
+        json["expires_at"] = format_timestamp(*manifest.expires_at);
     }
     if (!manifest.run_id.empty()) {
         json["run_id"] = manifest.run_id;

@@ -811,10 +811,10 @@ Result<ArchiveOutcome> run_archive(Executor& executor, const Catalog& catalog, c
     if (auto usable = check_usable(summary_of(*manifest), "archive"); !usable) {
         return usable.error();
     }
-    if (manifest->cleared_at) {
-        return make_error(ErrorKind::usage, fmt::format("{} was cleared from the nodes at {}: what it had not "
-                                                        "archived by then is gone, and nothing is left to send",
-                                                        request.tag, format_timestamp(*manifest->cleared_at)));
+    if (auto why = off_the_nodes(summary_of(*manifest), now_utc())) {
+        return make_error(ErrorKind::usage, fmt::format("{} {}: what it had not archived by then is gone, and "
+                                                        "nothing is left to send",
+                                                        request.tag, *why));
     }
     return archive_manifest(executor, catalog, nodes, *manifest, observer, request.scope);
 }

@@ -66,6 +66,7 @@ void stamp(Manifest& manifest, const BackupStamp& backup)
     manifest.tag = backup.tag;
     manifest.started_at = backup.started_at;
     manifest.selection = backup.selection;
+    manifest.expires_at = backup.expires_at;
     manifest.run_id = this_run_id();
 }
 

@@ -185,6 +185,18 @@ Status check_usable(const ManifestSummary& backup, const std::string& verb)
     return {};
 }
 
+std::optional<std::string> off_the_nodes(const ManifestSummary& backup, Timestamp now)
+{
+    if (backup.cleared_at) {
+        return fmt::format("was cleared from the nodes at {}", format_timestamp(*backup.cleared_at));
+    }
+    if (backup.expires_at && now >= *backup.expires_at) {
+        return fmt::format("expired at {} (snapshot --ttl): Cassandra removes it from the nodes",
+                           format_timestamp(*backup.expires_at));
+    }
+    return std::nullopt;
+}
+
 std::vector<const Manifest*> chain_backups(const Chain& chain)
 {
     std::vector<const Manifest*> backups{&chain.base};

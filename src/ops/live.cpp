@@ -151,12 +151,17 @@ Result<LiveView> run_list_live(Executor& executor, const Catalog& catalog, const
         view.nodes = read_live_snapshots(executor, nodes);
     }
     view.comparison = compare_live(snapshots, tags, view.nodes);
+    auto now = now_utc();
+    for (std::size_t i = 0; i < snapshots.size(); ++i) {
+        view.comparison.backups[i].expired = snapshots[i].expires_at && now >= *snapshots[i].expires_at;
+    }
     view.answered = static_cast<std::size_t>(
         std::count_if(view.nodes.runs.begin(), view.nodes.runs.end(), [](const NodeRun& run) { return run.ok(); }));
     view.status = summarize(view.nodes.runs, cancel_requested());
     bool gone =
-        std::any_of(view.comparison.backups.begin(), view.comparison.backups.end(),
-                    [](const BackupPresence& presence) { return !presence.gone.empty() || !presence.refused.empty(); });
+        std::any_of(view.comparison.backups.begin(), view.comparison.backups.end(), [](const BackupPresence& presence) {
+            return (!presence.gone.empty() && !presence.expired) || !presence.refused.empty();
+        });
     view.exit_code = gone && view.status != RunStatus::interrupted ? exit_code::mismatch : exit_code_for(view.status);
     return view;
 }

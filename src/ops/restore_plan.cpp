@@ -580,14 +580,12 @@ RestorePlan plan_restore(const Chain& chain, const std::vector<Node>& nodes, con
     return plan_restore(chain, cluster, cluster, request, id, now);
 }
 
-// A backup cleared from the nodes lives on only in the archive.
-void refuse_cleared(const Chain& chain, RestorePlan& plan)
+// A backup cleared from the nodes, or expired there, lives on only in the archive, if at all.
+void refuse_off_the_nodes(const Chain& chain, Timestamp now, RestorePlan& plan)
 {
     for (const auto& backup : chain_backups(chain)) {
-        if (backup->cleared_at) {
-            plan.refusals.push_back(fmt::format("backup {} was cleared from the nodes at {}: restore it with "
-                                                "--from-archive",
-                                                backup->tag, format_timestamp(*backup->cleared_at)));
+        if (auto why = off_the_nodes(summary_of(*backup), now)) {
+            plan.refusals.push_back(fmt::format("backup {} {}: restore it with --from-archive", backup->tag, *why));
         }
     }
 }
@@ -769,7 +767,7 @@ RestorePlan plan_restore(const Chain& given, const SurveyedCluster& source, cons
     if (request.from_archive) {
         plan_archive(chain, plan);
     } else {
-        refuse_cleared(chain, plan);
+        refuse_off_the_nodes(chain, now, plan);
     }
     for (auto index : pairing->unmatched_nodes) {
         plan.warnings.push_back(fmt::format("{} holds no part of the backup: nothing is loaded there{}",

@@ -382,8 +382,10 @@ Result<SnapshotOutcome> run_snapshot(Executor& executor, const Catalog& catalog,
     }
     auto hashes = earlier_hashes(catalog);
     auto phase = before_snapshot(nodes, survey);
+    // Each node's snapshot expires its ttl after the node took it: not before the run started.
+    auto expires_at = request.ttl ? std::optional<Timestamp>(started + *request.ttl) : std::nullopt;
     auto record = RunRecord::start(catalog, phase.manifest,
-                                   BackupStamp{catalog.cluster(), request.tag, started, request.selection});
+                                   BackupStamp{catalog.cluster(), request.tag, started, request.selection, expires_at});
     if (!record) {
         return record.error();
     }

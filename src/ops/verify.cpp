@@ -134,10 +134,8 @@ Result<VerifyOutcome> run_verify(Executor& executor, const Catalog& catalog, con
     if (auto usable = check_usable(summary_of(*manifest), "verify"); !usable) {
         return usable.error();
     }
-    if (manifest->cleared_at) {
-        return make_error(ErrorKind::usage, fmt::format("{} was cleared from the nodes at {}: verify its archive "
-                                                        "copy with --archive",
-                                                        tag, format_timestamp(*manifest->cleared_at)));
+    if (auto why = off_the_nodes(summary_of(*manifest), now_utc())) {
+        return make_error(ErrorKind::usage, fmt::format("{} {}: verify its archive copy with --archive", tag, *why));
     }
     VerifyOutcome outcome;
     std::vector<Node> checked;

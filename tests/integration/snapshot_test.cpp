@@ -326,6 +326,48 @@ TEST_F(SnapshotOnLab, VerifyFindsChangedMissingAndExtraFiles)
     EXPECT_NE(reasons[grown].find("size"), std::string::npos) << reasons[grown];
 }
 
+// snapshot --ttl: the manifest says when Cassandra removes the snapshot. Once that time has
+// passed (moved back here, in the manifest and in the nodes' own ttl records, rather than
+// waited for), the backup is expired, not gone: list says so and exits 0, restore and verify
+// refuse it, and clear drops its manifest.
+TEST_F(SnapshotOnLab, ASnapshotWhoseTtlRanOutIsExpiredNotGone)
+{
+    start(1, 2, "4.1,5.0");
+    run_json("snapshot", 0, {"--tag", "short-lived", "--ttl", "2h"});
+    auto manifest = manifest_of("short-lived");
+    ASSERT_TRUE(manifest.contains("expires_at")) << manifest.dump().substr(0, 400);
+    EXPECT_GT(manifest["expires_at"].get<std::string>(), manifest["started_at"].get<std::string>());
+    EXPECT_EQ(run_json("list", 0, {})["backups"][0]["where"], "nodes");
+
+    manifest["expires_at"] = "2020-01-01T00:00:00.000Z";
+    std::ofstream(m_lab->dir() + "/catalog/" + cluster_name() + "/manifests/short-lived.json") << manifest.dump(2);
+    for (const auto& name : {"dc1-n1", "dc1-n2"}) {
+        auto records = m_lab->dir() + "/nodes/" + name + "/state/ttl_snapshots.json";
+        auto pending = json::parse(std::ifstream(records));
+        ASSERT_FALSE(pending.empty()) << records;
+        for (auto& item : pending) {
+            item["expires_at"] = 0;
+        }
+        std::ofstream(records) << pending.dump();
+    }
+
+    auto listed = run_json("list", 0, {})["backups"][0];
+    EXPECT_EQ(listed["where"], "expired");
+    EXPECT_EQ(listed["on_nodes"], false);
+    auto live = run_json("list", 0, {"--live"});
+    EXPECT_EQ(live["backups"][0]["live"]["expired"], true) << live;
+    EXPECT_TRUE(live["backups"][0]["live"]["holding"].empty()) << "the nodes removed it";
+    for (const std::vector<std::string>& refused : {std::vector<std::string>{"restore", "short-lived", "--yes"},
+                                                    std::vector<std::string>{"verify", "short-lived"}}) {
+        auto result = ringsnap(*m_lab, refused);
+        EXPECT_EQ(result.exit_code, 2) << result.err << result.out;
+        EXPECT_NE((result.err + result.out).find("expired at 2020-01-01"), std::string::npos)
+            << result.err << result.out;
+    }
+    run_json("clear", 0, {"--tag", "short-lived"});
+    EXPECT_FALSE(std::filesystem::exists(m_lab->dir() + "/catalog/" + cluster_name() + "/manifests/short-lived.json"));
+}
+
 TEST_F(SnapshotOnLab, VerifyWithAHostDownIsPartialAndUnknownTagsAreRefused)
 {
     start(1, 2);

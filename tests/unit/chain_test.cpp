@@ -134,6 +134,24 @@ TEST(ChainRules, NothingIsRestoredVerifiedOrArchivedOfABackupThatFailedOrNeverFi
     EXPECT_NE(failed.error().message.find("failed on every node"), std::string::npos);
 }
 
+TEST(ChainRules, ABackupIsOffTheNodesOnceClearedOrOnceItsTtlRanOut)
+{
+    auto at = [](const char* text) { return *parse_timestamp(text); };
+    auto backup = snapshot("s1");
+    EXPECT_FALSE(off_the_nodes(backup, at("2026-11-23T02:00:00Z")));
+
+    backup.expires_at = at("2026-11-23T04:00:00Z");
+    EXPECT_FALSE(off_the_nodes(backup, at("2026-11-23T03:59:59Z"))) << "not yet";
+    auto expired = off_the_nodes(backup, at("2026-11-23T04:00:00Z"));
+    ASSERT_TRUE(expired);
+    EXPECT_EQ(*expired, "expired at 2026-11-23T04:00:00.000Z (snapshot --ttl): Cassandra removes it from the nodes");
+
+    backup.cleared_at = at("2026-11-23T03:00:00Z");
+    auto cleared = off_the_nodes(backup, at("2026-11-23T02:00:00Z"));
+    ASSERT_TRUE(cleared);
+    EXPECT_EQ(*cleared, "was cleared from the nodes at 2026-11-23T03:00:00.000Z");
+}
+
 NodeEntry entry(NodeStatus status, std::optional<std::string> failed_step = std::nullopt)
 {
     NodeEntry node;

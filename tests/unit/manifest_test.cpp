@@ -153,6 +153,7 @@ TEST(ManifestJsonMapping, RoundTripsEveryField)
     manifest.archive =
         ManifestArchive{ManifestStatus::partial, at("2026-11-23T02:10:00.000Z"), {"s3:b/prod-main"}, 7, 9000, 3, 4000};
     manifest.cleared_at = at("2026-11-30T02:00:00.000Z");
+    manifest.expires_at = at("2026-12-07T02:00:00.000Z");
     manifest.nodes[0].archive =
         NodeArchive{"s3:b/prod-main", NodeStatus::ok, at("2026-11-23T02:09:00.000Z"), std::nullopt, 3, 4000};
     manifest.nodes[1].archive =

@@ -40,6 +40,7 @@ struct BackupStamp
     std::string tag;
     Timestamp started_at{};
     Selection selection;
+    std::optional<Timestamp> expires_at{}; // snapshot --ttl
 };
 
 // Whether a node's entry may have left files on the node: it succeeded, was still running when

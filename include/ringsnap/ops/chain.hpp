@@ -26,6 +26,11 @@ struct Chain
 // "verify", "archive"): it failed on every node, or never finished (status running).
 Status check_usable(const ManifestSummary& backup, const std::string& verb);
 
+// Why `backup` is no longer on the nodes at `now`, to follow its tag in a message: "was cleared
+// from the nodes at T" (by `clear`, the archive keeping its copy) or "expired at T (snapshot
+// --ttl): Cassandra removes it from the nodes"; nullopt while its files are there.
+std::optional<std::string> off_the_nodes(const ManifestSummary& backup, Timestamp now);
+
 // The base, then its incrementals in order.
 std::vector<const Manifest*> chain_backups(const Chain& chain);
 

@@ -39,6 +39,7 @@ struct BackupPresence
     std::vector<std::string> holding; // hosts whose listing shows every expected table of it
     std::vector<std::string> gone;    // "host" or "host (2 of 5 tables)": recorded, not listed now
     std::string refused;              // why its node entries could not be trusted ("" when they could)
+    bool expired = false;             // snapshot --ttl ran out: Cassandra removes it, so gone is no problem
 };
 
 // A snapshot name the nodes hold that no manifest of the catalog knows (taken by hand, by
@@ -71,7 +72,7 @@ struct LiveView
     LiveComparison comparison;
     std::size_t answered = 0;
     RunStatus status = RunStatus::failed;
-    int exit_code = exit_code::failed; // 4 when a catalog snapshot is gone from a node
+    int exit_code = exit_code::failed; // 4 when a catalog snapshot is gone from a node (and not expired)
 };
 
 // The whole of `list --live`: every snapshot manifest of `listing` loaded, every node asked, the
