@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -239,14 +240,41 @@ class Archiver
         return ArchiveStore(m_executor, group.root, std::move(reachers), m_configs);
     }
 
+    // Why the root's manifests/<tag>.json, when there is one, stands for another backup of the
+    // same tag (taken before the catalog was lost, or from another operator host), which
+    // archiving this one would replace; nullopt when there is none, or it is this backup's own.
+    std::optional<std::string> other_backup_there(ArchiveStore& store)
+    {
+        auto document = store.manifest(manifest().tag);
+        if (!document) {
+            return std::nullopt; // none there; a root that cannot be reached fails the upload
+        }
+        std::istringstream in(*document);
+        auto there = read_manifest_summary(in, fmt::format("manifests/{}.json in {}", manifest().tag, store.root()));
+        if (there && there->started_at == manifest().started_at && there->kind == manifest().kind) {
+            return std::nullopt;
+        }
+        return fmt::format("the archive already holds another backup named {} ({}); archiving this one would replace "
+                           "its manifest, so nothing was sent. Move manifests/{}.json out of {}, or take this "
+                           "backup again under another tag",
+                           manifest().tag,
+                           there ? "started at " + format_timestamp(there->started_at)
+                                 : "its manifest cannot be read: " + there.error().message,
+                           manifest().tag, store.root());
+    }
+
     // Writes each root's intent; returns the groups whose intent is written (their stores, in
-    // the same order, in m_stores). Every root's nodes then upload in one phase.
+    // the same order, in m_stores). Every root's nodes then upload in one phase. A root holding
+    // another backup of the same tag is not touched.
     std::vector<ArchiveGroup> open_groups(std::vector<ArchiveGroup> planned)
     {
         std::vector<ArchiveGroup> open;
         for (auto& group : planned) {
             auto store = store_for(group);
-            if (auto intent = store.begin_backup(manifest().tag, group.blobs); !intent) {
+            auto refused = other_backup_there(store);
+            auto intent = refused ? Status(make_error(ErrorKind::usage, *refused))
+                                  : store.begin_backup(manifest().tag, group.blobs);
+            if (!intent) {
                 for (auto index : group.nodes) {
                     fail_node(index, intent.error().message);
                 }
@@ -591,10 +619,12 @@ Result<CatalogBlobs> catalog_blobs(const Catalog& catalog, const std::string& ex
             continue;
         }
         for (const auto& node : manifest->nodes) {
+            if (node.archive && archived_ok(node)) { // then the root got this very manifest
+                blobs.tags_by_root[node.archive->remote].insert(summary.tag);
+            }
             if (!node.archive || (confirmed_only && !archived_ok(node))) {
                 continue;
             }
-            blobs.tags_by_root[node.archive->remote].insert(summary.tag);
             auto& referenced = blobs.by_root[node.archive->remote];
             for (const auto& table : node.tables) {
                 for (const auto& file : table.files) {

@@ -66,7 +66,7 @@ std::vector<ArchiveGroup> plan_uploads(const Manifest& manifest, const std::map<
 struct CatalogBlobs
 {
     std::map<std::string, std::set<std::string>> by_root;
-    std::map<std::string, std::set<std::string>> tags_by_root; // the catalog's tags with a part in each root
+    std::map<std::string, std::set<std::string>> tags_by_root; // the catalog's tags with a part archived there
     std::optional<Error> unreadable; // the first manifest that could not be read: its blobs are unknown
 };
 [[nodiscard]] Result<CatalogBlobs> catalog_blobs(const Catalog& catalog, const std::string& except_tag,
