@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <ringsnap/nodetool.hpp>
+#include <ringsnap/ops/chain.hpp>
 #include <ringsnap/ops/clear.hpp>
 #include <ringsnap/shell.hpp>
 #include <ringsnap/text_table.hpp>
@@ -91,7 +92,7 @@ std::string planned_action(const Manifest& backup, bool archive)
     }
     if (archive && backup.archive) {
         action += "; its manifest leaves the archive";
-    } else if (backup.archive && backup.archive->status != ManifestStatus::failed) {
+    } else if (ops::in_archive(summary_of(backup))) {
         action += "; kept in the archive";
     }
     return action;

@@ -112,7 +112,7 @@ std::string location_of(const ManifestSummary& backup, Timestamp now)
     if (!ops::off_the_nodes(backup, now)) {
         places.emplace_back("nodes");
     }
-    if (backup.archive && backup.archive->status != ManifestStatus::failed) {
+    if (ops::in_archive(backup)) {
         places.emplace_back(backup.archive->status == ManifestStatus::complete ? "archive" : "archive(partial)");
     }
     if (places.empty()) {

@@ -619,7 +619,7 @@ Result<CatalogBlobs> catalog_blobs(const Catalog& catalog, const std::string& ex
             continue;
         }
         for (const auto& node : manifest->nodes) {
-            if (node.archive && archived_ok(node)) { // then the root got this very manifest
+            if (archived_ok(node)) { // then the root got this very manifest
                 blobs.tags_by_root[node.archive->remote].insert(summary.tag);
             }
             if (!node.archive || (confirmed_only && !archived_ok(node))) {

@@ -197,6 +197,11 @@ std::optional<std::string> off_the_nodes(const ManifestSummary& backup, Timestam
     return std::nullopt;
 }
 
+bool in_archive(const ManifestSummary& backup)
+{
+    return backup.archive && backup.archive->status != ManifestStatus::failed;
+}
+
 std::vector<const Manifest*> chain_backups(const Chain& chain)
 {
     std::vector<const Manifest*> backups{&chain.base};

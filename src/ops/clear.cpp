@@ -327,11 +327,6 @@ struct ArchiveAccess
     RcloneConfigs configs;
 };
 
-bool in_archive(const Manifest& backup)
-{
-    return backup.archive && backup.archive->status != ManifestStatus::failed;
-}
-
 // Records in the catalog that the backup is off the nodes, so its manifest now only stands for
 // the archive's copy.
 Status mark_cleared(const Catalog& catalog, Manifest& backup)
@@ -355,7 +350,7 @@ void settle_manifest(const Catalog& catalog, Manifest backup, const ArchiveAcces
             return;
         }
         removal.unarchived = true;
-    } else if (!archive && in_archive(backup)) {
+    } else if (!archive && in_archive(summary_of(backup))) {
         auto marked = mark_cleared(catalog, backup);
         removal.kept_in_archive = static_cast<bool>(marked);
         if (!marked) {

@@ -31,6 +31,9 @@ Status check_usable(const ManifestSummary& backup, const std::string& verb);
 // --ttl): Cassandra removes it from the nodes"; nullopt while its files are there.
 std::optional<std::string> off_the_nodes(const ManifestSummary& backup, Timestamp now);
 
+// Whether some node's part of `backup` is in the archive (its archive complete or partial).
+bool in_archive(const ManifestSummary& backup);
+
 // The base, then its incrementals in order.
 std::vector<const Manifest*> chain_backups(const Chain& chain);
 
