@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -200,10 +199,12 @@ class Archiver
                 continue;
             }
             if (!node || !node->archived()) {
-                fail_node(i, node ? "the cluster file gives this node no archive: section"
-                                  : "not in the cluster file: its files cannot be reached");
+                fail_node(i, "",
+                          node ? "the cluster file gives this node no archive: section"
+                               : "not in the cluster file: its files cannot be reached");
             } else if (entry.pruned_at) {
-                fail_node(i, "its files were pruned from the node before they were archived");
+                fail_node(i, steps::archive_root(*node, manifest().cluster),
+                          "its files were pruned from the node before they were archived");
             } else {
                 roots[i] = steps::archive_root(*node, manifest().cluster);
             }
@@ -222,10 +223,13 @@ class Archiver
         return roots;
     }
 
-    void fail_node(std::size_t index, const std::string& why)
+    // Records that the node's part is not archived, and why; `root` is the archive it was meant
+    // for ("" when it has none), so that no manifest names an empty root.
+    void fail_node(std::size_t index, const std::string& root, const std::string& why)
     {
         auto& entry = manifest().nodes[index];
         NodeArchive archive = entry.archive.value_or(NodeArchive{});
+        archive.remote = root.empty() ? archive.remote : root;
         archive.status = NodeStatus::failed;
         archive.error = why;
         entry.archive = archive;
@@ -245,20 +249,15 @@ class Archiver
     // archiving this one would replace; nullopt when there is none, or it is this backup's own.
     std::optional<std::string> other_backup_there(ArchiveStore& store)
     {
-        auto document = store.manifest(manifest().tag);
-        if (!document) {
-            return std::nullopt; // none there; a root that cannot be reached fails the upload
-        }
-        std::istringstream in(*document);
-        auto there = read_manifest_summary(in, fmt::format("manifests/{}.json in {}", manifest().tag, store.root()));
-        if (there && there->started_at == manifest().started_at && there->kind == manifest().kind) {
-            return std::nullopt;
+        auto there = store.manifest_summary(manifest().tag);
+        if (there ? !*there || same_backup(**there, manifest()) : there.error().kind != ErrorKind::parse) {
+            return std::nullopt; // none there, this backup's own, or a root that the upload finds unreachable
         }
         return fmt::format("the archive already holds another backup named {} ({}); archiving this one would replace "
                            "its manifest, so nothing was sent. Move manifests/{}.json out of {}, or take this "
                            "backup again under another tag",
                            manifest().tag,
-                           there ? "started at " + format_timestamp(there->started_at)
+                           there ? "started at " + format_timestamp((*there)->started_at)
                                  : "its manifest cannot be read: " + there.error().message,
                            manifest().tag, store.root());
     }
@@ -276,7 +275,7 @@ class Archiver
                                   : store.begin_backup(manifest().tag, group.blobs);
             if (!intent) {
                 for (auto index : group.nodes) {
-                    fail_node(index, intent.error().message);
+                    fail_node(index, group.root, intent.error().message);
                 }
                 continue;
             }
@@ -493,7 +492,7 @@ class Archiver
         archive.archived_at = now_utc();
         std::map<std::string, std::uint64_t> blobs;
         for (const auto& entry : manifest().nodes) {
-            if (entry.archive) {
+            if (entry.archive && !entry.archive->remote.empty()) {
                 if (std::find(archive.remotes.begin(), archive.remotes.end(), entry.archive->remote) ==
                     archive.remotes.end()) {
                     archive.remotes.push_back(entry.archive->remote);

@@ -123,6 +123,13 @@ Status unarchive_manifest(Executor& executor, const std::vector<Node>& nodes, co
                                                             manifest.tag, root));
         }
         ArchiveStore store(executor, root, reachers->second, configs);
+        auto there = store.manifest_summary(manifest.tag);
+        if (!there && there.error().kind != ErrorKind::parse) {
+            return there.error();
+        }
+        if (!there || !*there || !same_backup(**there, manifest)) {
+            continue; // none there, or another backup's of the same tag: never removed for this one
+        }
         if (auto removed = store.delete_manifest(manifest.tag); !removed) {
             return removed;
         }

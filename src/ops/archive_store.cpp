@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <sstream>
 
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+
+#include <ringsnap/manifest_json.hpp>
 
 #include "ops/archive_steps.hpp"
 
@@ -319,6 +322,11 @@ Status ArchiveStore::put_manifest(const std::string& tag, const std::string& doc
     return put(steps::manifest_path(tag), document);
 }
 
+bool same_backup(const ManifestSummary& there, const Manifest& backup)
+{
+    return there.kind == backup.kind && there.started_at == backup.started_at;
+}
+
 Result<std::string> ArchiveStore::manifest(const std::string& tag)
 {
     auto document = cat(steps::manifest_path(tag));
@@ -326,6 +334,23 @@ Result<std::string> ArchiveStore::manifest(const std::string& tag)
         return make_error(ErrorKind::usage, fmt::format("{}: no manifest of {} in the archive", m_root, tag));
     }
     return document;
+}
+
+Result<std::optional<ManifestSummary>> ArchiveStore::manifest_summary(const std::string& tag)
+{
+    auto document = cat(steps::manifest_path(tag));
+    if (!document) {
+        return document.error();
+    }
+    if (document->empty()) {
+        return std::optional<ManifestSummary>();
+    }
+    std::istringstream in(*document);
+    auto summary = read_manifest_summary(in, fmt::format("manifests/{}.json in {}", tag, m_root));
+    if (!summary) {
+        return make_error(ErrorKind::parse, summary.error().message);
+    }
+    return std::optional(std::move(*summary));
 }
 
 Status ArchiveStore::delete_manifest(const std::string& tag)

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,6 +17,10 @@
 #include <ringsnap/timestamp.hpp>
 
 namespace ringsnap::ops {
+
+// Whether an archive's manifest `there` is that of `backup` (written by one of its archive runs),
+// not of another backup that took the same tag.
+bool same_backup(const ManifestSummary& there, const Manifest& backup);
 
 // The nodes of `nodes` that use each archive root of `cluster`, by root.
 std::map<std::string, std::vector<Node>> reachers_by_root(const std::vector<Node>& nodes, const std::string& cluster);
@@ -53,6 +58,9 @@ class ArchiveStore
     // manifests/<tag>.json
     Status put_manifest(const std::string& tag, const std::string& document);
     Result<std::string> manifest(const std::string& tag);
+    // The backup manifests/<tag>.json stands for, read without its nodes; nullopt when there is
+    // none. ErrorKind::parse when it is no manifest, the root's own error when it cannot be read.
+    Result<std::optional<ManifestSummary>> manifest_summary(const std::string& tag);
     Status delete_manifest(const std::string& tag);
     // The tags of the manifests in the archive.
     Result<std::vector<std::string>> manifest_tags();

@@ -243,8 +243,8 @@ std::string read_text(const fs::path& path)
 
 // A tag alone does not make two backups the same: when the catalog's backup of a tag is not the
 // one the archive holds under that tag (another operator host's, or one from before the catalog
-// was lost), archiving it is refused rather than replacing the archived manifest, and a sweep
-// still keeps the archived one's blobs.
+// was lost), archiving it is refused rather than replacing the archived manifest, a sweep
+// still keeps the archived one's blobs, and clearing the new one with --archive leaves it.
 TEST_F(ArchiveLab, ABackupReusingAnArchivedTagNeitherReplacesNorSweepsTheArchivedOne)
 {
     start_with_archive("local");
@@ -273,6 +273,14 @@ TEST_F(ArchiveLab, ABackupReusingAnArchivedTagNeitherReplacesNorSweepsTheArchive
         EXPECT_TRUE(stored.count(blob)) << blob << " of the archived s1 was swept";
     }
     EXPECT_EQ(read_text(archived_manifest("s1")), first_document);
+
+    // Clearing the catalog's s1 from the archive too leaves the other s1 there, blobs and all.
+    archived("clear", 0, {"--tag", "s1", "--archive"});
+    EXPECT_EQ(read_text(archived_manifest("s1")), first_document);
+    stored = stored_blobs();
+    for (const auto& blob : first_s1) {
+        EXPECT_TRUE(stored.count(blob)) << blob << " of the archived s1 was swept";
+    }
 }
 
 } // namespace

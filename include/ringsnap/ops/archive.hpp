@@ -154,7 +154,8 @@ struct ArchiveVerifyOutcome
                                                           const ArchiveVerifyRequest& request);
 
 // `clear --archive`: the backup's manifest leaves each archive root that holds it (before the
-// catalog's, so that a failure leaves it to be found by the next run).
+// catalog's, so that a failure leaves it to be found by the next run). A root's manifest of the
+// same tag that is another backup's stays.
 [[nodiscard]] Status unarchive_manifest(Executor& executor, const std::vector<Node>& nodes,
                                         const RcloneConfigs& configs, const Manifest& manifest);
 
