@@ -235,12 +235,6 @@ TEST_F(ArchiveLab, ADataCenterAtATimeSkipsTheOthersAndEndsOk)
     EXPECT_EQ(archived("verify", 0, {"s1", "--archive"})["problems"].size(), 0U);
 }
 
-std::string read_text(const fs::path& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // A tag alone does not make two backups the same: when the catalog's backup of a tag is not the
 // one the archive holds under that tag (another operator host's, or one from before the catalog
 // was lost), archiving it is refused rather than replacing the archived manifest, a sweep
@@ -257,12 +251,12 @@ TEST_F(ArchiveLab, ABackupReusingAnArchivedTagNeitherReplacesNorSweepsTheArchive
     fs::remove(m_lab->dir() + "/catalog/" + cluster_name() + "/manifests/s1.json");
     cql("INSERT INTO billing.invoices (id, amount) VALUES (7, 'EUR 70')");
     archived("snapshot", 0, {"--tag", "s1"}); // the same tag, another backup, not archived
-    auto first_document = read_text(archived_manifest("s1"));
+    auto first_document = text_of(archived_manifest("s1"));
 
     // Archiving the new s1 would replace the archived one's manifest: refused, nothing sent.
     auto refused = archived("archive", 3, {"s1"});
     EXPECT_NE(refused.dump().find("the archive already holds another backup named s1"), std::string::npos) << refused;
-    EXPECT_EQ(read_text(archived_manifest("s1")), first_document);
+    EXPECT_EQ(text_of(archived_manifest("s1")), first_document);
 
     archived("snapshot", 0, {"--tag", "s2", "--archive"});
 
@@ -272,11 +266,11 @@ TEST_F(ArchiveLab, ABackupReusingAnArchivedTagNeitherReplacesNorSweepsTheArchive
     for (const auto& blob : first_s1) {
         EXPECT_TRUE(stored.count(blob)) << blob << " of the archived s1 was swept";
     }
-    EXPECT_EQ(read_text(archived_manifest("s1")), first_document);
+    EXPECT_EQ(text_of(archived_manifest("s1")), first_document);
 
     // Clearing the catalog's s1 from the archive too leaves the other s1 there, blobs and all.
     archived("clear", 0, {"--tag", "s1", "--archive"});
-    EXPECT_EQ(read_text(archived_manifest("s1")), first_document);
+    EXPECT_EQ(text_of(archived_manifest("s1")), first_document);
     stored = stored_blobs();
     for (const auto& blob : first_s1) {
         EXPECT_TRUE(stored.count(blob)) << blob << " of the archived s1 was swept";

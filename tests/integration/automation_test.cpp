@@ -20,12 +20,6 @@ namespace {
 using nlohmann::json;
 using AutomationOnLab = BackupLab;
 
-std::string text_of(const std::filesystem::path& path)
-{
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // NAME=value lines, as `env` prints them, of the RINGSNAP_* variables only.
 std::map<std::string, std::string> ringsnap_variables(const std::filesystem::path& path)
 {

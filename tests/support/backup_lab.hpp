@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,8 +24,16 @@ namespace ringsnap::testing {
 
 using json = nlohmann::json;
 
-class BackupLab : public ::testing::Test {
-protected:
+// The whole content of a file ("" when it cannot be read).
+inline std::string text_of(const std::filesystem::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class BackupLab : public ::testing::Test
+{
+  protected:
     void start(int dcs, int nodes, const std::string& versions = "")
     {
         if (auto missing = Lab::missing_prerequisite(); !missing.empty()) {
